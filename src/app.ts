@@ -1,0 +1,101 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { readFileSync } from 'node:fs';
+import type { Deps } from './deps.js';
+import { adminRoutes } from './admin/index.js';
+import { healthRoutes } from './health/routes.js';
+import {
+  createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installErrorHandling, registerJsonBody,
+} from './http/index.js';
+
+export type AppDeps = Omit<Deps, 'close'>;
+
+/**
+ * The request pipeline, in Fastify's order (STYLE.md §2):
+ *   onRequest     request id header → CORS preflight → caller (API key) → origin check
+ *   preValidation (user token: identity)
+ *   validation    TypeBox schema of the route
+ *   preHandler    authorization: admin-only routes, key scopes
+ *   handler       one service call
+ *   onSend        CORS response headers
+ * Errors from any stage go to the one error handler (http/errors.ts).
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, logger } = deps;
+  const tls = config.tls;
+  // Cast: Fastify's generics differ for http vs https servers and for a pino
+  // instance vs its base logger type; the rest of the code needs neither.
+  const app = Fastify({
+    loggerInstance: logger,
+    genReqId: genRequestId,
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    bodyLimit: config.limits.anyBodyBytes,
+    requestTimeout: config.limits.requestTimeoutMs,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.2' as const } } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.decorateRequest('caller', null);
+  installErrorHandling(app, deps);
+  registerJsonBody(app, { bodyBytes: config.limits.jsonBodyBytes, maxDepth: config.limits.jsonMaxDepth, maxKeys: config.limits.jsonMaxKeys });
+
+  // Docs and spec are public; mark them before their plugin adds its routes,
+  // since an unmarked route needs a key (fail closed).
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public' };
+  });
+
+  await app.register(helmet, {
+    hsts: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
+
+  const cors = createCorsStage({ projects: deps.projects, allOrigins: () => deps.projects.allCorsOrigins(), events: deps.events });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+  app.addHook('onRequest', cors.preflight);
+  app.addHook('onRequest', createCallerStage(deps));
+  app.addHook('onRequest', cors.checkOrigin);
+  app.addHook('preHandler', createAuthorizationStage(deps));
+  app.addHook('onSend', async (request, reply) => {
+    await cors.decorate(request, reply);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Gatehouse', version: '1', description: 'Secure backend for apps and AI apps. See API.md.' },
+      components: {
+        securitySchemes: {
+          apikey: { type: 'apiKey', in: 'header', name: 'apikey' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ apikey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { storage: deps.storage });
+  await app.register(adminRoutes, { prefix: '/admin/v1', deps, cors });
+  return app;
+}

@@ -1,0 +1,61 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/index.js';
+import { GatehouseError } from '../errors/index.js';
+import { KeyringError } from '../crypto/index.js';
+import { startServer } from '../server.js';
+import { configFrom, type GlobalOptions } from './context.js';
+import { registerKeyCommands } from './commands/keys.js';
+import { registerMasterKeyCommands } from './commands/master-key.js';
+import { registerProjectCommands } from './commands/projects.js';
+
+export function buildProgram(): Command {
+  const program = new Command('gatehouse')
+    .description('Gatehouse: a secure backend for apps and AI apps')
+    .option('-c, --config <file>', 'JSON config file (env vars win over it)')
+    .option('--json', 'machine-readable output')
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('run the server')
+    .option('--host <host>', 'listen address (GATEHOUSE_HOST)')
+    .option('--port <port>', 'listen port (GATEHOUSE_PORT)')
+    .action(async (opts: { host?: string; port?: string }, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      const config = configFrom(global, { host: opts.host, port: opts.port });
+      const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`) });
+      const stop = async (signal: string) => {
+        server.deps.logger.info({ signal }, 'shutting down');
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  registerProjectCommands(program);
+  registerKeyCommands(program);
+  registerMasterKeyCommands(program);
+  return program;
+}
+
+/** Exit codes: 0 ok, 1 failure, 2 usage or configuration error. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof GatehouseError || error instanceof KeyringError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.js';
+import {
+  createKeyring, createSqlDataKeyStore, loadOrCreateDevMasterKey, parseMasterKey, type Keyring,
+} from './crypto/index.js';
+import { migrateToLatest, openStorage, type Storage } from './db/index.js';
+import { createApiKeyService, createApiKeyStore, type ApiKeyService } from './identity/api-keys/index.js';
+import { createAuditLog, createLogger, createSecurityEvents, type AuditLog, type SecurityEvents } from './observability/index.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { createProjectService, type ProjectService } from './tenancy/index.js';
+
+/** Everything the app and the CLI run on, built once from the config (STYLE.md §5). */
+export interface Deps {
+  config: Readonly<Config>;
+  logger: Logger;
+  clock: Clock;
+  storage: Storage;
+  keyring: Keyring;
+  projects: ProjectService;
+  apiKeys: ApiKeyService;
+  events: SecurityEvents;
+  audit: AuditLog;
+  close(): Promise<void>;
+}
+
+export interface MasterKeyMaterial {
+  key: Buffer;
+  previous: Buffer[];
+  /** Set when a dev key was generated on this start. */
+  generatedAt?: string;
+}
+
+export function resolveMasterKey(config: Readonly<Config>): MasterKeyMaterial {
+  const previous = config.previousMasterKeys.map((k) => parseMasterKey(k));
+  if (config.masterKey) return { key: parseMasterKey(config.masterKey), previous };
+  if (config.masterKeyFile) return { key: parseMasterKey(readFileSync(config.masterKeyFile, 'utf8')), previous };
+  // Development only (production refuses at config load): a key beside the data.
+  const dev = loadOrCreateDevMasterKey(config.dataDir);
+  return { key: dev.key, previous, ...(dev.created ? { generatedAt: dev.path } : {}) };
+}
+
+export interface CreateDepsOptions {
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export async function createDeps(config: Readonly<Config>, options: CreateDepsOptions = {}): Promise<Deps> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(storage);
+    const master = resolveMasterKey(config);
+    if (master.generatedAt) {
+      logger.warn({ path: master.generatedAt }, 'development mode: generated a master key (0600) in the data dir; set GATEHOUSE_MASTER_KEY in production');
+    }
+    const keyring = createKeyring({
+      masterKey: master.key,
+      previousMasterKeys: master.previous,
+      store: createSqlDataKeyStore(storage.db),
+      now: () => clock.now(),
+    });
+    const events = createSecurityEvents({ db: storage.db, logger, clock });
+    return {
+      config,
+      logger,
+      clock,
+      storage,
+      keyring,
+      projects: createProjectService({ db: storage.db, clock, devOrigins: config.cors.devOrigins }),
+      apiKeys: createApiKeyService({
+        store: createApiKeyStore(storage.db),
+        clock,
+        cacheTtlMs: config.apiKeys.cacheTtlMs,
+        rotationGraceSeconds: config.apiKeys.rotationGraceSeconds,
+      }),
+      events,
+      audit: createAuditLog({ db: storage.db, clock }),
+      async close() {
+        await events.flush();
+        await storage.close();
+      },
+    };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}

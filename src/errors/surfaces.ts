@@ -1,0 +1,98 @@
+import type { GatehouseError } from './gatehouse-error.js';
+
+// Each public surface speaks the error dialect its clients already parse
+// (API.md): supabase-js reads GoTrue's and PostgREST's shapes, the OpenAI /
+// Anthropic / Gemini SDKs read their provider's. Every shape carries our
+// request id so a support request can be traced.
+
+export type Surface = 'gatehouse' | 'gotrue' | 'postgrest' | 'openai' | 'anthropic' | 'gemini';
+
+export function surfaceFor(url: string): Surface {
+  if (url.startsWith('/auth/v1')) return 'gotrue';
+  if (url.startsWith('/rest/v1')) return 'postgrest';
+  if (url.startsWith('/llm/anthropic')) return 'anthropic';
+  if (url.startsWith('/llm/gemini')) return 'gemini';
+  if (url.startsWith('/llm/')) return 'openai';
+  return 'gatehouse';
+}
+
+type Renderer = (error: GatehouseError, requestId: string) => unknown;
+
+// PostgREST codes clients may branch on; the rest keep our snake_case code.
+const POSTGREST_CODES: Partial<Record<string, string>> = {
+  invalid_api_key: 'PGRST301',
+  invalid_token: 'PGRST301',
+  missing_api_key: 'PGRST301',
+  forbidden: '42501',
+  insufficient_scope: '42501',
+  not_found: 'PGRST116',
+  route_not_found: 'PGRST125',
+  invalid_json: 'PGRST102',
+  payload_too_large: 'PGRST102',
+};
+
+const ANTHROPIC_TYPES: Record<number, string> = {
+  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error',
+  404: 'not_found_error', 413: 'request_too_large', 429: 'rate_limit_error', 529: 'overloaded_error',
+};
+
+const OPENAI_TYPES: Record<number, string> = {
+  400: 'invalid_request_error', 401: 'invalid_request_error', 403: 'invalid_request_error',
+  404: 'invalid_request_error', 413: 'invalid_request_error', 415: 'invalid_request_error',
+  429: 'rate_limit_exceeded',
+};
+
+const GRPC_STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND',
+  409: 'ALREADY_EXISTS', 413: 'INVALID_ARGUMENT', 415: 'INVALID_ARGUMENT', 429: 'RESOURCE_EXHAUSTED',
+  502: 'UNAVAILABLE', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
+};
+
+const RENDERERS: Record<Surface, Renderer> = {
+  gatehouse: (e, requestId) => ({
+    error: e.code,
+    message: e.message,
+    request_id: requestId,
+    ...(e.details === undefined ? {} : { details: e.details }),
+    ...(e.retryAfterS === undefined ? {} : { retry_after: e.retryAfterS }),
+  }),
+  // GoTrue >= 2.x: { code, error_code, msg }; supabase-js maps error_code to AuthApiError.code.
+  gotrue: (e, requestId) => ({
+    code: e.status,
+    error_code: e.code,
+    msg: e.message,
+    request_id: requestId,
+    ...(e.details === undefined ? {} : { details: e.details }),
+    ...(e.retryAfterS === undefined ? {} : { retry_after: e.retryAfterS }),
+  }),
+  postgrest: (e, requestId) => ({
+    code: POSTGREST_CODES[e.code] ?? e.code,
+    message: e.message,
+    details: e.details === undefined ? null : typeof e.details === 'string' ? e.details : JSON.stringify(e.details),
+    hint: null,
+    error: e.code,
+    request_id: requestId,
+  }),
+  openai: (e, requestId) => ({
+    error: {
+      message: e.message,
+      type: OPENAI_TYPES[e.status] ?? (e.status >= 500 ? 'server_error' : 'invalid_request_error'),
+      param: null,
+      code: e.code,
+    },
+    request_id: requestId,
+  }),
+  anthropic: (e, requestId) => ({
+    type: 'error',
+    error: { type: ANTHROPIC_TYPES[e.status] ?? 'api_error', message: e.message },
+    request_id: requestId,
+  }),
+  gemini: (e, requestId) => ({
+    error: { code: e.status, message: e.message, status: GRPC_STATUS[e.status] ?? 'INTERNAL' },
+    request_id: requestId,
+  }),
+};
+
+export function renderError(surface: Surface, error: GatehouseError, requestId: string): unknown {
+  return RENDERERS[surface](error, requestId);
+}

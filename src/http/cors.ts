@@ -1,0 +1,100 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors/index.js';
+import type { SecurityEvents } from '../observability/index.js';
+import { compileOrigins, type OriginMatcher, type ProjectService } from '../tenancy/index.js';
+import type { Environment } from '../tenancy/index.js';
+
+// Hand-written instead of @fastify/cors because the allowlist belongs to the
+// project environment, which is known only once the key is resolved — and a
+// preflight carries no key at all. So:
+//   - a preflight is answered for an origin that some environment allows;
+//   - an actual request from a browser (Origin header) is refused with 403
+//     unless its own environment allows that origin, so a leaked publishable
+//     key cannot be used from another site;
+//   - `Access-Control-Allow-Credentials` is never sent: Gatehouse authenticates
+//     with headers, not cookies, so `*` can never be combined with credentials.
+
+const EXPOSED_HEADERS = [
+  'X-Request-Id', 'Content-Range', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining',
+  'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy',
+].join(', ');
+const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
+const PREFLIGHT_MAX_AGE_S = '600';
+const SAFE_HEADER_LIST = /^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$/;
+
+export interface CorsStageDeps {
+  projects: ProjectService;
+  allOrigins: () => Promise<string[]>;
+  events: SecurityEvents;
+  /** How long allowlists are cached; changes apply within this time on every instance. */
+  cacheTtlMs?: number;
+}
+
+export function createCorsStage({ projects, allOrigins, events, cacheTtlMs = 1000 }: CorsStageDeps) {
+  const perEnvironment = new Map<string, { match: OriginMatcher; atMs: number }>();
+  let union: { match: OriginMatcher; atMs: number } | null = null;
+
+  async function environmentMatcher(projectId: string, environment: Environment): Promise<OriginMatcher> {
+    const id = `${projectId}/${environment}`;
+    const hit = perEnvironment.get(id);
+    if (hit && Date.now() - hit.atMs < cacheTtlMs) return hit.match;
+    const match = compileOrigins(await projects.corsOrigins(projectId, environment));
+    perEnvironment.set(id, { match, atMs: Date.now() });
+    return match;
+  }
+
+  async function unionMatcher(): Promise<OriginMatcher> {
+    if (union && Date.now() - union.atMs < cacheTtlMs) return union.match;
+    union = { match: compileOrigins(await allOrigins()), atMs: Date.now() };
+    return union.match;
+  }
+
+  return {
+    /** onRequest, before the caller stage: answers preflights. */
+    async preflight(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const origin = request.headers.origin;
+      if (request.method !== 'OPTIONS' || typeof origin !== 'string' || !request.headers['access-control-request-method']) return;
+      if (!(await unionMatcher())(origin)) {
+        events.record('origin_rejected', { ip: request.ip, requestId: request.id, details: { origin: origin.slice(0, 200), preflight: true } });
+        throw new GatehouseError('origin_not_allowed');
+      }
+      const requested = request.headers['access-control-request-headers'];
+      reply
+        .header('Access-Control-Allow-Origin', origin)
+        .header('Vary', 'Origin, Access-Control-Request-Headers')
+        .header('Access-Control-Allow-Methods', ALLOWED_METHODS)
+        .header('Access-Control-Max-Age', PREFLIGHT_MAX_AGE_S);
+      if (typeof requested === 'string' && SAFE_HEADER_LIST.test(requested)) reply.header('Access-Control-Allow-Headers', requested);
+      await reply.code(204).send();
+    },
+
+    /** onRequest, after the caller stage: a browser request must come from an allowed origin. */
+    async checkOrigin(request: FastifyRequest): Promise<void> {
+      const origin = request.headers.origin;
+      const caller = request.caller;
+      if (typeof origin !== 'string' || !caller) return;
+      if (await (await environmentMatcher(caller.projectId, caller.environment))(origin)) return;
+      events.record('origin_rejected', { projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id, details: { origin: origin.slice(0, 200) } });
+      throw new GatehouseError('origin_not_allowed');
+    },
+
+    /** onSend: lets an allowed page read the answer, errors included. */
+    async decorate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const origin = request.headers.origin;
+      if (typeof origin !== 'string' || reply.hasHeader('Access-Control-Allow-Origin')) return;
+      const caller = request.caller;
+      const allowed = caller ? (await environmentMatcher(caller.projectId, caller.environment))(origin) : (await unionMatcher())(origin);
+      reply.header('Vary', 'Origin');
+      if (!allowed) return;
+      reply.header('Access-Control-Allow-Origin', origin).header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    },
+
+    /** After an admin changes an allowlist, this instance applies it at once. */
+    invalidate(): void {
+      perEnvironment.clear();
+      union = null;
+    },
+  };
+}
+
+export type CorsStage = ReturnType<typeof createCorsStage>;

@@ -1,0 +1,36 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError, renderError, surfaceFor, toGatehouseError } from '../errors/index.js';
+import type { SecurityEvents } from '../observability/index.js';
+
+// Client faults that say something about who is probing us.
+const SUSPICIOUS = new Set(['invalid_json', 'json_too_complex', 'payload_too_large', 'unsupported_media_type', 'route_not_found', 'bad_request']);
+
+/** The one place errors become HTTP: status from the codes table, body in the surface's dialect. */
+export function installErrorHandling(app: FastifyInstance, { events }: { events: SecurityEvents }): void {
+  app.setErrorHandler(async (raw: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const error = toGatehouseError(raw);
+    if (error.status >= 500) {
+      request.log.error({ err: error.cause ?? raw, code: error.code }, 'request failed');
+    } else {
+      request.log.info({ code: error.code, status: error.status }, 'request rejected');
+      if (SUSPICIOUS.has(error.code) || error.code === 'validation_failed') {
+        events.record('malformed_request', {
+          projectId: request.caller?.projectId,
+          environment: request.caller?.environment,
+          ip: request.ip,
+          requestId: request.id,
+          details: { code: error.code, method: request.method, route: request.routeOptions.url ?? null },
+        });
+      }
+    }
+    if (error.headers) reply.headers(error.headers);
+    if (error.retryAfterS !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterS))));
+    if (error.status === 401 && !reply.hasHeader('WWW-Authenticate')) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
+    // A failed request may have half-set headers of its handler; the error body is always JSON.
+    return reply.code(error.status).type('application/json; charset=utf-8').send(renderError(surfaceFor(request.url), error, request.id));
+  });
+
+  app.setNotFoundHandler(async (request) => {
+    throw new GatehouseError('route_not_found', { message: `No route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.` });
+  });
+}

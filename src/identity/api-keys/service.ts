@@ -1,0 +1,220 @@
+import { GatehouseError } from '../../errors/index.js';
+import type { Environment } from '../../tenancy/index.js';
+import { isoNow, type Clock } from '../../shared/clock.js';
+import { newId } from '../../shared/ids.js';
+import { generateApiKey, hashApiKey, parseApiKey, type KeyKind } from './format.js';
+import { validateScope } from './scopes.js';
+import type { ApiKeyRow, ApiKeyStore } from './store.js';
+
+/** What a request learns from a valid key. */
+export interface VerifiedKey {
+  id: string;
+  kind: KeyKind;
+  projectId: string;
+  environment: Environment;
+  scopes: string[] | null;
+}
+
+/** What lists show: never the key or its hash. */
+export interface ApiKeySummary {
+  id: string;
+  name: string;
+  kind: KeyKind;
+  environment: Environment;
+  /** e.g. `pk_dev_…Ab3x` */
+  display: string;
+  scopes: string[] | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  replacedBy: string | null;
+  status: 'active' | 'expiring' | 'expired' | 'revoked';
+}
+
+export interface CreateKeyInput {
+  projectId: string;
+  environment: Environment;
+  kind: KeyKind;
+  name?: string;
+  scopes?: string[] | null;
+  expiresAt?: string | null;
+}
+
+/** Why a key was refused; logged as a security event, never sent beyond `invalid_api_key`. */
+export type KeyRejection = 'malformed' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'mismatch';
+
+export class ApiKeyRejected extends GatehouseError {
+  constructor(readonly reason: KeyRejection) {
+    super('invalid_api_key');
+  }
+}
+
+export interface ApiKeyServiceDeps {
+  store: ApiKeyStore;
+  clock: Clock;
+  /** How long a lookup stays cached; ≤ 1000 so a revoked key stops within a second everywhere. */
+  cacheTtlMs: number;
+  rotationGraceSeconds: number;
+}
+
+interface CacheEntry {
+  row: ApiKeyRow;
+  cachedAtMs: number;
+}
+
+const TOUCH_INTERVAL_MS = 60_000;
+const MAX_CACHE_ENTRIES = 50_000;
+
+export type ApiKeyService = ReturnType<typeof createApiKeyService>;
+
+export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSeconds }: ApiKeyServiceDeps) {
+  // Hot cache by key hash. Bounded TTL (not invalidation messages) is what
+  // bounds revocation delay across instances; local revokes also evict at once.
+  const cache = new Map<string, CacheEntry>();
+  const lastTouchMs = new Map<string, number>();
+
+  function summarize(row: ApiKeyRow, nowIso: string): ApiKeySummary {
+    const expired = row.expires_at !== null && row.expires_at <= nowIso;
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      environment: row.environment as Environment,
+      display: `${row.prefix}…${row.last_four}`,
+      scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+      replacedBy: row.replaced_by,
+      status: row.revoked_at ? 'revoked' : expired ? 'expired' : row.expires_at ? 'expiring' : 'active',
+    };
+  }
+
+  function checkInput(input: CreateKeyInput, nowIso: string): void {
+    for (const [i, scope] of (input.scopes ?? []).entries()) {
+      const problem = validateScope(scope);
+      if (problem) throw new GatehouseError('validation_failed', { message: `scopes[${i}]: ${problem}`, details: [{ field: `scopes/${i}`, problem }] });
+    }
+    if (input.expiresAt != null && !(new Date(input.expiresAt).toISOString() > nowIso)) {
+      throw new GatehouseError('validation_failed', { message: 'expires_at: must be in the future', details: [{ field: 'expires_at', problem: 'in the past' }] });
+    }
+  }
+
+  async function insertKey(s: ApiKeyStore, input: CreateKeyInput, nowIso: string) {
+    const generated = generateApiKey(input.kind, input.environment, input.projectId);
+    const row: ApiKeyRow = {
+      id: newId('key'),
+      project_id: input.projectId,
+      environment: input.environment,
+      kind: input.kind,
+      name: input.name ?? `${input.kind} key`,
+      key_hash: generated.hash,
+      prefix: generated.prefix,
+      last_four: generated.lastFour,
+      scopes: input.scopes == null ? null : JSON.stringify([...new Set(input.scopes)]),
+      created_at: nowIso,
+      last_used_at: null,
+      expires_at: input.expiresAt == null ? null : new Date(input.expiresAt).toISOString(),
+      revoked_at: null,
+      replaced_by: null,
+    };
+    await s.insert(row);
+    return { key: generated.key, summary: summarize(row, nowIso) };
+  }
+
+  function evictById(id: string): void {
+    for (const [hash, entry] of cache) if (entry.row.id === id) cache.delete(hash);
+  }
+
+  async function lookup(hash: string, nowMs: number): Promise<ApiKeyRow | undefined> {
+    const hit = cache.get(hash);
+    if (hit && nowMs - hit.cachedAtMs < cacheTtlMs) return hit.row;
+    const row = await store.findByHash(hash);
+    if (row && cacheTtlMs > 0) {
+      if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
+      cache.set(hash, { row, cachedAtMs: nowMs });
+    }
+    return row;
+  }
+
+  return {
+    /** Creates a key; the clear key is returned here once and never again. */
+    async create(input: CreateKeyInput): Promise<{ key: string; summary: ApiKeySummary }> {
+      const nowIso = isoNow(clock);
+      checkInput(input, nowIso);
+      return insertKey(store, input, nowIso);
+    },
+
+    async list(projectId: string, environment: Environment): Promise<ApiKeySummary[]> {
+      const nowIso = isoNow(clock);
+      return (await store.list(projectId, environment)).map((r) => summarize(r, nowIso));
+    },
+
+    async revoke(projectId: string, environment: Environment, id: string): Promise<ApiKeySummary> {
+      const row = await store.findInEnvironment(projectId, environment, id);
+      if (!row) throw new GatehouseError('not_found', { message: 'No such key in this project environment.' });
+      const nowIso = isoNow(clock);
+      await store.revoke(id, nowIso);
+      evictById(id);
+      return summarize({ ...row, revoked_at: row.revoked_at ?? nowIso }, nowIso);
+    },
+
+    /**
+     * Issues a successor with the same kind, name and scopes; the old key keeps
+     * working for the grace period so deployed clients can switch without downtime.
+     */
+    async rotate(projectId: string, environment: Environment, id: string, graceSeconds = rotationGraceSeconds) {
+      const nowIso = isoNow(clock);
+      return store.transaction(async (s) => {
+        const old = await s.findInEnvironment(projectId, environment, id);
+        if (!old || old.revoked_at || (old.expires_at && old.expires_at <= nowIso)) {
+          throw new GatehouseError('not_found', { message: 'No active key with this id in this project environment.' });
+        }
+        const created = await insertKey(s, {
+          projectId, environment, kind: old.kind, name: old.name,
+          scopes: old.scopes === null ? null : (JSON.parse(old.scopes) as string[]),
+        }, nowIso);
+        const graceEnd = new Date(clock.now().getTime() + graceSeconds * 1000).toISOString();
+        const oldEnd = old.expires_at && old.expires_at < graceEnd ? old.expires_at : graceEnd;
+        await s.markRotated(old.id, created.summary.id, oldEnd);
+        evictById(old.id);
+        return { ...created, previous: summarize({ ...old, expires_at: oldEnd, replaced_by: created.summary.id }, nowIso) };
+      });
+    },
+
+    /**
+     * Resolves a presented key. The format and checksum are checked offline
+     * first so typos and garbage never reach the database.
+     */
+    async verify(presented: string): Promise<VerifiedKey> {
+      const parsed = parseApiKey(presented);
+      if (parsed === 'malformed' || parsed === 'checksum') throw new ApiKeyRejected(parsed);
+      const now = clock.now();
+      const row = await lookup(hashApiKey(presented), now.getTime());
+      if (!row) throw new ApiKeyRejected('unknown');
+      // The hash already binds the key to its row; re-checking the claimed
+      // project, environment and kind is defence in depth against a bad row.
+      if (row.project_id !== parsed.projectId || row.environment !== parsed.environment || row.kind !== parsed.kind) {
+        throw new ApiKeyRejected('mismatch');
+      }
+      const nowIso = now.toISOString();
+      if (row.revoked_at) throw new ApiKeyRejected('revoked');
+      if (row.expires_at && row.expires_at <= nowIso) throw new ApiKeyRejected('expired');
+      const last = lastTouchMs.get(row.id) ?? 0;
+      if (now.getTime() - last > TOUCH_INTERVAL_MS) {
+        // last_used_at is advisory: written at most once a minute per key, off the request path.
+        lastTouchMs.set(row.id, now.getTime());
+        store.touch(row.id, nowIso).catch(() => lastTouchMs.delete(row.id));
+      }
+      return {
+        id: row.id,
+        kind: row.kind,
+        projectId: row.project_id,
+        environment: row.environment as Environment,
+        scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
+      };
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// Response headers for a rate-limit Decision (API.md "Rate limits").
+//
+// Two families, because clients in the wild read either:
+// - the de-facto X-RateLimit-Limit / -Remaining / -Reset (Reset as absolute Unix seconds, as
+//   GitHub does), describing the most restrictive window;
+// - the IETF fields of draft-ietf-httpapi-ratelimit-headers (-08 and later, structured fields per
+//   RFC 9651): `RateLimit-Policy` lists every quota policy as `"<name>";q=<quota>;w=<window s>`
+//   and `RateLimit` reports the one currently closest to exhaustion as
+//   `"<name>";r=<remaining>;t=<seconds until reset>`.
+//   https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/
+// On a denial, Retry-After (RFC 9110 §10.2.3) in whole seconds, rounded up: rounding down would
+// invite a retry just before the window opens, and 0 would mean "retry now".
+import type { RouteClass } from './policy.js';
+import type { Decision, WindowState } from './store.js';
+
+/** The policy name of one window, as it appears in RateLimit-Policy and RateLimit: `<class>-<seconds>s`. */
+export function policyName(routeClass: RouteClass, windowMs: number): string {
+  return `${routeClass}-${Math.round(windowMs / 1000)}s`;
+}
+
+/**
+ * The window to report. Allowed: the one with the fewest requests left, on a tie the one that
+ * resets soonest. Denied: of the windows that refused, the one that resets LAST, so that
+ * X-RateLimit-Reset and RateLimit `t` agree with Retry-After (a client that waited only for the
+ * earlier reset would be refused again).
+ */
+export function mostRestrictiveWindow(decision: Decision): WindowState {
+  const [first, ...rest] = decision.windows;
+  if (!first) throw new TypeError('mostRestrictiveWindow: a decision has at least one window');
+  let best = first;
+  for (const w of rest) {
+    const tieWins = decision.allowed ? w.resetMs < best.resetMs : w.resetMs > best.resetMs;
+    if (w.remaining < best.remaining || (w.remaining === best.remaining && tieWins)) best = w;
+  }
+  return best;
+}
+
+/** Whole seconds a denied client must wait: rounded up, never 0. */
+export function retryAfterSeconds(decision: Decision): number {
+  return Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+}
+
+export function rateLimitHeaders(routeClass: RouteClass, decision: Decision, nowMs: number): Record<string, string> {
+  const shown = mostRestrictiveWindow(decision);
+  const secondsToReset = Math.max(0, Math.ceil((shown.resetMs - nowMs) / 1000));
+  const headers: Record<string, string> = {
+    'X-RateLimit-Limit': String(shown.limit),
+    'X-RateLimit-Remaining': String(shown.remaining),
+    'X-RateLimit-Reset': String(Math.ceil(shown.resetMs / 1000)),
+    'RateLimit-Policy': decision.windows
+      .map((w) => `"${policyName(routeClass, w.windowMs)}";q=${w.limit};w=${Math.round(w.windowMs / 1000)}`)
+      .join(', '),
+    RateLimit: `"${policyName(routeClass, shown.windowMs)}";r=${shown.remaining};t=${secondsToReset}`,
+  };
+  if (!decision.allowed) headers['Retry-After'] = String(retryAfterSeconds(decision));
+  return headers;
+}

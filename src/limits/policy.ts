@@ -1,0 +1,178 @@
+// Rate-limit policy: which windows apply to a request, independent of any store.
+//
+// A policy is a list of fixed windows ("10 per minute AND 100 per hour"); a request passes only
+// when every window has room. Windows are whole seconds because every header that reports them
+// (X-RateLimit-Reset, RateLimit-Policy `w`, Retry-After) counts in seconds.
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export const ROUTE_CLASSES = ['auth', 'llm', 'data_read', 'data_write', 'admin', 'default'] as const;
+export type RouteClass = (typeof ROUTE_CLASSES)[number];
+
+export const TIERS = ['guest', 'user', 'admin'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export type FailMode = 'open' | 'closed';
+
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/** At most this many windows per policy: each is one key the store reads and writes per request. */
+export const MAX_WINDOWS_PER_POLICY = 4;
+
+export const WindowSchema = Type.Object(
+  {
+    /** Requests allowed per window; blocking a caller outright is done by revoking its key, not with 0. */
+    limit: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+    /** Window length in milliseconds: whole seconds, from 1 s to 7 days. */
+    windowMs: Type.Integer({ minimum: SECOND_MS, maximum: 7 * DAY_MS, multipleOf: SECOND_MS }),
+  },
+  { additionalProperties: false },
+);
+export type Window = Static<typeof WindowSchema>;
+
+export const WindowsSchema = Type.Array(WindowSchema, { minItems: 1, maxItems: MAX_WINDOWS_PER_POLICY });
+
+const TierWindowsSchema = Type.Object(
+  { guest: WindowsSchema, user: WindowsSchema, admin: WindowsSchema },
+  { additionalProperties: false },
+);
+
+export const ClassPolicySchema = Type.Object(
+  {
+    /** What to do when the store is down: `open` lets requests through, `closed` answers 503. */
+    failMode: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+    tiers: TierWindowsSchema,
+  },
+  { additionalProperties: false },
+);
+export type ClassPolicy = Static<typeof ClassPolicySchema>;
+
+/** Per-subject replacement windows for some route classes (raise or lower one user's or key's limits). */
+export const SubjectOverrideSchema = Type.Object(
+  {
+    auth: Type.Optional(WindowsSchema),
+    llm: Type.Optional(WindowsSchema),
+    data_read: Type.Optional(WindowsSchema),
+    data_write: Type.Optional(WindowsSchema),
+    admin: Type.Optional(WindowsSchema),
+    default: Type.Optional(WindowsSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** `user:<id>` or `key:<id>`: the same subject ids `resolveSubject` produces. */
+export const OVERRIDE_SUBJECT_PATTERN = '^(user|key):[^\\s]{1,200}$';
+
+export const LimitsConfigSchema = Type.Object(
+  {
+    classes: Type.Object(
+      {
+        auth: ClassPolicySchema,
+        llm: ClassPolicySchema,
+        data_read: ClassPolicySchema,
+        data_write: ClassPolicySchema,
+        admin: ClassPolicySchema,
+        default: ClassPolicySchema,
+      },
+      { additionalProperties: false },
+    ),
+    overrides: Type.Record(Type.String({ pattern: OVERRIDE_SUBJECT_PATTERN }), SubjectOverrideSchema, {
+      additionalProperties: false,
+    }),
+  },
+  { additionalProperties: false },
+);
+export type LimitsConfig = Static<typeof LimitsConfigSchema>;
+
+export interface RoutePolicy {
+  windows: Window[];
+  failMode: FailMode;
+}
+
+/**
+ * Every problem with a candidate config, as `path: problem` lines (empty when valid), so the admin
+ * API can answer 400 with details and the config loader can refuse to start.
+ */
+export function limitsConfigErrors(value: unknown): string[] {
+  const errors = [...Value.Errors(LimitsConfigSchema, value)].map((e) => `${e.path || '/'}: ${e.message}`);
+  if (errors.length > 0) return errors;
+  const config = value as LimitsConfig;
+  const lists: Array<[string, Window[]]> = [];
+  for (const rc of ROUTE_CLASSES) {
+    for (const tier of TIERS) lists.push([`/classes/${rc}/tiers/${tier}`, config.classes[rc].tiers[tier]]);
+  }
+  for (const [subject, override] of Object.entries(config.overrides)) {
+    for (const rc of ROUTE_CLASSES) {
+      const windows = override[rc];
+      if (windows) lists.push([`/overrides/${subject}/${rc}`, windows]);
+    }
+  }
+  // Counters are keyed by window length, so two windows of the same length would share one
+  // counter and each request would be counted twice.
+  for (const [path, windows] of lists) {
+    const lengths = new Set(windows.map((w) => w.windowMs));
+    if (lengths.size !== windows.length) errors.push(`${path}: two windows have the same windowMs`);
+  }
+  return errors;
+}
+
+/** Validates, then returns a deep-frozen copy. Throws TypeError: a bad limits config is our own misconfiguration. */
+export function validateLimitsConfig(value: unknown): LimitsConfig {
+  const errors = limitsConfigErrors(value);
+  if (errors.length > 0) throw new TypeError(`invalid limits config:\n  ${errors.slice(0, 20).join('\n  ')}`);
+  return deepFreeze(structuredClone(value as LimitsConfig));
+}
+
+/** The windows and fail mode for one request. `subject` is `user:<id>`, `key:<id>` or `ip:<addr>`. */
+export function resolvePolicy(
+  config: LimitsConfig,
+  request: { routeClass: RouteClass; tier: Tier; subject?: string | undefined },
+): RoutePolicy {
+  const policy = config.classes[request.routeClass];
+  // Object.hasOwn: a subject such as `key:__proto__` must not reach Object.prototype.
+  const override =
+    request.subject !== undefined && Object.hasOwn(config.overrides, request.subject)
+      ? config.overrides[request.subject]?.[request.routeClass]
+      : undefined;
+  return { windows: override ?? policy.tiers[request.tier], failMode: policy.failMode };
+}
+
+const perMinute = (limit: number): Window => ({ limit, windowMs: MINUTE_MS });
+const perHour = (limit: number): Window => ({ limit, windowMs: HOUR_MS });
+
+function byTier(guest: Window[], user: Window[], admin: Window[]): ClassPolicy['tiers'] {
+  return { guest, user, admin };
+}
+
+const GENERAL_TIERS = byTier([perMinute(20)], [perMinute(100)], [perMinute(1000)]);
+// Sign-in, sign-up and recovery: per subject whatever the tier, because password guessing and
+// credential stuffing come from guests; the hour window stops a slow drip of 10 per minute.
+const AUTH_WINDOWS = [perMinute(10), perHour(100)];
+// Generation costs real money upstream: a burst cap and an hourly budget per subject.
+const GENERATION_WINDOWS = [perMinute(10), perHour(50)];
+
+export const DEFAULT_LIMITS: LimitsConfig = deepFreeze({
+  classes: {
+    // Fail closed: an outage must not open the door to unlimited password guessing.
+    auth: { failMode: 'closed', tiers: byTier(AUTH_WINDOWS, AUTH_WINDOWS, AUTH_WINDOWS) },
+    // Fail closed: an outage must not turn into an unbounded provider bill.
+    llm: { failMode: 'closed', tiers: byTier(GENERATION_WINDOWS, GENERATION_WINDOWS, GENERATION_WINDOWS) },
+    // Fail open: reads are still guarded by RLS, and a Redis blip should not take the app down.
+    data_read: { failMode: 'open', tiers: GENERAL_TIERS },
+    data_write: { failMode: 'closed', tiers: GENERAL_TIERS },
+    admin: { failMode: 'closed', tiers: GENERAL_TIERS },
+    default: { failMode: 'closed', tiers: GENERAL_TIERS },
+  },
+  overrides: {},
+});
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,3 @@
+export { createLogger, redactUrl, REDACT_PATHS } from './logger.js';
+export { createSecurityEvents, type SecurityEvents, type SecurityEventType, type SecurityEventInput } from './security-events.js';
+export { createAuditLog, type AuditLog, type AuditEntry } from './audit-log.js';

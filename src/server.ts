@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Config } from './config/index.js';
+import { createDeps, type Deps } from './deps.js';
+import { createProjectWithDevKeys } from './tenancy/bootstrap.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  deps: Deps;
+  url: string;
+  /** Set when this start created the default project: shown once. */
+  firstRun?: { project: string; publishableKey: string; secretKey: string };
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Readonly<Config>, options: { print?: (line: string) => void } = {}): Promise<RunningServer> {
+  const startedAt = performance.now();
+  const deps = await createDeps(config);
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildApp(deps);
+    let firstRun: RunningServer['firstRun'];
+    if ((await deps.projects.list()).length === 0) {
+      const created = await createProjectWithDevKeys(deps, 'default', 'first-run');
+      firstRun = { project: created.project.name, publishableKey: created.publishableKey, secretKey: created.secretKey };
+    }
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const scheme = config.tls ? 'https' : 'http';
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `${scheme}://${host}:${port}`;
+    deps.logger.info({ url, engine: deps.storage.engine, mode: config.mode, ready_ms: Math.round(performance.now() - startedAt) }, 'gatehouse ready');
+    if (firstRun && options.print) printFirstRun(options.print, url, firstRun);
+    const server = app;
+    return {
+      app: server, deps, url, firstRun,
+      async close() {
+        await server.close();
+        await deps.close();
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => {});
+    await deps.close();
+    throw error;
+  }
+}
+
+function printFirstRun(print: (line: string) => void, url: string, keys: NonNullable<RunningServer['firstRun']>): void {
+  // Printed to stdout for the person who just started it, never to the log.
+  print('');
+  print(`  Gatehouse created the project "${keys.project}". Its dev keys are shown ONCE — save them now:`);
+  print(`    publishable (client side): ${keys.publishableKey}`);
+  print(`    secret      (server side): ${keys.secretKey}`);
+  print('');
+  print('  Try it:');
+  print(`    curl -s ${url}/admin/v1/project -H "apikey: ${keys.secretKey}"`);
+  print('');
+}
