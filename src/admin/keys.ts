@@ -85,14 +85,15 @@ export async function keyRoutes(app: FastifyInstance, { deps }: AdminContext): P
       tags,
       summary: 'Issue a successor key; the old one keeps working for the grace period',
       params: KeyIdParams,
-      body: Type.Optional(Type.Object({ grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86400 })) }, { additionalProperties: false })),
+      // A query parameter, not a body: the action is a bodiless POST.
+      querystring: Type.Object({ grace_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86400 })) }, { additionalProperties: false }),
       response: { 201: Type.Object({ ...CreatedKey.properties, previous: KeySummary }) },
     },
   }, async (request, reply) => {
     const caller = callerOf(request);
     const existing = (await deps.apiKeys.list(caller.projectId, caller.environment)).find((k) => k.id === request.params.id);
     if (existing) assertWithinCallerScopes(caller, existing.scopes);
-    const rotated = await deps.apiKeys.rotate(caller.projectId, caller.environment, request.params.id, request.body?.grace_seconds);
+    const rotated = await deps.apiKeys.rotate(caller.projectId, caller.environment, request.params.id, request.query.grace_seconds);
     await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'api_key.rotate', target: request.params.id, details: { successor: rotated.summary.id } });
     return reply.code(201).send({ key: rotated.key, ...toKeyJson(rotated.summary), previous: toKeyJson(rotated.previous) });
   });

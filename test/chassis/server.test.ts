@@ -1,0 +1,79 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { request } from 'node:https';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+
+let server: RunningServer | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-server-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('first run', () => {
+  it('creates the default project and prints its dev keys once, with a curl line', async () => {
+    const dataDir = tempDir();
+    const config = loadConfig({ env: { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent' } });
+    const lines: string[] = [];
+    server = await startServer(config, { print: (l) => lines.push(l) });
+    const text = lines.join('\n');
+    expect(server.firstRun?.project).toBe('default');
+    expect(text).toContain(server.firstRun!.publishableKey);
+    expect(text).toContain(server.firstRun!.secretKey);
+    expect(text).toMatch(new RegExp(`curl -s ${server.url}/admin/v1/project -H "apikey: sk_dev_`));
+    const res = await fetch(`${server.url}/admin/v1/project`, { headers: { apikey: server.firstRun!.secretKey } });
+    expect(res.status).toBe(200);
+    expect((await res.json()).name).toBe('default');
+    await server.close();
+
+    const again: string[] = [];
+    server = await startServer(config, { print: (l) => again.push(l) });
+    expect(server.firstRun).toBeUndefined();
+    expect(again).toEqual([]);
+  });
+});
+
+describe('built-in TLS', () => {
+  it('serves HTTPS with HSTS and refuses TLS below 1.2', async () => {
+    const dir = tempDir();
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost',
+      '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const config = loadConfig({ env: {
+      GATEHOUSE_DATA_DIR: join(dir, 'data'), GATEHOUSE_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent',
+      GATEHOUSE_TLS_CERT: join(dir, 'cert.pem'), GATEHOUSE_TLS_KEY: join(dir, 'key.pem'),
+    } });
+    server = await startServer(config);
+    expect(server.url).toMatch(/^https:\/\//);
+    const port = Number(new URL(server.url).port);
+
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/health', rejectUnauthorized: false }, (res) => {
+        res.resume();
+        resolve(res.headers);
+      }).on('error', reject).end();
+    });
+    expect(headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+
+    const oldTls = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' });
+      socket.on('secureConnect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? e.message));
+    });
+    expect(oldTls).not.toBe('connected');
+  });
+});
