@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/identity/api-keys/index.js';
@@ -29,7 +30,8 @@ describe.each(engines())('API keys on %s', (engine) => {
   const get = (url: string, headers: Record<string, string>) => gh.app.inject({ method: 'GET', url, headers });
 
   it('accepts a key from apikey, X-API-Key or Authorization: Bearer', async () => {
-    for (const headers of [{ apikey: gh.secretKey }, { 'x-api-key': gh.secretKey }, { authorization: `Bearer ${gh.secretKey}` }]) {
+    const variants: Array<Record<string, string>> = [{ apikey: gh.secretKey }, { 'x-api-key': gh.secretKey }, { authorization: `Bearer ${gh.secretKey}` }];
+    for (const headers of variants) {
       const res = await get('/admin/v1/project', headers);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ id: gh.project.id, environment: 'dev' });
@@ -51,7 +53,7 @@ describe.each(engines())('API keys on %s', (engine) => {
     let dump: string;
     if (engine === 'sqlite') {
       // Checkpoint the WAL so the file holds everything, then read raw bytes (file + WAL).
-      await gh.deps.storage.db.executeQuery({ sql: 'PRAGMA wal_checkpoint(FULL)', parameters: [], query: { kind: 'RawNode' } as never });
+      await sql`PRAGMA wal_checkpoint(FULL)`.execute(gh.deps.storage.db);
       const dir = gh.config.dataDir;
       dump = readdirSync(dir).filter((f) => f.startsWith('gatehouse.db')).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
     } else {

@@ -35,7 +35,7 @@ describe('first run', () => {
     expect(text).toMatch(new RegExp(`curl -s ${server.url}/admin/v1/project -H "apikey: sk_dev_`));
     const res = await fetch(`${server.url}/admin/v1/project`, { headers: { apikey: server.firstRun!.secretKey } });
     expect(res.status).toBe(200);
-    expect((await res.json()).name).toBe('default');
+    expect(((await res.json()) as { name: string }).name).toBe('default');
     await server.close();
 
     const again: string[] = [];
