@@ -6,6 +6,11 @@ import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.js';
 import { adminRoutes } from './admin/index.js';
 import { healthRoutes } from './health/routes.js';
+import { authRoutes } from './identity/index.js';
+import { llmRoutes } from './llm/index.js';
+import { dataRoutes } from './data/index.js';
+import { createAddressLimitStage, createResponseCounter, createSubjectLimitStage } from './limits/index.js';
+import { metricsRoutes } from './observability/index.js';
 import {
   createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installErrorHandling, registerJsonBody,
 } from './http/index.js';
@@ -14,8 +19,8 @@ export type AppDeps = Omit<Deps, 'close'>;
 
 /**
  * The request pipeline, in Fastify's order (STYLE.md §2):
- *   onRequest     request id header → CORS preflight → caller (API key) → origin check
- *   preValidation (user token: identity)
+ *   onRequest     request id header → per-IP rate limit → CORS preflight → caller (API key) → origin check
+ *   preValidation (user token: identity) → per-subject rate limit (user, else key, else guest IP)
  *   validation    TypeBox schema of the route
  *   preHandler    authorization: admin-only routes, key scopes
  *   handler       one service call
@@ -71,10 +76,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
+  const limitStageDeps = { rateLimits: deps.rateLimits, clock: deps.clock, metrics: deps.metrics, events: deps.events };
+  // Before the key is looked at: a flood of missing or invalid keys is limited by address.
+  app.addHook('onRequest', createAddressLimitStage(limitStageDeps));
   app.addHook('onRequest', cors.preflight);
   app.addHook('onRequest', createCallerStage(deps));
   app.addHook('onRequest', cors.checkOrigin);
+  // User token (Authorization: Bearer <JWT>) → request.caller.user; a bad token is 401 everywhere.
+  app.addHook('preValidation', deps.identity.userTokenStage);
+  // ORDER: must stay AFTER the user-token preValidation hook (identity), which sets
+  // request.caller.user and group; registered before it, every user would be counted by key/IP
+  // and at the guest tier. Fastify runs hooks of one phase in registration order.
+  app.addHook('preValidation', createSubjectLimitStage(limitStageDeps));
   app.addHook('preHandler', createAuthorizationStage(deps));
+  app.addHook('onResponse', createResponseCounter(deps));
   app.addHook('onSend', async (request, reply) => {
     await cors.decorate(request, reply);
   });
@@ -96,6 +111,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { storage: deps.storage });
+  await app.register(metricsRoutes, { metrics: deps.metrics, apiKeys: deps.apiKeys, events: deps.events, token: config.metricsToken });
   await app.register(adminRoutes, { prefix: '/admin/v1', deps, cors });
+  await app.register(authRoutes, { prefix: '/auth/v1', identity: deps.identity, events: deps.events });
+  await app.register(llmRoutes, { deps });
+  await app.register(dataRoutes, { prefix: '/rest/v1', data: deps.data, events: deps.events });
   return app;
 }

@@ -6,7 +6,12 @@ import {
 } from './crypto/index.js';
 import { migrateToLatest, openStorage, type Storage } from './db/index.js';
 import { createApiKeyService, createApiKeyStore, type ApiKeyService } from './identity/api-keys/index.js';
+import { createIdentity, type Identity } from './identity/index.js';
 import { createAuditLog, createLogger, createSecurityEvents, type AuditLog, type SecurityEvents } from './observability/index.js';
+import { createMetrics, type Metrics } from './observability/index.js';
+import { createRateLimits, type RateLimits } from './limits/index.js';
+import { createLlmServices, type LlmServices } from './llm/index.js';
+import { createDataService, type DataService } from './data/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createProjectService, type ProjectService } from './tenancy/index.js';
 
@@ -19,8 +24,18 @@ export interface Deps {
   keyring: Keyring;
   projects: ProjectService;
   apiKeys: ApiKeyService;
+  /** End users: accounts, sessions, JWTs, external issuers (issue #3). */
+  identity: Identity;
   events: SecurityEvents;
   audit: AuditLog;
+  /** Prometheus registry and counters (GET /metrics). */
+  metrics: Metrics;
+  /** Rate limiter, per-environment limit settings and quota counters (memory, or Redis with REDIS_URL). */
+  rateLimits: RateLimits;
+  /** LLM proxy: providers, resource ownership, usage and token quotas. */
+  llm: LlmServices;
+  /** Data API: user tables, schema, row- and column-level rules (issue #4). */
+  data: DataService;
   close(): Promise<void>;
 }
 
@@ -62,6 +77,17 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       now: () => clock.now(),
     });
     const events = createSecurityEvents({ db: storage.db, logger, clock });
+    const identity = await createIdentity({ config, db: storage.db, keyring, clock, events, logger });
+    const llm = createLlmServices({ config, db: storage.db, keyring, clock, logger });
+    const metrics = createMetrics();
+    const limits = await createRateLimits({
+      redisUrl: config.redisUrl,
+      rateLimits: config.rateLimits,
+      db: storage.db,
+      logger,
+      now: () => clock.now().toISOString(),
+      onStoreError: (routeClass, mode) => metrics.limiterStoreErrors.inc({ route_class: routeClass, mode }),
+    });
     return {
       config,
       logger,
@@ -75,9 +101,17 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
         cacheTtlMs: config.apiKeys.cacheTtlMs,
         rotationGraceSeconds: config.apiKeys.rotationGraceSeconds,
       }),
+      identity,
       events,
       audit: createAuditLog({ db: storage.db, clock }),
+      metrics,
+      rateLimits: limits.rateLimits,
+      llm,
+      data: createDataService({ storage, clock }),
       async close() {
+        identity.close();
+        await llm.close();
+        await limits.close();
         await events.flush();
         await storage.close();
       },

@@ -1,8 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from './context.js';
+import { authSettingsRoutes } from './auth-settings.js';
+import { issuerRoutes } from './auth-issuers.js';
 import { keyRoutes } from './keys.js';
+import { limitRoutes } from './limits.js';
 import { logRoutes } from './logs.js';
 import { projectRoutes } from './project.js';
+import { tableRoutes } from './tables.js';
+import { providerRoutes } from './providers.js';
+import { userRoutes } from './users.js';
 
 /** `/admin/v1/*`: a secret key or an admin user, acting on its own project environment only. */
 export async function adminRoutes(app: FastifyInstance, { deps, cors }: AdminContext): Promise<void> {
@@ -11,6 +17,12 @@ export async function adminRoutes(app: FastifyInstance, { deps, cors }: AdminCon
   await app.register(projectRoutes, context);
   await app.register(keyRoutes, context);
   await app.register(logRoutes, context);
+  await app.register(tableRoutes, context);
+  await app.register(userRoutes, context);
+  await app.register(issuerRoutes, context);
+  await app.register(authSettingsRoutes, context);
+  await app.register(limitRoutes, context);
+  await app.register(providerRoutes, context);
 }
 
 export type { AdminContext } from './context.js';

@@ -5,8 +5,12 @@ import { KeyringError } from '../crypto/index.js';
 import { startServer } from '../server.js';
 import { configFrom, type GlobalOptions } from './context.js';
 import { registerKeyCommands } from './commands/keys.js';
+import { registerLimitCommands } from './commands/limits.js';
 import { registerMasterKeyCommands } from './commands/master-key.js';
 import { registerProjectCommands } from './commands/projects.js';
+import { registerSchemaCommands } from './commands/schema.js';
+import { registerProviderCommands } from './commands/providers.js';
+import { registerUserCommands } from './commands/users.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -36,7 +40,11 @@ export function buildProgram(): Command {
 
   registerProjectCommands(program);
   registerKeyCommands(program);
+  registerLimitCommands(program);
   registerMasterKeyCommands(program);
+  registerSchemaCommands(program);
+  registerProviderCommands(program);
+  registerUserCommands(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { LimitsFileSchema } from '../limits/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -49,12 +50,78 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    llm: Type.Object(
+      {
+        /** Milliseconds to open a TCP/TLS connection to a provider. */
+        connectTimeoutMs: Type.Integer({ minimum: 100, default: 10_000 }),
+        /** Milliseconds to wait for the provider's response headers (a non-streamed completion arrives whole, so generous). */
+        headersTimeoutMs: Type.Integer({ minimum: 100, default: 300_000 }),
+        /** Milliseconds of silence allowed between two body chunks (streams included). */
+        bodyIdleTimeoutMs: Type.Integer({ minimum: 100, default: 120_000 }),
+        /** Milliseconds a provider's settings and decrypted key stay cached in memory. */
+        providerCacheMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 5_000 }),
+        /** Bytes of a JSON response Gatehouse may buffer to read ids and usage; larger ones pass through unread. */
+        responseBufferBytes: Type.Integer({ minimum: 1024, default: 20 * MiB }),
+        /** Keep-alive connections per provider origin. */
+        connectionsPerOrigin: Type.Integer({ minimum: 1, maximum: 4096, default: 256 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /**
+     * Rate limits (API.md "Rate limits"): per route class, a fail mode and windows per tier, plus
+     * per-user / per-key overrides and the per-IP pre-check. Absent parts default to DEFAULT_LIMITS
+     * (src/limits/policy.ts). Each project environment can change it further through the admin API.
+     */
+    rateLimits: LimitsFileSchema,
+    /** Bearer token for GET /metrics (Prometheus scrapes); secret. Absent: only a secret key with admin:metrics. */
+    metricsToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
     apiKeys: Type.Object(
       {
         /** Milliseconds a key lookup is cached; bounds how long a revoked key keeps working on another instance. */
         cacheTtlMs: Type.Integer({ minimum: 0, maximum: 1000, default: 500 }),
         /** Seconds a rotated key keeps working. */
         rotationGraceSeconds: Type.Integer({ minimum: 0, default: 24 * 3600 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    identity: Type.Object(
+      {
+        /** Seconds an access token (JWT) lives. */
+        accessTokenTtlSeconds: Type.Integer({ minimum: 1, maximum: 24 * 3600, default: 3600 }),
+        /** Seconds a spent refresh token may still be presented (concurrent refreshes, as GoTrue's reuse interval) without revoking its family. */
+        refreshReuseIntervalSeconds: Type.Integer({ minimum: 0, maximum: 60, default: 10 }),
+        /** Seconds a session lives without a refresh; 0 = until revoked. */
+        sessionInactivitySeconds: Type.Integer({ minimum: 0, default: 30 * 86400 }),
+        /** Seconds of clock skew tolerated on exp/nbf/iat (RFC 8725 asks for little; 60 is the ceiling). */
+        clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 60, default: 60 }),
+        /** Signing algorithm of Gatehouse-issued tokens. */
+        signingAlg: Type.Union([Type.Literal('ES256'), Type.Literal('EdDSA')], { default: 'ES256' }),
+        /** Sign-up mode of environments that have not set one. */
+        defaultSignupMode: Type.Union([Type.Literal('open'), Type.Literal('invite'), Type.Literal('closed')], { default: 'open' }),
+        /** Argon2id cost (OWASP: m = 19 MiB, t = 2, p = 1). Raising it rehashes each password on its next sign-in. */
+        argon2MemoryKiB: Type.Integer({ minimum: 8192, default: 19456 }),
+        argon2Iterations: Type.Integer({ minimum: 1, default: 2 }),
+        argon2Parallelism: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+        /** Argon2 computations at once; 0 = CPU count - 1 (at least 1), so that hashing never takes every core. */
+        hashConcurrency: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
+        /** Sign-ins waiting for a hash slot beyond which new ones get 503 at once. */
+        hashQueueMax: Type.Integer({ minimum: 1, default: 256 }),
+        /** Failed sign-ins allowed per account / per IP before backoff starts. */
+        backoffFreeAttemptsPerAccount: Type.Integer({ minimum: 1, default: 5 }),
+        backoffFreeAttemptsPerIp: Type.Integer({ minimum: 1, default: 20 }),
+        /** Milliseconds of the first backoff; doubles per further failure. */
+        backoffBaseMs: Type.Integer({ minimum: 1, default: 1000 }),
+        /** Milliseconds; the backoff never grows past this. */
+        backoffMaxMs: Type.Integer({ minimum: 1, default: 15 * 60_000 }),
+        /** Milliseconds between two JWKS fetches of one external issuer on an unknown kid. */
+        jwksRefetchIntervalMs: Type.Integer({ minimum: 0, default: 60_000 }),
+        /** Milliseconds a fetched JWKS is trusted without refetching. */
+        jwksCacheTtlMs: Type.Integer({ minimum: 1000, default: 3600_000 }),
+        /** `outbox`: mail is stored for the admin API (development); `smtp`: sent through smtpUrl. */
+        mailer: Type.Union([Type.Literal('outbox'), Type.Literal('smtp')], { default: 'outbox' }),
+        /** smtp:// or smtps:// URL with credentials; secret. */
+        smtpUrl: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+        mailFrom: Type.String({ minLength: 3, default: 'Gatehouse <no-reply@localhost>' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -87,7 +154,32 @@ export const ENV_VARS = {
   GATEHOUSE_BODY_LIMIT: 'limits.anyBodyBytes',
   GATEHOUSE_REQUEST_TIMEOUT_MS: 'limits.requestTimeoutMs',
   GATEHOUSE_KEY_CACHE_TTL_MS: 'apiKeys.cacheTtlMs',
+  GATEHOUSE_METRICS_TOKEN: 'metricsToken',
+  GATEHOUSE_LLM_CONNECT_TIMEOUT_MS: 'llm.connectTimeoutMs',
+  GATEHOUSE_LLM_HEADERS_TIMEOUT_MS: 'llm.headersTimeoutMs',
+  GATEHOUSE_LLM_BODY_IDLE_TIMEOUT_MS: 'llm.bodyIdleTimeoutMs',
+  GATEHOUSE_LLM_PROVIDER_CACHE_MS: 'llm.providerCacheMs',
   GATEHOUSE_KEY_ROTATION_GRACE_SECONDS: 'apiKeys.rotationGraceSeconds',
+  GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS: 'identity.accessTokenTtlSeconds',
+  GATEHOUSE_REFRESH_REUSE_INTERVAL_SECONDS: 'identity.refreshReuseIntervalSeconds',
+  GATEHOUSE_SESSION_INACTIVITY_SECONDS: 'identity.sessionInactivitySeconds',
+  GATEHOUSE_JWT_CLOCK_SKEW_SECONDS: 'identity.clockSkewSeconds',
+  GATEHOUSE_JWT_SIGNING_ALG: 'identity.signingAlg',
+  GATEHOUSE_SIGNUP_MODE: 'identity.defaultSignupMode',
+  GATEHOUSE_ARGON2_MEMORY_KIB: 'identity.argon2MemoryKiB',
+  GATEHOUSE_ARGON2_ITERATIONS: 'identity.argon2Iterations',
+  GATEHOUSE_ARGON2_PARALLELISM: 'identity.argon2Parallelism',
+  GATEHOUSE_HASH_CONCURRENCY: 'identity.hashConcurrency',
+  GATEHOUSE_HASH_QUEUE_MAX: 'identity.hashQueueMax',
+  GATEHOUSE_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT: 'identity.backoffFreeAttemptsPerAccount',
+  GATEHOUSE_SIGNIN_FREE_ATTEMPTS_PER_IP: 'identity.backoffFreeAttemptsPerIp',
+  GATEHOUSE_SIGNIN_BACKOFF_BASE_MS: 'identity.backoffBaseMs',
+  GATEHOUSE_SIGNIN_BACKOFF_MAX_MS: 'identity.backoffMaxMs',
+  GATEHOUSE_JWKS_REFETCH_INTERVAL_MS: 'identity.jwksRefetchIntervalMs',
+  GATEHOUSE_JWKS_CACHE_TTL_MS: 'identity.jwksCacheTtlMs',
+  GATEHOUSE_MAILER: 'identity.mailer',
+  GATEHOUSE_SMTP_URL: 'identity.smtpUrl',
+  GATEHOUSE_MAIL_FROM: 'identity.mailFrom',
 } as const;
 
 /** Read by the loader itself, not part of Config. */

@@ -1,4 +1,8 @@
 import type { Generated } from 'kysely';
+import type { IdentityTables } from '../identity/tables.js';
+import type { LlmTables } from '../llm/tables.js';
+import type { LimitTables } from '../limits/tables.js';
+import type { DataTables } from '../data/schema/tables.js';
 
 // Row types of Gatehouse's own tables. Timestamps are ISO-8601 UTC strings on
 // both engines (sortable as text, no driver-specific Date handling); JSON is
@@ -81,4 +85,4 @@ export interface CoreTables {
 }
 
 /** All tables; each capability adds its own interface here. */
-export type Database = CoreTables;
+export type Database = CoreTables & IdentityTables & LlmTables & LimitTables & DataTables;

@@ -29,6 +29,19 @@ const POSTGREST_CODES: Partial<Record<string, string>> = {
   route_not_found: 'PGRST125',
   invalid_json: 'PGRST102',
   payload_too_large: 'PGRST102',
+  data_query_invalid: 'PGRST100',
+  data_column_unknown: '42703',
+  data_write_column_unknown: 'PGRST204',
+  data_value_invalid: '22P02',
+  data_value_required: '23502',
+  data_value_too_long: '22001',
+  data_rls_denied: '42501',
+  data_column_forbidden: '42501',
+  data_table_unknown: 'PGRST205',
+  data_single_row_expected: 'PGRST116',
+  data_unique_violation: '23505',
+  data_reference_violation: '23503',
+  data_range_invalid: 'PGRST103',
 };
 
 const ANTHROPIC_TYPES: Record<number, string> = {

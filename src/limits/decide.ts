@@ -1,15 +1,21 @@
 // The limiter the request pipeline calls: policy lookup, one store hit, headers, and the
 // route class's failMode when the store is down.
 import { rateLimitHeaders, retryAfterSeconds } from './headers.js';
-import { resolvePolicy, type FailMode, type LimitsConfig, type RouteClass, type Tier } from './policy.js';
+import {
+  resolveAddressPolicy, resolvePolicy, type FailMode, type LimitsConfig, type RouteClass, type RoutePolicy, type Tier,
+} from './policy.js';
 import { LimiterUnavailableError, type Decision, type LimiterStore } from './store.js';
-import type { Subject } from './subject.js';
+import { normaliseIp, type Subject } from './subject.js';
+
+/** The pseudo route class of the per-address pre-check, in metrics, headers and onStoreError. */
+export const ADDRESS_CLASS = 'address';
 
 export interface LimiterOptions {
   store: LimiterStore;
   /**
-   * Read on every check, so the admin API can change limits and overrides without a restart.
-   * Must return an already validated config (validateLimitsConfig); it is not re-checked per request.
+   * Read on every check that does not bring its own config, so the admin API can change limits
+   * and overrides without a restart. Must return an already validated config
+   * (validateLimitsConfig); it is not re-checked per request.
    */
   config: () => LimitsConfig;
   /**
@@ -17,13 +23,23 @@ export interface LimiterOptions {
    * fail-open limiter that nobody counts is an unlimited API nobody knows about: wire it to a
    * metric and a log line.
    */
-  onStoreError: (routeClass: RouteClass, mode: FailMode, error: LimiterUnavailableError) => void;
+  onStoreError: (routeClass: RouteClass | typeof ADDRESS_CLASS, mode: FailMode, error: LimiterUnavailableError) => void;
 }
 
 export interface LimitRequest {
   routeClass: RouteClass;
   tier: Tier;
   subject: Subject;
+  nowMs: number;
+  /** The project environment's effective config (validated); default: options.config(). */
+  config?: LimitsConfig;
+  /** Ids whose overrides apply, first match wins; default [subject.id] (see resolvePolicy). */
+  overrideIds?: readonly string[];
+}
+
+export interface AddressRequest {
+  /** The client IP as Fastify resolved it (socket, or a trusted proxy's X-Forwarded-For). */
+  ip: string;
   nowMs: number;
 }
 
@@ -39,27 +55,37 @@ export interface LimitResult {
 
 export interface Limiter {
   check(request: LimitRequest): Promise<LimitResult>;
+  /** The global per-IP pre-check (no project yet); policy from options.config().address. */
+  checkAddress(request: AddressRequest): Promise<LimitResult>;
 }
 
 export function createLimiter(options: LimiterOptions): Limiter {
   const { store, config, onStoreError } = options;
   if (typeof config !== 'function') throw new TypeError('createLimiter: config must be a function returning the current LimitsConfig');
 
+  async function decide(counterKey: string, name: RouteClass | typeof ADDRESS_CLASS, policy: RoutePolicy, nowMs: number): Promise<LimitResult> {
+    let decision: Decision;
+    try {
+      decision = await store.hit(counterKey, policy.windows, nowMs);
+    } catch (error) {
+      // Only an outage is subject to failMode; anything else is a bug and must surface.
+      if (!(error instanceof LimiterUnavailableError)) throw error;
+      onStoreError(name, policy.failMode, error);
+      return policy.failMode === 'open' ? { allowed: true, headers: {} } : { allowed: false, headers: {}, unavailable: true };
+    }
+    const headers = rateLimitHeaders(name, decision, nowMs);
+    return decision.allowed ? { allowed: true, headers } : { allowed: false, headers, retryAfterS: retryAfterSeconds(decision) };
+  }
+
   return {
-    async check({ routeClass, tier, subject, nowMs }: LimitRequest): Promise<LimitResult> {
-      const policy = resolvePolicy(config(), { routeClass, tier, subject: subject.id });
-      let decision: Decision;
-      try {
-        // One counter set per subject and route class: using up the LLM budget leaves data reads alone.
-        decision = await store.hit(`${subject.key}:${routeClass}`, policy.windows, nowMs);
-      } catch (error) {
-        // Only an outage is subject to failMode; anything else is a bug and must surface.
-        if (!(error instanceof LimiterUnavailableError)) throw error;
-        onStoreError(routeClass, policy.failMode, error);
-        return policy.failMode === 'open' ? { allowed: true, headers: {} } : { allowed: false, headers: {}, unavailable: true };
-      }
-      const headers = rateLimitHeaders(routeClass, decision, nowMs);
-      return decision.allowed ? { allowed: true, headers } : { allowed: false, headers, retryAfterS: retryAfterSeconds(decision) };
+    check({ routeClass, tier, subject, nowMs, config: given, overrideIds }: LimitRequest): Promise<LimitResult> {
+      const policy = resolvePolicy(given ?? config(), { routeClass, tier, subject: subject.id, overrideIds });
+      // One counter set per subject and route class: using up the LLM budget leaves data reads alone.
+      return decide(`${subject.key}:${routeClass}`, routeClass, policy, nowMs);
+    },
+    checkAddress({ ip, nowMs }: AddressRequest): Promise<LimitResult> {
+      // `_` cannot be a project id (base32) or an environment, so no project's counter can collide.
+      return decide(`_:_:ip:${encodeURIComponent(normaliseIp(ip))}:${ADDRESS_CLASS}`, ADDRESS_CLASS, resolveAddressPolicy(config()), nowMs);
     },
   };
 }

@@ -10,11 +10,10 @@
 //   https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/
 // On a denial, Retry-After (RFC 9110 §10.2.3) in whole seconds, rounded up: rounding down would
 // invite a retry just before the window opens, and 0 would mean "retry now".
-import type { RouteClass } from './policy.js';
 import type { Decision, WindowState } from './store.js';
 
-/** The policy name of one window, as it appears in RateLimit-Policy and RateLimit: `<class>-<seconds>s`. */
-export function policyName(routeClass: RouteClass, windowMs: number): string {
+/** The policy name of one window, as it appears in RateLimit-Policy and RateLimit: `<class>-<seconds>s` (`address-60s` for the per-IP pre-check). */
+export function policyName(routeClass: string, windowMs: number): string {
   return `${routeClass}-${Math.round(windowMs / 1000)}s`;
 }
 
@@ -40,7 +39,7 @@ export function retryAfterSeconds(decision: Decision): number {
   return Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
 }
 
-export function rateLimitHeaders(routeClass: RouteClass, decision: Decision, nowMs: number): Record<string, string> {
+export function rateLimitHeaders(routeClass: string, decision: Decision, nowMs: number): Record<string, string> {
   const shown = mostRestrictiveWindow(decision);
   const secondsToReset = Math.max(0, Math.ceil((shown.resetMs - nowMs) / 1000));
   const headers: Record<string, string> = {

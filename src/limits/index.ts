@@ -1,7 +1,11 @@
 // Public surface of src/limits: import from here, never from a file inside.
 export {
+  DEFAULT_ADDRESS_POLICY,
   DEFAULT_LIMITS,
+  AddressPolicySchema,
   LimitsConfigSchema,
+  LimitsFileSchema,
+  OVERRIDE_SUBJECT_PATTERN,
   ClassPolicySchema,
   SubjectOverrideSchema,
   WindowSchema,
@@ -10,8 +14,10 @@ export {
   ROUTE_CLASSES,
   TIERS,
   limitsConfigErrors,
+  resolveAddressPolicy,
   resolvePolicy,
   validateLimitsConfig,
+  type AddressPolicy,
   type ClassPolicy,
   type FailMode,
   type LimitsConfig,
@@ -24,6 +30,19 @@ export { normaliseIp, resolveSubject, subjectKey, type Subject, type SubjectInpu
 export { LimiterUnavailableError, type Decision, type LimiterStore, type WindowState } from './store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { LIMITER_REDIS_OPTIONS, RedisStore, createLimiterRedisClient, type RedisStoreOptions } from './redis-store.js';
-export { createLimiter, type Limiter, type LimiterOptions, type LimitRequest, type LimitResult } from './decide.js';
+export { ADDRESS_CLASS, createLimiter, type AddressRequest, type Limiter, type LimiterOptions, type LimitRequest, type LimitResult } from './decide.js';
 export { rateLimitHeaders, retryAfterSeconds } from './headers.js';
 export { benchLimiter, type BenchResult } from './bench.js';
+export { MemoryQuotaCounter, RedisQuotaCounter, type QuotaCounter } from './quota.js';
+export {
+  applyLimitSettings, createLimitSettings, LimitsPolicyPatchSchema, MAX_OVERRIDES_PER_ENVIRONMENT, OverrideSubjectSchema,
+  type LimitSettings, type LimitSettingsOptions, type LimitsPolicyPatch, type OverrideEntry, type SubjectOverride,
+} from './settings.js';
+export { createLimitSettingsStore, type LimitSettingsStore } from './settings-store.js';
+export {
+  createRateLimits, createRateLimitsOver, type CallerLimitInput, type RateLimits, type RateLimitsRuntime, type StoreErrorHandler,
+} from './service.js';
+export {
+  createAddressLimitStage, createResponseCounter, createSubjectLimitStage, routeClassForPath, routeClassOf, type LimitStageDeps,
+} from './stages.js';
+export type { LimitTables } from './tables.js';

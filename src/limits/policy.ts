@@ -63,6 +63,21 @@ export const SubjectOverrideSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The per-address pre-check, run before the API key is even looked at, so that floods of
+ * missing or invalid keys are limited by client IP. Global (not per project): there is no project
+ * yet. It must stay well above any per-subject limit, since many honest users can share one
+ * address (NAT, office, mobile carrier).
+ */
+export const AddressPolicySchema = Type.Object(
+  {
+    failMode: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+    windows: WindowsSchema,
+  },
+  { additionalProperties: false },
+);
+export type AddressPolicy = Static<typeof AddressPolicySchema>;
+
 /** `user:<id>` or `key:<id>`: the same subject ids `resolveSubject` produces. */
 export const OVERRIDE_SUBJECT_PATTERN = '^(user|key):[^\\s]{1,200}$';
 
@@ -82,6 +97,8 @@ export const LimitsConfigSchema = Type.Object(
     overrides: Type.Record(Type.String({ pattern: OVERRIDE_SUBJECT_PATTERN }), SubjectOverrideSchema, {
       additionalProperties: false,
     }),
+    /** Absent: DEFAULT_ADDRESS_POLICY. */
+    address: Type.Optional(AddressPolicySchema),
   },
   { additionalProperties: false },
 );
@@ -104,6 +121,7 @@ export function limitsConfigErrors(value: unknown): string[] {
   for (const rc of ROUTE_CLASSES) {
     for (const tier of TIERS) lists.push([`/classes/${rc}/tiers/${tier}`, config.classes[rc].tiers[tier]]);
   }
+  if (config.address) lists.push(['/address/windows', config.address.windows]);
   for (const [subject, override] of Object.entries(config.overrides)) {
     for (const rc of ROUTE_CLASSES) {
       const windows = override[rc];
@@ -126,18 +144,40 @@ export function validateLimitsConfig(value: unknown): LimitsConfig {
   return deepFreeze(structuredClone(value as LimitsConfig));
 }
 
-/** The windows and fail mode for one request. `subject` is `user:<id>`, `key:<id>` or `ip:<addr>`. */
+/**
+ * The windows and fail mode for one request. `subject` is `user:<id>`, `key:<id>` or `ip:<addr>`.
+ * `overrideIds`, when given, replaces [subject] as the ids whose overrides apply, first match wins:
+ * a guest counted by IP under a publishable key still gets that key's override.
+ */
 export function resolvePolicy(
   config: LimitsConfig,
-  request: { routeClass: RouteClass; tier: Tier; subject?: string | undefined },
+  request: { routeClass: RouteClass; tier: Tier; subject?: string | undefined; overrideIds?: readonly string[] | undefined },
 ): RoutePolicy {
   const policy = config.classes[request.routeClass];
-  // Object.hasOwn: a subject such as `key:__proto__` must not reach Object.prototype.
-  const override =
-    request.subject !== undefined && Object.hasOwn(config.overrides, request.subject)
-      ? config.overrides[request.subject]?.[request.routeClass]
-      : undefined;
+  const ids = request.overrideIds ?? (request.subject === undefined ? [] : [request.subject]);
+  let override: Window[] | undefined;
+  for (const id of ids) {
+    // Object.hasOwn: a subject such as `key:__proto__` must not reach Object.prototype.
+    override = Object.hasOwn(config.overrides, id) ? config.overrides[id]?.[request.routeClass] : undefined;
+    if (override) break;
+  }
   return { windows: override ?? policy.tiers[request.tier], failMode: policy.failMode };
+}
+
+/**
+ * Default per-address limit: 600 a minute (10/s sustained) — far above a single user's limits,
+ * so a shared NAT is not punished, yet a key-guessing flood from one address is capped. Fails
+ * open: it is a coarse outer fence, and the per-subject check keeps each class's own fail mode.
+ */
+export const DEFAULT_ADDRESS_POLICY: AddressPolicy = deepFreeze({ failMode: 'open', windows: [perMinuteWindow(600)] });
+
+export function resolveAddressPolicy(config: LimitsConfig): RoutePolicy {
+  const address = config.address ?? DEFAULT_ADDRESS_POLICY;
+  return { windows: address.windows, failMode: address.failMode };
+}
+
+function perMinuteWindow(limit: number): Window {
+  return { limit, windowMs: MINUTE_MS };
 }
 
 const perMinute = (limit: number): Window => ({ limit, windowMs: MINUTE_MS });
@@ -167,6 +207,7 @@ export const DEFAULT_LIMITS: LimitsConfig = deepFreeze({
     default: { failMode: 'closed', tiers: GENERAL_TIERS },
   },
   overrides: {},
+  address: DEFAULT_ADDRESS_POLICY,
 });
 
 function deepFreeze<T>(value: T): T {
@@ -176,3 +217,22 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * The config file's `rateLimits` section: LimitsConfigSchema with a default at every level, so a
+ * file may set one class (whole) and inherit the rest from DEFAULT_LIMITS. Its Static type is
+ * LimitsConfig.
+ */
+export const LimitsFileSchema = Type.Object(
+  {
+    classes: Type.Object(
+      Object.fromEntries(
+        ROUTE_CLASSES.map((rc) => [rc, Type.Object(ClassPolicySchema.properties, { additionalProperties: false, default: structuredClone(DEFAULT_LIMITS.classes[rc]) })]),
+      ) as { [K in RouteClass]: typeof ClassPolicySchema },
+      { additionalProperties: false, default: {} },
+    ),
+    overrides: Type.Record(Type.String({ pattern: OVERRIDE_SUBJECT_PATTERN }), SubjectOverrideSchema, { additionalProperties: false, default: {} }),
+    address: Type.Optional(AddressPolicySchema),
+  },
+  { additionalProperties: false, default: {} },
+);

@@ -46,8 +46,12 @@ const TTL_GRACE_MS = 5_000;
  * offline queue would make limiter calls wait for reconnection instead of failing fast.
  */
 export const LIMITER_REDIS_OPTIONS = Object.freeze({
-  /** ms: a decision that takes longer than this counts as an outage. */
-  commandTimeout: 500,
+  /**
+   * ms: a decision that takes longer than this counts as an outage. A healthy decision takes well
+   * under 1 ms; the margin is for event-loop lag on a busy instance, where the timer can fire
+   * before the (already received) reply is read, turning load into spurious 503s.
+   */
+  commandTimeout: 1_000,
   /** ms: a black-holed host must not stall reconnection for ioredis's default 10 s. */
   connectTimeout: 1_000,
   /** Reject at once while disconnected instead of queueing. */

@@ -13,6 +13,11 @@ export type SecurityEventType =
   | 'token_rejected'
   | 'sign_in_failed'
   | 'refresh_token_reused'
+  | 'sign_up_rejected'
+  | 'sign_in_backoff'
+  | 'recovery_token_rejected'
+  | 'session_revoked'
+  | 'signing_key_rotated'
   | 'rate_limited'
   | 'llm_endpoint_denied'
   | 'resource_access_denied';

@@ -1,6 +1,10 @@
 import type { Migration } from 'kysely';
 import type { EngineName } from '../database.js';
 import { coreMigration } from './0001-core.js';
+import { identityMigration } from './0002-identity.js';
+import { llmMigration } from './0004-llm.js';
+import { limitsMigration } from './0005-limits.js';
+import { dataMigration } from './0003-data.js';
 
 /**
  * Every migration, in order. Names are permanent: they are recorded in the
@@ -9,5 +13,9 @@ import { coreMigration } from './0001-core.js';
 export function allMigrations(engine: EngineName): Record<string, Migration> {
   return {
     '0001-core': coreMigration(engine),
+    '0002-identity': identityMigration(engine),
+    '0004-llm': llmMigration(engine),
+    '0005-limits': limitsMigration(engine),
+    '0003-data': dataMigration(),
   };
 }

@@ -1,0 +1,138 @@
+// LLM proxy figures (issue 5 §8): chat completions, non-streamed and streamed,
+// against the local fake upstream, three ways in the same run:
+//   direct     autocannon → fake upstream
+//   bare       autocannon → a minimal undici proxy (sets the key, pipes bytes) → fake
+//   gatehouse  autocannon → Gatehouse (API key, user JWT, rate limit, whitelist,
+//              ownership, usage, and optionally token quotas) → fake
+// Each server runs in its own process so that none shares an event loop with
+// the load generator or another server. Run: npx tsx bench/llm.ts
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { Pool } from 'undici';
+
+const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
+const upstreamArg = process.argv.find((a) => a.startsWith('--upstream='))?.slice(11) ?? '';
+const quotasOn = process.argv.includes('--quotas');
+
+if (role === 'fake') {
+  const { startFakeLlm } = await import('../test/harness/fake-llm/index.js');
+  const fake = await startFakeLlm();
+  // Keep memory flat during long runs: the bench does not read the request log.
+  setInterval(() => fake.requests.splice(0), 1000).unref();
+  console.log(`BENCH_READY ${JSON.stringify({ url: fake.url })}`);
+} else if (role === 'bare') {
+  const { FAKE_KEYS } = await import('../test/harness/fake-llm/index.js');
+  const pool = new Pool(upstreamArg, { connections: 256, keepAliveTimeout: 30_000 });
+  const server = createServer(async (req, res) => {
+    try {
+      const up = await pool.request({
+        path: req.url ?? '/', method: req.method as 'POST',
+        headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json'), authorization: `Bearer ${FAKE_KEYS.openai}` },
+        body: req,
+      });
+      res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? '') });
+      up.body.pipe(res);
+    } catch {
+      res.writeHead(502).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const address = server.address() as { port: number };
+  console.log(`BENCH_READY ${JSON.stringify({ url: `http://127.0.0.1:${address.port}` })}`);
+} else if (role === 'gatehouse') {
+  const { loadConfig } = await import('../src/config/index.js');
+  const { createDeps } = await import('../src/deps.js');
+  const { buildApp } = await import('../src/app.js');
+  const { createLogger } = await import('../src/observability/index.js');
+  const { createProjectWithDevKeys } = await import('../src/tenancy/index.js');
+  const { createTestUser } = await import('../test/harness/users.js');
+  const { FAKE_KEYS } = await import('../test/harness/fake-llm/index.js');
+  const dataDir = mkdtempSync(join(tmpdir(), 'gh-bench-llm-'));
+  // Every bench request comes from 127.0.0.1: the per-address pre-limit (600/min by default) is
+  // raised like an operator would behind a load balancer; per-user limits stay on (see below).
+  const configFile = join(dataDir, 'bench-config.json');
+  writeFileSync(configFile, JSON.stringify({ rateLimits: { address: { failMode: 'open', windows: [{ limit: 1_000_000_000, windowMs: 60_000 }] } } }));
+  const config = loadConfig({ configFile, env: { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_LOG_LEVEL: 'warn' } });
+  const deps = await createDeps(config, { logger: createLogger({ level: 'warn', destination: process.stderr }) });
+  const app = await buildApp(deps);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { project, publishableKey, secretKey } = await createProjectWithDevKeys(deps, 'bench', 'bench');
+  const admin = (method: 'PUT', path: string, payload: object) => app.inject({ method, url: path, headers: { apikey: secretKey }, payload });
+  await admin('PUT', '/admin/v1/providers/openai', { base_url: `${upstreamArg}/openai`, api_key: FAKE_KEYS.openai });
+  const user = await createTestUser({ app, publishableKey, secretKey } as never);
+  // Rate limiting stays on; the user's window is raised so the bench measures its cost, not its refusals.
+  await admin('PUT', `/admin/v1/limits/overrides/user:${user.id}`, { llm: [{ limit: 1_000_000_000, windowMs: 60_000 }] });
+  if (quotasOn) await admin('PUT', '/admin/v1/llm/quotas', { tokens_per_day: 1_000_000_000_000, tokens_per_month: null });
+  void project;
+  process.on('SIGTERM', async () => {
+    await app.close();
+    await deps.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  });
+  console.log(`BENCH_READY ${JSON.stringify({ url, secretKey, headers: { apikey: publishableKey, authorization: `Bearer ${user.accessToken}` } })}`);
+} else {
+  await orchestrate();
+}
+
+function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string } }> {
+  const profile = process.env.BENCH_PROFILE && args[0] === `--role=${process.env.BENCH_PROFILE}` ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-prof'] : [];
+  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('BENCH_READY '));
+      if (line) resolve({ proc, info: JSON.parse(line.slice(12)) });
+    });
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+async function orchestrate(): Promise<void> {
+  const durationS = Number(process.env.BENCH_DURATION_S ?? 10);
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+  const fake = await child(['--role=fake']);
+  const bare = await child(['--role=bare', `--upstream=${fake.info.url}`]);
+  const gh = await child(['--role=gatehouse', `--upstream=${fake.info.url}`]);
+  const ghq = await child(['--role=gatehouse', `--upstream=${fake.info.url}`, '--quotas']);
+  const targets = [
+    { name: 'direct (fake upstream)', url: `${fake.info.url}/openai/v1/chat/completions`, headers: { authorization: 'Bearer sk-fake-openai-0123456789' } },
+    { name: 'bare undici proxy', url: `${bare.info.url}/openai/v1/chat/completions`, headers: {} },
+    { name: 'gatehouse', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.headers ?? {} },
+    // Same proxy path without the user JWT (server-side secret key): separates the proxy's cost from token verification.
+    { name: 'gatehouse, secret key', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: { apikey: gh.info.secretKey ?? '' } },
+    { name: 'gatehouse + quotas', url: `${ghq.info.url}/llm/openai/v1/chat/completions`, headers: ghq.info.headers ?? {} },
+  ];
+  const only = process.env.BENCH_ONLY;
+  if (only) targets.splice(0, targets.length, ...targets.filter((t) => t.name === 'bare undici proxy' || t.name.includes(only)));
+  console.log(`chat completions, ${connections} connections, ${durationS} s each, Node ${process.version}`);
+  try {
+    for (const stream of [false, true]) {
+      const body = JSON.stringify({ model: 'gpt-fake', messages: [{ role: 'user', content: 'Say hello.' }], stream });
+      const results: Array<{ name: string; rps: number; p50: number; p99: number; errors: number }> = [];
+      for (const target of targets) {
+        const run = (seconds: number) => autocannon({
+          url: target.url, method: 'POST', connections, duration: seconds, body,
+          headers: { 'content-type': 'application/json', ...target.headers },
+        });
+        await run(2); // warm-up: JIT, pools, caches
+        const r = await run(durationS);
+        results.push({ name: target.name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx });
+      }
+      const bareRps = results.find((r) => r.name === 'bare undici proxy')!.rps;
+      console.log(`\n${stream ? 'streamed (SSE, usage in the final chunk)' : 'non-streamed'}`);
+      console.log('target                    req/s     p50 ms  p99 ms  errors  ratio to bare');
+      for (const r of results) {
+        console.log(`${r.name.padEnd(24)}  ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${String(r.errors).padStart(6)}  ${(r.rps / bareRps).toFixed(2)}`);
+      }
+    }
+  } finally {
+    for (const c of [ghq, gh, bare, fake]) c.proc.kill('SIGTERM');
+  }
+}

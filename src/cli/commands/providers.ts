@@ -1,0 +1,105 @@
+import type { Command } from 'commander';
+import { createOutput, table } from '../output.js';
+import { findProject, parseEnvironment, withDeps, type GlobalOptions } from '../context.js';
+
+interface Target { project: string; env: string }
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The key is read from stdin, never from argv: argv shows up in `ps` and shell history. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+function parseLimit(value: string | undefined, flag: string): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return null;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number of tokens or "none"`);
+  return n;
+}
+
+export function registerProviderCommands(program: Command): void {
+  const providers = program.command('providers').description('LLM providers of a project environment (keys are stored encrypted)');
+  const target = (c: Command) =>
+    c.requiredOption('-p, --project <name-or-id>', 'project').option('-e, --env <env>', 'environment: dev, staging or prod', 'dev');
+
+  target(providers.command('set <name>'))
+    .description('create or change a provider: openai, anthropic, gemini, or any name for an OpenAI-compatible API')
+    .option('--kind <kind>', 'wire format of a custom provider: openai, anthropic or gemini')
+    .option('--base-url <url>', 'e.g. https://api.groq.com/openai (required for custom providers)')
+    .option('--key-stdin', 'read the provider key from stdin (e.g. `pass show openai | gatehouse providers set openai --key-stdin …`)')
+    .option('--no-key', 'remove the stored key (local providers need none)')
+    .option('--allow <pattern>', 'extra endpoint, e.g. "POST /v1/fine_tuning/jobs" (repeatable)', collect)
+    .option('--deny <pattern>', 'switch off a default endpoint, e.g. "POST /v1/images/generations" (repeatable)', collect)
+    .option('--disable', 'keep the provider but refuse its requests')
+    .action(async (name: string, opts: Target & { kind?: string; baseUrl?: string; keyStdin?: boolean; key?: boolean; allow?: string[]; deny?: string[]; disable?: boolean }, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      if (opts.kind && !['openai', 'anthropic', 'gemini'].includes(opts.kind)) throw new Error('--kind must be openai, anthropic or gemini');
+      const apiKey = opts.keyStdin ? await readStdin() : opts.key === false ? null : undefined;
+      await withDeps(global, async (deps) => {
+        const project = await findProject(deps, opts.project);
+        const environment = parseEnvironment(opts.env);
+        const summary = await deps.llm.providers.put(project.id, environment, name, {
+          kind: opts.kind as 'openai' | undefined, baseUrl: opts.baseUrl, apiKey,
+          endpointsAdd: opts.allow, endpointsRemove: opts.deny, enabled: opts.disable ? false : undefined,
+        });
+        await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'llm_provider.put', target: name, details: { key_changed: apiKey !== undefined, base_url: summary.base_url } });
+        createOutput(!!global.json).result(summary, () => `Saved provider ${name} (${summary.kind}, ${summary.base_url}, key ${summary.has_key ? `…${summary.key_last_four}` : 'none'}).`);
+      });
+    });
+
+  target(providers.command('list'))
+    .description('list providers (never their keys)')
+    .action(async (opts: Target, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      await withDeps(global, async (deps) => {
+        const project = await findProject(deps, opts.project);
+        const list = await deps.llm.providers.list(project.id, parseEnvironment(opts.env));
+        createOutput(!!global.json).result({ providers: list }, () =>
+          table(list.map((p) => ({ name: p.name, kind: p.kind, 'base url': p.base_url, key: p.has_key ? `…${p.key_last_four}` : null, enabled: p.enabled, updated: p.updated_at })),
+            ['name', 'kind', 'base url', 'key', 'enabled', 'updated']));
+      });
+    });
+
+  target(providers.command('remove <name>'))
+    .description('remove a provider and its key')
+    .action(async (name: string, opts: Target, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      await withDeps(global, async (deps) => {
+        const project = await findProject(deps, opts.project);
+        const environment = parseEnvironment(opts.env);
+        const removed = await deps.llm.providers.remove(project.id, environment, name);
+        if (removed) await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'llm_provider.delete', target: name });
+        createOutput(!!global.json).result({ removed }, () => (removed ? `Removed ${name}.` : `No provider named ${name}.`));
+      });
+    });
+
+  target(providers.command('quotas'))
+    .description('show or set per-user token quotas (UTC day / month)')
+    .option('--day <tokens>', 'tokens per user per day, or "none"')
+    .option('--month <tokens>', 'tokens per user per month, or "none"')
+    .action(async (opts: Target & { day?: string; month?: string }, cmd: Command) => {
+      const global = cmd.optsWithGlobals<GlobalOptions>();
+      const day = parseLimit(opts.day, '--day');
+      const month = parseLimit(opts.month, '--month');
+      await withDeps(global, async (deps) => {
+        const project = await findProject(deps, opts.project);
+        const environment = parseEnvironment(opts.env);
+        let limits = await deps.llm.quotas.limitsOf(project.id, environment);
+        if (day !== undefined || month !== undefined) {
+          limits = await deps.llm.quotas.setLimits(project.id, environment, {
+            tokensPerDay: day === undefined ? limits.tokensPerDay : day,
+            tokensPerMonth: month === undefined ? limits.tokensPerMonth : month,
+          });
+          await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'llm_quotas.put', target: null, details: { ...limits } });
+        }
+        createOutput(!!global.json).result({ tokens_per_day: limits.tokensPerDay, tokens_per_month: limits.tokensPerMonth },
+          () => `Per user: ${limits.tokensPerDay ?? 'no limit'} tokens a day, ${limits.tokensPerMonth ?? 'no limit'} a month.`);
+      });
+    });
+}

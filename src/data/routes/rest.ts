@@ -1,0 +1,104 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { GatehouseError } from '../../errors/index.js';
+import { requireScope, type Caller } from '../../http/index.js';
+import type { SecurityEvents } from '../../observability/index.js';
+import { parseQuery } from '../query/parse.js';
+import { readRows } from '../rows/read.js';
+import { deleteRows, insertRows, updateRows, type WriteRequest, type WriteResult } from '../rows/write.js';
+import type { DataService } from '../service.js';
+import { contentRange, parseAccept, parsePrefer, parseRange } from './wire.js';
+
+// /rest/v1/<table> in PostgREST's wire format, so supabase.from(…) works.
+// Handlers only translate HTTP ↔ rows/: the key's scope is checked first,
+// then the table is looked up in the caller's own project environment.
+
+export interface DataRoutesOptions {
+  data: DataService;
+  events: SecurityEvents;
+}
+
+const Params = Type.Object({ table: Type.String({ minLength: 1, maxLength: 128 }) });
+type Req = FastifyRequest<{ Params: { table: string }; Querystring: Record<string, unknown> }>;
+
+function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw new GatehouseError('missing_api_key');
+  return request.caller;
+}
+
+function singleRowError(n: number): GatehouseError {
+  return new GatehouseError('data_single_row_expected', { details: `The result contains ${n} rows` });
+}
+
+export async function dataRoutes(app: FastifyInstance, { data, events }: DataRoutesOptions): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['data'];
+
+  // Denied writes and forbidden columns are what probing looks like: worth an operator's eye.
+  app.addHook('onError', async (request, _reply, error) => {
+    if (!(error instanceof GatehouseError) || (error.code !== 'data_rls_denied' && error.code !== 'data_column_forbidden')) return;
+    const caller = request.caller;
+    events.record('resource_access_denied', {
+      projectId: caller?.projectId, environment: caller?.environment, ip: request.ip, requestId: request.id,
+      details: { surface: 'rest', reason: error.code, method: request.method, ...(error.details as Record<string, unknown>), user_id: caller?.user?.id ?? null },
+    });
+  });
+
+  async function open(request: Req, access: 'read' | 'write') {
+    const caller = callerOf(request);
+    // The key's scope comes before anything about the table, so a narrowed key learns nothing of other tables.
+    requireScope(request, `data:${/^[a-z0-9_]{1,64}$/.test(request.params.table) ? request.params.table : '_'}:${access}`, events);
+    return data.open(caller, request.params.table);
+  }
+
+  r.get('/:table', {
+    config: { auth: 'key', routeClass: 'data_read' },
+    schema: { tags, summary: 'Read rows (PostgREST: select, filters, or, order, limit, offset, Range, Prefer: count=exact)', params: Params },
+  }, async (request: Req, reply: FastifyReply) => {
+    const { table, ctx, auth } = await open(request, 'read');
+    const query = parseQuery(request.query, ctx.limits);
+    if (query.columns) throw new GatehouseError('data_query_invalid', { message: 'columns is only for inserts' });
+    const prefs = parsePrefer(request);
+    const accept = parseAccept(request);
+    const result = await readRows(ctx, {
+      table, auth, query, count: prefs.count, cap: accept.single ? 2 : null,
+      range: parseRange(request, ctx.limits.maxPageSize), stripNulls: accept.stripNulls,
+    });
+    reply.header('Content-Range', contentRange(result.offset, result.rows.length, result.total));
+    if (accept.single) {
+      if (result.rows.length !== 1) throw singleRowError(result.rows.length);
+      return reply.type('application/vnd.pgrst.object+json; charset=utf-8').send(result.rows[0]);
+    }
+    return reply.type('application/json; charset=utf-8').send(result.rows);
+  });
+
+  async function write(request: Req, reply: FastifyReply, run: (ctx: any, req: WriteRequest) => Promise<WriteResult>, okStatus: number) {
+    const { table, ctx, auth } = await open(request, 'write');
+    const query = parseQuery(request.query, ctx.limits);
+    if (query.limit !== null || query.offset !== null || query.order.length > 0) {
+      throw new GatehouseError('data_query_invalid', { message: 'limit, offset and order are not supported on writes' });
+    }
+    if (request.method !== 'POST' && query.columns) throw new GatehouseError('data_query_invalid', { message: 'columns is only for inserts' });
+    const prefs = parsePrefer(request);
+    const accept = parseAccept(request);
+    const result = await run(ctx, {
+      table, auth, query, body: request.body,
+      returning: prefs.returnRepresentation ? query.select : null,
+      stripNulls: accept.stripNulls, expectOne: accept.single,
+    });
+    if (prefs.count) reply.header('Content-Range', contentRange(0, result.affected, result.affected));
+    if (!prefs.returnRepresentation) return reply.code(okStatus === 201 ? 201 : 204).send();
+    const rows = result.rows ?? [];
+    if (accept.single) return reply.code(okStatus).type('application/vnd.pgrst.object+json; charset=utf-8').send(rows[0]);
+    return reply.code(okStatus).type('application/json; charset=utf-8').send(rows);
+  }
+
+  const writeConfig = { auth: 'key', routeClass: 'data_write' } as const;
+  r.post('/:table', { config: writeConfig, schema: { tags, summary: 'Insert one row or an array of rows', params: Params } },
+    (request: Req, reply) => write(request, reply, insertRows, 201));
+  r.patch('/:table', { config: writeConfig, schema: { tags, summary: 'Update the rows the filters and the rules select', params: Params } },
+    (request: Req, reply) => write(request, reply, updateRows, 200));
+  r.delete('/:table', { config: writeConfig, schema: { tags, summary: 'Delete the rows the filters and the rules select', params: Params } },
+    (request: Req, reply) => write(request, reply, deleteRows, 200));
+}

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import type { Expression, Kysely, SqlBool } from 'kysely';
+import { GatehouseError } from '../../errors/index.js';
+import { isoNow } from '../../shared/clock.js';
+import type { ParsedQuery } from '../query/ast.js';
+import type { AuthContext } from '../rules/context.js';
+import { createResolver } from '../rules/resolver.js';
+import type { TableModel } from '../schema/model.js';
+import type { Stored } from '../schema/values.js';
+import { builder, decodeRows, projection, selections, type Projection, type RowContext } from './context.js';
+import { mapConstraintError } from './db-errors.js';
+import { rowPredicate } from './read.js';
+import { bodyObject, bodyRows, checkWritableColumns, encodeWrite } from './values.js';
+
+// Writes under the rules, each in one transaction:
+//   insert: the new rows must pass the insert AND select rules;
+//   update: touches only rows passing update AND select (plus the URL's
+//           filters), and the changed rows must pass them again;
+//   delete: touches only rows passing delete AND select.
+// A check that fails rolls the whole write back: a caller can never write a
+// row it could not then see, nor move a row out of its own reach.
+
+export interface WriteRequest {
+  table: TableModel;
+  auth: AuthContext;
+  query: ParsedQuery;
+  body: unknown;
+  /** The projection to return (Prefer: return=representation), or null. */
+  returning: ParsedQuery['select'] | null;
+  stripNulls: boolean;
+  /** At most this many affected rows, else roll back (2 for .single()), and what to throw then. */
+  expectOne: boolean;
+}
+
+export interface WriteResult {
+  rows: Array<Record<string, unknown>> | null;
+  affected: number;
+}
+
+const CHUNK = 500;
+const EMPTY: ParsedQuery = { select: [], where: [], order: [], limit: null, offset: null, columns: null };
+
+/** `failedCheck`: the rows were written, then failed the rules (rolled back); else no rule lets this caller do it at all. */
+function rlsDenied(table: TableModel, verb: string, failedCheck = false): GatehouseError {
+  return new GatehouseError('data_rls_denied', {
+    message: failedCheck
+      ? `new row violates row-level security policy for table "${table.name}"`
+      : `permission denied: no ${verb} rule of table "${table.name}" applies to this caller`,
+    details: { table: table.name, operation: verb },
+  });
+}
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+async function countPassing(trx: Kysely<any>, table: TableModel, ids: string[], where: Expression<SqlBool>): Promise<number> {
+  let n = 0;
+  for (const part of chunks(ids)) {
+    const row = await trx.selectFrom(table.physical).select((e) => e.fn.countAll().as('n')).where('id', 'in', part).where(where).executeTakeFirst();
+    n += Number(row?.n ?? 0);
+  }
+  return n;
+}
+
+/** References must point at rows the caller can see: a hidden row is as missing as an absent one. */
+async function checkReferences(ctx: RowContext, trx: Kysely<any>, table: TableModel, auth: AuthContext, values: Array<Record<string, Stored>>): Promise<void> {
+  for (const column of table.columns.values()) {
+    if (!column.references) continue;
+    const ids = [...new Set(values.map((v) => v[column.name]).filter((v): v is string => typeof v === 'string'))];
+    if (ids.length === 0) continue;
+    const target = ctx.tables.get(column.references);
+    const visible = target ? rowPredicate(ctx, createResolver(target), auth, ['select'], EMPTY) : null;
+    const found = target && visible?.allowed ? await countPassing(trx, target, ids, visible.where) : 0;
+    if (found !== ids.length) {
+      throw new GatehouseError('data_reference_violation', {
+        message: `insert or update on table ${table.name} violates the reference ${column.name}: no such ${column.references} row`,
+        details: { column: column.name },
+      });
+    }
+  }
+}
+
+async function representation(trx: Kysely<any>, req: WriteRequest, ids: string[]): Promise<Array<Record<string, unknown>>> {
+  const resolver = createResolver(req.table);
+  const p: Projection = projection(resolver, req.auth, req.returning!);
+  const byId = new Map<string, Record<string, unknown>>();
+  for (const part of chunks(ids)) {
+    const rows = await trx.selectFrom(req.table.physical).select((e) => [...selections(p, resolver, req.auth, e), e.ref('id').as('__id')]).where('id', 'in', part).execute();
+    const decoded = decodeRows(p, rows, req.stripNulls);
+    rows.forEach((row, i) => byId.set(String(row.__id), decoded[i]!));
+  }
+  return ids.map((id) => byId.get(id)).filter((r): r is Record<string, unknown> => r !== undefined);
+}
+
+function assertSingle(req: WriteRequest, n: number): void {
+  if (req.expectOne && n !== 1) {
+    throw new GatehouseError('data_single_row_expected', { details: `The result contains ${n} rows` });
+  }
+}
+
+async function inTransaction<T>(ctx: RowContext, table: TableModel, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+  try {
+    return await ctx.db.transaction().execute(fn);
+  } catch (error) {
+    throw mapConstraintError(error, table.name);
+  }
+}
+
+export async function insertRows(ctx: RowContext, req: WriteRequest): Promise<WriteResult> {
+  const { table, auth } = req;
+  const rows = bodyRows(req.body, ctx.limits.maxPageSize);
+  const named = req.query.columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  checkWritableColumns(table, auth, named);
+  if (req.returning) projection(createResolver(table), auth, req.returning);
+  const now = isoNow(ctx.clock);
+  const values = rows.map((row) => {
+    const out: Record<string, Stored> = { id: randomUUID(), created_by: auth.uid, created_at: now, updated_at: now };
+    for (const column of table.columns.values()) {
+      if (column.system) continue;
+      const given = named.includes(column.name) && row[column.name] !== undefined;
+      out[column.name] = encodeWrite(table, column, given ? row[column.name] : column.default);
+    }
+    return out;
+  });
+  const check = rowPredicate(ctx, createResolver(table), auth, ['insert', 'select'], EMPTY);
+  if (!check.allowed) throw rlsDenied(table, 'insert');
+  if (values.length === 0) return { rows: req.returning ? [] : null, affected: 0 };
+  const ids = values.map((v) => v.id as string);
+  return inTransaction(ctx, table, async (trx) => {
+    // References first: a missing and a hidden row must fail the same way (the database's own check would tell them apart).
+    await checkReferences(ctx, trx, table, auth, values);
+    for (const part of chunks(values)) await trx.insertInto(table.physical).values(part).execute();
+    if ((await countPassing(trx, table, ids, check.where)) !== ids.length) throw rlsDenied(table, 'insert', true);
+    assertSingle(req, ids.length);
+    return { rows: req.returning ? await representation(trx, req, ids) : null, affected: ids.length };
+  });
+}
+
+export async function updateRows(ctx: RowContext, req: WriteRequest): Promise<WriteResult> {
+  const { table, auth } = req;
+  const body = bodyObject(req.body);
+  const { selfOnly } = checkWritableColumns(table, auth, Object.keys(body));
+  if (req.returning) projection(createResolver(table), auth, req.returning);
+  const set: Record<string, Stored> = {};
+  for (const [name, value] of Object.entries(body)) set[name] = encodeWrite(table, table.columns.get(name)!, value);
+  set.updated_at = isoNow(ctx.clock);
+  const resolver = createResolver(table);
+  const target = rowPredicate(ctx, resolver, auth, ['update', 'select'], req.query);
+  const check = rowPredicate(ctx, resolver, auth, ['update', 'select'], EMPTY);
+  if (!target.allowed) throw rlsDenied(table, 'update');
+  const eb = builder();
+  // A column writable only by `self` narrows the update to the caller's own rows.
+  const where = selfOnly ? eb.and([target.where, eb('created_by', '=', auth.uid)]) : target.where;
+  return inTransaction(ctx, table, async (trx) => {
+    await checkReferences(ctx, trx, table, auth, [set]);
+    const updated = await trx.updateTable(table.physical).set(set).where(where).returning('id').execute();
+    const ids = updated.map((r) => String(r.id));
+    if (ids.length > 0 && (await countPassing(trx, table, ids, check.where)) !== ids.length) throw rlsDenied(table, 'update', true);
+    assertSingle(req, ids.length);
+    return { rows: req.returning ? await representation(trx, req, ids) : null, affected: ids.length };
+  });
+}
+
+export async function deleteRows(ctx: RowContext, req: WriteRequest): Promise<WriteResult> {
+  const { table, auth } = req;
+  const target = rowPredicate(ctx, createResolver(table), auth, ['delete', 'select'], req.query);
+  if (req.returning) projection(createResolver(table), auth, req.returning);
+  if (!target.allowed) throw rlsDenied(table, 'delete');
+  return inTransaction(ctx, table, async (trx) => {
+    if (!req.returning && !req.expectOne) {
+      const deleted = await trx.deleteFrom(table.physical).where(target.where).returning('id').execute();
+      return { rows: null, affected: deleted.length };
+    }
+    const ids = (await trx.selectFrom(table.physical).select('id').where(target.where).execute()).map((r) => String(r.id));
+    assertSingle(req, ids.length);
+    const rows = req.returning ? await representation(trx, req, ids) : null;
+    for (const part of chunks(ids)) await trx.deleteFrom(table.physical).where('id', 'in', part).execute();
+    return { rows, affected: ids.length };
+  });
+}

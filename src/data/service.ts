@@ -1,0 +1,68 @@
+import type { Kysely } from 'kysely';
+import type { Storage } from '../db/index.js';
+import { GatehouseError } from '../errors/index.js';
+import type { Caller } from '../http/index.js';
+import type { Clock } from '../shared/clock.js';
+import { isIdentifier } from './names.js';
+import { mapConstraintError } from './rows/db-errors.js';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/ast.js';
+import { authContextOf } from './rules/context.js';
+import type { RowContext } from './rows/context.js';
+import { createSchemaService, SchemaChangeRefused, SchemaInvalid, type ApplyOptions, type ApplyResult, type SchemaService } from './schema/service.js';
+import type { TableModel } from './schema/model.js';
+
+export interface DataService {
+  schema: SchemaService;
+  limits: QueryLimits;
+  /** The caller's table and what rows run on; 404 PGRST205 if the environment has no such table. */
+  open(caller: Caller, table: string): Promise<{ table: TableModel; ctx: RowContext; auth: ReturnType<typeof authContextOf> }>;
+  /** schema.apply with its refusals as client errors (400/409). */
+  applySchema(projectId: string, environment: string, input: unknown, options?: ApplyOptions): Promise<ApplyResult>;
+}
+
+export interface DataServiceOptions {
+  storage: Storage;
+  clock: Clock;
+  limits?: Partial<QueryLimits>;
+  schemaCacheTtlMs?: number;
+}
+
+export function unknownTable(name: string): GatehouseError {
+  return new GatehouseError('data_table_unknown', {
+    message: `Could not find the table '${name.slice(0, 60)}' in the schema cache`,
+    details: { table: name.slice(0, 60) },
+  });
+}
+
+export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: DataServiceOptions): DataService {
+  const schema = createSchemaService({ db: storage.db, clock, cacheTtlMs: schemaCacheTtlMs });
+  const merged: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...limits };
+  return {
+    schema,
+    limits: merged,
+    async open(caller, name) {
+      if (!isIdentifier(name)) throw unknownTable(name);
+      const tables = await schema.tables(caller.projectId, caller.environment);
+      const table = tables.get(name);
+      if (!table) throw unknownTable(name);
+      const ctx: RowContext = { db: storage.db as unknown as Kysely<any>, capabilities: storage.capabilities, limits: merged, clock, tables };
+      return { table, ctx, auth: authContextOf(caller) };
+    },
+    async applySchema(projectId, environment, input, options) {
+      try {
+        return await schema.apply(projectId, environment, input, options);
+      } catch (error) {
+        if (error instanceof SchemaInvalid) throw new GatehouseError('schema_invalid', { message: error.message, details: { problems: error.problems } });
+        if (error instanceof SchemaChangeRefused) {
+          throw new GatehouseError('schema_change_refused', { message: error.message, details: { problems: error.plan.problems, destructive: error.plan.destructive } });
+        }
+        // e.g. a new unique index over duplicate values: 409, the transaction rolled back.
+        const mapped = mapConstraintError(error, 'schema');
+        if (mapped instanceof GatehouseError) {
+          throw new GatehouseError('schema_change_refused', { message: 'the change conflicts with existing rows (duplicate values for a new unique column, or a missing referenced row)', cause: error });
+        }
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { GatehouseError } from '../../errors/index.js';
+
+// Deliberately plain: one @, a dot in the domain, no spaces or control
+// characters, RFC 5321 length limits. Deliverability is proven by mail, not regex.
+const EMAIL = /^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]{2,}$/u;
+
+export function normalizeEmail(raw: unknown): string {
+  if (typeof raw !== 'string') throw new GatehouseError('email_address_invalid', { details: { field: 'email' } });
+  const email = raw.trim().toLowerCase();
+  if (email.length > 254 || !EMAIL.test(email)) {
+    throw new GatehouseError('email_address_invalid', { message: 'Unable to validate email address: invalid format.', details: { field: 'email' } });
+  }
+  return email;
+}

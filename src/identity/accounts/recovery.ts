@@ -1,0 +1,69 @@
+import type { Kysely } from 'kysely';
+import { randomToken, sha256Hex } from '../../crypto/index.js';
+import type { Database } from '../../db/index.js';
+import { GatehouseError } from '../../errors/index.js';
+import type { SecurityEvents } from '../../observability/index.js';
+import { isoNow, type Clock } from '../../shared/clock.js';
+import { newId } from '../../shared/ids.js';
+import type { Mailer } from '../mailer/index.js';
+import type { RequestMeta, SessionService } from '../sessions/index.js';
+import { normalizeEmail } from './email.js';
+import type { Scope, SignedIn } from './service.js';
+import type { UserStore } from './store.js';
+
+/** One hour, single use (issue #3). */
+export const RECOVERY_TTL_MS = 3600_000;
+
+export interface RecoveryService {
+  /** Always resolves the same way whether or not the account exists (no enumeration). */
+  recover(scope: Scope, email: unknown, meta: RequestMeta): Promise<void>;
+  /** Spends a recovery token and signs the user in, so that they can set a new password. */
+  verify(scope: Scope, input: { type: unknown; token?: unknown; token_hash?: unknown; email?: unknown }, meta: RequestMeta): Promise<SignedIn>;
+}
+
+export function createRecoveryService(d: { db: Kysely<Database>; store: UserStore; sessions: SessionService; mailer: Mailer; events: SecurityEvents; clock: Clock }): RecoveryService {
+  const { db, store, sessions, mailer, events, clock } = d;
+  return {
+    async recover(scope, rawEmail) {
+      const email = normalizeEmail(rawEmail);
+      const user = await store.byEmail(scope.projectId, scope.environment, email);
+      if (!user) return;
+      const token = randomToken(32);
+      const now = clock.now();
+      await db.insertInto('identity_one_time_tokens').values({
+        id: newId('ott'), project_id: scope.projectId, environment: scope.environment, user_id: user.id, kind: 'recovery',
+        token_hash: sha256Hex(token), created_at: now.toISOString(), expires_at: new Date(now.getTime() + RECOVERY_TTL_MS).toISOString(), used_at: null,
+      }).execute();
+      await mailer.send({
+        projectId: scope.projectId, environment: scope.environment, to: email, kind: 'recovery', subject: 'Reset your password',
+        text: `Someone asked to reset the password of this account. If it was you, use this one-time code within an hour:\n\n${token}\n\nIf it was not you, ignore this message.`,
+      });
+    },
+
+    async verify(scope, input, meta) {
+      if (input.type !== 'recovery') throw new GatehouseError('validation_failed', { message: 'Only type=recovery is supported.', details: { field: 'type' } });
+      const token = typeof input.token === 'string' && input.token !== '' ? input.token : typeof input.token_hash === 'string' ? input.token_hash : '';
+      const reject = (reason: string) => {
+        events.record('recovery_token_rejected', { ...scope, ip: meta.ip, requestId: meta.requestId, details: { reason } });
+        return new GatehouseError('otp_expired');
+      };
+      if (token === '' || token.length > 200) throw reject('missing');
+      const row = await db.selectFrom('identity_one_time_tokens').selectAll()
+        .where('token_hash', '=', sha256Hex(token)).where('kind', '=', 'recovery')
+        .where('project_id', '=', scope.projectId).where('environment', '=', scope.environment).executeTakeFirst();
+      if (!row) throw reject('unknown');
+      if (row.used_at !== null) throw reject('used');
+      if (Date.parse(row.expires_at) <= clock.now().getTime()) throw reject('expired');
+      const user = await store.byId(scope.projectId, scope.environment, row.user_id);
+      if (!user) throw reject('unknown');
+      if (input.email !== undefined && input.email !== null && input.email !== '' && normalizeEmail(input.email) !== user.email) throw reject('email_mismatch');
+      // Single use even under concurrency: only the request that flips used_at wins.
+      const spent = await db.updateTable('identity_one_time_tokens').set({ used_at: isoNow(clock) }).where('id', '=', row.id).where('used_at', 'is', null).executeTakeFirst();
+      if (Number(spent.numUpdatedRows) !== 1) throw reject('used');
+      const now = isoNow(clock);
+      await store.update(scope.projectId, scope.environment, user.id, { last_sign_in_at: now });
+      const { sessionId, refreshToken } = await sessions.create(scope.projectId, scope.environment, user.id, meta);
+      return { user: { ...user, last_sign_in_at: now }, sessionId, refreshToken, method: 'otp' };
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import { GatehouseError } from '../../errors/index.js';
+import type { SecurityEvents } from '../../observability/index.js';
+import { isoNow, type Clock } from '../../shared/clock.js';
+import { newId } from '../../shared/ids.js';
+import type { SignInBackoff } from '../guard/index.js';
+import { assertPasswordAcceptable, type PasswordHasher } from '../passwords/index.js';
+import type { RequestMeta, SessionService } from '../sessions/index.js';
+import { normalizeEmail } from './email.js';
+import type { SignupPolicy } from './signup-policy.js';
+import { isUniqueViolation, type UserRow, type UserStore } from './store.js';
+
+export interface Scope {
+  projectId: string;
+  environment: string;
+}
+
+export interface SignedIn {
+  user: UserRow;
+  sessionId: string;
+  refreshToken: string;
+  method: string;
+}
+
+export interface UserPatch {
+  email?: string;
+  password?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface AccountService {
+  signUp(scope: Scope, input: { email: unknown; password: unknown; data?: Record<string, unknown> }, meta: RequestMeta): Promise<SignedIn>;
+  signInWithPassword(scope: Scope, input: { email: unknown; password: unknown }, meta: RequestMeta): Promise<SignedIn>;
+  /** Creates an account without a session (admin API, CLI, test helpers). */
+  create(scope: Scope, input: { email: unknown; password: unknown; role?: string; data?: Record<string, unknown> }): Promise<UserRow>;
+  update(scope: Scope, userId: string, patch: UserPatch, currentSessionId: string | null): Promise<UserRow>;
+  setRole(scope: Scope, userId: string, role: 'authenticated' | 'admin'): Promise<UserRow>;
+  get(scope: Scope, userId: string): Promise<UserRow | null>;
+}
+
+const MAX_METADATA_BYTES = 16 * 1024;
+
+function checkMetadata(data: unknown): Record<string, unknown> {
+  if (data === undefined || data === null) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new GatehouseError('validation_failed', { message: 'data must be an object.', details: { field: 'data' } });
+  if (JSON.stringify(data).length > MAX_METADATA_BYTES) throw new GatehouseError('validation_failed', { message: `data is larger than ${MAX_METADATA_BYTES} bytes.`, details: { field: 'data' } });
+  return data as Record<string, unknown>;
+}
+
+function checkPassword(password: unknown): string {
+  if (typeof password !== 'string') throw new GatehouseError('validation_failed', { message: 'password is required.', details: { field: 'password' } });
+  assertPasswordAcceptable(password);
+  return password;
+}
+
+export function createAccountService(d: {
+  store: UserStore; hasher: PasswordHasher; sessions: SessionService; backoff: SignInBackoff; signup: SignupPolicy; events: SecurityEvents; clock: Clock;
+}): AccountService {
+  const { store, hasher, sessions, backoff, signup, events, clock } = d;
+
+  async function insertUser(scope: Scope, email: string, password: string, role: string, data: Record<string, unknown>): Promise<UserRow> {
+    const now = isoNow(clock);
+    const row: UserRow = {
+      id: newId('usr'), project_id: scope.projectId, environment: scope.environment, email, email_confirmed_at: now,
+      password_hash: await hasher.hash(password), role, app_metadata: '{}', user_metadata: JSON.stringify(data), issuer_id: null, external_sub: null,
+      created_at: now, updated_at: now, last_sign_in_at: null,
+    };
+    try {
+      await store.insert(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new GatehouseError('user_already_exists');
+      throw error;
+    }
+    return row;
+  }
+
+  const service: AccountService = {
+    async signUp(scope, input, meta) {
+      let email: string;
+      let password: string;
+      let data: Record<string, unknown>;
+      try {
+        email = normalizeEmail(input.email);
+        password = checkPassword(input.password);
+        data = checkMetadata(input.data);
+        if (await store.byEmail(scope.projectId, scope.environment, email)) throw new GatehouseError('user_already_exists');
+        await signup.admit(scope.projectId, scope.environment, email);
+      } catch (error) {
+        if (error instanceof GatehouseError) {
+          events.record('sign_up_rejected', { ...scope, ip: meta.ip, requestId: meta.requestId, details: { reason: error.code } });
+        }
+        throw error;
+      }
+      // Sign-up confirms at once (no confirmation mail in this version), as GoTrue with autoconfirm.
+      const row = await insertUser(scope, email, password, 'authenticated', data);
+      const now = isoNow(clock);
+      await store.update(scope.projectId, scope.environment, row.id, { last_sign_in_at: now });
+      const { sessionId, refreshToken } = await sessions.create(scope.projectId, scope.environment, row.id, meta);
+      return { user: { ...row, last_sign_in_at: now }, sessionId, refreshToken, method: 'password' };
+    },
+
+    async signInWithPassword(scope, input, meta) {
+      const email = normalizeEmail(input.email);
+      if (typeof input.password !== 'string' || input.password.length > 1024 * 4) {
+        events.record('sign_in_failed', { ...scope, ip: meta.ip, requestId: meta.requestId, details: { reason: 'missing_password' } });
+        throw new GatehouseError('invalid_credentials');
+      }
+      const subject = { ...scope, account: email, ip: meta.ip ?? 'unknown', requestId: meta.requestId };
+      await backoff.check(subject);
+      const user = await store.byEmail(scope.projectId, scope.environment, email);
+      // Unknown email and wrong password cost the same Argon2 verification and give the same answer.
+      const ok = await hasher.verify(user?.password_hash ?? null, input.password);
+      if (!ok || !user) {
+        await backoff.failed(subject);
+        events.record('sign_in_failed', { ...scope, ip: meta.ip, requestId: meta.requestId, details: { reason: 'invalid_credentials' } });
+        throw new GatehouseError('invalid_credentials');
+      }
+      await backoff.succeeded(subject);
+      const now = isoNow(clock);
+      const patch: Partial<UserRow> = { last_sign_in_at: now };
+      // Parameters raised since this hash was made: upgrade it now that we hold the password.
+      if (user.password_hash && hasher.needsRehash(user.password_hash)) patch.password_hash = await hasher.hash(input.password);
+      await store.update(scope.projectId, scope.environment, user.id, patch);
+      const { sessionId, refreshToken } = await sessions.create(scope.projectId, scope.environment, user.id, meta);
+      return { user: { ...user, ...patch }, sessionId, refreshToken, method: 'password' };
+    },
+
+    async create(scope, input) {
+      const email = normalizeEmail(input.email);
+      const password = checkPassword(input.password);
+      return insertUser(scope, email, password, input.role === 'admin' ? 'admin' : 'authenticated', checkMetadata(input.data));
+    },
+
+    async update(scope, userId, patch, currentSessionId) {
+      const user = await store.byId(scope.projectId, scope.environment, userId);
+      if (!user) throw new GatehouseError('user_not_found');
+      const changes: Partial<UserRow> = { updated_at: isoNow(clock) };
+      if (patch.email !== undefined) {
+        if (user.issuer_id) throw new GatehouseError('validation_failed', { message: 'The email of an external user is managed by its issuer.' });
+        changes.email = normalizeEmail(patch.email);
+      }
+      if (patch.password !== undefined) {
+        if (user.issuer_id) throw new GatehouseError('validation_failed', { message: 'External users have no Gatehouse password.' });
+        changes.password_hash = await hasher.hash(checkPassword(patch.password));
+      }
+      if (patch.data !== undefined) changes.user_metadata = JSON.stringify({ ...JSON.parse(user.user_metadata), ...checkMetadata(patch.data) });
+      try {
+        await store.update(scope.projectId, scope.environment, userId, changes);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new GatehouseError('email_exists');
+        throw error;
+      }
+      // A new password ends every other session: whoever knew the old one is signed out.
+      if (changes.password_hash) await sessions.revokeAllOfUser(scope.projectId, scope.environment, userId, 'password_changed', currentSessionId ?? undefined);
+      return { ...user, ...changes };
+    },
+
+    async setRole(scope, userId, role) {
+      const user = await store.byId(scope.projectId, scope.environment, userId);
+      if (!user) throw new GatehouseError('user_not_found');
+      await store.update(scope.projectId, scope.environment, userId, { role, updated_at: isoNow(clock) });
+      return { ...user, role };
+    },
+
+    get: (scope, userId) => store.byId(scope.projectId, scope.environment, userId),
+  };
+  return service;
+}

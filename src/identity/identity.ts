@@ -1,0 +1,104 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { Keyring } from '../crypto/index.js';
+import type { Database } from '../db/index.js';
+import type { SecurityEvents } from '../observability/index.js';
+import type { Clock } from '../shared/clock.js';
+import {
+  createAccountService, createRecoveryService, createSignupPolicy, createUserStore, toUserJson,
+  type AccountService, type RecoveryService, type SignedIn, type SignupPolicy, type UserStore,
+} from './accounts/index.js';
+import { createExternalVerifier, createIssuerService, createJwksCache, type IssuerService } from './external/index.js';
+import { createMemoryAttemptStore, createSignInBackoff, type AttemptStore } from './guard/index.js';
+import { createAccessTokenService, createSigningKeyService, type AccessTokenService, type SigningKeyService } from './jwt/index.js';
+import { createOutbox, createSmtpMailer, type Mailer, type Outbox } from './mailer/index.js';
+import { createPasswordHasher, defaultHashGate, type PasswordHasher } from './passwords/index.js';
+import { createSessionService, type SessionService } from './sessions/index.js';
+import { createUserTokenStage } from './user-token-stage.js';
+
+export interface Identity {
+  accounts: AccountService;
+  recovery: RecoveryService;
+  signup: SignupPolicy;
+  users: UserStore;
+  sessions: SessionService;
+  signingKeys: SigningKeyService;
+  tokens: AccessTokenService;
+  issuers: IssuerService;
+  outbox: Outbox;
+  hasher: PasswordHasher;
+  /** preValidation hook: Bearer JWT → request.caller.user. */
+  userTokenStage: ReturnType<typeof createUserTokenStage>;
+  /** GoTrue's session response for a fresh sign-in. */
+  sessionResponse(signedIn: SignedIn): Promise<SessionResponse>;
+  close(): void;
+}
+
+export interface SessionResponse {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  expires_at: number;
+  refresh_token: string;
+  user: ReturnType<typeof toUserJson>;
+}
+
+export interface IdentityDeps {
+  config: Readonly<Config>;
+  db: Kysely<Database>;
+  keyring: Keyring;
+  clock: Clock;
+  events: SecurityEvents;
+  logger: Logger;
+  /** Failed sign-in counters; memory by default, Redis once limits are wired. */
+  attempts?: AttemptStore;
+}
+
+/** The issuer (`iss`) of Gatehouse tokens: GoTrue's `<public url>/auth/v1`. */
+export function gatehouseIssuer(config: Readonly<Config>): string {
+  return `${(config.publicUrl ?? 'urn:gatehouse').replace(/\/+$/, '')}/auth/v1`;
+}
+
+export async function createIdentity(d: IdentityDeps): Promise<Identity> {
+  const { config, db, keyring, clock, events } = d;
+  const c = config.identity;
+  if (c.mailer === 'smtp' && !c.smtpUrl) throw new TypeError('identity.mailer is smtp but GATEHOUSE_SMTP_URL is not set');
+  const hasher = await createPasswordHasher(
+    { memoryKiB: c.argon2MemoryKiB, iterations: c.argon2Iterations, parallelism: c.argon2Parallelism },
+    { concurrency: c.hashConcurrency || defaultHashGate().concurrency, queueMax: c.hashQueueMax },
+  );
+  const users = createUserStore(db);
+  const sessions = createSessionService({ db, clock, events, reuseIntervalSeconds: c.refreshReuseIntervalSeconds, inactivitySeconds: c.sessionInactivitySeconds });
+  const signingKeys = createSigningKeyService({ db, keyring, clock, alg: c.signingAlg, verifyGraceSeconds: c.accessTokenTtlSeconds + c.clockSkewSeconds });
+  const tokens = createAccessTokenService({ keys: signingKeys, clock, issuer: gatehouseIssuer(config), ttlSeconds: c.accessTokenTtlSeconds, clockSkewSeconds: c.clockSkewSeconds });
+  const outbox = createOutbox({ db, clock });
+  const smtp = c.mailer === 'smtp' && c.smtpUrl ? createSmtpMailer({ url: c.smtpUrl, from: c.mailFrom }) : null;
+  const mailer: Mailer = smtp ?? outbox;
+  const signup = createSignupPolicy({ db, clock, defaultMode: c.defaultSignupMode });
+  const backoff = createSignInBackoff({
+    store: d.attempts ?? createMemoryAttemptStore(), clock, events,
+    policy: { freePerAccount: c.backoffFreeAttemptsPerAccount, freePerIp: c.backoffFreeAttemptsPerIp, baseMs: c.backoffBaseMs, maxMs: c.backoffMaxMs },
+  });
+  const accounts = createAccountService({ store: users, hasher, sessions, backoff, signup, events, clock });
+  const recovery = createRecoveryService({ db, store: users, sessions, mailer, events, clock });
+  const issuers = createIssuerService({ db, keyring, clock, allowHttp: config.mode !== 'production' });
+  const jwks = createJwksCache({ ttlMs: c.jwksCacheTtlMs, refetchIntervalMs: c.jwksRefetchIntervalMs, now: () => clock.now().getTime() });
+  const external = createExternalVerifier({ issuers, jwks, users, clock, clockSkewSeconds: c.clockSkewSeconds });
+
+  return {
+    accounts, recovery, signup, users, sessions, signingKeys, tokens, issuers, outbox, hasher,
+    userTokenStage: createUserTokenStage({ tokens, sessions, external, events }),
+    async sessionResponse({ user, sessionId, refreshToken, method }) {
+      const json = toUserJson(user);
+      const access = await tokens.issue(user.project_id, user.environment, {
+        sub: user.id, email: user.email, role: user.role, sessionId, appMetadata: json.app_metadata, userMetadata: json.user_metadata,
+        authTime: Math.floor(clock.now().getTime() / 1000), method,
+      });
+      return { access_token: access.token, token_type: 'bearer', expires_in: access.expiresIn, expires_at: access.expiresAt, refresh_token: refreshToken, user: json };
+    },
+    close() {
+      smtp?.close();
+    },
+  };
+}

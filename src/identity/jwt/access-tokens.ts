@@ -1,0 +1,86 @@
+import { SignJWT, type JWTPayload } from 'jose';
+import type { Clock } from '../../shared/clock.js';
+import { checkHeader, decodeUnverified } from './header-checks.js';
+import { verifySignatureAndClaims } from './claims.js';
+import type { SigningKeyService } from './signing-keys.js';
+import { TokenRejected } from './token-rejected.js';
+
+/** GoTrue's audience for signed-in users; supabase-js and PostgREST expect it. */
+export const ACCESS_TOKEN_AUDIENCE = 'authenticated';
+
+export interface AccessTokenClaims {
+  sub: string;
+  email: string | null;
+  role: string;
+  sessionId: string;
+  appMetadata: Record<string, unknown>;
+  userMetadata: Record<string, unknown>;
+  /** Seconds since the epoch: when the password (or other method) was used. */
+  authTime: number;
+  method: string;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  expiresIn: number;
+  expiresAt: number;
+}
+
+export interface AccessTokenService {
+  readonly issuer: string;
+  issue(projectId: string, environment: string, claims: AccessTokenClaims): Promise<IssuedAccessToken>;
+  /** Signature, header and claims only; session revocation is the caller's next check. */
+  verify(projectId: string, environment: string, token: string): Promise<JWTPayload>;
+}
+
+export function createAccessTokenService(options: {
+  keys: SigningKeyService; clock: Clock; issuer: string; ttlSeconds: number; clockSkewSeconds: number;
+}): AccessTokenService {
+  const { keys, clock, issuer, ttlSeconds, clockSkewSeconds } = options;
+  // Every algorithm Gatehouse can sign with (asymmetric only), so that tokens signed before
+  // a change of identity.signingAlg keep verifying; each key's own alg must still match exactly.
+  const algorithms = ['ES256', 'EdDSA'];
+  return {
+    issuer,
+    async issue(projectId, environment, c) {
+      const key = await keys.current(projectId, environment);
+      const iat = Math.floor(clock.now().getTime() / 1000);
+      const exp = iat + ttlSeconds;
+      // Claim names follow GoTrue so that code written for Supabase reads them unchanged.
+      const token = await new SignJWT({
+        email: c.email ?? '', phone: '', app_metadata: c.appMetadata, user_metadata: c.userMetadata, role: c.role,
+        aal: 'aal1', amr: [{ method: c.method, timestamp: c.authTime }], session_id: c.sessionId, is_anonymous: false,
+        project_id: projectId, environment,
+      })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+        .setIssuer(issuer).setAudience(ACCESS_TOKEN_AUDIENCE).setSubject(c.sub).setIssuedAt(iat).setExpirationTime(exp)
+        .sign(key.key);
+      return { token, expiresIn: ttlSeconds, expiresAt: exp };
+    },
+
+    async verify(projectId, environment, token) {
+      const { header, payload } = decodeUnverified(token);
+      checkHeader(header, algorithms);
+      if (typeof header.kid !== 'string' || header.kid === '') throw new TokenRejected('kid_missing');
+      // A token of another project environment names a kid this environment does not have:
+      // it fails here, before its claims are read.
+      let set = await keys.verificationKeys(projectId, environment);
+      let match = set.find((k) => k.kid === header.kid);
+      if (!match) {
+        set = await keys.verificationKeys(projectId, environment, { reload: true });
+        match = set.find((k) => k.kid === header.kid);
+      }
+      if (!match) {
+        throw new TokenRejected(payload.project_id !== undefined && (payload.project_id !== projectId || payload.environment !== environment) ? 'wrong_project' : 'unknown_key');
+      }
+      if (match.alg !== header.alg) throw new TokenRejected('alg_not_allowed');
+      const verified = await verifySignatureAndClaims(token, match.key, {
+        algorithms: [match.alg], issuer, audience: ACCESS_TOKEN_AUDIENCE, clockSkewS: clockSkewSeconds, now: clock.now(),
+      });
+      // Defence in depth: the key set is per environment already.
+      if (verified.project_id !== projectId || verified.environment !== environment) throw new TokenRejected('wrong_project');
+      if (typeof verified.session_id !== 'string') throw new TokenRejected('missing_claim');
+      return verified;
+    },
+  };
+}

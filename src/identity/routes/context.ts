@@ -1,0 +1,41 @@
+import type { FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../errors/index.js';
+import type { Caller, CallerUser } from '../../http/index.js';
+import type { Scope } from '../accounts/index.js';
+import type { Identity } from '../identity.js';
+import type { RequestMeta } from '../sessions/index.js';
+
+export interface AuthRoutesOptions {
+  identity: Identity;
+}
+
+/**
+ * Every /auth/v1 route needs a key (publishable or secret): it names the project environment.
+ * Routes that take a credential (password, refresh token, recovery code) are in the `auth`
+ * rate-limit class, tight because guessing comes from there; the rest (user, logout, sessions,
+ * JWKS) are ordinary signed-in traffic.
+ */
+export const AUTH_ROUTE = { auth: 'key', routeClass: 'auth' } as const;
+export const SIGNED_IN_ROUTE = { auth: 'key', routeClass: 'default' } as const;
+
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw new GatehouseError('missing_api_key');
+  return request.caller;
+}
+
+export function scopeOf(request: FastifyRequest): Scope {
+  const caller = callerOf(request);
+  return { projectId: caller.projectId, environment: caller.environment };
+}
+
+export function metaOf(request: FastifyRequest): RequestMeta {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null, requestId: request.id };
+}
+
+/** The signed-in user of this request, or GoTrue's 401 no_authorization. */
+export function userOf(request: FastifyRequest): CallerUser {
+  const user = callerOf(request).user;
+  if (!user) throw new GatehouseError('no_authorization');
+  return user;
+}

@@ -1,0 +1,37 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { AUTH_ROUTE, metaOf, scopeOf, type AuthRoutesOptions } from './context.js';
+import { ClientExtras, EmailField, SessionJson } from './schemas.js';
+
+const tags = ['auth'];
+
+/** POST /recover (mail a one-time code) and POST /verify (spend it, get a session). */
+export async function recoveryRoutes(app: FastifyInstance, { identity }: AuthRoutesOptions): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.post('/recover', {
+    config: AUTH_ROUTE,
+    schema: {
+      tags, summary: 'Send a password recovery code (same answer whether or not the account exists)',
+      body: Type.Object({ email: EmailField, ...ClientExtras }, { additionalProperties: false }),
+      querystring: Type.Object({ redirect_to: Type.Optional(Type.String({ maxLength: 2048 })) }),
+      response: { 200: Type.Object({}) },
+    },
+  }, async (request) => {
+    await identity.recovery.recover(scopeOf(request), request.body.email, metaOf(request));
+    return {};
+  });
+
+  r.post('/verify', {
+    config: AUTH_ROUTE,
+    schema: {
+      tags, summary: 'Spend a recovery code for a session',
+      body: Type.Object({
+        type: Type.String({ maxLength: 40 }), token: Type.Optional(Type.String({ maxLength: 200 })), token_hash: Type.Optional(Type.String({ maxLength: 200 })),
+        email: Type.Optional(Type.Union([EmailField, Type.Null()])), redirect_to: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])), ...ClientExtras,
+      }, { additionalProperties: false }),
+      response: { 200: SessionJson },
+    },
+  }, async (request) => identity.sessionResponse(await identity.recovery.verify(scopeOf(request), request.body, metaOf(request))));
+}

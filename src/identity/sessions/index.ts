@@ -1,0 +1,1 @@
+export { createSessionService, type SessionService, type SessionSummary, type ActiveSession, type RequestMeta } from './service.js';

@@ -1,0 +1,167 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/index.js';
+import { randomToken, sha256Hex } from '../../crypto/index.js';
+import { GatehouseError } from '../../errors/index.js';
+import type { SecurityEvents } from '../../observability/index.js';
+import { isoNow, type Clock } from '../../shared/clock.js';
+import { newId } from '../../shared/ids.js';
+
+export interface SessionSummary {
+  id: string;
+  user_id: string;
+  created_at: string;
+  refreshed_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+export interface ActiveSession {
+  id: string;
+  userId: string;
+  role: string;
+}
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+  requestId?: string;
+}
+
+export interface SessionService {
+  create(projectId: string, environment: string, userId: string, meta: RequestMeta): Promise<{ sessionId: string; refreshToken: string }>;
+  /**
+   * Spends a refresh token and returns its successor. A spent token presented
+   * again after the reuse interval means it was stolen (or the client is
+   * broken): the whole session — the token family — is revoked (GoTrue's
+   * reuse detection, RFC 6819 §5.2.2.3).
+   */
+  refresh(projectId: string, environment: string, refreshToken: string, meta: RequestMeta): Promise<{ sessionId: string; userId: string; refreshToken: string }>;
+  /** The session behind an access token, if it still counts (not revoked, not idle past its limit). */
+  active(projectId: string, environment: string, sessionId: string): Promise<ActiveSession | null>;
+  revoke(projectId: string, environment: string, sessionId: string, reason: string): Promise<boolean>;
+  /** All of a user's sessions, or all but one (`others`). */
+  revokeAllOfUser(projectId: string, environment: string, userId: string, reason: string, exceptSessionId?: string): Promise<number>;
+  list(projectId: string, environment: string, userId: string): Promise<SessionSummary[]>;
+  get(projectId: string, environment: string, sessionId: string): Promise<SessionSummary | null>;
+}
+
+export interface SessionOptions {
+  db: Kysely<Database>;
+  clock: Clock;
+  events: SecurityEvents;
+  reuseIntervalSeconds: number;
+  /** 0: sessions live until revoked. */
+  inactivitySeconds: number;
+}
+
+/** 32 random bytes: unguessable, and only its SHA-256 is stored. */
+const REFRESH_TOKEN_BYTES = 32;
+
+export function createSessionService(options: SessionOptions): SessionService {
+  const { db, clock, events, reuseIntervalSeconds, inactivitySeconds } = options;
+
+  async function mint(sessionId: string, parentId: string | null): Promise<string> {
+    const token = randomToken(REFRESH_TOKEN_BYTES);
+    await db.insertInto('identity_refresh_tokens').values({
+      id: newId('rt'), session_id: sessionId, token_hash: sha256Hex(token), parent_id: parentId, created_at: isoNow(clock), used_at: null, revoked_at: null,
+    }).execute();
+    return token;
+  }
+
+  function idleTooLong(refreshedAt: string): boolean {
+    return inactivitySeconds > 0 && clock.now().getTime() - Date.parse(refreshedAt) > inactivitySeconds * 1000;
+  }
+
+  async function revokeFamily(sessionId: string, reason: string): Promise<void> {
+    const now = isoNow(clock);
+    await db.updateTable('identity_sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+    await db.updateTable('identity_refresh_tokens').set({ revoked_at: now }).where('session_id', '=', sessionId).where('revoked_at', 'is', null).execute();
+  }
+
+  return {
+    async create(projectId, environment, userId, meta) {
+      const id = newId('sess');
+      const now = isoNow(clock);
+      await db.insertInto('identity_sessions').values({
+        id, project_id: projectId, environment, user_id: userId, created_at: now, refreshed_at: now, revoked_at: null, revoked_reason: null,
+        user_agent: meta.userAgent?.slice(0, 300) ?? null, ip: meta.ip,
+      }).execute();
+      return { sessionId: id, refreshToken: await mint(id, null) };
+    },
+
+    async refresh(projectId, environment, refreshToken, meta) {
+      const row = await db.selectFrom('identity_refresh_tokens as t')
+        .innerJoin('identity_sessions as s', 's.id', 't.session_id')
+        .select(['t.id', 't.used_at', 't.revoked_at', 't.session_id', 't.parent_id', 's.user_id', 's.revoked_at as session_revoked_at', 's.refreshed_at'])
+        .where('t.token_hash', '=', sha256Hex(refreshToken))
+        .where('s.project_id', '=', projectId).where('s.environment', '=', environment)
+        .executeTakeFirst();
+      if (!row || row.session_revoked_at !== null || row.revoked_at !== null) throw new GatehouseError('refresh_token_not_found');
+      if (idleTooLong(row.refreshed_at)) {
+        await revokeFamily(row.session_id, 'inactivity');
+        throw new GatehouseError('refresh_token_not_found', { message: 'Invalid Refresh Token: Session Expired.' });
+      }
+      const now = isoNow(clock);
+      // Compare-and-set: of two concurrent refreshes with the same token, exactly one spends it.
+      const spent = row.used_at === null
+        ? Number((await db.updateTable('identity_refresh_tokens').set({ used_at: now }).where('id', '=', row.id).where('used_at', 'is', null).executeTakeFirst()).numUpdatedRows) === 1
+        : false;
+      if (!spent) {
+        const usedAt = row.used_at ?? now;
+        const withinInterval = clock.now().getTime() - Date.parse(usedAt) <= reuseIntervalSeconds * 1000;
+        if (!withinInterval) {
+          await revokeFamily(row.session_id, 'refresh_token_reused');
+          events.record('refresh_token_reused', { projectId, environment, ip: meta.ip, requestId: meta.requestId, details: { session_id: row.session_id, user_id: row.user_id } });
+          throw new GatehouseError('refresh_token_already_used');
+        }
+        // A concurrent refresh (two tabs, a retried request) inside the interval
+        // gets a sibling token of the same family instead of a revocation.
+      }
+      await db.updateTable('identity_sessions').set({ refreshed_at: now }).where('id', '=', row.session_id).execute();
+      return { sessionId: row.session_id, userId: row.user_id, refreshToken: await mint(row.session_id, row.id) };
+    },
+
+    async active(projectId, environment, sessionId) {
+      const row = await db.selectFrom('identity_sessions as s').innerJoin('identity_users as u', 'u.id', 's.user_id')
+        .select(['s.id', 's.user_id', 's.revoked_at', 's.refreshed_at', 'u.role'])
+        .where('s.id', '=', sessionId).where('s.project_id', '=', projectId).where('s.environment', '=', environment)
+        .executeTakeFirst();
+      if (!row || row.revoked_at !== null) return null;
+      return { id: row.id, userId: row.user_id, role: row.role };
+    },
+
+    async revoke(projectId, environment, sessionId, reason) {
+      const result = await db.updateTable('identity_sessions').set({ revoked_at: isoNow(clock), revoked_reason: reason })
+        .where('id', '=', sessionId).where('project_id', '=', projectId).where('environment', '=', environment).where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await db.updateTable('identity_refresh_tokens').set({ revoked_at: isoNow(clock) }).where('session_id', '=', sessionId).where('revoked_at', 'is', null).execute();
+      return true;
+    },
+
+    async revokeAllOfUser(projectId, environment, userId, reason, exceptSessionId) {
+      let query = db.selectFrom('identity_sessions').select('id')
+        .where('project_id', '=', projectId).where('environment', '=', environment).where('user_id', '=', userId).where('revoked_at', 'is', null);
+      if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
+      const ids = (await query.execute()).map((r) => r.id);
+      for (const id of ids) await revokeFamily(id, reason);
+      return ids.length;
+    },
+
+    async list(projectId, environment, userId) {
+      return db.selectFrom('identity_sessions')
+        .select(['id', 'user_id', 'created_at', 'refreshed_at', 'revoked_at', 'revoked_reason', 'user_agent', 'ip'])
+        .where('project_id', '=', projectId).where('environment', '=', environment).where('user_id', '=', userId)
+        .orderBy('created_at', 'desc').limit(200).execute();
+    },
+
+    async get(projectId, environment, sessionId) {
+      return (await db.selectFrom('identity_sessions')
+        .select(['id', 'user_id', 'created_at', 'refreshed_at', 'revoked_at', 'revoked_reason', 'user_agent', 'ip'])
+        .where('project_id', '=', projectId).where('environment', '=', environment).where('id', '=', sessionId)
+        .executeTakeFirst()) ?? null;
+    },
+  };
+}

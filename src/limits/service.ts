@@ -1,0 +1,160 @@
+// What the rest of Gatehouse uses: the limiter over the configured store, per-environment
+// settings, and quota counters on the same store. Built once from the config (createRateLimits)
+// and handed down through deps.
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/index.js';
+import { createLimiter, type ADDRESS_CLASS, type Limiter, type LimitResult } from './decide.js';
+import { MemoryStore } from './memory-store.js';
+import { validateLimitsConfig, type FailMode, type LimitsConfig, type RouteClass, type Tier } from './policy.js';
+import { MemoryQuotaCounter, RedisQuotaCounter, type QuotaCounter } from './quota.js';
+import { createLimiterRedisClient, RedisStore } from './redis-store.js';
+import { createLimitSettingsStore } from './settings-store.js';
+import { createLimitSettings, type LimitSettings } from './settings.js';
+import type { LimiterStore, LimiterUnavailableError } from './store.js';
+import { resolveSubject } from './subject.js';
+
+export interface CallerLimitInput {
+  projectId: string;
+  environment: string;
+  routeClass: RouteClass;
+  tier: Tier;
+  /** Server-resolved user id (verified token), if any. */
+  userId?: string | undefined;
+  keyId: string;
+  /**
+   * A publishable key ships inside client apps and is shared by all their guests: counting guests
+   * by it would let one visitor exhaust everyone's limit. Guests are counted by IP inside the
+   * project environment instead, and the key's override (if any) still sets their windows.
+   */
+  keyIsShared: boolean;
+  ip: string;
+  nowMs: number;
+}
+
+export interface RateLimits {
+  settings: LimitSettings;
+  /** Quota totals on the limiter's store (shared across instances with Redis). */
+  quotas: QuotaCounter;
+  /** `memory` or `redis`. */
+  storeKind: 'memory' | 'redis';
+  /** The global per-IP pre-check. */
+  checkAddress(ip: string, nowMs: number): Promise<LimitResult>;
+  /** The per-subject check of a request with a resolved caller. */
+  checkCaller(input: CallerLimitInput): Promise<LimitResult>;
+}
+
+export type StoreErrorHandler = (routeClass: RouteClass | typeof ADDRESS_CLASS, mode: FailMode, error: LimiterUnavailableError) => void;
+
+export function createRateLimitsOver(options: {
+  store: LimiterStore;
+  storeKind: 'memory' | 'redis';
+  quotas: QuotaCounter;
+  settings: LimitSettings;
+  base: LimitsConfig;
+  onStoreError: StoreErrorHandler;
+}): RateLimits {
+  const { settings, base } = options;
+  const limiter: Limiter = createLimiter({ store: options.store, config: () => base, onStoreError: options.onStoreError });
+  return {
+    settings,
+    quotas: options.quotas,
+    storeKind: options.storeKind,
+    checkAddress: (ip, nowMs) => limiter.checkAddress({ ip, nowMs }),
+    async checkCaller(input) {
+      const config = await settings.effective(input.projectId, input.environment);
+      const countByIp = input.userId === undefined && input.keyIsShared;
+      const subject = resolveSubject({
+        projectId: input.projectId, environment: input.environment, userId: input.userId,
+        keyId: countByIp ? undefined : input.keyId, ip: input.ip,
+      });
+      const overrideIds = input.userId !== undefined ? [`user:${input.userId}`] : [`key:${input.keyId}`];
+      return limiter.check({ routeClass: input.routeClass, tier: input.tier, subject, nowMs: input.nowMs, config, overrideIds });
+    },
+  };
+}
+
+export interface RateLimitsRuntime {
+  rateLimits: RateLimits;
+  /** Closes the Redis client, if any. */
+  close(): Promise<void>;
+}
+
+/**
+ * From the config: MemoryStore without REDIS_URL, else a RedisStore on a dedicated fail-fast
+ * client. Waits briefly for Redis at start; if it is not there, the server still starts and each
+ * class applies its fail mode until Redis answers (reconnection is automatic).
+ */
+export async function createRateLimits(options: {
+  redisUrl: string | undefined;
+  rateLimits: LimitsConfig;
+  db: Kysely<Database>;
+  logger: Logger;
+  now: () => string;
+  onStoreError: StoreErrorHandler;
+  /** ms of settings cache. Default 1000. */
+  settingsCacheTtlMs?: number;
+}): Promise<RateLimitsRuntime> {
+  const base = validateLimitsConfig(options.rateLimits);
+  const settings = createLimitSettings({
+    store: createLimitSettingsStore(options.db),
+    base,
+    now: options.now,
+    cacheTtlMs: options.settingsCacheTtlMs,
+    onInvalidStored: (projectId, environment, problems) =>
+      options.logger.error({ project: projectId, environment, problems }, 'stored rate-limit settings are invalid; the config file policy applies'),
+  });
+  if (!options.redisUrl) {
+    return {
+      rateLimits: createRateLimitsOver({ store: new MemoryStore(), storeKind: 'memory', quotas: new MemoryQuotaCounter(), settings, base, onStoreError: options.onStoreError }),
+      close: () => Promise.resolve(),
+    };
+  }
+  const client = createLimiterRedisClient(options.redisUrl);
+  watchConnection(client, options.logger);
+  await waitReady(client, 2_000).catch(() => options.logger.warn('rate-limit Redis not reachable at start; classes apply their fail mode until it is'));
+  return {
+    rateLimits: createRateLimitsOver({
+      store: new RedisStore({ client }), storeKind: 'redis', quotas: new RedisQuotaCounter({ client }), settings, base, onStoreError: options.onStoreError,
+    }),
+    async close() {
+      // quit() waits for replies in flight; disconnect() when the server is already gone.
+      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
+    },
+  };
+}
+
+/**
+ * An 'error' listener is required (ioredis prints unhandled ones), and reconnect attempts fail
+ * every 200 ms during an outage: log the first failure and the recovery, not each attempt.
+ */
+function watchConnection(client: Redis, logger: Logger): void {
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.error({ err: { message: error.message, code: (error as NodeJS.ErrnoException).code } }, 'rate-limit Redis unavailable');
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info('rate-limit Redis available again');
+  });
+}
+
+function waitReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error('timeout'));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}

@@ -1,0 +1,114 @@
+// The two pipeline stages (STYLE.md §2):
+//   onRequest      limitAddress  per client IP, before the API key is looked at, so floods of
+//                                missing or invalid keys are limited by address;
+//   preValidation  limitSubject  per user / key / guest IP and route class, once the caller (and
+//                                the user token) are known.
+// A refusal throws GatehouseError and the one error handler renders it in the surface's dialect
+// (GoTrue on /auth, PostgREST on /rest, the provider's on /llm).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors/index.js';
+import type { Metrics, SecurityEvents } from '../observability/index.js';
+import type { Clock } from '../shared/clock.js';
+import { ADDRESS_CLASS, type LimitResult } from './decide.js';
+import type { RouteClass } from './policy.js';
+import type { RateLimits } from './service.js';
+
+/**
+ * A route's class: what it declares (`config.routeClass`), else derived from its path, so a route
+ * someone forgot to mark is still limited, under the class of its surface.
+ */
+export function routeClassOf(request: FastifyRequest): RouteClass {
+  return request.routeOptions.config?.routeClass ?? routeClassForPath(request.method, request.routeOptions.url ?? request.url);
+}
+
+export function routeClassForPath(method: string, path: string): RouteClass {
+  if (path.startsWith('/auth/')) return 'auth';
+  if (path.startsWith('/llm/')) return 'llm';
+  if (path.startsWith('/rest/')) return method === 'GET' || method === 'HEAD' ? 'data_read' : 'data_write';
+  if (path.startsWith('/admin/')) return 'admin';
+  return 'default';
+}
+
+export interface LimitStageDeps {
+  rateLimits: RateLimits;
+  clock: Clock;
+  metrics: Pick<Metrics, 'rateLimited'>;
+  events: SecurityEvents;
+}
+
+/** At most one `rate_limited` security event per subject and class a minute: a flood must not become a flood of rows. */
+const EVENT_INTERVAL_MS = 60_000;
+const EVENT_MEMORY = 10_000;
+
+function createRefusal({ metrics, events }: LimitStageDeps) {
+  const lastEventMs = new Map<string, number>();
+  return function refuse(request: FastifyRequest, result: LimitResult, routeClass: string, subject: string): never {
+    if (result.unavailable) {
+      throw new GatehouseError('service_unavailable', {
+        message: 'Rate limiting is temporarily unavailable, and this route does not run without it; retry shortly.',
+        retryAfterS: 1,
+      });
+    }
+    metrics.rateLimited.inc({ route_class: routeClass });
+    const eventKey = `${routeClass}|${subject}`;
+    const now = performance.now();
+    if (now - (lastEventMs.get(eventKey) ?? -Infinity) >= EVENT_INTERVAL_MS) {
+      if (lastEventMs.size >= EVENT_MEMORY) lastEventMs.clear();
+      lastEventMs.set(eventKey, now);
+      events.record('rate_limited', {
+        projectId: request.caller?.projectId, environment: request.caller?.environment, ip: request.ip, requestId: request.id,
+        details: { route_class: routeClass, subject, route: request.routeOptions.url ?? null },
+      });
+    }
+    const retryAfterS = result.retryAfterS ?? 1;
+    throw new GatehouseError('rate_limit_exceeded', {
+      message: `Too many requests: retry after ${retryAfterS} second${retryAfterS === 1 ? '' : 's'}.`,
+      retryAfterS,
+      headers: result.headers,
+    });
+  };
+}
+
+export function createAddressLimitStage(deps: LimitStageDeps) {
+  const refuse = createRefusal(deps);
+  return async function limitAddress(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const result = await deps.rateLimits.checkAddress(request.ip, deps.clock.now().getTime());
+    // Set now: a response refused later (bad key, 404) still tells the client its address budget.
+    // The subject stage overwrites them with the subject's own once the caller is known.
+    if (result.allowed) reply.headers(result.headers);
+    else refuse(request, result, ADDRESS_CLASS, 'address');
+  };
+}
+
+export function createSubjectLimitStage(deps: LimitStageDeps) {
+  const refuse = createRefusal(deps);
+  return async function limitSubject(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const caller = request.caller;
+    // No caller: a public route, limited by address only (there is no project to count in).
+    if (!caller) return;
+    const routeClass = routeClassOf(request);
+    const result = await deps.rateLimits.checkCaller({
+      projectId: caller.projectId,
+      environment: caller.environment,
+      routeClass,
+      tier: caller.group,
+      userId: caller.user?.id,
+      keyId: caller.key.id,
+      keyIsShared: caller.key.kind === 'publishable',
+      ip: request.ip,
+      nowMs: deps.clock.now().getTime(),
+    });
+    if (result.allowed) {
+      reply.headers(result.headers);
+      return;
+    }
+    refuse(request, result, routeClass, caller.user ? `user:${caller.user.id}` : `key:${caller.key.id}`);
+  };
+}
+
+/** onResponse: every response counted by route class and status (bounded labels only). */
+export function createResponseCounter({ metrics }: { metrics: Pick<Metrics, 'requests'> }) {
+  return async function countResponse(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    metrics.requests.inc({ route_class: request.routeOptions.url ? routeClassOf(request) : 'unmatched', status: String(reply.statusCode) });
+  };
+}

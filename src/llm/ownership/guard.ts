@@ -1,0 +1,90 @@
+import { GatehouseError } from '../../errors/index.js';
+import type { EndpointMatch, ProviderKind } from '../whitelist/index.js';
+import { bodyReferences, createdResources, listItems, paramCheck, type Reference } from './resource-kinds.js';
+import type { ResourceScope, ResourceStore } from './store.js';
+
+/** Whose resources a request may touch. A secret key (server-side admin) is not limited. */
+export interface Owner {
+  /** `user:<id>` or `key:<id>`; recorded on what the request creates. */
+  id: string;
+  enforced: boolean;
+}
+
+export interface Denial {
+  kind: string;
+  where: 'path' | 'body';
+  reason: 'not_recorded' | 'other_owner';
+}
+
+/**
+ * Checks every id the request names, in its path or body, against the
+ * records, with one query. Someone else's resource and an unknown one get the
+ * same 404, so ids cannot be probed (API.md: never reveal another user's resource).
+ */
+export async function authorizeResources(
+  store: ResourceStore, scope: ResourceScope, owner: Owner, match: EndpointMatch, body: unknown,
+): Promise<Denial | null> {
+  if (!owner.enforced) return null;
+  const checks: Array<Reference & { where: 'path' | 'body'; nested: boolean }> = [];
+  let ownedParent = false;
+  for (const { name, value } of match.params) {
+    const check = paramCheck(name, ownedParent);
+    if (check === 'free') continue;
+    checks.push({ kind: name, id: value, where: 'path', nested: check === 'nested' });
+    if (check === 'owned') ownedParent = true;
+  }
+  for (const ref of bodyReferences(body)) checks.push({ ...ref, where: 'body', nested: false });
+  if (checks.length === 0) return null;
+  const owners = await store.owners(scope, checks.map((c) => c.id));
+  for (const check of checks) {
+    const recorded = owners.get(check.id);
+    if (recorded === owner.id) continue;
+    if (recorded === undefined && check.nested) continue;
+    return { kind: check.kind, where: check.where, reason: recorded === undefined ? 'not_recorded' : 'other_owner' };
+  }
+  return null;
+}
+
+export function notFound(denial: Denial): GatehouseError {
+  const what = denial.kind.replace(/_/g, ' ');
+  return new GatehouseError('not_found', {
+    message: denial.where === 'path' ? `No such ${what}.` : `A ${what} referenced in the request body does not exist.`,
+  });
+}
+
+/** After a successful response: record what it created, forget what it deleted. */
+export async function recordOutcome(
+  store: ResourceStore, scope: ResourceScope, owner: Owner, kind: ProviderKind, match: EndpointMatch, method: string, body: unknown,
+): Promise<void> {
+  if (method === 'DELETE') {
+    const last = match.params[match.params.length - 1];
+    if (last && !match.pattern.flags.has('detach') && paramCheck(last.name, true) !== 'free') await store.remove(scope, owner.id, last.value);
+    return;
+  }
+  const created = createdResources(kind, body);
+  if (created.length === 0) return;
+  // A GET of one's own batch may reveal its output files: give them to the owner.
+  // On any other non-POST, only those follow-on ids are recorded, never the object itself.
+  await store.record(scope, owner.id, method === 'POST' ? created : created.slice(1));
+}
+
+/**
+ * List endpoints show only the caller's resources. We filter the provider's
+ * own page rather than answering from our records: the page stays fresh
+ * (status, names, sizes) at the cost of one query, whereas answering from
+ * records would need one upstream call per item. The trade-off: a page can
+ * come back shorter than `limit` (even empty) while `has_more` is true;
+ * `last_id` keeps pointing at the provider's cursor so paging continues.
+ */
+export async function filterList(
+  store: ResourceStore, scope: ResourceScope, owner: Owner, kind: ProviderKind, body: unknown,
+): Promise<unknown> {
+  if (!owner.enforced) return body;
+  const list = listItems(kind, body);
+  if (!list) return { ...(body as object), data: [] };
+  const owners = await store.owners(scope, list.items.map((i) => i.id).filter(Boolean));
+  const kept = list.items.filter((i) => owners.get(i.id) === owner.id);
+  const out: Record<string, unknown> = { ...(body as Record<string, unknown>), [list.key]: kept.map((i) => i.item) };
+  if ('first_id' in out) out.first_id = kept[0]?.id ?? null;
+  return out;
+}

@@ -1,0 +1,58 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/index.js';
+import { isoNow, type Clock } from '../../shared/clock.js';
+import type { Reference } from './resource-kinds.js';
+
+export interface ResourceScope {
+  projectId: string;
+  environment: string;
+  provider: string;
+}
+
+/** Who created which provider resource. Lookups go by id: provider ids are unique per provider. */
+export interface ResourceStore {
+  /** id → owner, for the ids that are recorded. */
+  owners(scope: ResourceScope, ids: readonly string[]): Promise<Map<string, string>>;
+  /** Records new resources; an id already recorded keeps its first owner. */
+  record(scope: ResourceScope, owner: string, resources: readonly Reference[]): Promise<void>;
+  remove(scope: ResourceScope, owner: string, id: string): Promise<void>;
+  listByOwner(scope: ResourceScope, owner: string, limit: number): Promise<Array<{ id: string; kind: string; createdAt: string }>>;
+}
+
+export function createResourceStore(db: Kysely<Database>, clock: Clock): ResourceStore {
+  const where = (scope: ResourceScope) =>
+    db.selectFrom('llm_resources')
+      .where('project_id', '=', scope.projectId).where('environment', '=', scope.environment).where('provider', '=', scope.provider);
+  return {
+    async owners(scope, ids) {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await where(scope).select(['resource_id', 'owner']).where('resource_id', 'in', unique).execute();
+      return new Map(rows.map((r) => [r.resource_id, r.owner]));
+    },
+    async record(scope, owner, resources) {
+      if (resources.length === 0) return;
+      const seen = new Set<string>();
+      const now = isoNow(clock);
+      const values = resources.filter((r) => !seen.has(r.id) && seen.add(r.id)).map((r) => ({
+        project_id: scope.projectId, environment: scope.environment, provider: scope.provider,
+        resource_id: r.id, resource_type: r.kind, owner, created_at: now,
+      }));
+      // Never reassign: a response that repeats someone else's id must not hand it over.
+      await db.insertInto('llm_resources').values(values)
+        .onConflict((oc) => oc.columns(['project_id', 'environment', 'provider', 'resource_id']).doNothing())
+        .execute();
+    },
+    async remove(scope, owner, id) {
+      await db.deleteFrom('llm_resources')
+        .where('project_id', '=', scope.projectId).where('environment', '=', scope.environment).where('provider', '=', scope.provider)
+        .where('resource_id', '=', id).where('owner', '=', owner)
+        .execute();
+    },
+    async listByOwner(scope, owner, limit) {
+      const rows = await where(scope).select(['resource_id', 'resource_type', 'created_at']).where('owner', '=', owner)
+        .orderBy('created_at', 'desc').limit(limit).execute();
+      return rows.map((r) => ({ id: r.resource_id, kind: r.resource_type, createdAt: r.created_at }));
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import secureJson from 'secure-json-parse';
+import { GatehouseError } from '../../errors/index.js';
+import { checkJsonComplexity, type JsonLimits } from '../../http/index.js';
+import type { EndpointMatch, ProviderKind } from '../whitelist/index.js';
+
+/** A JSON body: the exact bytes received, and the parsed document for the checks. */
+export interface JsonBody {
+  bytes: Buffer;
+  doc: unknown;
+}
+
+/** Same defences as the app's JSON parser (http/json-body.ts): no prototype keys, bounded depth and keys. */
+export function parseJsonBody(bytes: Buffer, limits: Pick<JsonLimits, 'maxDepth' | 'maxKeys'>): JsonBody {
+  if (bytes.length === 0) return { bytes, doc: undefined };
+  let doc: unknown;
+  try {
+    doc = secureJson.parse(bytes.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    throw new GatehouseError('invalid_json');
+  }
+  const problem = checkJsonComplexity(doc, limits);
+  if (problem) throw new GatehouseError('json_too_complex', { message: `The JSON body is ${problem}.` });
+  return { bytes, doc };
+}
+
+/**
+ * OpenAI-format streams only carry token usage when asked
+ * (`stream_options.include_usage`); we ask so quotas can count streamed
+ * tokens. The original bytes are forwarded unless this changes the body.
+ * The client then also receives the final usage chunk (`choices: []`).
+ */
+export function withStreamUsage(kind: ProviderKind, match: EndpointMatch, body: JsonBody): Buffer {
+  if (kind !== 'openai' || !match.pattern.flags.has('usage')) return body.bytes;
+  if (!/\/(chat\/)?completions$/.test(match.pattern.path)) return body.bytes;
+  const doc = body.doc as { stream?: unknown; stream_options?: unknown } | undefined;
+  if (!doc || typeof doc !== 'object' || doc.stream !== true) return body.bytes;
+  const options = doc.stream_options && typeof doc.stream_options === 'object' ? (doc.stream_options as Record<string, unknown>) : {};
+  if (options.include_usage === true) return body.bytes;
+  return Buffer.from(JSON.stringify({ ...doc, stream_options: { ...options, include_usage: true } }));
+}
+
+/** Counts streamed request bytes (uploads) and fails past the limit, whatever Content-Length said. */
+export function limitBody(body: Readable, maxBytes: number): Readable {
+  let seen = 0;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      seen += chunk.length;
+      if (seen > maxBytes) return callback(new GatehouseError('payload_too_large'));
+      callback(null, chunk);
+    },
+  });
+  body.on('error', (error) => limiter.destroy(error));
+  return body.pipe(limiter);
+}
+
+/** Reads a response body whole, up to maxBytes; null when it is larger. */
+export async function readBounded(body: Readable, maxBytes: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}

@@ -1,0 +1,104 @@
+import { pipeline, type Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import type { Dispatcher } from 'undici';
+import { GatehouseError } from '../../errors/index.js';
+import { createdResources, filterList, recordOutcome, type Owner, type ResourceScope } from '../ownership/index.js';
+import type { ResolvedProvider } from '../providers/index.js';
+import type { LlmServices } from '../services.js';
+import { SseScanner, usageFrom, type TokenUsage } from '../usage/index.js';
+import type { EndpointMatch } from '../whitelist/index.js';
+import { readBounded } from './request-body.js';
+import { downstreamHeaders, upstreamError } from './upstream.js';
+
+export interface Exchange {
+  llm: LlmServices;
+  provider: ResolvedProvider;
+  match: EndpointMatch;
+  method: string;
+  owner: Owner;
+  scope: ResourceScope;
+  /** Counts tokens for usage and quota. */
+  account(usage: TokenUsage | null): void;
+  responseBufferBytes: number;
+  log: { warn(obj: object, msg: string): void };
+}
+
+/**
+ * Turns the provider's answer into ours. Success bodies pass through
+ * untouched, except list pages (filtered to the caller's resources). JSON
+ * that creates a resource is read before it is sent, so its id is recorded
+ * before the caller can use it; event streams are piped chunk by chunk.
+ */
+export async function respond(x: Exchange, res: Dispatcher.ResponseData, reply: FastifyReply): Promise<FastifyReply> {
+  const { statusCode, headers, body } = res;
+  const flags = x.match.pattern.flags;
+  if (statusCode >= 500 || statusCode === 401) {
+    body.resume();
+    x.log.warn({ provider: x.provider.name, status: statusCode }, 'provider failed');
+    // A provider 401 means our key is wrong; passing it on would show the masked key in its message.
+    throw new GatehouseError('upstream_failed', {
+      message: statusCode === 401
+        ? `The provider ${x.provider.name} refused Gatehouse's credentials; an admin must check its key.`
+        : `The provider ${x.provider.name} failed (HTTP ${statusCode}).`,
+    });
+  }
+  reply.code(statusCode).headers(downstreamHeaders(headers));
+  const type = String(headers['content-type'] ?? '');
+  const ok = statusCode >= 200 && statusCode < 300;
+
+  if (ok && type.startsWith('text/event-stream')) return streamEvents(x, body, reply);
+
+  const readIt = ok && (flags.has('usage') || flags.has('list') || x.method === 'POST' || x.method === 'DELETE' || x.match.params.some((p) => p.name === 'batch'));
+  if (!readIt || !type.includes('json')) {
+    // An unfiltered list must never reach the caller.
+    if (ok && flags.has('list')) throw refuseUnreadable(body, x.provider.name);
+    return reply.send(body);
+  }
+  let bytes: Buffer | null;
+  try {
+    bytes = await readBounded(body as Readable, x.responseBufferBytes);
+  } catch (error) {
+    throw upstreamError(error, x.provider.name);
+  }
+  if (bytes === null) throw refuseUnreadable(body, x.provider.name);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    if (flags.has('list')) throw refuseUnreadable(body, x.provider.name);
+    return reply.send(bytes);
+  }
+  await recordOutcome(x.llm.resources, x.scope, x.owner, x.provider.kind, x.match, x.method, doc);
+  if (flags.has('usage')) x.account(usageFrom(x.provider.kind, doc));
+  if (flags.has('list')) {
+    const filtered = await filterList(x.llm.resources, x.scope, x.owner, x.provider.kind, doc);
+    return reply.type(type).send(JSON.stringify(filtered));
+  }
+  return reply.send(bytes);
+}
+
+function refuseUnreadable(body: Dispatcher.ResponseData['body'], provider: string): GatehouseError {
+  body.destroy();
+  return new GatehouseError('upstream_failed', { message: `The provider ${provider} sent a response Gatehouse could not check.` });
+}
+
+function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply: FastifyReply): FastifyReply {
+  const scanner = new SseScanner(x.provider.kind, (doc) => {
+    if (x.method !== 'POST') return;
+    // Recorded as soon as the event passes: the caller may use the id (cancel, retrieve) mid-stream.
+    x.llm.track(x.llm.resources.record(x.scope, x.owner.id, createdResources(x.provider.kind, doc)));
+  });
+  let accounted = false;
+  scanner.once('close', () => {
+    if (accounted) return;
+    accounted = true;
+    // A stream cut before its usage event still costs tokens: estimate from the bytes passed
+    // (about 4 bytes of event framing and JSON per token, deliberately on the high side).
+    x.account(scanner.findings.usage ?? (scanner.bytes > 0 ? { input: 0, output: Math.ceil(scanner.bytes / 4), total: Math.ceil(scanner.bytes / 4), model: null } : null));
+  });
+  pipeline(body, scanner, (error) => {
+    if (error) x.log.warn({ provider: x.provider.name, code: (error as { code?: string }).code }, 'provider stream ended early');
+  });
+  reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no');
+  return reply.send(scanner);
+}

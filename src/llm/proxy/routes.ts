@@ -1,0 +1,145 @@
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../../app.js';
+import { GatehouseError } from '../../errors/index.js';
+import { bearerToken, requireScope, type Caller } from '../../http/index.js';
+import { LOOKS_LIKE_KEY } from '../../identity/api-keys/index.js';
+import { authorizeResources, notFound, type Owner } from '../ownership/index.js';
+import { authHeaders, type ResolvedProvider } from '../providers/index.js';
+import type { TokenUsage } from '../usage/index.js';
+import { guardTarget, matchEndpoint, upstreamQuery, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
+import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
+import { respond } from './respond.js';
+import { upstreamError, upstreamRequestHeaders } from './upstream.js';
+
+interface Prepared {
+  caller: Caller;
+  target: GuardedTarget;
+  provider: ResolvedProvider;
+  match: EndpointMatch;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/**
+ * `/llm/<provider>/<provider path>` (API.md). An encapsulated plugin: inside
+ * it the app's JSON parser is replaced so bodies reach the provider byte for
+ * byte — JSON is buffered (bounded by the JSON limit) to check the ids it
+ * references, anything else (multipart uploads, audio) streams through.
+ */
+export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
+  const { config, events, llm, clock } = deps;
+  const jsonLimits = { maxDepth: config.limits.jsonMaxDepth, maxKeys: config.limits.jsonMaxKeys };
+  const prepared = new WeakMap<FastifyRequest, Prepared>();
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: config.limits.jsonBodyBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  // Everything that needs no body runs before the body is read: a caller
+  // without a user token, a path trick or a closed endpoint costs us no upload.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const caller = request.caller;
+    if (!caller) throw new GatehouseError('missing_api_key');
+    const token = bearerToken(request);
+    if (caller.key.kind !== 'secret' && (!token || LOOKS_LIKE_KEY.test(token))) throw new GatehouseError('user_token_required');
+    const target = guardTarget(request.url);
+    requireScope(request, `llm:${target.provider}`, events);
+    const provider = await llm.providers.resolve(caller.projectId, caller.environment, target.provider);
+    if (!provider) throw new GatehouseError('not_found', { message: `No provider named ${target.provider} is configured in this project environment.` });
+    const match = matchEndpoint(provider.endpoints, request.method, target.path);
+    if (!match) {
+      events.record('llm_endpoint_denied', {
+        projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id,
+        details: { provider: provider.name, method: request.method, path: target.path.slice(0, 200) },
+      });
+      throw new GatehouseError('llm_endpoint_not_allowed', { message: `${request.method} ${target.path.slice(0, 200)} is not enabled for the provider ${provider.name}.` });
+    }
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > config.limits.anyBodyBytes) throw new GatehouseError('payload_too_large');
+    prepared.set(request, { caller, target, provider, match });
+    return payload;
+  });
+
+  async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const state = prepared.get(request);
+    if (!state) throw new GatehouseError('unexpected_failure');
+    const { caller, target, provider, match } = state;
+    // The user-token stage ran after preParsing: only now is a bearer known to be a valid user.
+    if (!caller.user && caller.key.kind !== 'secret') throw new GatehouseError('user_token_required');
+    const owner: Owner = caller.user ? { id: `user:${caller.user.id}`, enforced: true } : { id: `key:${caller.key.id}`, enforced: false };
+    const scope = { projectId: caller.projectId, environment: caller.environment, provider: provider.name };
+
+    const json = Buffer.isBuffer(request.body) ? parseJsonBody(request.body, jsonLimits) : null;
+    const denial = await authorizeResources(llm.resources, scope, owner, match, json?.doc);
+    if (denial) {
+      events.record('resource_access_denied', {
+        projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id,
+        details: { provider: provider.name, kind: denial.kind, where: denial.where, reason: denial.reason, user_id: caller.user?.id },
+      });
+      throw notFound(denial);
+    }
+    const subject = caller.user ? { projectId: caller.projectId, environment: caller.environment, userId: caller.user.id } : null;
+    if (subject) await llm.quotas.check(subject);
+
+    const headers = { ...upstreamRequestHeaders(request.headers), ...authHeaders(provider.kind, provider.apiKey) };
+    if (provider.kind === 'anthropic' && !headers['anthropic-version']) headers['anthropic-version'] = '2023-06-01';
+    let body: Buffer | Readable | undefined;
+    if (json) {
+      body = withStreamUsage(provider.kind, match, json);
+      if (body !== json.bytes) delete headers['content-length'];
+    } else if (request.body && typeof (request.body as Readable).pipe === 'function') {
+      body = limitBody(request.body as Readable, config.limits.anyBodyBytes);
+    }
+
+    // A client that goes away aborts the provider request (and stops its token spend).
+    const abort = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+    let res;
+    try {
+      res = await llm.upstreams.pool(provider.origin).request({
+        path: `${provider.basePath}${target.path}${upstreamQuery(target.query)}`,
+        method: request.method as 'GET',
+        headers,
+        body,
+        signal: abort.signal,
+      });
+    } catch (error) {
+      if (error instanceof GatehouseError) throw error;
+      if (abort.signal.aborted) {
+        reply.hijack(); // the client is gone: nothing to answer
+        return reply;
+      }
+      throw upstreamError(error, provider.name);
+    }
+    const usageKey = { ...scope, userId: caller.user?.id ?? `key:${caller.key.id}` };
+    return respond({
+      llm, provider, match, owner, scope, method: request.method,
+      responseBufferBytes: config.llm.responseBufferBytes,
+      log: request.log,
+      account(usage: TokenUsage | null) {
+        if (!usage) return;
+        llm.usage.add(usageKey, usage, clock.now());
+        if (subject && usage.total > 0) llm.track(llm.quotas.consume(subject, usage.total));
+      },
+    }, res, reply);
+  }
+
+  app.route({
+    method: METHODS,
+    url: '/llm/*',
+    exposeHeadRoute: false,
+    config: { auth: 'key', routeClass: 'llm' },
+    schema: {
+      tags: ['llm'],
+      summary: 'Call an LLM provider through Gatehouse',
+      description:
+        '`/llm/<provider>/<the provider\'s own path>`: openai, anthropic, gemini or a configured OpenAI-compatible provider. ' +
+        'Needs a user JWT (Authorization: Bearer) with a publishable key, or a secret key. Only allowlisted endpoints are forwarded; ' +
+        'provider resources (files, threads, vector stores…) are visible to the user who created them only. Errors use the provider\'s shape.',
+    },
+    handler: proxy,
+  });
+}

@@ -1,0 +1,66 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { Keyring } from '../crypto/index.js';
+import type { Database } from '../db/index.js';
+import type { Clock } from '../shared/clock.js';
+import { createResourceStore, type ResourceStore } from './ownership/index.js';
+import { createProviderService, createProviderStore, type ProviderService } from './providers/index.js';
+import { createUpstreams, type Upstreams } from './proxy/upstream.js';
+import { createQuotaService, createSqlQuotaStore, createUsageRecorder, type QuotaService, type QuotaStore, type UsageRecorder } from './usage/index.js';
+
+/** Everything the LLM proxy and its admin routes share: one instance per process, so caches invalidate together. */
+export interface LlmServices {
+  providers: ProviderService;
+  resources: ResourceStore;
+  usage: UsageRecorder;
+  quotas: QuotaService;
+  upstreams: Upstreams;
+  /** Runs bookkeeping off the response path; failures are logged, never sent. */
+  track(work: Promise<unknown>): void;
+  /** Resolves when tracked work and buffered usage are stored (tests, shutdown). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LlmServicesOptions {
+  config: Readonly<Config>;
+  db: Kysely<Database>;
+  keyring: Keyring;
+  clock: Clock;
+  logger: Logger;
+  /** Defaults to the SQL store; a Redis store can be passed instead. */
+  quotaStore?: QuotaStore;
+}
+
+export function createLlmServices({ config, db, keyring, clock, logger, quotaStore }: LlmServicesOptions): LlmServices {
+  const pending = new Set<Promise<unknown>>();
+  const usage = createUsageRecorder({ db, logger });
+  const upstreams = createUpstreams({
+    connectTimeoutMs: config.llm.connectTimeoutMs,
+    headersTimeoutMs: config.llm.headersTimeoutMs,
+    bodyIdleTimeoutMs: config.llm.bodyIdleTimeoutMs,
+    connectionsPerOrigin: config.llm.connectionsPerOrigin,
+  });
+  const flush = async () => {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+    await usage.flush();
+  };
+  return {
+    providers: createProviderService({ store: createProviderStore(db), keyring, clock, cacheMs: config.llm.providerCacheMs }),
+    resources: createResourceStore(db, clock),
+    usage,
+    quotas: createQuotaService({ db, store: quotaStore ?? createSqlQuotaStore(db), clock, cacheMs: config.llm.providerCacheMs }),
+    upstreams,
+    track(work) {
+      const p = work.catch((error: unknown) => logger.error({ err: error }, 'LLM bookkeeping failed')).finally(() => pending.delete(p));
+      pending.add(p);
+    },
+    flush,
+    async close() {
+      await flush();
+      await usage.close();
+      await upstreams.close();
+    },
+  };
+}

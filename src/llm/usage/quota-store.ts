@@ -1,0 +1,44 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/index.js';
+
+export interface QuotaSubject {
+  projectId: string;
+  environment: string;
+  userId: string;
+}
+
+/**
+ * Token counters per user and period (`day:2026-11-23`, `month:2026-11`).
+ * Engine-neutral seam: the SQL store is below; a Redis store (INCRBY with
+ * EXPIRE per period key) can replace it without touching the quota logic.
+ */
+export interface QuotaStore {
+  /** Tokens counted so far in each period, in the order given. */
+  used(subject: QuotaSubject, periods: readonly string[]): Promise<number[]>;
+  /** Adds tokens to every period atomically per period. */
+  add(subject: QuotaSubject, periods: readonly string[], tokens: number): Promise<void>;
+}
+
+export function createSqlQuotaStore(db: Kysely<Database>): QuotaStore {
+  return {
+    async used(subject, periods) {
+      if (periods.length === 0) return [];
+      const rows = await db.selectFrom('llm_quota_counters').select(['period', 'tokens'])
+        .where('project_id', '=', subject.projectId).where('environment', '=', subject.environment)
+        .where('user_id', '=', subject.userId).where('period', 'in', [...periods])
+        .execute();
+      const byPeriod = new Map(rows.map((r) => [r.period, Number(r.tokens)]));
+      return periods.map((p) => byPeriod.get(p) ?? 0);
+    },
+    async add(subject, periods, tokens) {
+      if (tokens <= 0) return;
+      for (const period of periods) {
+        // One statement per period: atomic on both engines without a transaction.
+        await db.insertInto('llm_quota_counters')
+          .values({ project_id: subject.projectId, environment: subject.environment, user_id: subject.userId, period, tokens })
+          .onConflict((oc) => oc.columns(['project_id', 'environment', 'user_id', 'period']).doUpdateSet({ tokens: sql`llm_quota_counters.tokens + ${tokens}` }))
+          .execute();
+      }
+    },
+  };
+}

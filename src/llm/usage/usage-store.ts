@@ -1,0 +1,81 @@
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../../db/index.js';
+import type { TokenUsage } from './extract.js';
+
+export interface UsageKey {
+  projectId: string;
+  environment: string;
+  userId: string;
+  provider: string;
+}
+
+interface Pending { key: UsageKey; model: string; hour: string; requests: number; input: number; output: number; total: number }
+
+/**
+ * Usage per user, model and hour. Writes are aggregated in memory and flushed
+ * every `flushMs`, so a burst of requests costs one upsert per
+ * user/model/hour instead of one per request. Only counts are stored: never
+ * prompts, completions or tokens' text.
+ */
+export function createUsageRecorder({ db, logger, flushMs = 1000 }: { db: Kysely<Database>; logger: Logger; flushMs?: number }) {
+  let pending = new Map<string, Pending>();
+  let inFlight: Promise<void> = Promise.resolve();
+
+  async function write(batch: Pending[]): Promise<void> {
+    for (const p of batch) {
+      await db.insertInto('llm_usage').values({
+        project_id: p.key.projectId, environment: p.key.environment, user_id: p.key.userId, provider: p.key.provider,
+        model: p.model, hour: p.hour, requests: p.requests, input_tokens: p.input, output_tokens: p.output, total_tokens: p.total,
+      }).onConflict((oc) => oc.columns(['project_id', 'environment', 'user_id', 'provider', 'model', 'hour']).doUpdateSet({
+        requests: sql`llm_usage.requests + ${p.requests}`,
+        input_tokens: sql`llm_usage.input_tokens + ${p.input}`,
+        output_tokens: sql`llm_usage.output_tokens + ${p.output}`,
+        total_tokens: sql`llm_usage.total_tokens + ${p.total}`,
+      })).execute();
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (pending.size === 0) return inFlight;
+    const batch = [...pending.values()];
+    pending = new Map();
+    inFlight = inFlight.then(() => write(batch)).catch((error: unknown) => logger.error({ err: error }, 'could not store LLM usage'));
+    return inFlight;
+  }
+
+  const timer = setInterval(() => void flush(), flushMs);
+  timer.unref();
+
+  return {
+    add(key: UsageKey, usage: TokenUsage, at: Date): void {
+      const model = (usage.model ?? 'unknown').slice(0, 200);
+      const hour = `${at.toISOString().slice(0, 13)}:00:00.000Z`;
+      const id = JSON.stringify([key.projectId, key.environment, key.userId, key.provider, model, hour]);
+      const p = pending.get(id) ?? { key, model, hour, requests: 0, input: 0, output: 0, total: 0 };
+      p.requests += 1;
+      p.input += usage.input;
+      p.output += usage.output;
+      p.total += usage.total;
+      pending.set(id, p);
+    },
+    flush,
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await flush();
+    },
+    async report(projectId: string, environment: string, options: { from: string; to: string; userId?: string }) {
+      let q = db.selectFrom('llm_usage').selectAll()
+        .where('project_id', '=', projectId).where('environment', '=', environment)
+        .where('hour', '>=', options.from).where('hour', '<', options.to);
+      if (options.userId) q = q.where('user_id', '=', options.userId);
+      const rows = await q.orderBy('hour').limit(10_000).execute();
+      return rows.map((r) => ({
+        user_id: r.user_id, provider: r.provider, model: r.model, hour: r.hour, requests: Number(r.requests),
+        input_tokens: Number(r.input_tokens), output_tokens: Number(r.output_tokens), total_tokens: Number(r.total_tokens),
+      }));
+    },
+  };
+}
+
+export type UsageRecorder = ReturnType<typeof createUsageRecorder>;

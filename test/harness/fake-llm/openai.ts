@@ -1,0 +1,149 @@
+// OpenAI wire format: chat (JSON + SSE with include_usage), responses,
+// embeddings, models, files (multipart), assistants, threads, messages, runs,
+// vector stores, batches, and one admin endpoint that must never be reached.
+import { fakeId, FAKE_KEYS, readMultipart, sendEvents, sendJson, type Ctx } from './server.js';
+
+const now = () => Math.floor(Date.now() / 1000);
+const store = new Map<string, any>();
+const fileBytes = new Map<string, Buffer>();
+const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+
+function notFound(ctx: Ctx, id: string) {
+  sendJson(ctx.res, 404, { error: { message: `No such object: ${id}`, type: 'invalid_request_error', param: 'id', code: null } });
+}
+
+function list(ctx: Ctx, items: any[]) {
+  const limit = Number(ctx.query.get('limit') ?? 20);
+  const page = items.slice(0, limit);
+  sendJson(ctx.res, 200, { object: 'list', data: page, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: items.length > limit });
+}
+
+function create(ctx: Ctx, prefix: string, object: string, fields: Record<string, unknown>) {
+  const item = { id: fakeId(prefix), object, created_at: now(), ...fields };
+  store.set(item.id, item);
+  sendJson(ctx.res, 200, item);
+  return item;
+}
+
+function crud(ctx: Ctx, id: string, object: string): void {
+  const item = store.get(id);
+  if (!item || item.object !== object) return notFound(ctx, id);
+  if (ctx.method === 'GET') return sendJson(ctx.res, 200, item);
+  if (ctx.method === 'POST') {
+    Object.assign(item, ctx.json ?? {});
+    return sendJson(ctx.res, 200, item);
+  }
+  if (ctx.method === 'DELETE') {
+    store.delete(id);
+    return sendJson(ctx.res, 200, { id, object: `${object}.deleted`, deleted: true });
+  }
+  sendJson(ctx.res, 405, { error: { message: 'method' } });
+}
+
+async function chat(ctx: Ctx) {
+  const model = ctx.json?.model ?? 'gpt-fake';
+  const id = fakeId('chatcmpl-');
+  if (!ctx.json?.stream) {
+    return sendJson(ctx.res, 200, {
+      id, object: 'chat.completion', created: now(), model,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the fake.' }, finish_reason: 'stop', logprobs: null }],
+      usage,
+    });
+  }
+  const chunk = (delta: object, finish: string | null = null) =>
+    JSON.stringify({ id, object: 'chat.completion.chunk', created: now(), model, choices: [{ index: 0, delta, finish_reason: finish }], ...(ctx.json.stream_options?.include_usage ? { usage: null } : {}) });
+  const n = ctx.mode.streamChunks ?? 3;
+  const events = [{ data: chunk({ role: 'assistant', content: '' }) }];
+  for (let i = 0; i < n; i++) events.push({ data: chunk({ content: `word${i} ` }) });
+  events.push({ data: chunk({}, 'stop') });
+  if (ctx.json.stream_options?.include_usage) events.push({ data: JSON.stringify({ id, object: 'chat.completion.chunk', created: now(), model, choices: [], usage }) });
+  events.push({ data: '[DONE]' });
+  await sendEvents(ctx, events);
+}
+
+async function responses(ctx: Ctx) {
+  const prev = ctx.json?.previous_response_id;
+  if (prev && !store.has(prev)) return notFound(ctx, prev);
+  const item = { id: fakeId('resp_'), object: 'response', created_at: now(), model: ctx.json?.model ?? 'gpt-fake', status: 'completed', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hi.' }] }], usage: { input_tokens: 7, output_tokens: 3, total_tokens: 10 } };
+  store.set(item.id, item);
+  if (!ctx.json?.stream) return sendJson(ctx.res, 200, item);
+  await sendEvents(ctx, [
+    { event: 'response.created', data: JSON.stringify({ type: 'response.created', response: { ...item, status: 'in_progress', usage: null } }) },
+    { event: 'response.output_text.delta', data: JSON.stringify({ type: 'response.output_text.delta', delta: 'Hi.' }) },
+    { event: 'response.completed', data: JSON.stringify({ type: 'response.completed', response: item }) },
+  ]);
+}
+
+function run(ctx: Ctx, threadId: string) {
+  const item = { id: fakeId('run_'), object: 'thread.run', created_at: now(), thread_id: threadId, assistant_id: ctx.json?.assistant_id, status: 'completed', usage };
+  store.set(item.id, item);
+  return item;
+}
+
+export async function handleOpenAi(ctx: Ctx): Promise<void> {
+  if (ctx.req.headers.authorization !== `Bearer ${FAKE_KEYS.openai}`) {
+    return sendJson(ctx.res, 401, { error: { message: 'Incorrect API key provided: sk-fak***6789.', type: 'invalid_request_error', code: 'invalid_api_key' } });
+  }
+  if (ctx.mode.failStatus) return sendJson(ctx.res, ctx.mode.failStatus, { error: { message: 'The server had an error', type: 'server_error' } });
+  const { method: m, path: p } = ctx;
+  let r: RegExpExecArray | null;
+  if (m === 'POST' && p === '/v1/chat/completions') return chat(ctx);
+  if (m === 'POST' && p === '/v1/responses') return responses(ctx);
+  if ((r = /^\/v1\/responses\/([^/]+)$/.exec(p))) return crud(ctx, r[1]!, 'response');
+  if (m === 'POST' && p === '/v1/embeddings') return sendJson(ctx.res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model: 'emb-fake', usage: { prompt_tokens: 4, total_tokens: 4 } });
+  if (m === 'GET' && p === '/v1/models') return sendJson(ctx.res, 200, { object: 'list', data: [{ id: 'gpt-fake', object: 'model', created: 0, owned_by: 'fake' }] });
+  if (p.startsWith('/v1/organization')) return sendJson(ctx.res, 200, { object: 'list', data: [{ id: 'user-admin', email: 'owner@example.com' }] });
+
+  if (m === 'POST' && p === '/v1/files') {
+    const parts = readMultipart(ctx);
+    const file = parts.get('file');
+    if (!file) return sendJson(ctx.res, 400, { error: { message: 'file missing' } });
+    const item = create(ctx, 'file-', 'file', { bytes: file.data.length, filename: file.filename, purpose: parts.get('purpose')?.data.toString() ?? 'assistants', status: 'processed' });
+    fileBytes.set(item.id, file.data);
+    return;
+  }
+  if (m === 'GET' && p === '/v1/files') return list(ctx, [...store.values()].filter((i) => i.object === 'file').reverse());
+  if ((r = /^\/v1\/files\/([^/]+)\/content$/.exec(p))) {
+    const bytes = fileBytes.get(r[1]!);
+    if (!bytes) return notFound(ctx, r[1]!);
+    ctx.res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+    return void ctx.res.end(bytes);
+  }
+  if ((r = /^\/v1\/files\/([^/]+)$/.exec(p))) return crud(ctx, r[1]!, 'file');
+
+  if (m === 'POST' && p === '/v1/assistants') return void create(ctx, 'asst_', 'assistant', { model: ctx.json?.model, tool_resources: ctx.json?.tool_resources ?? {} });
+  if (m === 'GET' && p === '/v1/assistants') return list(ctx, [...store.values()].filter((i) => i.object === 'assistant').reverse());
+  if ((r = /^\/v1\/assistants\/([^/]+)$/.exec(p))) return crud(ctx, r[1]!, 'assistant');
+
+  if (m === 'POST' && p === '/v1/threads') return void create(ctx, 'thread_', 'thread', { metadata: ctx.json?.metadata ?? {} });
+  if (m === 'POST' && p === '/v1/threads/runs') {
+    const thread = { id: fakeId('thread_'), object: 'thread', created_at: now() };
+    store.set(thread.id, thread);
+    return sendJson(ctx.res, 200, run(ctx, thread.id));
+  }
+  if ((r = /^\/v1\/threads\/([^/]+)\/messages$/.exec(p))) {
+    if (!store.has(r[1]!)) return notFound(ctx, r[1]!);
+    if (m === 'POST') return void create(ctx, 'msg_', 'thread.message', { thread_id: r[1], role: ctx.json?.role, content: [{ type: 'text', text: { value: ctx.json?.content, annotations: [] } }] });
+    return list(ctx, [...store.values()].filter((i) => i.object === 'thread.message' && i.thread_id === r![1]));
+  }
+  if ((r = /^\/v1\/threads\/([^/]+)\/messages\/([^/]+)$/.exec(p))) return crud(ctx, r[2]!, 'thread.message');
+  if ((r = /^\/v1\/threads\/([^/]+)\/runs$/.exec(p))) {
+    if (!store.has(r[1]!)) return notFound(ctx, r[1]!);
+    if (m === 'POST') return sendJson(ctx.res, 200, run(ctx, r[1]!));
+    return list(ctx, [...store.values()].filter((i) => i.object === 'thread.run' && i.thread_id === r![1]));
+  }
+  if ((r = /^\/v1\/threads\/([^/]+)\/runs\/([^/]+)(\/cancel)?$/.exec(p))) return crud(ctx, r[2]!, 'thread.run');
+  if ((r = /^\/v1\/threads\/([^/]+)$/.exec(p))) return crud(ctx, r[1]!, 'thread');
+
+  if (m === 'POST' && p === '/v1/vector_stores') return void create(ctx, 'vs_', 'vector_store', { name: ctx.json?.name, file_counts: { total: (ctx.json?.file_ids ?? []).length } });
+  if (m === 'GET' && p === '/v1/vector_stores') return list(ctx, [...store.values()].filter((i) => i.object === 'vector_store').reverse());
+  if ((r = /^\/v1\/vector_stores\/([^/]+)\/files$/.exec(p))) {
+    if (m === 'POST') return sendJson(ctx.res, 200, { id: ctx.json?.file_id, object: 'vector_store.file', vector_store_id: r[1], status: 'completed' });
+    return list(ctx, []);
+  }
+  if ((r = /^\/v1\/vector_stores\/([^/]+)$/.exec(p))) return crud(ctx, r[1]!, 'vector_store');
+
+  if (m === 'POST' && p === '/v1/batches') return void create(ctx, 'batch_', 'batch', { input_file_id: ctx.json?.input_file_id, status: 'completed', output_file_id: fakeId('file-out') });
+  if ((r = /^\/v1\/batches\/([^/]+)$/.exec(p))) return crud(ctx, r[1]!, 'batch');
+  sendJson(ctx.res, 404, { error: { message: `fake: no route ${m} ${p}`, type: 'invalid_request_error' } });
+}

@@ -1,0 +1,75 @@
+// The user-token stage's contract for the other features (issue #3, priority 1):
+// request.caller.user and group, admin users, and what a missing token leaves alone.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../harness/app.js';
+import { engines } from '../harness/engines.js';
+import { createTestUser, generousAuthLimitsEnv } from '../harness/users.js';
+
+describe.each(engines())('caller.user and group (%s)', (engine) => {
+  let gh: TestApp;
+  beforeAll(async () => { gh = await startTestApp(engine, { env: generousAuthLimitsEnv() }); });
+  afterAll(async () => { await gh?.close(); });
+
+  // The admin API tells groups apart: 200 for admin callers, 403 secret_key_required otherwise.
+  const whoami = (headers: Record<string, string>) => gh.app.inject({ url: '/admin/v1/users?limit=1', headers });
+
+  it('a user token makes the caller a user: admin routes refuse it', async () => {
+    const u = await createTestUser(gh);
+    const res = await whoami({ apikey: gh.publishableKey, authorization: `Bearer ${u.accessToken}` });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error).toBe('secret_key_required');
+  });
+
+  it('an admin user counts as admin (with a publishable key)', async () => {
+    const admin = await createTestUser(gh, { admin: true });
+    const res = await whoami({ apikey: gh.publishableKey, authorization: `Bearer ${admin.accessToken}` });
+    expect(res.statusCode, res.body).toBe(200);
+    const payload = JSON.parse(Buffer.from(admin.accessToken.split('.')[1]!, 'base64url').toString());
+    expect(payload.role).toBe('admin');
+  });
+
+  it('demoting an admin takes effect at once, not when the token expires', async () => {
+    const admin = await createTestUser(gh, { admin: true });
+    const demote = await gh.app.inject({ method: 'PATCH', url: `/admin/v1/users/${admin.id}`, headers: { apikey: gh.secretKey }, payload: { role: 'authenticated' } });
+    expect(demote.statusCode).toBe(200);
+    const res = await whoami({ apikey: gh.publishableKey, authorization: `Bearer ${admin.accessToken}` });
+    expect(res.statusCode).toBe(403);
+  });
+
+  it('only a secret key grants the admin role, not an admin user', async () => {
+    const admin = await createTestUser(gh, { admin: true });
+    const target = await createTestUser(gh);
+    const res = await gh.app.inject({
+      method: 'PATCH', url: `/admin/v1/users/${target.id}`, headers: { apikey: gh.publishableKey, authorization: `Bearer ${admin.accessToken}` }, payload: { role: 'admin' },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error).toBe('secret_key_required');
+    const row = await gh.deps.storage.db.selectFrom('identity_users').select('role').where('id', '=', target.id).executeTakeFirstOrThrow();
+    expect(row.role).toBe('authenticated');
+  });
+
+  it('a secret key stays admin with a user token riding along', async () => {
+    const u = await createTestUser(gh);
+    const res = await whoami({ apikey: gh.secretKey, authorization: `Bearer ${u.accessToken}` });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('no token leaves the caller as it was (guest with a publishable key)', async () => {
+    const guest = await gh.app.inject({ url: '/auth/v1/user', headers: { apikey: gh.publishableKey } });
+    expect(guest.statusCode).toBe(401);
+    expect(guest.json().error_code).toBe('no_authorization');
+    const secret = await whoami({ apikey: gh.secretKey });
+    expect(secret.statusCode).toBe(200);
+  });
+
+  it('a bearer that is an API key is not treated as a user token', async () => {
+    const res = await whoami({ authorization: `Bearer ${gh.secretKey}` });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('an external-style token from an unconfigured issuer is 401, not a guest', async () => {
+    const res = await whoami({ apikey: gh.secretKey, authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ error: 'invalid_token', details: { reason: 'wrong_issuer' } });
+  });
+});
