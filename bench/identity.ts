@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config/index.js';
 import { startServer } from '../src/server.js';
 import { createPasswordHasher } from '../src/identity/passwords/index.js';
 import { createProjectWithDevKeys } from '../src/tenancy/index.js';
+import { createDatabase, startPostgres } from '../test/harness/postgres.js';
 
 const OWASP = { memoryKiB: 19456, iterations: 2, parallelism: 1 };
 
@@ -40,13 +41,33 @@ async function hashesPerSecond(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`machine: ${availableParallelism()} CPUs, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`);
   await hashesPerSecond();
+  await httpFigures('SQLite', {});
+  // For comparison: as many hashes at once as libuv has threads (no gate below the core count).
+  await httpFigures('SQLite, hash gate opened to 4', { GATEHOUSE_HASH_CONCURRENCY: '4' });
+  // PostgreSQL when DATABASE_URL is given or a local server can be started (as the tests do).
+  const pg = process.env.DATABASE_URL ? null : await startPostgres().catch(() => null);
+  const pgUrl = process.env.DATABASE_URL ?? pg?.url;
+  if (pgUrl) {
+    const db = await createDatabase(pgUrl);
+    try {
+      await httpFigures('PostgreSQL', { DATABASE_URL: db.url });
+    } finally {
+      await db.drop();
+      await pg?.stop();
+    }
+  } else {
+    console.log('PostgreSQL: skipped (no DATABASE_URL and no local postgres binary)');
+  }
+}
 
+async function httpFigures(engine: string, extraEnv: Record<string, string>): Promise<void> {
+  console.log(`--- ${engine}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'gh-bench-identity-'));
   // Lift the auth rate limit and sign-in backoff: this measures hashing, not the limiter.
   const configFile = join(dataDir, 'bench.json');
   const wide = [{ limit: 1_000_000, windowMs: 60_000 }];
   writeFileSync(configFile, JSON.stringify({ rateLimits: { classes: Object.fromEntries(['auth', 'default'].map((c) => [c, { failMode: 'open', tiers: { guest: wide, user: wide, admin: wide } }])), address: { failMode: 'open', windows: wide } } }));
-  const config = loadConfig({ env: { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent', GATEHOUSE_CONFIG: configFile } });
+  const config = loadConfig({ env: { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_LOG_LEVEL: 'silent', GATEHOUSE_CONFIG: configFile, ...extraEnv } });
   const server = await startServer(config);
   try {
     const { publishableKey } = await createProjectWithDevKeys(server.deps, 'bench', 'bench');
@@ -72,7 +93,7 @@ async function main(): Promise<void> {
 
     const sequential: number[] = [];
     for (let i = 0; i < 40; i++) sequential.push(await signIn());
-    console.log(`sign-in latency (sequential, HTTP, SQLite): ${fmt(percentiles(sequential))}`);
+    console.log(`sign-in latency (sequential, HTTP):          ${fmt(percentiles(sequential))}`);
 
     const idle: number[] = [];
     for (let i = 0; i < 300; i++) idle.push(await jwks());

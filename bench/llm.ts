@@ -67,8 +67,9 @@ if (role === 'fake') {
   const user = await createTestUser({ app, publishableKey, secretKey } as never);
   // Rate limiting stays on; the user's window is raised so the bench measures its cost, not its refusals.
   await admin('PUT', `/admin/v1/limits/overrides/user:${user.id}`, { llm: [{ limit: 1_000_000_000, windowMs: 60_000 }] });
+  const secretKeyId = (await deps.apiKeys.list(project.id, 'dev')).find((k) => k.kind === 'secret')!.id;
+  await admin('PUT', `/admin/v1/limits/overrides/key:${secretKeyId}`, { llm: [{ limit: 1_000_000_000, windowMs: 60_000 }] });
   if (quotasOn) await admin('PUT', '/admin/v1/llm/quotas', { tokens_per_day: 1_000_000_000_000, tokens_per_month: null });
-  void project;
   process.on('SIGTERM', async () => {
     await app.close();
     await deps.close();

@@ -9,7 +9,7 @@ import { createApiKeyService, createApiKeyStore, type ApiKeyService } from './id
 import { createIdentity, type Identity } from './identity/index.js';
 import { createAuditLog, createLogger, createSecurityEvents, type AuditLog, type SecurityEvents } from './observability/index.js';
 import { createMetrics, type Metrics } from './observability/index.js';
-import { createRateLimits, type RateLimits } from './limits/index.js';
+import { createPeriodQuotaStore, createRateLimits, type RateLimits } from './limits/index.js';
 import { createLlmServices, type LlmServices } from './llm/index.js';
 import { createDataService, type DataService } from './data/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -78,7 +78,6 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     });
     const events = createSecurityEvents({ db: storage.db, logger, clock });
     const identity = await createIdentity({ config, db: storage.db, keyring, clock, events, logger });
-    const llm = createLlmServices({ config, db: storage.db, keyring, clock, logger });
     const metrics = createMetrics();
     const limits = await createRateLimits({
       redisUrl: config.redisUrl,
@@ -87,6 +86,12 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       logger,
       now: () => clock.now().toISOString(),
       onStoreError: (routeClass, mode) => metrics.limiterStoreErrors.inc({ route_class: routeClass, mode }),
+    });
+    // Token quotas count in Redis when there is one (shared by every instance, no database write
+    // per request); otherwise in SQL, which outlives a restart unlike the limiter's memory store.
+    const llm = createLlmServices({
+      config, db: storage.db, keyring, clock, logger,
+      quotaStore: limits.rateLimits.storeKind === 'redis' ? createPeriodQuotaStore(limits.rateLimits.quotas) : undefined,
     });
     return {
       config,
@@ -109,7 +114,7 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       llm,
       data: createDataService({ storage, clock }),
       async close() {
-        identity.close();
+        await identity.close();
         await llm.close();
         await limits.close();
         await events.flush();

@@ -52,7 +52,7 @@ function openSqlite(file: string): Storage {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return {
     db,
     engine: 'sqlite',
@@ -62,6 +62,40 @@ function openSqlite(file: string): Storage {
     },
     close: () => db.destroy(),
   };
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew; compiling SQL is most of a point read's
+ * cost on SQLite. Queries are built from a small set of shapes with bound
+ * values, so caching statements by SQL text (LRU, bounded) reuses the plans.
+ * better-sqlite3 is synchronous, so a cached statement is never used twice at once.
+ */
+function withStatementCache(database: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = database.prepare.bind(database);
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') {
+        const value: unknown = Reflect.get(target, property, receiver);
+        // Native methods must run with the real database as `this`.
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return (source: string) => {
+        const hit = cache.get(source);
+        if (hit) {
+          cache.delete(source);
+          cache.set(source, hit);
+          return hit;
+        }
+        const statement = prepare(source);
+        cache.set(source, statement);
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        return statement;
+      };
+    },
+  });
 }
 
 function openPostgres(connectionString: string, max: number): Storage {

@@ -10,7 +10,8 @@ import {
   type AccountService, type RecoveryService, type SignedIn, type SignupPolicy, type UserStore,
 } from './accounts/index.js';
 import { createExternalVerifier, createIssuerService, createJwksCache, type IssuerService } from './external/index.js';
-import { createMemoryAttemptStore, createSignInBackoff, type AttemptStore } from './guard/index.js';
+import { createMemoryAttemptStore, createRedisAttemptStore, createSignInBackoff, type AttemptStore } from './guard/index.js';
+import { createLimiterRedisClient } from '../limits/index.js';
 import { createAccessTokenService, createSigningKeyService, type AccessTokenService, type SigningKeyService } from './jwt/index.js';
 import { createOutbox, createSmtpMailer, type Mailer, type Outbox } from './mailer/index.js';
 import { createPasswordHasher, defaultHashGate, type PasswordHasher } from './passwords/index.js';
@@ -32,7 +33,7 @@ export interface Identity {
   userTokenStage: ReturnType<typeof createUserTokenStage>;
   /** GoTrue's session response for a fresh sign-in. */
   sessionResponse(signedIn: SignedIn): Promise<SessionResponse>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface SessionResponse {
@@ -76,11 +77,15 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   const smtp = c.mailer === 'smtp' && c.smtpUrl ? createSmtpMailer({ url: c.smtpUrl, from: c.mailFrom }) : null;
   const mailer: Mailer = smtp ?? outbox;
   const signup = createSignupPolicy({ db, clock, defaultMode: c.defaultSignupMode });
+  // With REDIS_URL the failure counters are shared by every instance; a dedicated fail-fast client,
+  // like the limiter's, so that an outage answers 503 at once instead of queueing sign-ins.
+  const redis = !d.attempts && config.redisUrl ? createLimiterRedisClient(config.redisUrl) : null;
+  redis?.on('error', (error: Error) => d.logger.warn({ err: { message: error.message } }, 'sign-in backoff Redis unavailable'));
   const backoff = createSignInBackoff({
-    store: d.attempts ?? createMemoryAttemptStore(), clock, events,
+    store: d.attempts ?? (redis ? createRedisAttemptStore(redis) : createMemoryAttemptStore()), clock, events,
     policy: { freePerAccount: c.backoffFreeAttemptsPerAccount, freePerIp: c.backoffFreeAttemptsPerIp, baseMs: c.backoffBaseMs, maxMs: c.backoffMaxMs },
   });
-  const accounts = createAccountService({ store: users, hasher, sessions, backoff, signup, events, clock });
+  const accounts = createAccountService({ store: users, hasher, sessions, backoff, signup, events, clock, mailer });
   const recovery = createRecoveryService({ db, store: users, sessions, mailer, events, clock });
   const issuers = createIssuerService({ db, keyring, clock, allowHttp: config.mode !== 'production' });
   const jwks = createJwksCache({ ttlMs: c.jwksCacheTtlMs, refetchIntervalMs: c.jwksRefetchIntervalMs, now: () => clock.now().getTime() });
@@ -97,8 +102,9 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
       });
       return { access_token: access.token, token_type: 'bearer', expires_in: access.expiresIn, expires_at: access.expiresAt, refresh_token: refreshToken, user: json };
     },
-    close() {
+    async close() {
       smtp?.close();
+      if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

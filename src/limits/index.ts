@@ -46,3 +46,4 @@ export {
   createAddressLimitStage, createResponseCounter, createSubjectLimitStage, routeClassForPath, routeClassOf, type LimitStageDeps,
 } from './stages.js';
 export type { LimitTables } from './tables.js';
+export { createPeriodQuotaStore, periodEndMs, type PeriodQuotaStore, type PeriodQuotaSubject } from './period-quota-store.js';

@@ -212,6 +212,19 @@ describe.each(engines())('data API injection and bad input (%s)', (engine) => {
       expect(one.json()).toEqual({ title: 'second' });
     });
 
+    it('a .single() write that touches several rows is 406 and rolled back', async () => {
+      await gh.app.inject({ method: 'POST', url: '/rest/v1/todos', headers: as('alice'), payload: { title: 'second' } });
+      const before = await snapshot();
+      const res = await gh.app.inject({
+        method: 'PATCH', url: '/rest/v1/todos?select=title', payload: { done: true },
+        headers: { ...as('alice'), accept: 'application/vnd.pgrst.object+json', prefer: 'return=representation' },
+      });
+      expectPgrstError(res, 406, 'PGRST116');
+      const del = await gh.app.inject({ method: 'DELETE', url: '/rest/v1/todos', headers: { ...as('alice'), accept: 'application/vnd.pgrst.object+json' } });
+      expectPgrstError(del, 406, 'PGRST116');
+      expect(await snapshot()).toEqual(before);
+    });
+
     it('write values are checked: required, max_length, types', async () => {
       const before = await snapshot();
       const post = (payload: unknown) => gh.app.inject({

@@ -156,6 +156,26 @@ describe.each(engines())('accounts (%s)', (engine) => {
     expect(stored.map((r) => r.token_hash)).not.toContain(code2);
   });
 
+  it('changing the email tells the old address and ends the other sessions', async () => {
+    const u = await createTestUser(gh, { email: 'old-address@example.test' });
+    const other = await signIn(u.email, u.password, '203.0.113.130');
+    const change = await gh.app.inject({ method: 'PUT', url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${u.accessToken}` }, payload: { email: 'New-Address@Example.test' } });
+    expect(change.statusCode, change.body).toBe(200);
+    expect(change.json().email).toBe('new-address@example.test');
+    const notice = (await admin('GET', '/admin/v1/auth/outbox?to=old-address@example.test')).json().messages[0];
+    expect(notice).toMatchObject({ kind: 'email_changed' });
+    expect(notice.body).toContain('new-address@example.test');
+    const stale = await gh.app.inject({ url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${other.json().access_token}` } });
+    expect(stale.statusCode).toBe(403);
+    const still = await gh.app.inject({ url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${u.accessToken}` } });
+    expect(still.statusCode).toBe(200);
+    // Taking an address that is in use is refused and changes nothing.
+    const taken = await createTestUser(gh);
+    const clash = await gh.app.inject({ method: 'PUT', url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${taken.accessToken}` }, payload: { email: 'new-address@example.test' } });
+    expect(clash.statusCode).toBe(422);
+    expect(clash.json().error_code).toBe('email_exists');
+  });
+
   it('a stored hash with older parameters is upgraded on sign-in', async () => {
     const u = await createTestUser(gh);
     const { hash } = await import('@node-rs/argon2');

@@ -72,6 +72,10 @@ describe.each(engines())('supabase-js auth against Gatehouse (%s)', (engine) => 
     const me = await gh.app.inject({ url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${accessToken}` } });
     expect(me.statusCode).toBe(403);
     expect(me.json().error_code).toBe('session_not_found');
+    const logs = gh.logs.join('\n');
+    for (const secret of [first.access_token, first.refresh_token, refreshed.data.session!.refresh_token, 'correct horse battery', 'a brand new passphrase']) {
+      expect(logs).not.toContain(secret);
+    }
   });
 
   it('an expired session is refreshed by the client', async () => {

@@ -84,6 +84,15 @@ describe.each(engines())('LLM proxy faults and rejections (%s)', (engine) => {
     expect(t.fake.requests).toHaveLength(0);
   });
 
+  it('a JSON endpoint refuses other content types, so ids cannot hide in a text/plain body', async () => {
+    const { bob } = t;
+    const body = JSON.stringify({ model: 'gpt-fake', input: 'x', previous_response_id: 'resp_someone_else' });
+    const res = await fetch(`${t.gh.url}/llm/openai/v1/responses`, { method: 'POST', headers: { ...userHeaders(), authorization: `Bearer ${bob.accessToken}`, 'content-type': 'text/plain' }, body });
+    expect(res.status).toBe(415);
+    expect((await res.json() as any).error.code).toBe('unsupported_media_type');
+    expect(t.fake.requests).toHaveLength(0);
+  });
+
   it('oversized bodies are 413: JSON past its limit, uploads past theirs', async () => {
     const big = await fetch(`${t.gh.url}/llm/openai/v1/chat/completions`, { method: 'POST', headers: userHeaders(), body: chat({ pad: 'x'.repeat(5000) }) });
     expect(big.status).toBe(413);
@@ -144,6 +153,9 @@ describe.each(engines())('LLM proxy faults and rejections (%s)', (engine) => {
     abort.abort();
     await t.fake.waitForAborted(1, 5000);
     expect(t.fake.aborted).toBe(1);
+    // A client going away is normal: no error-level log for it.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.gh.logs.filter((l) => /"level":50/.test(l))).toEqual([]);
   });
 
   it('provider account headers are not passed to the caller', async () => {

@@ -113,6 +113,24 @@ describe.each(engines())('LLM proxy with the OpenAI SDK (%s)', (engine) => {
     expect(next.id).toMatch(/^resp_/);
   });
 
+  it('a streamed response is recorded as it passes: its id is the creator\'s only', async () => {
+    const stream = await t.openai(t.alice).responses.create({ model: 'gpt-fake', input: 'hi', stream: true });
+    let id = '';
+    for await (const event of stream) if (event.type === 'response.created') id = event.response.id;
+    expect(id).toMatch(/^resp_/);
+    await t.gh.deps.llm.flush();
+    expect((await t.openai(t.alice).responses.retrieve(id)).id).toBe(id);
+    t.fake.reset();
+    await expect(t.openai(t.bob).responses.retrieve(id)).rejects.toMatchObject({ status: 404 });
+    expect(t.fake.requests).toHaveLength(0);
+  });
+
+  it('the proxy route is in the OpenAPI document', async () => {
+    const spec = (await t.gh.app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths).some((p) => p.startsWith('/llm/'))).toBe(true);
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/admin/v1/providers', '/admin/v1/llm/quotas']));
+  });
+
   it('an administration endpoint is refused with 403 in the OpenAI shape and never reaches upstream', async () => {
     const res = await fetch(`${t.gh.url}/llm/openai/v1/organization/users`, { headers: { apikey: t.gh.publishableKey, authorization: `Bearer ${t.alice.accessToken}` } });
     expect(res.status).toBe(403);

@@ -46,7 +46,7 @@ function creationOrder(doc: SchemaDocument, problems: string[]): string[] {
   const order: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, path: string[]) => {
-    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'done' || !doc.tables[name]) return; // a missing table is reported by the validator
     if (state.get(name) === 'visiting') return void problems.push(`tables reference each other in a cycle: ${[...path, name].join(' → ')}`);
     state.set(name, 'visiting');
     for (const column of Object.values(doc.tables[name]!.columns)) {

@@ -3,6 +3,7 @@ import type { SecurityEvents } from '../../observability/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
 import type { SignInBackoff } from '../guard/index.js';
+import type { Mailer } from '../mailer/index.js';
 import { assertPasswordAcceptable, type PasswordHasher } from '../passwords/index.js';
 import type { RequestMeta, SessionService } from '../sessions/index.js';
 import { normalizeEmail } from './email.js';
@@ -53,9 +54,9 @@ function checkPassword(password: unknown): string {
 }
 
 export function createAccountService(d: {
-  store: UserStore; hasher: PasswordHasher; sessions: SessionService; backoff: SignInBackoff; signup: SignupPolicy; events: SecurityEvents; clock: Clock;
+  store: UserStore; hasher: PasswordHasher; sessions: SessionService; backoff: SignInBackoff; signup: SignupPolicy; events: SecurityEvents; clock: Clock; mailer: Mailer;
 }): AccountService {
-  const { store, hasher, sessions, backoff, signup, events, clock } = d;
+  const { store, hasher, sessions, backoff, signup, events, clock, mailer } = d;
 
   async function insertUser(scope: Scope, email: string, password: string, role: string, data: Record<string, unknown>): Promise<UserRow> {
     const now = isoNow(clock);
@@ -149,8 +150,19 @@ export function createAccountService(d: {
         if (isUniqueViolation(error)) throw new GatehouseError('email_exists');
         throw error;
       }
-      // A new password ends every other session: whoever knew the old one is signed out.
-      if (changes.password_hash) await sessions.revokeAllOfUser(scope.projectId, scope.environment, userId, 'password_changed', currentSessionId ?? undefined);
+      // A new password or email ends every other session: whoever held the old credentials is signed out.
+      const emailChanged = changes.email !== undefined && changes.email !== user.email;
+      if (changes.password_hash || emailChanged) {
+        await sessions.revokeAllOfUser(scope.projectId, scope.environment, userId, changes.password_hash ? 'password_changed' : 'email_changed', currentSessionId ?? undefined);
+      }
+      // There is no confirmation round-trip for a new address yet, so the old address is told:
+      // a stolen session used to move the account to the thief's mailbox does not go unnoticed.
+      if (emailChanged && user.email) {
+        await mailer.send({
+          projectId: scope.projectId, environment: scope.environment, to: user.email, kind: 'email_changed', subject: 'Your email address was changed',
+          text: `The email address of your account was changed to ${changes.email}. If you did not do this, contact the app's support at once.`,
+        });
+      }
       return { ...user, ...changes };
     },
 

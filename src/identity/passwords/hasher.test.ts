@@ -29,18 +29,23 @@ describe('Argon2id hasher', () => {
   it('an unknown account costs a full Argon2 verification (dummy hash)', async () => {
     const hasher = await createPasswordHasher(OWASP);
     const phc = await hasher.hash('some password');
-    const time = async (fn: () => Promise<unknown>) => {
+    const elapsed = async (fn: () => Promise<unknown>) => {
       const start = process.hrtime.bigint();
-      for (let i = 0; i < 5; i++) await fn();
+      await fn();
       return Number(process.hrtime.bigint() - start);
     };
     await hasher.verify(null, 'warm up');
-    const real = await time(() => hasher.verify(phc, 'wrong password'));
-    const dummy = await time(() => hasher.verify(null, 'wrong password'));
+    // Interleaved, so that load from other processes hits both sides alike.
+    let real = 0;
+    let dummy = 0;
+    for (let i = 0; i < 6; i++) {
+      real += await elapsed(() => hasher.verify(phc, 'wrong password'));
+      dummy += await elapsed(() => hasher.verify(null, 'wrong password'));
+    }
     expect(await hasher.verify(null, 'gatehouse-dummy-password-for-timing')).toBe(false); // never true
-    // Same work within a wide margin (CI noise); a skipped hash would be ~1000x faster.
-    expect(dummy / real).toBeGreaterThan(0.5);
-    expect(dummy / real).toBeLessThan(2);
+    // Same work within a wide margin (a busy CI box); a skipped hash would be ~1000x faster.
+    expect(dummy / real).toBeGreaterThan(0.33);
+    expect(dummy / real).toBeLessThan(3);
   });
 });
 

@@ -1,4 +1,4 @@
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { GatehouseError } from '../../errors/index.js';
@@ -20,7 +20,9 @@ export interface Exchange {
   /** Counts tokens for usage and quota. */
   account(usage: TokenUsage | null): void;
   responseBufferBytes: number;
-  log: { warn(obj: object, msg: string): void };
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** True once the caller has disconnected (the upstream request is then aborted on purpose). */
+  clientGone(): boolean;
 }
 
 /**
@@ -49,7 +51,8 @@ export async function respond(x: Exchange, res: Dispatcher.ResponseData, reply: 
   if (ok && type.startsWith('text/event-stream')) return streamEvents(x, body, reply);
 
   const readIt = ok && (flags.has('usage') || flags.has('list') || x.method === 'POST' || x.method === 'DELETE' || x.match.params.some((p) => p.name === 'batch'));
-  if (!readIt || !type.includes('json')) {
+  // Exactly JSON: JSON Lines (batch results) and other types stream through unread.
+  if (!readIt || !/^application\/json\s*(;|$)/i.test(type)) {
     // An unfiltered list must never reach the caller.
     if (ok && flags.has('list')) throw refuseUnreadable(body, x.provider.name);
     return reply.send(body);
@@ -96,9 +99,18 @@ function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply:
     // (about 4 bytes of event framing and JSON per token, deliberately on the high side).
     x.account(scanner.findings.usage ?? (scanner.bytes > 0 ? { input: 0, output: Math.ceil(scanner.bytes / 4), total: Math.ceil(scanner.bytes / 4), model: null } : null));
   });
-  pipeline(body, scanner, (error) => {
-    if (error) x.log.warn({ provider: x.provider.name, code: (error as { code?: string }).code }, 'provider stream ended early');
+  // pipe() rather than stream.pipeline(): pipeline allocates an AbortController per call, measurable
+  // per streamed request; errors are forwarded by hand, and the scanner's destruction (client gone)
+  // destroys the provider body, which aborts the upstream request.
+  body.on('error', (error) => {
+    if (x.clientGone()) x.log.info({ provider: x.provider.name }, 'client disconnected: provider stream aborted');
+    else x.log.warn({ provider: x.provider.name, code: (error as { code?: string }).code }, 'provider stream ended early');
+    scanner.destroy(error);
   });
+  scanner.once('close', () => {
+    if (!body.destroyed && !body.readableEnded) body.destroy();
+  });
+  body.pipe(scanner);
   reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no');
   return reply.send(scanner);
 }

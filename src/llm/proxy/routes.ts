@@ -20,6 +20,15 @@ interface Prepared {
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * Only upload endpoints take other bodies: a provider may well parse JSON sent
+ * as text/plain, and such a body would carry its ids past the ownership check.
+ */
+function jsonOnly(): GatehouseError {
+  return new GatehouseError('unsupported_media_type', { message: 'This endpoint takes a JSON body (Content-Type: application/json).' });
+}
 
 /**
  * `/llm/<provider>/<provider path>` (API.md). An encapsulated plugin: inside
@@ -57,6 +66,8 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     }
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > config.limits.anyBodyBytes) throw new GatehouseError('payload_too_large');
+    const hasBody = declared > 0 || request.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !JSON_TYPE.test(request.headers['content-type'] ?? '') && !match.pattern.flags.has('upload')) throw jsonOnly();
     prepared.set(request, { caller, target, provider, match });
     return payload;
   });
@@ -89,6 +100,7 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
       body = withStreamUsage(provider.kind, match, json);
       if (body !== json.bytes) delete headers['content-length'];
     } else if (request.body && typeof (request.body as Readable).pipe === 'function') {
+      if (!match.pattern.flags.has('upload')) throw jsonOnly();
       body = limitBody(request.body as Readable, config.limits.anyBodyBytes);
     }
 
@@ -119,6 +131,7 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
       llm, provider, match, owner, scope, method: request.method,
       responseBufferBytes: config.llm.responseBufferBytes,
       log: request.log,
+      clientGone: () => abort.signal.aborted,
       account(usage: TokenUsage | null) {
         if (!usage) return;
         llm.usage.add(usageKey, usage, clock.now());

@@ -50,14 +50,18 @@ export function createUsageRecorder({ db, logger, flushMs = 1000 }: { db: Kysely
   return {
     add(key: UsageKey, usage: TokenUsage, at: Date): void {
       const model = (usage.model ?? 'unknown').slice(0, 200);
-      const hour = `${at.toISOString().slice(0, 13)}:00:00.000Z`;
-      const id = JSON.stringify([key.projectId, key.environment, key.userId, key.provider, model, hour]);
-      const p = pending.get(id) ?? { key, model, hour, requests: 0, input: 0, output: 0, total: 0 };
-      p.requests += 1;
-      p.input += usage.input;
-      p.output += usage.output;
-      p.total += usage.total;
-      pending.set(id, p);
+      const hourMs = Math.floor(at.getTime() / 3_600_000) * 3_600_000;
+      // NUL cannot occur in any of the parts, so the joined key is unambiguous.
+      const id = `${key.projectId}\u0000${key.environment}\u0000${key.userId}\u0000${key.provider}\u0000${model}\u0000${hourMs}`;
+      const existing = pending.get(id);
+      if (existing) {
+        existing.requests += 1;
+        existing.input += usage.input;
+        existing.output += usage.output;
+        existing.total += usage.total;
+        return;
+      }
+      pending.set(id, { key, model, hour: new Date(hourMs).toISOString(), requests: 1, input: usage.input, output: usage.output, total: usage.total });
     },
     flush,
     async close(): Promise<void> {

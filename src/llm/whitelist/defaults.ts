@@ -1,7 +1,10 @@
 // The endpoints an app needs, per wire format (issue 5 §3). Everything not
 // listed — administration, organization, projects, users, invites, API keys,
 // fine-tuning, usage and billing — is refused. Parameter names are resource
-// kinds (see ownership/resource-kinds.ts).
+// kinds (see ownership/resource-kinds.ts). Flags: usage (tokens counted),
+// list (filtered to the caller's own), detach, upload (non-JSON bodies).
+// Container files are JSON only ({ file_id }): their multipart form may also
+// carry a file_id, which Gatehouse does not read inside multipart bodies.
 
 export type ProviderKind = 'openai' | 'anthropic' | 'gemini';
 
@@ -11,11 +14,11 @@ POST /v1/completions usage
 POST /v1/embeddings usage
 POST /v1/moderations
 POST /v1/images/generations
-POST /v1/images/edits
-POST /v1/images/variations
+POST /v1/images/edits upload
+POST /v1/images/variations upload
 POST /v1/audio/speech
-POST /v1/audio/transcriptions
-POST /v1/audio/translations
+POST /v1/audio/transcriptions upload
+POST /v1/audio/translations upload
 GET /v1/models
 GET /v1/models/{model}
 POST /v1/responses usage
@@ -24,12 +27,12 @@ DELETE /v1/responses/{response}
 POST /v1/responses/{response}/cancel
 GET /v1/responses/{response}/input_items
 GET /v1/files list
-POST /v1/files
+POST /v1/files upload
 GET /v1/files/{file}
 DELETE /v1/files/{file}
 GET /v1/files/{file}/content
 POST /v1/uploads
-POST /v1/uploads/{upload}/parts
+POST /v1/uploads/{upload}/parts upload
 POST /v1/uploads/{upload}/complete
 POST /v1/uploads/{upload}/cancel
 GET /v1/batches list
@@ -100,7 +103,7 @@ POST /v1/messages/count_tokens
 GET /v1/models
 GET /v1/models/{model}
 GET /v1/files list
-POST /v1/files
+POST /v1/files upload
 GET /v1/files/{file}
 DELETE /v1/files/{file}
 GET /v1/files/{file}/content
@@ -121,7 +124,7 @@ POST /${v}/models/{model}:embedContent
 POST /${v}/models/{model}:batchEmbedContents
 GET /${v}/models
 GET /${v}/models/{model}
-POST /upload/${v}/files
+POST /upload/${v}/files upload
 GET /${v}/files list
 GET /${v}/files/{file}
 DELETE /${v}/files/{file}

@@ -14,8 +14,15 @@ export type EndpointFlag =
   /** A list of resources: the response is filtered to the caller's own. */
   | 'list'
   /** DELETE that detaches the last resource from its parent instead of deleting it. */
-  | 'detach';
-const FLAGS = new Set<EndpointFlag>(['usage', 'list', 'detach']);
+  | 'detach'
+  /**
+   * Accepts non-JSON bodies (multipart uploads, audio, raw bytes), streamed
+   * through unread. Only endpoints whose non-JSON form cannot reference
+   * another resource get it: elsewhere a JSON body sent as text/plain would
+   * slip its ids past the ownership check.
+   */
+  | 'upload';
+const FLAGS = new Set<EndpointFlag>(['usage', 'list', 'detach', 'upload']);
 
 export interface EndpointPattern {
   /** The source text, as admins write it. */
