@@ -35,7 +35,7 @@ export function unknownTable(name: string): GatehouseError {
 }
 
 export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: DataServiceOptions): DataService {
-  const schema = createSchemaService({ db: storage.db, clock, cacheTtlMs: schemaCacheTtlMs });
+  const schema = createSchemaService({ db: storage.db, clock, cacheTtlMs: schemaCacheTtlMs, byteOrderCollation: storage.capabilities.byteOrderCollation });
   const merged: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...limits };
   return {
     schema,

@@ -16,6 +16,11 @@ export interface EngineCapabilities {
   ilike: boolean;
   /** Several writers at once; SQLite serialises writes in one process. */
   concurrentWriters: boolean;
+  /**
+   * Collation to declare on text columns so they compare and sort by bytes
+   * (code points), as SQLite's default BINARY does; absent: the default already does.
+   */
+  byteOrderCollation?: string;
 }
 
 export interface Storage {
@@ -106,7 +111,7 @@ function openPostgres(connectionString: string, max: number): Storage {
   return {
     db,
     engine: 'postgres',
-    capabilities: { ilike: true, concurrentWriters: true },
+    capabilities: { ilike: true, concurrentWriters: true, byteOrderCollation: 'C' },
     ping: async () => {
       await sql`select 1`.execute(db);
     },

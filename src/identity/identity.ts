@@ -86,7 +86,7 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
     policy: { freePerAccount: c.backoffFreeAttemptsPerAccount, freePerIp: c.backoffFreeAttemptsPerIp, baseMs: c.backoffBaseMs, maxMs: c.backoffMaxMs },
   });
   const accounts = createAccountService({ store: users, hasher, sessions, backoff, signup, events, clock, mailer });
-  const recovery = createRecoveryService({ db, store: users, sessions, mailer, events, clock });
+  const recovery = createRecoveryService({ db, store: users, sessions, mailer, events, clock, logger: d.logger });
   const issuers = createIssuerService({ db, keyring, clock, allowHttp: config.mode !== 'production' });
   const jwks = createJwksCache({ ttlMs: c.jwksCacheTtlMs, refetchIntervalMs: c.jwksRefetchIntervalMs, now: () => clock.now().getTime() });
   const external = createExternalVerifier({ issuers, jwks, users, clock, clockSkewSeconds: c.clockSkewSeconds });

@@ -260,6 +260,41 @@ describe.each(engines())('data API authorization matrix (%s)', (engine) => {
     });
   });
 
+  describe('column rules × callers (review additions)', () => {
+    it('another user cannot write a self-only column of a row it can see; the author and an admin user can', async () => {
+      const bob = await sb.bob.from('todos').update({ note: 'bob was here' }).eq('id', rows.alicePublic.id).select('note');
+      expect([bob.error, bob.data]).toEqual([null, []]);
+      const guest = await sb.guest.from('todos').update({ note: 'guest' }).eq('id', rows.alicePublic.id);
+      expect([guest.status, guest.error?.code]).toEqual([403, '42501']);
+      expect((await all()).find((r) => r.id === rows.alicePublic.id)!.note).toBe('alice public note');
+      const admin = await sb.adminUser.from('todos').update({ note: 'moderated' }).eq('id', rows.alicePublic.id).select('note');
+      expect(admin.data).toEqual([{ note: 'moderated' }]);
+      const own = await sb.alice.from('todos').update({ note: 'mine again' }).eq('id', rows.alicePublic.id).select('note');
+      expect(own.data).toEqual([{ note: 'mine again' }]);
+    });
+
+    it('an admin user inserts with admin-only columns, owns the row, and deletes a foreign row', async () => {
+      const made = await sb.adminUser.from('todos').insert({ title: 'boss row', priority: 9, note: 'boss note' }).select('title,priority,note,created_by').single();
+      expect([made.error, made.data]).toEqual([null, { title: 'boss row', priority: 9, note: 'boss note', created_by: boss.id }]);
+      // Alice cannot see the admin's private row, nor its note.
+      const seen = await sb.alice.from('todos').select('title').eq('title', 'boss row');
+      expect(seen.data).toEqual([]);
+      const gone = await sb.adminUser.from('todos').delete().eq('id', rows.bobPrivate.id).select('title');
+      expect(gone.data).toEqual([{ title: 'b-private' }]);
+      expect(titles(await all())).toEqual(['a-private', 'a-public', 'boss row']);
+    });
+
+    it('an exact count, a Range and an offset never reach beyond the rules', async () => {
+      const page = await sb.bob.from('todos').select('title', { count: 'exact' }).order('title').range(0, 9);
+      expect([page.error, page.count, page.data]).toEqual([null, 2, [{ title: 'a-public' }, { title: 'b-private' }]]);
+      const far = await sb.bob.from('todos').select('title', { count: 'exact' }).order('title').range(1, 5);
+      expect([far.count, far.data]).toEqual([2, [{ title: 'b-private' }]]);
+      // Carol's own environment may hold her rows from other tests: none of them is one of these.
+      const carol = await sb.carol.from('todos').select('title', { count: 'exact', head: true }).in('id', [rows.alicePublic.id, rows.alicePrivate.id, rows.bobPrivate.id]);
+      expect([carol.error, carol.count]).toEqual([null, 0]);
+    });
+  });
+
   describe('delete', () => {
     it('guest cannot delete (403 42501), nothing is deleted', async () => {
       const { error, status } = await sb.guest.from('todos').delete().eq('id', rows.alicePublic.id);

@@ -63,7 +63,7 @@ export async function dataRoutes(app: FastifyInstance, { data, events }: DataRou
     const accept = parseAccept(request);
     const result = await readRows(ctx, {
       table, auth, query, count: prefs.count, cap: accept.single ? 2 : null,
-      range: parseRange(request, ctx.limits.maxPageSize), stripNulls: accept.stripNulls,
+      range: parseRange(request, ctx.limits.maxPageSize, ctx.limits.maxOffset), stripNulls: accept.stripNulls,
     });
     reply.header('Content-Range', contentRange(result.offset, result.rows.length, result.total));
     if (accept.single) {

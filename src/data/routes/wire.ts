@@ -47,7 +47,7 @@ export function parseAccept(request: FastifyRequest): AcceptOptions {
 }
 
 /** `Range: 0-24` (Range-Unit: items). */
-export function parseRange(request: FastifyRequest, maxPageSize: number): { offset: number; limit: number | null } | null {
+export function parseRange(request: FastifyRequest, maxPageSize: number, maxOffset = Number.MAX_SAFE_INTEGER): { offset: number; limit: number | null } | null {
   const header = request.headers.range;
   if (header === undefined || header === '') return null;
   const match = /^\s*(\d{1,9})-(\d{0,9})\s*$/.exec(headerText(header));
@@ -55,6 +55,8 @@ export function parseRange(request: FastifyRequest, maxPageSize: number): { offs
   const from = Number(match[1]);
   const to = match[2] === '' ? null : Number(match[2]);
   if (to !== null && to < from) throw new GatehouseError('data_range_invalid', { message: 'the Range ends before it starts' });
+  // The same bound as offset=…: a Range is no way around it.
+  if (from > maxOffset) throw new GatehouseError('data_range_invalid', { message: `the Range starts after ${maxOffset}` });
   return { offset: from, limit: to === null ? null : Math.min(to - from + 1, maxPageSize) };
 }
 

@@ -16,5 +16,10 @@ export function mapConstraintError(error: unknown, table: string): unknown {
       cause: error,
     });
   }
+  // A value the database itself cannot take (PostgreSQL: 54000 an index entry over ~2.7 kB,
+  // class 22 data exceptions; SQLite: SQLITE_TOOBIG) is the client's value, not a 500.
+  if (code === '54000' || (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) || code === 'SQLITE_TOOBIG') {
+    return new GatehouseError('data_value_invalid', { message: `a value written to table ${table} is too large or invalid for the database`, cause: error });
+  }
   return error;
 }

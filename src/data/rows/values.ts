@@ -4,6 +4,9 @@ import type { AuthContext } from '../rules/context.js';
 import type { ColumnModel, TableModel } from '../schema/model.js';
 import { encodeValue, ValueError, type Stored } from '../schema/values.js';
 
+/** Under PostgreSQL's B-tree entry limit (about 2,700 bytes), with room for the index's own overhead. */
+export const UNIQUE_TEXT_MAX_BYTES = 2000;
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -44,6 +47,13 @@ export function encodeWrite(table: TableModel, column: ColumnModel, value: unkno
   }
   if (typeof stored === 'string' && column.maxLength !== null && column.type === 'text' && [...stored].length > column.maxLength) {
     throw new GatehouseError('data_value_too_long', { message: `value too long for column ${column.name} (at most ${column.maxLength} characters)`, details: { column: column.name } });
+  }
+  // A unique column is a B-tree index entry: PostgreSQL refuses entries over ~2.7 kB, SQLite does not.
+  // The same bound on both engines keeps one answer (400) for one value.
+  if (typeof stored === 'string' && column.unique && Buffer.byteLength(stored, 'utf8') > UNIQUE_TEXT_MAX_BYTES) {
+    throw new GatehouseError('data_value_too_long', {
+      message: `value too long for unique column ${column.name} (at most ${UNIQUE_TEXT_MAX_BYTES} bytes of UTF-8)`, details: { column: column.name },
+    });
   }
   return stored;
 }

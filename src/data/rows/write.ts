@@ -50,9 +50,15 @@ function rlsDenied(table: TableModel, verb: string, failedCheck = false): Gateho
   });
 }
 
-function chunks<T>(items: T[]): T[][] {
+/**
+ * Bound parameters per statement at most: SQLite allows 32,766, PostgreSQL 65,535.
+ * A wide table's rows are inserted in smaller chunks so both engines take the same request.
+ */
+const MAX_PARAMETERS = 30_000;
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
@@ -132,7 +138,8 @@ export async function insertRows(ctx: RowContext, req: WriteRequest): Promise<Wr
   return inTransaction(ctx, table, async (trx) => {
     // References first: a missing and a hidden row must fail the same way (the database's own check would tell them apart).
     await checkReferences(ctx, trx, table, auth, values);
-    for (const part of chunks(values)) await trx.insertInto(table.physical).values(part).execute();
+    const perRow = Math.max(1, Object.keys(values[0]!).length);
+    for (const part of chunks(values, Math.min(CHUNK, Math.floor(MAX_PARAMETERS / perRow)))) await trx.insertInto(table.physical).values(part).execute();
     if ((await countPassing(trx, table, ids, check.where)) !== ids.length) throw rlsDenied(table, 'insert', true);
     assertSingle(req, ids.length);
     return { rows: req.returning ? await representation(trx, req, ids) : null, affected: ids.length };

@@ -56,7 +56,9 @@ export function compareValues(op: CompareOp, a: unknown, b: unknown, literalNull
     if (op === '!=') return a !== b;
     return null;
   }
-  if (typeof a !== typeof b) return op === '!=' ? true : op === '==' ? false : null;
+  // Values of different types are unknown, as a column value that does not fit: else
+  // `!(auth.claims.banned == true)` would allow a token whose claim is the string "true".
+  if (typeof a !== typeof b) return null;
   switch (op) {
     case '==': return a === b;
     case '!=': return a !== b;
@@ -88,7 +90,10 @@ function compileCompare(eb: ExpressionBuilder<any, any>, resolver: ColumnResolve
   const ref = resolver.ref(eb, left.name);
   if (right.kind === 'column') {
     const other = resolver.model(right.name);
-    if (!other || category(other.type) !== category(column.type)) return false;
+    if (!other) return false;
+    // Columns of different kinds never compare (SQLite would coerce, PostgreSQL would fail):
+    // unknown, like a caller value that does not fit its column, so not even `!` makes it allow.
+    if (category(other.type) !== category(column.type)) return null;
     return eb(ref, SQL_OPS[op], resolver.ref(eb, right.name));
   }
   const value = operandValue(right, auth);

@@ -34,6 +34,8 @@ const rules = [
   'due > "2025-06-01T00:00:00Z"',
   '!(published == true || org_id == 8)',
   'auth.group == "admin" || (auth.uid != null && !(created_by == auth.uid))',
+  // Mismatched types (review): column vs column of another type, and literals that do not fit the column.
+  'title != org_id', 'title == org_id', '!(org_id < title)', 'title == 5', 'title != 5', 'org_id == "7"', 'published != 1', '!(auth.uid == 5)', 'auth.claims.org_id != "7"',
 ];
 
 describe('policy tester agrees with the compiled SQL', () => {

@@ -1,5 +1,5 @@
 import type { RuleEntry, TableModel } from '../schema/model.js';
-import { compareValues, encodeForColumn, operandValue } from './compile.js';
+import { category, compareValues, encodeForColumn, operandValue } from './compile.js';
 import { inGroup, type AuthContext } from './context.js';
 import type { Operand, RuleExpr } from './expression.js';
 
@@ -30,6 +30,12 @@ function side(table: TableModel, row: Row, auth: AuthContext, operand: Operand, 
 function evalExpr(table: TableModel, row: Row, auth: AuthContext, expr: RuleExpr): Verdict {
   switch (expr.kind) {
     case 'compare': {
+      if (expr.left.kind === 'column' && expr.right.kind === 'column') {
+        const l = table.columns.get(expr.left.name);
+        const r = table.columns.get(expr.right.name);
+        // As in compile.ts: columns of different kinds are unknown, whatever the row.
+        if (l && r && category(l.type) !== category(r.type)) return null;
+      }
       const a = side(table, row, auth, expr.left, expr.right);
       const b = side(table, row, auth, expr.right, expr.left);
       const literalNull = [expr.left, expr.right].some((o) => o.kind === 'literal' && o.value === null);

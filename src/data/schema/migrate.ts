@@ -23,9 +23,21 @@ export function uniqueIndexName(physical: string, column: string): string {
 
 interface StepContext {
   db: Kysely<any>;
+  /**
+   * Text columns compare by bytes on both engines: rules like `tier < "m"`, filters
+   * (gt, lt) and order must not depend on a PostgreSQL cluster's locale (en_US sorts
+   * 'a' before 'B', SQLite does not), or one rule would allow different rows per engine.
+   */
+  byteOrderCollation?: string;
   projectId: string;
   environment: string;
   desired: SchemaDocument;
+}
+
+function columnType(ctx: StepContext, type: ColumnType) {
+  const physical = PHYSICAL_TYPES[type];
+  // The collation name is a constant of the engine's capabilities, never client text.
+  return physical === 'text' && ctx.byteOrderCollation ? sql.raw(`text collate "${ctx.byteOrderCollation}"`) : sql.raw(physical);
 }
 
 function columnDefinition(ctx: StepContext, spec: ColumnSpec) {
@@ -37,7 +49,7 @@ function columnDefinition(ctx: StepContext, spec: ColumnSpec) {
 }
 
 async function addColumn(ctx: StepContext, physical: string, column: string, spec: ColumnSpec): Promise<void> {
-  await ctx.db.schema.alterTable(physical).addColumn(column, sql.raw(PHYSICAL_TYPES[spec.type]), columnDefinition(ctx, spec)).execute();
+  await ctx.db.schema.alterTable(physical).addColumn(column, columnType(ctx, spec.type), columnDefinition(ctx, spec)).execute();
   if (spec.default !== undefined && spec.default !== null) {
     // Existing rows get the default, so a required column holds for them too.
     const stored = encodeValue({ name: column, type: spec.type } as never, spec.default);
@@ -57,12 +69,12 @@ export async function runStep(ctx: StepContext, step: PlanStep): Promise<void> {
     case 'create_table': {
       let builder = ctx.db.schema
         .createTable(physical)
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('created_by', 'text')
-        .addColumn('created_at', 'text', (c) => c.notNull())
-        .addColumn('updated_at', 'text', (c) => c.notNull());
+        .addColumn('id', columnType(ctx, 'uuid'), (c) => c.primaryKey())
+        .addColumn('created_by', columnType(ctx, 'text'))
+        .addColumn('created_at', columnType(ctx, 'timestamp'), (c) => c.notNull())
+        .addColumn('updated_at', columnType(ctx, 'timestamp'), (c) => c.notNull());
       for (const [column, spec] of Object.entries(step.spec.columns)) {
-        builder = builder.addColumn(column, sql.raw(PHYSICAL_TYPES[spec.type]), columnDefinition(ctx, spec));
+        builder = builder.addColumn(column, columnType(ctx, spec.type), columnDefinition(ctx, spec));
       }
       await builder.execute();
       // `self` rules filter on created_by, so it is indexed on every table.

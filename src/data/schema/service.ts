@@ -39,11 +39,13 @@ export interface SchemaService {
 export interface SchemaServiceOptions {
   db: Kysely<Database>;
   clock: Clock;
+  /** See EngineCapabilities.byteOrderCollation: text columns are created with it. */
+  byteOrderCollation?: string;
   /** Milliseconds another instance may serve a schema older than its last change. */
   cacheTtlMs?: number;
 }
 
-export function createSchemaService({ db, clock, cacheTtlMs = 1000 }: SchemaServiceOptions): SchemaService {
+export function createSchemaService({ db, clock, byteOrderCollation, cacheTtlMs = 1000 }: SchemaServiceOptions): SchemaService {
   const cache = new Map<string, { at: number; tables: Promise<ReadonlyMap<string, TableModel>> }>();
   // Applies of one process run one at a time: two plans made from the same
   // starting point must not both run.
@@ -88,7 +90,7 @@ export function createSchemaService({ db, clock, cacheTtlMs = 1000 }: SchemaServ
         const now = isoNow(clock);
         // DDL and metadata in one transaction: both engines have transactional DDL.
         await db.transaction().execute(async (trx) => {
-          const ctx = { db: trx as unknown as Kysely<any>, projectId, environment, desired };
+          const ctx = { db: trx as unknown as Kysely<any>, projectId, environment, desired, byteOrderCollation };
           for (const step of plan.steps) await runStep(ctx, step);
           const scope = (q: any) => q.where('project_id', '=', projectId).where('environment', '=', environment);
           await scope(trx.deleteFrom('data_tables')).execute();

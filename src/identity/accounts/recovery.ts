@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import { randomToken, sha256Hex } from '../../crypto/index.js';
 import type { Database } from '../../db/index.js';
 import { GatehouseError } from '../../errors/index.js';
@@ -21,8 +22,10 @@ export interface RecoveryService {
   verify(scope: Scope, input: { type: unknown; token?: unknown; token_hash?: unknown; email?: unknown }, meta: RequestMeta): Promise<SignedIn>;
 }
 
-export function createRecoveryService(d: { db: Kysely<Database>; store: UserStore; sessions: SessionService; mailer: Mailer; events: SecurityEvents; clock: Clock }): RecoveryService {
-  const { db, store, sessions, mailer, events, clock } = d;
+export function createRecoveryService(d: {
+  db: Kysely<Database>; store: UserStore; sessions: SessionService; mailer: Mailer; events: SecurityEvents; clock: Clock; logger?: Pick<Logger, 'error'>;
+}): RecoveryService {
+  const { db, store, sessions, mailer, events, clock, logger } = d;
   return {
     async recover(scope, rawEmail) {
       const email = normalizeEmail(rawEmail);
@@ -34,10 +37,18 @@ export function createRecoveryService(d: { db: Kysely<Database>; store: UserStor
         id: newId('ott'), project_id: scope.projectId, environment: scope.environment, user_id: user.id, kind: 'recovery',
         token_hash: sha256Hex(token), created_at: now.toISOString(), expires_at: new Date(now.getTime() + RECOVERY_TTL_MS).toISOString(), used_at: null,
       }).execute();
-      await mailer.send({
-        projectId: scope.projectId, environment: scope.environment, to: email, kind: 'recovery', subject: 'Reset your password',
-        text: `Someone asked to reset the password of this account. If it was you, use this one-time code within an hour:\n\n${token}\n\nIf it was not you, ignore this message.`,
-      });
+      try {
+        await mailer.send({
+          projectId: scope.projectId, environment: scope.environment, to: email, kind: 'recovery', subject: 'Reset your password',
+          text: `Someone asked to reset the password of this account. If it was you, use this one-time code within an hour:\n\n${token}\n\nIf it was not you, ignore this message.`,
+        });
+      } catch (error) {
+        // A mail outage must not answer 500 here: an unknown email answers {} without mailing,
+        // so an error only for real accounts would tell which accounts exist. The operator
+        // learns from the log (name and code only: a mailer's message may quote the body).
+        const e = error as { name?: string; code?: string };
+        logger?.error({ projectId: scope.projectId, environment: scope.environment, mailError: { name: e?.name ?? null, code: e?.code ?? null } }, 'recovery mail could not be sent');
+      }
     },
 
     async verify(scope, input, meta) {
@@ -60,6 +71,11 @@ export function createRecoveryService(d: { db: Kysely<Database>; store: UserStor
       // Single use even under concurrency: only the request that flips used_at wins.
       const spent = await db.updateTable('identity_one_time_tokens').set({ used_at: isoNow(clock) }).where('id', '=', row.id).where('used_at', 'is', null).executeTakeFirst();
       if (Number(spent.numUpdatedRows) !== 1) throw reject('used');
+      // The account is being recovered now: any other code still sitting in a mailbox
+      // (an older request, or one an attacker triggered) must not open a second door.
+      await db.updateTable('identity_one_time_tokens').set({ used_at: isoNow(clock) })
+        .where('project_id', '=', scope.projectId).where('environment', '=', scope.environment)
+        .where('user_id', '=', user.id).where('kind', '=', 'recovery').where('used_at', 'is', null).execute();
       const now = isoNow(clock);
       await store.update(scope.projectId, scope.environment, user.id, { last_sign_in_at: now });
       const { sessionId, refreshToken } = await sessions.create(scope.projectId, scope.environment, user.id, meta);

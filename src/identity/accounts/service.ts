@@ -4,11 +4,12 @@ import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
 import type { SignInBackoff } from '../guard/index.js';
 import type { Mailer } from '../mailer/index.js';
-import { assertPasswordAcceptable, type PasswordHasher } from '../passwords/index.js';
+import { assertPasswordAcceptable, PASSWORD_MAX_LENGTH, type PasswordHasher } from '../passwords/index.js';
 import type { RequestMeta, SessionService } from '../sessions/index.js';
 import { normalizeEmail } from './email.js';
 import type { SignupPolicy } from './signup-policy.js';
 import { isUniqueViolation, type UserRow, type UserStore } from './store.js';
+import { userMetadataOf } from './user-json.js';
 
 export interface Scope {
   projectId: string;
@@ -38,13 +39,31 @@ export interface AccountService {
   get(scope: Scope, userId: string): Promise<UserRow | null>;
 }
 
-const MAX_METADATA_BYTES = 16 * 1024;
+/**
+ * user_metadata is copied into every access token, and the token travels in a header: Node
+ * refuses request headers over 16 KiB in total (431), and MAX_TOKEN_LENGTH is 16 KiB. Base64url
+ * grows the payload by 4/3, so 8 KiB of metadata keeps the token near 12 KiB, leaving room for
+ * the other headers; at 16 KiB a user could lock themselves out with their own metadata.
+ */
+export const MAX_METADATA_BYTES = 8 * 1024;
+
+function checkMetadataSize(data: Record<string, unknown>): void {
+  // Bytes, not UTF-16 units: the limit bounds what is stored and copied into every access token.
+  if (Buffer.byteLength(JSON.stringify(data), 'utf8') > MAX_METADATA_BYTES) {
+    throw new GatehouseError('validation_failed', { message: `data is larger than ${MAX_METADATA_BYTES} bytes.`, details: { field: 'data' } });
+  }
+}
 
 function checkMetadata(data: unknown): Record<string, unknown> {
   if (data === undefined || data === null) return {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new GatehouseError('validation_failed', { message: 'data must be an object.', details: { field: 'data' } });
-  if (JSON.stringify(data).length > MAX_METADATA_BYTES) throw new GatehouseError('validation_failed', { message: `data is larger than ${MAX_METADATA_BYTES} bytes.`, details: { field: 'data' } });
+  checkMetadataSize(data as Record<string, unknown>);
   return data as Record<string, unknown>;
+}
+
+/** Cheap upper bound first (a code point is at most 2 UTF-16 units), then the policy's own count. */
+function exceedsPasswordMax(password: string): boolean {
+  return password.length > PASSWORD_MAX_LENGTH * 2 || [...password].length > PASSWORD_MAX_LENGTH;
 }
 
 function checkPassword(password: unknown): string {
@@ -101,12 +120,19 @@ export function createAccountService(d: {
 
     async signInWithPassword(scope, input, meta) {
       const email = normalizeEmail(input.email);
-      if (typeof input.password !== 'string' || input.password.length > 1024 * 4) {
+      if (typeof input.password !== 'string') {
         events.record('sign_in_failed', { ...scope, ip: meta.ip, requestId: meta.requestId, details: { reason: 'missing_password' } });
         throw new GatehouseError('invalid_credentials');
       }
       const subject = { ...scope, account: email, ip: meta.ip ?? 'unknown', requestId: meta.requestId };
       await backoff.check(subject);
+      // No stored password can be longer than the policy allows, so an over-long one is a
+      // failure decided before Argon2 ever sees it (hashing attacker-sized input is a DoS lever).
+      if (exceedsPasswordMax(input.password)) {
+        await backoff.failed(subject);
+        events.record('sign_in_failed', { ...scope, ip: meta.ip, requestId: meta.requestId, details: { reason: 'password_too_long' } });
+        throw new GatehouseError('invalid_credentials');
+      }
       const user = await store.byEmail(scope.projectId, scope.environment, email);
       // Unknown email and wrong password cost the same Argon2 verification and give the same answer.
       const ok = await hasher.verify(user?.password_hash ?? null, input.password);
@@ -143,7 +169,12 @@ export function createAccountService(d: {
         if (user.issuer_id) throw new GatehouseError('validation_failed', { message: 'External users have no Gatehouse password.' });
         changes.password_hash = await hasher.hash(checkPassword(patch.password));
       }
-      if (patch.data !== undefined) changes.user_metadata = JSON.stringify({ ...JSON.parse(user.user_metadata), ...checkMetadata(patch.data) });
+      if (patch.data !== undefined) {
+        // The merged object is what is stored: each patch under the limit must not add up past it.
+        const merged = { ...userMetadataOf(user), ...checkMetadata(patch.data) };
+        checkMetadataSize(merged);
+        changes.user_metadata = JSON.stringify(merged);
+      }
       try {
         await store.update(scope.projectId, scope.environment, userId, changes);
       } catch (error) {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
 import type { Keyring } from '../../crypto/index.js';
 import type { Database } from '../../db/index.js';
@@ -51,7 +52,35 @@ function checkUrl(value: string, field: string, allowHttp: boolean): string {
     throw bad(`${field} must be a URL.`, field);
   }
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) throw bad(`${field} must be https.`, field);
+  if (url.username || url.password) throw bad(`${field} must not carry credentials.`, field);
+  // In production an issuer URL may not name this host or a private network by address: the
+  // admin API must not become a way to make Gatehouse probe its own neighbourhood (SSRF).
+  // (A public name resolving to a private address is the operator's network policy to stop.)
+  if (!allowHttp && isInternalHost(url.hostname)) throw bad(`${field} must be a public https URL.`, field);
   return url.toString();
+}
+
+/** Loopback, private, link-local (cloud metadata), CGNAT, unspecified: by literal address or well-known name. */
+export function isInternalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal') || host.endsWith('.local')) return true;
+  const kind = isIP(host);
+  if (kind === 4) return isInternalV4(host);
+  if (kind === 6) {
+    if (host === '::' || host === '::1') return true;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+    if (mapped) return isInternalV4(mapped[1]!);
+    if (host.startsWith('::ffff:')) return true; // hex-form mapped v4: refuse rather than decode
+    return /^(fc|fd|fe8|fe9|fea|feb)/.test(host);
+  }
+  // A bare number or hex (http://2130706433/) is an IPv4 address to the resolver.
+  return /^(0x[0-9a-f]+|\d+)$/.test(host);
+}
+
+function isInternalV4(ip: string): boolean {
+  const [a, b] = ip.split('.').map(Number) as [number, number];
+  return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31)
+    || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
 }
 
 /**

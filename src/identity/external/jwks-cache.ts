@@ -29,10 +29,18 @@ const MAX_JWKS_BYTES = 256 * 1024;
 
 async function fetchJwks(url: string, timeoutMs: number): Promise<JSONWebKeySet> {
   // undici's request() does not follow redirects: a JWKS URL cannot be bounced elsewhere.
-  const response = await request(url, { method: 'GET', headers: { accept: 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  // headersTimeout/bodyTimeout are per-gap timers, so a server trickling a byte at a time
+  // would never trip them; the abort signal is the deadline for the whole fetch.
+  const signal = AbortSignal.timeout(timeoutMs);
+  const response = await request(url, { method: 'GET', headers: { accept: 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });
   if (response.statusCode !== 200) {
-    await response.body.dump();
+    await response.body.dump().catch(() => undefined);
     throw new Error(`JWKS fetch: HTTP ${response.statusCode}`);
+  }
+  const declared = Number(response.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_JWKS_BYTES) {
+    response.body.destroy();
+    throw new Error('JWKS fetch: body too large');
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -55,6 +63,9 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const entries = new Map<string, Entry>();
   const inflight = new Map<string, Promise<Entry>>();
   const lastAttempt = new Map<string, number>();
+  // When the last fetch of a URL failed: with no good set to fall back on, requests fail fast
+  // until the refetch interval has passed instead of each one waiting out a dead issuer's timeout.
+  const lastFailure = new Map<string, number>();
 
   function load(url: string): Promise<Entry> {
     let pending = inflight.get(url);
@@ -64,7 +75,11 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         .then((jwks) => {
           const entry = { set: createLocalJWKSet(jwks), fetchedAt: now() };
           entries.set(url, entry);
+          lastFailure.delete(url);
           return entry;
+        }, (error: unknown) => {
+          lastFailure.set(url, now());
+          throw error;
         })
         .finally(() => inflight.delete(url));
       inflight.set(url, pending);
@@ -75,6 +90,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   async function current(url: string): Promise<Entry> {
     const entry = entries.get(url);
     if (entry && now() - entry.fetchedAt < ttlMs) return entry;
+    const failedAt = lastFailure.get(url);
+    if (!entry && failedAt !== undefined && now() - failedAt < refetchIntervalMs) throw new TokenRejected('issuer_unavailable');
     try {
       return await load(url);
     } catch {
@@ -109,6 +126,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     forget(url) {
       entries.delete(url);
       lastAttempt.delete(url);
+      lastFailure.delete(url);
     },
   };
 }

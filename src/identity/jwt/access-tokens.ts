@@ -40,6 +40,12 @@ export function createAccessTokenService(options: {
   // Every algorithm Gatehouse can sign with (asymmetric only), so that tokens signed before
   // a change of identity.signingAlg keep verifying; each key's own alg must still match exactly.
   const algorithms = ['ES256', 'EdDSA'];
+  // Verified tokens, by environment and exact token text, until they expire. A
+  // signature check costs ~0.3 ms of CPU and a client sends the same token for an
+  // hour; what can change meanwhile (session revoked, role) is checked per request
+  // by the caller, not here, so caching the signature verdict is safe.
+  const verified = new Map<string, { claims: JWTPayload; expMs: number }>();
+  const MAX_VERIFIED = 20_000;
   return {
     issuer,
     async issue(projectId, environment, c) {
@@ -59,28 +65,38 @@ export function createAccessTokenService(options: {
     },
 
     async verify(projectId, environment, token) {
-      const { header, payload } = decodeUnverified(token);
-      checkHeader(header, algorithms);
-      if (typeof header.kid !== 'string' || header.kid === '') throw new TokenRejected('kid_missing');
-      // A token of another project environment names a kid this environment does not have:
-      // it fails here, before its claims are read.
-      let set = await keys.verificationKeys(projectId, environment);
-      let match = set.find((k) => k.kid === header.kid);
-      if (!match) {
-        set = await keys.verificationKeys(projectId, environment, { reload: true });
-        match = set.find((k) => k.kid === header.kid);
-      }
-      if (!match) {
-        throw new TokenRejected(payload.project_id !== undefined && (payload.project_id !== projectId || payload.environment !== environment) ? 'wrong_project' : 'unknown_key');
-      }
-      if (match.alg !== header.alg) throw new TokenRejected('alg_not_allowed');
-      const verified = await verifySignatureAndClaims(token, match.key, {
-        algorithms: [match.alg], issuer, audience: ACCESS_TOKEN_AUDIENCE, clockSkewS: clockSkewSeconds, now: clock.now(),
-      });
-      // Defence in depth: the key set is per environment already.
-      if (verified.project_id !== projectId || verified.environment !== environment) throw new TokenRejected('wrong_project');
-      if (typeof verified.session_id !== 'string') throw new TokenRejected('missing_claim');
-      return verified;
+      const cacheKey = `${projectId}/${environment}/${token}`;
+      const hit = verified.get(cacheKey);
+      if (hit && clock.now().getTime() < hit.expMs) return hit.claims;
+      const claims = await verifyUncached(projectId, environment, token);
+      if (verified.size >= MAX_VERIFIED) verified.clear();
+      verified.set(cacheKey, { claims, expMs: (claims.exp as number) * 1000 });
+      return claims;
     },
   };
+
+  async function verifyUncached(projectId: string, environment: string, token: string): Promise<JWTPayload> {
+    const { header, payload } = decodeUnverified(token);
+    checkHeader(header, algorithms);
+    if (typeof header.kid !== 'string' || header.kid === '') throw new TokenRejected('kid_missing');
+    // A token of another project environment names a kid this environment does not have:
+    // it fails here, before its claims are read.
+    let set = await keys.verificationKeys(projectId, environment);
+    let match = set.find((k) => k.kid === header.kid);
+    if (!match) {
+      set = await keys.verificationKeys(projectId, environment, { reload: true });
+      match = set.find((k) => k.kid === header.kid);
+    }
+    if (!match) {
+      throw new TokenRejected(payload.project_id !== undefined && (payload.project_id !== projectId || payload.environment !== environment) ? 'wrong_project' : 'unknown_key');
+    }
+    if (match.alg !== header.alg) throw new TokenRejected('alg_not_allowed');
+    const claims = await verifySignatureAndClaims(token, match.key, {
+      algorithms: [match.alg], issuer, audience: ACCESS_TOKEN_AUDIENCE, clockSkewS: clockSkewSeconds, now: clock.now(),
+    });
+    // Defence in depth: the key set is per environment already.
+    if (claims.project_id !== projectId || claims.environment !== environment) throw new TokenRejected('wrong_project');
+    if (typeof claims.session_id !== 'string') throw new TokenRejected('missing_claim');
+    return claims;
+  }
 }

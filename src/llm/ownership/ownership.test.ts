@@ -72,6 +72,15 @@ describe.each(engines())('resource ownership (%s)', (engine) => {
     expect([...owners.values()]).toEqual(['user:alice', 'user:alice', 'user:alice']);
   });
 
+  it('an Anthropic message records the container it ran in; another user cannot reuse it', async () => {
+    const a = { ...scope, provider: 'anthropic' };
+    const anthropic = effectiveEndpoints('anthropic', { add: [], remove: [] });
+    const messages = matchEndpoint(anthropic, 'POST', '/v1/messages')!;
+    await recordOutcome(store, a, alice, 'anthropic', messages, 'POST', { id: 'msg_1', type: 'message', container: { id: 'container_1' } });
+    expect(await authorizeResources(store, a, bob, messages, { container: 'container_1' })).toMatchObject({ kind: 'container', where: 'body' });
+    expect(await authorizeResources(store, a, alice, messages, { container: 'container_1' })).toBeNull();
+  });
+
   it('lists keep only the caller\'s items', async () => {
     await store.record(scope, alice.id, [{ kind: 'file', id: 'file-a' }]);
     await store.record(scope, bob.id, [{ kind: 'file', id: 'file-b' }]);

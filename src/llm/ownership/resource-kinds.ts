@@ -48,8 +48,8 @@ function referencedId(key: string, value: string): string | null {
     const m = /\/files\/([A-Za-z0-9._-]+)$/.exec(value);
     return m ? m[1]! : value.startsWith('files/') ? value.slice(6) : null;
   }
-  // `container: "auto"` and similar keywords are settings, not ids.
-  if ((key === 'container' || key === 'conversation') && !/^(cntr|conv)_/.test(value)) return null;
+  // `container: "auto"` is a setting, not an id; any other string names one (OpenAI cntr_…, Anthropic container_…).
+  if ((key === 'container' || key === 'conversation') && value === 'auto') return null;
   return value;
 }
 
@@ -110,6 +110,11 @@ export function createdResources(kind: ProviderKind, body: unknown): Reference[]
   if (kind === 'gemini') {
     const file = o.file as { name?: unknown } | undefined;
     if (file && typeof file.name === 'string' && file.name.startsWith('files/')) push('file', file.name.slice(6));
+    return out;
+  }
+  // An Anthropic message that ran code names its container, which the next request may reuse.
+  if (kind === 'anthropic' && o.type === 'message') {
+    push('container', (o.container as { id?: unknown } | null | undefined)?.id);
     return out;
   }
   const type = kind === 'anthropic' ? ANTHROPIC_TYPES[String(o.type)] : OPENAI_OBJECTS[String(o.object)];

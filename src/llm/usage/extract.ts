@@ -17,6 +17,8 @@ const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) &
 /** Usage from one parsed JSON document (a whole response or one stream event), or null. */
 export function usageFrom(kind: ProviderKind, doc: unknown): TokenUsage | null {
   if (!doc || typeof doc !== 'object') return null;
+  // Gemini's streamGenerateContent without alt=sse answers one JSON array of chunks.
+  if (Array.isArray(doc)) return doc.reduce<TokenUsage | null>((sum, item) => mergeUsage(sum, usageFrom(kind, item)), null);
   const o = doc as Record<string, any>;
   if (kind === 'gemini') {
     const u = o.usageMetadata;

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ProviderKind } from '../whitelist/index.js';
 import { mergeUsage, usageFrom, type TokenUsage } from './extract.js';
@@ -22,6 +23,8 @@ export class SseScanner extends Transform {
   readonly findings: SseFindings = { usage: null, created: [] };
   private pending = '';
   private skipping = false;
+  // A multi-byte character split across two chunks must not become two U+FFFD in the scan.
+  private readonly decoder = new StringDecoder('utf8');
 
   /** Bytes passed through, for an estimate when a stream ends before its usage event. */
   bytes = 0;
@@ -32,7 +35,7 @@ export class SseScanner extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
-    this.scan(chunk.toString('utf8'));
+    this.scan(this.decoder.write(chunk));
     callback(null, chunk);
   }
 

@@ -30,6 +30,11 @@ describe('SSE usage scanner', () => {
     expect(r.usage).toEqual({ input: 10, output: 5, total: 15, model: 'gpt-4o' });
   });
 
+  it('decodes characters split across chunks', async () => {
+    const text = 'data: {"model":"modèle-✓","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1}}\n\n';
+    expect((await scan('openai', text, 1)).usage?.model).toBe('modèle-✓');
+  });
+
   it('merges Anthropic message_start and message_delta usage', async () => {
     const text = [
       'event: message_start\ndata: {"type":"message_start","message":{"model":"claude","usage":{"input_tokens":12,"output_tokens":1}}}',
@@ -63,6 +68,8 @@ describe('usage from whole responses', () => {
     expect(usageFrom('anthropic', { model: 'c', usage: { input_tokens: 5, output_tokens: 1, cache_read_input_tokens: 4 } })).toEqual({ input: 9, output: 1, total: 10, model: 'c' });
     expect(usageFrom('openai', { usage: { prompt_tokens: -5, completion_tokens: 'x' } })).toEqual({ input: 0, output: 0, total: 0, model: null });
     expect(mergeUsage(null, null)).toBeNull();
+    const chunk = (n: number) => ({ usageMetadata: { promptTokenCount: 8, candidatesTokenCount: n, totalTokenCount: 8 + n } });
+    expect(usageFrom('gemini', [chunk(2), chunk(5)])).toEqual({ input: 8, output: 5, total: 13, model: null });
   });
 
   it('quota periods are the UTC day and month', () => {
