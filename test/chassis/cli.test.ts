@@ -1,37 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../../src/cli/main.js';
-import { loadConfig } from '../../src/config/index.js';
-import { createDeps } from '../../src/deps.js';
-import { createLogger } from '../../src/observability/index.js';
+import { depsOn, runCliOn } from '../harness/cli.js';
 import { engines, freshDatabaseUrl, type FreshDatabase } from '../harness/engines.js';
 
-/** Runs the CLI in-process against a data dir / database, capturing stdout and stderr. */
-async function cli(db: FreshDatabase, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...process.env };
-  process.env.GATEHOUSE_DATA_DIR = db.dataDir;
-  process.env.GATEHOUSE_LOG_LEVEL = 'silent';
-  if (db.databaseUrl) process.env.DATABASE_URL = db.databaseUrl;
-  else delete process.env.DATABASE_URL;
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    const code = await runCli(args);
-    return { code, out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-    process.env = saved;
-  }
-}
+const cli = (db: FreshDatabase, ...args: string[]) => runCliOn(db, args);
 
-async function depsFor(db: FreshDatabase) {
-  const config = loadConfig({ env: { GATEHOUSE_DATA_DIR: db.dataDir, ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}) } });
-  return createDeps(config, { logger: createLogger({ level: 'silent' }) });
-}
+const depsFor = depsOn;
 
 describe.each(engines())('gatehouse CLI on %s', (engine) => {
   let db: FreshDatabase;

@@ -3,8 +3,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliOn } from '../harness/cli.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { generousLimitsEnv, TODO_SCHEMA } from './fixtures.js';
@@ -131,23 +131,7 @@ describe.each(engines())('data schema (%s)', (engine) => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-schema-'));
     const file = join(dir, 'schema.json');
     writeFileSync(file, JSON.stringify({ tables: { notes: { columns: { body: { type: 'text' }, shared: { type: 'boolean', default: false } }, rules: { select: ['self', 'shared == true'], insert: ['user'] } } } }));
-    const cli = async (...args: string[]) => {
-      const saved = { ...process.env };
-      process.env.GATEHOUSE_DATA_DIR = gh.config.dataDir;
-      process.env.GATEHOUSE_LOG_LEVEL = 'silent';
-      if (gh.config.databaseUrl) process.env.DATABASE_URL = gh.config.databaseUrl;
-      else delete process.env.DATABASE_URL;
-      let out = '';
-      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-      try {
-        return { code: await runCli(args), out };
-      } finally {
-        stdout.mockRestore();
-        stderr.mockRestore();
-        process.env = saved;
-      }
-    };
+    const cli = (...args: string[]) => runCliOn(gh.config, args);
     const project = gh.project.id;
     const dry = await cli('schema', 'apply', file, '--project', project, '--dry-run');
     expect(dry.code).toBe(0);

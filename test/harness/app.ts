@@ -41,6 +41,18 @@ export interface TestAppOptions {
   database?: { databaseUrl: string | undefined; dataDir: string };
 }
 
+/** A pino destination that keeps every log line, so tests can assert no secret was logged. */
+export function captureLogs(): { logs: string[]; destination: Writable } {
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  return { logs, destination };
+}
+
 export async function startTestApp(engine: EngineName, options: TestAppOptions = {}): Promise<TestApp> {
   const fresh = options.database ? null : await freshDatabaseUrl(engine);
   const database = options.database ?? fresh!;
@@ -52,13 +64,7 @@ export async function startTestApp(engine: EngineName, options: TestAppOptions =
     ...options.env,
   };
   const config = loadConfig({ env });
-  const logs: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      callback();
-    },
-  });
+  const { logs, destination } = captureLogs();
   const deps = await createDeps(config, { logger: createLogger({ level: config.logLevel, destination }), clock: options.clock });
   const app = await buildApp(deps);
   let url = '';

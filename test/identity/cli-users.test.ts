@@ -1,46 +1,15 @@
 // `gatehouse users …` / `gatehouse auth …` act on the same database as the server (issue #3 §8).
-import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
-import { loadConfig } from '../../src/config/index.js';
-import { createDeps } from '../../src/deps.js';
-import { createLogger } from '../../src/observability/index.js';
-import { createProjectWithDevKeys } from '../../src/tenancy/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCliOn, seedProject } from '../harness/cli.js';
 import { engines, freshDatabaseUrl, type FreshDatabase } from '../harness/engines.js';
 
-async function cli(db: FreshDatabase, args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...process.env };
-  process.env.GATEHOUSE_DATA_DIR = db.dataDir;
-  process.env.GATEHOUSE_LOG_LEVEL = 'silent';
-  if (db.databaseUrl) process.env.DATABASE_URL = db.databaseUrl;
-  else delete process.env.DATABASE_URL;
-  delete process.env.REDIS_URL;
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  const savedStdin = Object.getOwnPropertyDescriptor(process, 'stdin')!;
-  if (stdin !== undefined) Object.defineProperty(process, 'stdin', { value: Readable.from([Buffer.from(stdin)]), configurable: true });
-  try {
-    return { code: await runCli(args), out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-    Object.defineProperty(process, 'stdin', savedStdin);
-    process.env = saved;
-  }
-}
+const cli = (db: FreshDatabase, args: string[], stdin?: string) => runCliOn(db, args, { stdin });
 
 describe.each(engines())('gatehouse users / auth (%s)', (engine) => {
   let db: FreshDatabase;
   beforeEach(async () => {
     db = await freshDatabaseUrl(engine);
-    const deps = await createDeps(loadConfig({ env: { GATEHOUSE_DATA_DIR: db.dataDir, ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}) } }), { logger: createLogger({ level: 'silent' }) });
-    try {
-      await createProjectWithDevKeys(deps, 'shop', 'test');
-    } finally {
-      await deps.close();
-    }
+    await seedProject(db, 'shop');
   });
   afterEach(() => db.cleanup());
 

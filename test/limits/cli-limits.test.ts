@@ -1,35 +1,13 @@
 // `gatehouse limits …` changes the same settings the admin API does, straight in the database.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../src/cli/main.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseWindow } from '../../src/cli/commands/limits.js';
-import { loadConfig } from '../../src/config/index.js';
-import { createDeps } from '../../src/deps.js';
-import { createLogger } from '../../src/observability/index.js';
 import { createProjectWithDevKeys } from '../../src/tenancy/index.js';
+import { depsOn, runCliOn } from '../harness/cli.js';
 import { engines, freshDatabaseUrl, type FreshDatabase } from '../harness/engines.js';
 
-async function cli(db: FreshDatabase, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const saved = { ...process.env };
-  process.env.GATEHOUSE_DATA_DIR = db.dataDir;
-  process.env.GATEHOUSE_LOG_LEVEL = 'silent';
-  if (db.databaseUrl) process.env.DATABASE_URL = db.databaseUrl;
-  else delete process.env.DATABASE_URL;
-  delete process.env.REDIS_URL;
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await runCli(args), out, err };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-    process.env = saved;
-  }
-}
+const cli = (db: FreshDatabase, ...args: string[]) => runCliOn(db, args);
 
-const depsFor = (db: FreshDatabase) =>
-  createDeps(loadConfig({ env: { GATEHOUSE_DATA_DIR: db.dataDir, ...(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}) } }), { logger: createLogger({ level: 'silent' }) });
+const depsFor = depsOn;
 
 describe('window syntax', () => {
   it('reads limit/period with s, m, h, d', () => {

@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { captureLogs } from '../harness/app.js';
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
@@ -80,13 +80,7 @@ export async function startLimitsApp(engine: EngineName, options: LimitsAppOptio
       ...options.env,
     },
   });
-  const logs: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      callback();
-    },
-  });
+  const { logs, destination } = captureLogs();
   const deps = await createDeps(config, { logger: createLogger({ level: config.logLevel, destination }), clock: options.clock });
   const app = await buildApp(deps);
   const hits = Object.fromEntries(Object.keys(PROBES).map((k) => [k, 0])) as Record<ProbeName, number>;

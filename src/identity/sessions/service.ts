@@ -5,17 +5,10 @@ import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
+import type { IdentitySessionsTable } from '../tables.js';
 
-export interface SessionSummary {
-  id: string;
-  user_id: string;
-  created_at: string;
-  refreshed_at: string;
-  revoked_at: string | null;
-  revoked_reason: string | null;
-  user_agent: string | null;
-  ip: string | null;
-}
+/** A session as shown to its user or an admin: the row without its tenancy columns. */
+export type SessionSummary = Omit<IdentitySessionsTable, 'project_id' | 'environment'>;
 
 export interface ActiveSession {
   id: string;
