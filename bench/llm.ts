@@ -2,13 +2,16 @@
 // against the local fake upstream, three ways in the same run:
 //   direct     autocannon → fake upstream
 //   bare       autocannon → a minimal undici proxy (sets the key, pipes bytes) → fake
+//   fastify    the same minimal proxy as a Fastify route: the framework's own floor
 //   gatehouse  autocannon → Gatehouse (API key, user JWT, rate limit, whitelist,
 //              ownership, usage, and optionally token quotas) → fake
 // Each server runs in its own process so that none shares an event loop with
-// the load generator or another server. Run: npx tsx bench/llm.ts
+// the load generator or another server. Besides req/s (all processes share the
+// machine's cores), each server's CPU time per request is read from /proc.
+// Run: npx tsx bench/llm.ts
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,12 +47,33 @@ if (role === 'fake') {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const address = server.address() as { port: number };
   console.log(`BENCH_READY ${JSON.stringify({ url: `http://127.0.0.1:${address.port}` })}`);
+} else if (role === 'fastify') {
+  // The framework floor: the same minimal proxy as a Fastify route (no hooks, no checks).
+  const { default: Fastify } = await import('fastify');
+  const { FAKE_KEYS } = await import('../test/harness/fake-llm/index.js');
+  const pool = new Pool(upstreamArg, { connections: 256, keepAliveTimeout: 30_000 });
+  const app = Fastify();
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  app.post('/*', async (request, reply) => {
+    const up = await pool.request({
+      path: request.url, method: 'POST',
+      headers: { 'content-type': String(request.headers['content-type'] ?? 'application/json'), authorization: `Bearer ${FAKE_KEYS.openai}` },
+      body: request.body as NodeJS.ReadableStream as never,
+    });
+    return reply.code(up.statusCode).header('content-type', String(up.headers['content-type'] ?? '')).send(up.body);
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  console.log(`BENCH_READY ${JSON.stringify({ url })}`);
 } else if (role === 'gatehouse') {
-  const { loadConfig } = await import('../src/config/index.js');
-  const { createDeps } = await import('../src/deps.js');
-  const { buildApp } = await import('../src/app.js');
-  const { createLogger } = await import('../src/observability/index.js');
-  const { createProjectWithDevKeys } = await import('../src/tenancy/index.js');
+  // The compiled build, as `npm start` runs it (tsx's on-the-fly output adds per-closure helpers
+  // that production code does not have); `npm run bench` builds first.
+  const dist = '../dist';
+  const { loadConfig } = await import(`${dist}/config/index.js`) as typeof import('../src/config/index.js');
+  const { createDeps } = await import(`${dist}/deps.js`) as typeof import('../src/deps.js');
+  const { buildApp } = await import(`${dist}/app.js`) as typeof import('../src/app.js');
+  const { createLogger } = await import(`${dist}/observability/index.js`) as typeof import('../src/observability/index.js');
+  const { createProjectWithDevKeys } = await import(`${dist}/tenancy/index.js`) as typeof import('../src/tenancy/index.js');
   const { createTestUser } = await import('../test/harness/users.js');
   const { FAKE_KEYS } = await import('../test/harness/fake-llm/index.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'gh-bench-llm-'));
@@ -81,6 +105,22 @@ if (role === 'fake') {
   await orchestrate();
 }
 
+/**
+ * CPU time (user + system) a server process has used so far, from /proc (Linux);
+ * per request it is the proxy's own cost, which a busy or noisy machine
+ * distorts far less than requests per second.
+ */
+function cpuMs(proc: ChildProcess | null): number | null {
+  if (!proc?.pid) return null;
+  try {
+    const fields = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticksPerS = 100; // USER_HZ, 100 on every Linux we run
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerS;
+  } catch {
+    return null;
+  }
+}
+
 function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string } }> {
   const profile = process.env.BENCH_PROFILE && args[0] === `--role=${process.env.BENCH_PROFILE}` ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-prof'] : [];
   const proc = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -100,40 +140,52 @@ async function orchestrate(): Promise<void> {
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
   const fake = await child(['--role=fake']);
   const bare = await child(['--role=bare', `--upstream=${fake.info.url}`]);
+  const fastify = await child(['--role=fastify', `--upstream=${fake.info.url}`]);
   const gh = await child(['--role=gatehouse', `--upstream=${fake.info.url}`]);
   const ghq = await child(['--role=gatehouse', `--upstream=${fake.info.url}`, '--quotas']);
   const targets = [
-    { name: 'direct (fake upstream)', url: `${fake.info.url}/openai/v1/chat/completions`, headers: { authorization: 'Bearer sk-fake-openai-0123456789' } },
-    { name: 'bare undici proxy', url: `${bare.info.url}/openai/v1/chat/completions`, headers: {} },
-    { name: 'gatehouse', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.headers ?? {} },
+    { name: 'direct (fake upstream)', url: `${fake.info.url}/openai/v1/chat/completions`, headers: { authorization: 'Bearer sk-fake-openai-0123456789' }, proc: null },
+    { name: 'bare undici proxy', url: `${bare.info.url}/openai/v1/chat/completions`, headers: {}, proc: bare.proc },
+    { name: 'bare Fastify proxy', url: `${fastify.info.url}/openai/v1/chat/completions`, headers: {}, proc: fastify.proc },
+    { name: 'gatehouse', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.headers ?? {}, proc: gh.proc },
     // Same proxy path without the user JWT (server-side secret key): separates the proxy's cost from token verification.
-    { name: 'gatehouse, secret key', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: { apikey: gh.info.secretKey ?? '' } },
-    { name: 'gatehouse + quotas', url: `${ghq.info.url}/llm/openai/v1/chat/completions`, headers: ghq.info.headers ?? {} },
+    { name: 'gatehouse, secret key', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: { apikey: gh.info.secretKey ?? '' }, proc: gh.proc },
+    { name: 'gatehouse + quotas', url: `${ghq.info.url}/llm/openai/v1/chat/completions`, headers: ghq.info.headers ?? {}, proc: ghq.proc },
   ];
   const only = process.env.BENCH_ONLY;
-  if (only) targets.splice(0, targets.length, ...targets.filter((t) => t.name === 'bare undici proxy' || t.name.includes(only)));
+  if (only) targets.splice(0, targets.length, ...targets.filter((t) => t.name.startsWith('bare') || t.name.includes(only)));
+  const exact = process.env.BENCH_TARGETS?.split(',');
+  if (exact) targets.splice(0, targets.length, ...targets.filter((t) => t.name === 'bare undici proxy' || exact.includes(t.name)));
   console.log(`chat completions, ${connections} connections, ${durationS} s each, Node ${process.version}`);
   try {
-    for (const stream of [false, true]) {
+    // BENCH_STREAM=0 or 1 runs one mode only (profiling).
+    for (const stream of [false, true].filter((m) => process.env.BENCH_STREAM === undefined || String(Number(m)) === process.env.BENCH_STREAM)) {
       const body = JSON.stringify({ model: 'gpt-fake', messages: [{ role: 'user', content: 'Say hello.' }], stream });
-      const results: Array<{ name: string; rps: number; p50: number; p99: number; errors: number }> = [];
+      const results: Array<{ name: string; rps: number; p50: number; p99: number; errors: number; cpuUs: number | null }> = [];
       for (const target of targets) {
         const run = (seconds: number) => autocannon({
           url: target.url, method: 'POST', connections, duration: seconds, body,
           headers: { 'content-type': 'application/json', ...target.headers },
         });
         await run(2); // warm-up: JIT, pools, caches
+        const cpuBefore = cpuMs(target.proc);
         const r = await run(durationS);
-        results.push({ name: target.name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx });
+        const cpu = cpuBefore === null ? null : cpuMs(target.proc)! - cpuBefore;
+        results.push({
+          name: target.name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx,
+          cpuUs: cpu === null || r.requests.total === 0 ? null : (cpu * 1000) / r.requests.total,
+        });
       }
       const bareRps = results.find((r) => r.name === 'bare undici proxy')!.rps;
       console.log(`\n${stream ? 'streamed (SSE, usage in the final chunk)' : 'non-streamed'}`);
-      console.log('target                    req/s     p50 ms  p99 ms  errors  ratio to bare');
+      const bareCpu = results.find((r) => r.name === 'bare undici proxy')!.cpuUs;
+      console.log('target                    req/s     p50 ms  p99 ms  errors  ratio to bare  proxy CPU µs/req (× bare)');
       for (const r of results) {
-        console.log(`${r.name.padEnd(24)}  ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${String(r.errors).padStart(6)}  ${(r.rps / bareRps).toFixed(2)}`);
+        const cpu = r.cpuUs === null ? '' : `${r.cpuUs.toFixed(0).padStart(6)} (×${bareCpu ? (r.cpuUs / bareCpu).toFixed(2) : '?'})`;
+        console.log(`${r.name.padEnd(24)}  ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${String(r.errors).padStart(6)}  ${(r.rps / bareRps).toFixed(2).padStart(13)}  ${cpu}`);
       }
     }
   } finally {
-    for (const c of [ghq, gh, bare, fake]) c.proc.kill('SIGTERM');
+    for (const c of [ghq, gh, fastify, bare, fake]) c.proc.kill('SIGTERM');
   }
 }

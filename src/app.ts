@@ -1,5 +1,4 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { readFileSync } from 'node:fs';
@@ -12,7 +11,7 @@ import { dataRoutes } from './data/index.js';
 import { createAddressLimitStage, createResponseCounter, createSubjectLimitStage } from './limits/index.js';
 import { metricsRoutes } from './observability/index.js';
 import {
-  createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installErrorHandling, registerJsonBody,
+  createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installErrorHandling, registerJsonBody, securityHeaders,
 } from './http/index.js';
 
 export type AppDeps = Omit<Deps, 'close'>;
@@ -53,28 +52,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public' };
   });
 
-  await app.register(helmet, {
-    hsts: tls ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        scriptSrc: ["'self'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-  });
-
   const cors = createCorsStage({ projects: deps.projects, allOrigins: () => deps.projects.allCorsOrigins(), events: deps.events });
+  const headers = securityHeaders({ tls: Boolean(tls) });
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('X-Request-Id', request.id);
+    reply.headers(headers).header('X-Request-Id', request.id);
   });
   const limitStageDeps = { rateLimits: deps.rateLimits, clock: deps.clock, metrics: deps.metrics, events: deps.events };
   // Before the key is looked at: a flood of missing or invalid keys is limited by address.

@@ -93,6 +93,8 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       config, db: storage.db, keyring, clock, logger,
       quotaStore: limits.rateLimits.storeKind === 'redis' ? createPeriodQuotaStore(limits.rateLimits.quotas) : undefined,
     });
+    // The first proxied request must already know whether its environment logs requests.
+    await llm.requestLog.ready();
     return {
       config,
       logger,

@@ -8,6 +8,7 @@ import { logRoutes } from './logs.js';
 import { projectRoutes } from './project.js';
 import { tableRoutes } from './tables.js';
 import { providerRoutes } from './providers.js';
+import { llmRequestLogRoutes } from './llm-request-log.js';
 import { userRoutes } from './users.js';
 
 /** `/admin/v1/*`: a secret key or an admin user, acting on its own project environment only. */
@@ -23,6 +24,7 @@ export async function adminRoutes(app: FastifyInstance, { deps, cors }: AdminCon
   await app.register(authSettingsRoutes, context);
   await app.register(limitRoutes, context);
   await app.register(providerRoutes, context);
+  await app.register(llmRequestLogRoutes, context);
 }
 
 export type { AdminContext } from './context.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../errors/index.js';
-import { DEFAULT_ENDPOINTS } from '../llm/index.js';
+import { effectiveEndpoints } from '../llm/index.js';
 import type { AdminContext } from './context.js';
 import { actorOf, callerOf } from './context.js';
 
@@ -55,8 +55,8 @@ export async function providerRoutes(app: FastifyInstance, { deps }: AdminContex
     const caller = callerOf(request);
     const summary = await llm.providers.get(caller.projectId, caller.environment, request.params.name);
     if (!summary) throw new GatehouseError('not_found', { message: `No provider named ${request.params.name}.` });
-    const removed = new Set(summary.endpoints_remove);
-    const endpoints = [...DEFAULT_ENDPOINTS[summary.kind].filter((e) => !removed.has(e)), ...summary.endpoints_add];
+    // The list the proxy enforces, built by the same code (spacing and flags normalised alike).
+    const endpoints = effectiveEndpoints(summary.kind, { add: summary.endpoints_add, remove: summary.endpoints_remove }).map((p) => p.source);
     return { ...summary, endpoints };
   });
 
@@ -127,7 +127,7 @@ export async function providerRoutes(app: FastifyInstance, { deps }: AdminContex
     config,
     schema: {
       tags,
-      summary: 'Token usage per user, provider, model and hour (counts only; prompts and completions are never stored)',
+      summary: 'Token usage per user, provider, model and hour (counts only; prompts and completions are kept only with request logging on)',
       querystring: Type.Object({
         from: Type.String({ format: 'date-time' }),
         to: Type.String({ format: 'date-time' }),

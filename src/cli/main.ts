@@ -10,6 +10,7 @@ import { registerMasterKeyCommands } from './commands/master-key.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerSchemaCommands } from './commands/schema.js';
 import { registerProviderCommands } from './commands/providers.js';
+import { registerLlmCommands } from './commands/llm.js';
 import { registerUserCommands } from './commands/users.js';
 
 export function buildProgram(): Command {
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerMasterKeyCommands(program);
   registerSchemaCommands(program);
   registerProviderCommands(program);
+  registerLlmCommands(program);
   registerUserCommands(program);
   return program;
 }

@@ -92,6 +92,11 @@ export const ConfigSchema = Type.Object(
         refreshReuseIntervalSeconds: Type.Integer({ minimum: 0, maximum: 60, default: 10 }),
         /** Seconds a session lives without a refresh; 0 = until revoked. */
         sessionInactivitySeconds: Type.Integer({ minimum: 0, default: 30 * 86400 }),
+        /**
+         * Milliseconds a session's liveness and role are cached per instance (≤ 1000): bounds how long a
+         * session revoked, or a user demoted, on another instance keeps working here. 0 asks the database every time.
+         */
+        sessionCacheMs: Type.Integer({ minimum: 0, maximum: 1000, default: 500 }),
         /** Seconds of clock skew tolerated on exp/nbf/iat (RFC 8725 asks for little; 60 is the ceiling). */
         clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 60, default: 60 }),
         /** Signing algorithm of Gatehouse-issued tokens. */
@@ -163,6 +168,7 @@ export const ENV_VARS = {
   GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS: 'identity.accessTokenTtlSeconds',
   GATEHOUSE_REFRESH_REUSE_INTERVAL_SECONDS: 'identity.refreshReuseIntervalSeconds',
   GATEHOUSE_SESSION_INACTIVITY_SECONDS: 'identity.sessionInactivitySeconds',
+  GATEHOUSE_SESSION_CACHE_MS: 'identity.sessionCacheMs',
   GATEHOUSE_JWT_CLOCK_SKEW_SECONDS: 'identity.clockSkewSeconds',
   GATEHOUSE_JWT_SIGNING_ALG: 'identity.signingAlg',
   GATEHOUSE_SIGNUP_MODE: 'identity.defaultSignupMode',

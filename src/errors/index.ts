@@ -1,4 +1,4 @@
 export { ERROR_CODES, statusOf, type ErrorCode } from './codes.js';
 export { GatehouseError, isGatehouseError, type GatehouseErrorOptions } from './gatehouse-error.js';
-export { renderError, surfaceFor, type Surface } from './surfaces.js';
+export { pinSurface, renderError, surfaceFor, surfaceOf, type Surface } from './surfaces.js';
 export { toGatehouseError } from './from-fastify.js';

@@ -16,6 +16,20 @@ export function surfaceFor(url: string): Surface {
   return 'gatehouse';
 }
 
+// The URL names a provider, not its wire format: a custom provider may speak
+// anthropic or gemini. Once a route knows better it pins the surface for its
+// request (keyed weakly: nothing outlives the request).
+const pinned = new WeakMap<object, Surface>();
+
+export function pinSurface(request: object, surface: Surface): void {
+  pinned.set(request, surface);
+}
+
+/** The pinned surface of a request, else the one its URL implies. */
+export function surfaceOf(request: { url: string }): Surface {
+  return pinned.get(request) ?? surfaceFor(request.url);
+}
+
 type Renderer = (error: GatehouseError, requestId: string) => unknown;
 
 // PostgREST codes clients may branch on; the rest keep our snake_case code.

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatehouseError, renderError, surfaceFor, toGatehouseError } from '../errors/index.js';
+import { GatehouseError, renderError, surfaceOf, toGatehouseError } from '../errors/index.js';
 import type { SecurityEvents } from '../observability/index.js';
 
 // Client faults that say something about who is probing us.
@@ -27,7 +27,7 @@ export function installErrorHandling(app: FastifyInstance, { events }: { events:
     if (error.retryAfterS !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterS))));
     if (error.status === 401 && !reply.hasHeader('WWW-Authenticate')) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
     // A failed request may have half-set headers of its handler; the error body is always JSON.
-    return reply.code(error.status).type('application/json; charset=utf-8').send(renderError(surfaceFor(request.url), error, request.id));
+    return reply.code(error.status).type('application/json; charset=utf-8').send(renderError(surfaceOf(request), error, request.id));
   });
 
   app.setNotFoundHandler(async (request) => {

@@ -4,3 +4,4 @@ export { registerJsonBody, checkJsonComplexity, type JsonLimits } from './json-b
 export { createCallerStage, createAuthorizationStage, requireScope, presentedKey, bearerToken } from './caller.js';
 export { createCorsStage, type CorsStage } from './cors.js';
 export { installErrorHandling } from './errors.js';
+export { securityHeaders } from './security-headers.js';

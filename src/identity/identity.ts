@@ -69,8 +69,10 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
     { memoryKiB: c.argon2MemoryKiB, iterations: c.argon2Iterations, parallelism: c.argon2Parallelism },
     { concurrency: c.hashConcurrency || defaultHashGate().concurrency, queueMax: c.hashQueueMax },
   );
-  const users = createUserStore(db);
-  const sessions = createSessionService({ db, clock, events, reuseIntervalSeconds: c.refreshReuseIntervalSeconds, inactivitySeconds: c.sessionInactivitySeconds });
+  const sessions = createSessionService({
+    db, clock, events, reuseIntervalSeconds: c.refreshReuseIntervalSeconds, inactivitySeconds: c.sessionInactivitySeconds, cacheMs: c.sessionCacheMs,
+  });
+  const users = createUserStore(db, (projectId, environment, id) => sessions.forgetUser(projectId, environment, id));
   const signingKeys = createSigningKeyService({ db, keyring, clock, alg: c.signingAlg, verifyGraceSeconds: c.accessTokenTtlSeconds + c.clockSkewSeconds });
   const tokens = createAccessTokenService({ keys: signingKeys, clock, issuer: gatehouseIssuer(config), ttlSeconds: c.accessTokenTtlSeconds, clockSkewSeconds: c.clockSkewSeconds });
   const outbox = createOutbox({ db, clock });

@@ -18,9 +18,10 @@ export function createUserTokenStage(d: { tokens: AccessTokenService; sessions: 
   const { tokens, sessions, external, events } = d;
 
   async function resolveUser(projectId: string, environment: string, token: string): Promise<CallerUser> {
-    const { payload } = decodeUnverified(token);
-    if (payload.iss === tokens.issuer) {
-      const claims = await tokens.verify(projectId, environment, token);
+    // A token verified here before skips decoding; otherwise the issuer decides who verifies it.
+    const known = tokens.cached(projectId, environment, token);
+    if (known || decodeUnverified(token).payload.iss === tokens.issuer) {
+      const claims = known ?? await tokens.verify(projectId, environment, token);
       const session = await sessions.active(projectId, environment, claims.session_id as string);
       if (!session) throw new TokenRejected('session_revoked');
       if (session.userId !== claims.sub) throw new TokenRejected('session_revoked');

@@ -28,6 +28,7 @@ export {
 } from './policy.js';
 export { normaliseIp, resolveSubject, subjectKey, type Subject, type SubjectInput } from './subject.js';
 export { LimiterUnavailableError, type Decision, type LimiterStore, type WindowState } from './store.js';
+export { limiterUnavailable } from './unavailable.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { LIMITER_REDIS_OPTIONS, RedisStore, createLimiterRedisClient, type RedisStoreOptions } from './redis-store.js';
 export { ADDRESS_CLASS, createLimiter, type AddressRequest, type Limiter, type LimiterOptions, type LimitRequest, type LimitResult } from './decide.js';

@@ -12,6 +12,7 @@ import type { Clock } from '../shared/clock.js';
 import { ADDRESS_CLASS, type LimitResult } from './decide.js';
 import type { RouteClass } from './policy.js';
 import type { RateLimits } from './service.js';
+import { limiterUnavailable } from './unavailable.js';
 
 /**
  * A route's class: what it declares (`config.routeClass`), else derived from its path, so a route
@@ -43,12 +44,7 @@ const EVENT_MEMORY = 10_000;
 function createRefusal({ metrics, events }: LimitStageDeps) {
   const lastEventMs = new Map<string, number>();
   return function refuse(request: FastifyRequest, result: LimitResult, routeClass: string, subject: string): never {
-    if (result.unavailable) {
-      throw new GatehouseError('service_unavailable', {
-        message: 'Rate limiting is temporarily unavailable, and this route does not run without it; retry shortly.',
-        retryAfterS: 1,
-      });
-    }
+    if (result.unavailable) throw limiterUnavailable('Rate limiting');
     metrics.rateLimited.inc({ route_class: routeClass });
     const eventKey = `${routeClass}|${subject}`;
     const now = performance.now();

@@ -7,6 +7,8 @@ import type { Clock } from '../shared/clock.js';
 import { createResourceStore, type ResourceStore } from './ownership/index.js';
 import { createProviderService, createProviderStore, type ProviderService } from './providers/index.js';
 import { createUpstreams, type Upstreams } from './proxy/upstream.js';
+import { createRequestLog, type RequestLog } from './request-log/index.js';
+import { createBufferedQuotaStore } from './usage/buffered-quota-store.js';
 import { createQuotaService, createSqlQuotaStore, createUsageRecorder, type QuotaService, type QuotaStore, type UsageRecorder } from './usage/index.js';
 
 /** Everything the LLM proxy and its admin routes share: one instance per process, so caches invalidate together. */
@@ -16,6 +18,8 @@ export interface LlmServices {
   usage: UsageRecorder;
   quotas: QuotaService;
   upstreams: Upstreams;
+  /** Opt-in request logging per project environment (off by default). */
+  requestLog: RequestLog;
   /** Runs bookkeeping off the response path; failures are logged, never sent. */
   track(work: Promise<unknown>): void;
   /** Resolves when tracked work and buffered usage are stored (tests, shutdown). */
@@ -36,6 +40,9 @@ export interface LlmServicesOptions {
 export function createLlmServices({ config, db, keyring, clock, logger, quotaStore }: LlmServicesOptions): LlmServices {
   const pending = new Set<Promise<unknown>>();
   const usage = createUsageRecorder({ db, logger });
+  const requestLog = createRequestLog({ db, keyring, clock, logger });
+  // The database store is buffered (two upserts per response otherwise); a shared Redis store is not.
+  const buffered = quotaStore ? null : createBufferedQuotaStore(createSqlQuotaStore(db), { logger });
   const upstreams = createUpstreams({
     connectTimeoutMs: config.llm.connectTimeoutMs,
     headersTimeoutMs: config.llm.headersTimeoutMs,
@@ -45,13 +52,16 @@ export function createLlmServices({ config, db, keyring, clock, logger, quotaSto
   const flush = async () => {
     while (pending.size > 0) await Promise.allSettled([...pending]);
     await usage.flush();
+    await requestLog.flush();
+    await buffered?.flush();
   };
   return {
     providers: createProviderService({ store: createProviderStore(db), keyring, clock, cacheMs: config.llm.providerCacheMs }),
     resources: createResourceStore(db, clock),
     usage,
-    quotas: createQuotaService({ db, store: quotaStore ?? createSqlQuotaStore(db), clock, cacheMs: config.llm.providerCacheMs }),
+    quotas: createQuotaService({ db, store: quotaStore ?? buffered!, clock, cacheMs: config.llm.providerCacheMs }),
     upstreams,
+    requestLog,
     track(work) {
       const p = work.catch((error: unknown) => logger.error({ err: error }, 'LLM bookkeeping failed')).finally(() => pending.delete(p));
       pending.add(p);
@@ -60,6 +70,8 @@ export function createLlmServices({ config, db, keyring, clock, logger, quotaSto
     async close() {
       await flush();
       await usage.close();
+      await requestLog.close();
+      await buffered?.close();
       await upstreams.close();
     },
   };

@@ -1,3 +1,5 @@
+import type { LlmRequestLogTables } from './request-log/index.js';
+
 // Row types of the LLM proxy's tables (migration 0004-llm). Timestamps are
 // ISO-8601 UTC text, JSON is text, like every Gatehouse table.
 
@@ -68,7 +70,8 @@ export interface LlmQuotaCountersTable {
   tokens: number;
 }
 
-export interface LlmTables {
+/** The opt-in request log's tables are declared beside their module (request-log/tables.ts). */
+export interface LlmTables extends LlmRequestLogTables {
   llm_providers: LlmProvidersTable;
   llm_resources: LlmResourcesTable;
   llm_usage: LlmUsageTable;

@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { engines } from '../harness/engines.js';
 import { FAKE_KEYS } from '../harness/fake-llm/index.js';
-import { assertNoSecrets, startLlmTest, type LlmTest } from './setup.js';
+import { useLlmTest } from './setup.js';
 
 describe.each(engines())('LLM admin routes (%s)', (engine) => {
-  let t: LlmTest;
-  beforeAll(async () => {
-    t = await startLlmTest(engine);
-  });
-  afterAll(async () => {
-    assertNoSecrets(t);
-    await t.close();
-  });
+  const t = useLlmTest(engine);
 
   it('provider keys go in and never come out, not even in the audit log', async () => {
     const list = await t.admin('GET', '/admin/v1/providers');

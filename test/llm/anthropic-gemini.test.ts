@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toFile } from '@anthropic-ai/sdk';
 import { engines } from '../harness/engines.js';
 import { FAKE_KEYS } from '../harness/fake-llm/index.js';
-import { assertNoSecrets, startLlmTest, type LlmTest } from './setup.js';
+import { useLlmTest } from './setup.js';
 
 describe.each(engines())('LLM proxy with the Anthropic SDK and Gemini wire format (%s)', (engine) => {
-  let t: LlmTest;
-  beforeAll(async () => {
-    t = await startLlmTest(engine);
-  });
-  afterAll(async () => {
-    assertNoSecrets(t);
-    await t.close();
-  });
-  beforeEach(() => t.fake.reset());
+  const t = useLlmTest(engine);
 
   it('messages: the pk in x-api-key and the JWT never reach Anthropic; the provider key does', async () => {
     const msg = await t.anthropic(t.alice).messages.create({ model: 'claude-fake', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });

@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toFile } from 'openai';
 import { engines } from '../harness/engines.js';
 import { FAKE_KEYS } from '../harness/fake-llm/index.js';
-import { assertNoSecrets, startLlmTest, type LlmTest } from './setup.js';
+import { useLlmTest } from './setup.js';
 
 describe.each(engines())('LLM proxy with the OpenAI SDK (%s)', (engine) => {
-  let t: LlmTest;
-  beforeAll(async () => {
-    t = await startLlmTest(engine);
-  });
-  afterAll(async () => {
-    assertNoSecrets(t);
-    await t.close();
-  });
-  beforeEach(() => t.fake.reset());
+  const t = useLlmTest(engine);
 
   it('chat completion goes upstream with the server-side key and none of the caller credentials', async () => {
     const res = await t.openai(t.alice).chat.completions.create({ model: 'gpt-fake', messages: [{ role: 'user', content: 'hi' }] });

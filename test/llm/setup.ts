@@ -1,6 +1,7 @@
 // A listening Gatehouse with openai / anthropic / gemini providers pointed at
 // the fake upstream, two users (alice, bob), and SDK clients for each.
 import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import OpenAI from 'openai';
 import { startTestApp, type TestApp, type TestAppOptions } from '../harness/app.js';
 import type { EngineName } from '../harness/engines.js';
@@ -56,4 +57,23 @@ export function assertNoSecrets(t: LlmTest, text: string = t.gh.logs.join('\n'))
   for (const secret of [...Object.values(FAKE_KEYS), t.alice.accessToken, t.bob.accessToken, t.gh.secretKey]) {
     if (text.includes(secret)) throw new Error(`a secret leaked: ${secret.slice(0, 8)}…`);
   }
+}
+
+/**
+ * One Gatehouse + fake upstream for the enclosing describe block: started before its tests, logs
+ * checked for secrets and closed after them, the fake's record reset before each test. The returned
+ * object is filled in by beforeAll, so tests use it as they would the result of startLlmTest.
+ */
+export function useLlmTest(engine: EngineName, options: TestAppOptions = {}): LlmTest {
+  const t = {} as LlmTest;
+  beforeAll(async () => {
+    Object.assign(t, await startLlmTest(engine, options));
+  });
+  afterAll(async () => {
+    if (!t.gh) return; // start-up failed: that error is the one to read
+    assertNoSecrets(t);
+    await t.close();
+  });
+  beforeEach(() => t.fake.reset());
+  return t;
 }

@@ -37,8 +37,10 @@ export function registerProviderCommands(program: Command): void {
     .option('--allow <pattern>', 'extra endpoint, e.g. "POST /v1/fine_tuning/jobs" (repeatable)', collect)
     .option('--deny <pattern>', 'switch off a default endpoint, e.g. "POST /v1/images/generations" (repeatable)', collect)
     .option('--disable', 'keep the provider but refuse its requests')
-    .action(async (name: string, opts: Target & { kind?: string; baseUrl?: string; keyStdin?: boolean; key?: boolean; allow?: string[]; deny?: string[]; disable?: boolean }, cmd: Command) => {
+    .option('--enable', 'serve the requests of a disabled provider again')
+    .action(async (name: string, opts: Target & { kind?: string; baseUrl?: string; keyStdin?: boolean; key?: boolean; allow?: string[]; deny?: string[]; disable?: boolean; enable?: boolean }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
+      if (opts.enable && opts.disable) throw new Error('--enable and --disable cannot be used together');
       if (opts.kind && !['openai', 'anthropic', 'gemini'].includes(opts.kind)) throw new Error('--kind must be openai, anthropic or gemini');
       const apiKey = opts.keyStdin ? await readStdin() : opts.key === false ? null : undefined;
       await withDeps(global, async (deps) => {
@@ -46,7 +48,7 @@ export function registerProviderCommands(program: Command): void {
         const environment = parseEnvironment(opts.env);
         const summary = await deps.llm.providers.put(project.id, environment, name, {
           kind: opts.kind as 'openai' | undefined, baseUrl: opts.baseUrl, apiKey,
-          endpointsAdd: opts.allow, endpointsRemove: opts.deny, enabled: opts.disable ? false : undefined,
+          endpointsAdd: opts.allow, endpointsRemove: opts.deny, enabled: opts.disable ? false : opts.enable ? true : undefined,
         });
         await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'llm_provider.put', target: name, details: { key_changed: apiKey !== undefined, base_url: summary.base_url } });
         createOutput(!!global.json).result(summary, () => `Saved provider ${name} (${summary.kind}, ${summary.base_url}, key ${summary.has_key ? `…${summary.key_last_four}` : 'none'}).`);

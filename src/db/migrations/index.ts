@@ -4,6 +4,7 @@ import { coreMigration } from './0001-core.js';
 import { identityMigration } from './0002-identity.js';
 import { llmMigration } from './0004-llm.js';
 import { limitsMigration } from './0005-limits.js';
+import { llmRequestLogMigration } from './0006-llm-request-log.js';
 import { dataMigration } from './0003-data.js';
 
 /**
@@ -16,6 +17,7 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0002-identity': identityMigration(engine),
     '0004-llm': llmMigration(engine),
     '0005-limits': limitsMigration(engine),
+    '0006-llm-request-log': llmRequestLogMigration(engine),
     '0003-data': dataMigration(),
   };
 }

@@ -4,8 +4,12 @@ import type { IdentityUsersTable } from '../tables.js';
 
 export type UserRow = Selectable<IdentityUsersTable>;
 
-/** The users table; scoped to one project environment on every call. */
-export function createUserStore(db: Kysely<Database>) {
+/**
+ * The users table; scoped to one project environment on every call.
+ * `onChange` runs after a user's row changes or goes: caches that derived
+ * something from it (the role behind a session) must forget it.
+ */
+export function createUserStore(db: Kysely<Database>, onChange: (projectId: string, environment: string, id: string) => void = () => {}) {
   const scoped = (projectId: string, environment: string) =>
     db.selectFrom('identity_users').selectAll().where('project_id', '=', projectId).where('environment', '=', environment);
   return {
@@ -25,9 +29,11 @@ export function createUserStore(db: Kysely<Database>) {
     },
     update: async (projectId: string, environment: string, id: string, patch: Partial<Omit<UserRow, 'id' | 'project_id' | 'environment'>>): Promise<void> => {
       await db.updateTable('identity_users').set(patch).where('id', '=', id).where('project_id', '=', projectId).where('environment', '=', environment).execute();
+      onChange(projectId, environment, id);
     },
     remove: async (projectId: string, environment: string, id: string): Promise<boolean> => {
       const r = await db.deleteFrom('identity_users').where('id', '=', id).where('project_id', '=', projectId).where('environment', '=', environment).executeTakeFirst();
+      onChange(projectId, environment, id);
       return Number(r.numDeletedRows) > 0;
     },
   };

@@ -31,6 +31,8 @@ export interface AccessTokenService {
   issue(projectId: string, environment: string, claims: AccessTokenClaims): Promise<IssuedAccessToken>;
   /** Signature, header and claims only; session revocation is the caller's next check. */
   verify(projectId: string, environment: string, token: string): Promise<JWTPayload>;
+  /** The claims of a token already verified here and not yet expired, without decoding it again (hot path). */
+  cached(projectId: string, environment: string, token: string): JWTPayload | undefined;
 }
 
 export function createAccessTokenService(options: {
@@ -62,6 +64,11 @@ export function createAccessTokenService(options: {
         .setIssuer(issuer).setAudience(ACCESS_TOKEN_AUDIENCE).setSubject(c.sub).setIssuedAt(iat).setExpirationTime(exp)
         .sign(key.key);
       return { token, expiresIn: ttlSeconds, expiresAt: exp };
+    },
+
+    cached(projectId, environment, token) {
+      const hit = verified.get(`${projectId}/${environment}/${token}`);
+      return hit && clock.now().getTime() < hit.expMs ? hit.claims : undefined;
     },
 
     async verify(projectId, environment, token) {

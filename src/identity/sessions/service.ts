@@ -5,6 +5,7 @@ import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
+import { createTtlCache } from '../../shared/ttl-cache.js';
 import type { IdentitySessionsTable } from '../tables.js';
 
 /** A session as shown to its user or an admin: the row without its tenancy columns. */
@@ -34,6 +35,8 @@ export interface SessionService {
   /** The session behind an access token, if it still counts (not revoked, not idle past its limit). */
   active(projectId: string, environment: string, sessionId: string): Promise<ActiveSession | null>;
   revoke(projectId: string, environment: string, sessionId: string, reason: string): Promise<boolean>;
+  /** Drops cached liveness answers for a user's sessions: their role or standing just changed. */
+  forgetUser(projectId: string, environment: string, userId: string): void;
   /** All of a user's sessions, or all but one (`others`). */
   revokeAllOfUser(projectId: string, environment: string, userId: string, reason: string, exceptSessionId?: string): Promise<number>;
   list(projectId: string, environment: string, userId: string): Promise<SessionSummary[]>;
@@ -47,6 +50,12 @@ export interface SessionOptions {
   reuseIntervalSeconds: number;
   /** 0: sessions live until revoked. */
   inactivitySeconds: number;
+  /**
+   * Milliseconds a liveness answer (`active`) is cached; 0 disables. Every
+   * authenticated request asks, so this saves a query per request. Revoking
+   * on this instance evicts at once; another instance notices within this bound.
+   */
+  cacheMs?: number;
 }
 
 /** 32 random bytes: unguessable, and only its SHA-256 is stored. */
@@ -54,6 +63,7 @@ const REFRESH_TOKEN_BYTES = 32;
 
 export function createSessionService(options: SessionOptions): SessionService {
   const { db, clock, events, reuseIntervalSeconds, inactivitySeconds } = options;
+  const liveness = createTtlCache<{ projectId: string; environment: string; session: ActiveSession | null }>({ ttlMs: options.cacheMs ?? 0 });
 
   async function mint(sessionId: string, parentId: string | null): Promise<string> {
     const token = randomToken(REFRESH_TOKEN_BYTES);
@@ -70,6 +80,8 @@ export function createSessionService(options: SessionOptions): SessionService {
   async function revokeFamily(sessionId: string, reason: string): Promise<void> {
     const now = isoNow(clock);
     await db.updateTable('identity_sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+    // After the write: a lookup that began earlier is discarded (epoch), one that begins later sees it.
+    liveness.delete(sessionId);
     await db.updateTable('identity_refresh_tokens').set({ revoked_at: now }).where('session_id', '=', sessionId).where('revoked_at', 'is', null).execute();
   }
 
@@ -117,18 +129,27 @@ export function createSessionService(options: SessionOptions): SessionService {
     },
 
     async active(projectId, environment, sessionId) {
+      const hit = liveness.get(sessionId);
+      if (hit && hit.projectId === projectId && hit.environment === environment) return hit.session;
+      const since = liveness.epoch();
       const row = await db.selectFrom('identity_sessions as s').innerJoin('identity_users as u', 'u.id', 's.user_id')
         .select(['s.id', 's.user_id', 's.revoked_at', 's.refreshed_at', 'u.role'])
         .where('s.id', '=', sessionId).where('s.project_id', '=', projectId).where('s.environment', '=', environment)
         .executeTakeFirst();
-      if (!row || row.revoked_at !== null) return null;
-      return { id: row.id, userId: row.user_id, role: row.role };
+      const session = !row || row.revoked_at !== null ? null : { id: row.id, userId: row.user_id, role: row.role };
+      liveness.set(sessionId, { projectId, environment, session }, since);
+      return session;
+    },
+
+    forgetUser(projectId, environment, userId) {
+      liveness.deleteWhere((v) => v.session?.userId === userId && v.projectId === projectId && v.environment === environment);
     },
 
     async revoke(projectId, environment, sessionId, reason) {
       const result = await db.updateTable('identity_sessions').set({ revoked_at: isoNow(clock), revoked_reason: reason })
         .where('id', '=', sessionId).where('project_id', '=', projectId).where('environment', '=', environment).where('revoked_at', 'is', null)
         .executeTakeFirst();
+      liveness.delete(sessionId); // after the write, as in revokeFamily
       if (Number(result.numUpdatedRows) === 0) return false;
       await db.updateTable('identity_refresh_tokens').set({ revoked_at: isoNow(clock) }).where('session_id', '=', sessionId).where('revoked_at', 'is', null).execute();
       return true;

@@ -46,7 +46,11 @@ export interface Reference {
 function referencedId(key: string, value: string): string | null {
   if (key === 'fileUri' || key === 'file_uri') {
     const m = /\/files\/([A-Za-z0-9._-]+)$/.exec(value);
-    return m ? m[1]! : value.startsWith('files/') ? value.slice(6) : null;
+    if (m) return m[1]!;
+    if (value.startsWith('files/')) return value.slice(6);
+    // Other URIs (YouTube, gs://, https) are no one's files, but anything else naming a Gemini
+    // file (`…/files/abc?alt=media`, `…/files/abc:download`) fails closed: unrecorded, so 404.
+    return /(^|\/)files\//i.test(value) ? value : null;
   }
   // `container: "auto"` is a setting, not an id; any other string names one (OpenAI cntr_…, Anthropic container_…).
   if ((key === 'container' || key === 'conversation') && value === 'auto') return null;

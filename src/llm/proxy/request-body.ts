@@ -54,17 +54,41 @@ export function limitBody(body: Readable, maxBytes: number): Readable {
   return body.pipe(limiter);
 }
 
-/** Reads a response body whole, up to maxBytes; null when it is larger. */
-export async function readBounded(body: Readable, maxBytes: number): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      body.destroy();
-      return null;
+/**
+ * Reads a response body whole, up to maxBytes; null when it is larger.
+ * Events rather than `for await`: the async iterator's machinery was a
+ * measurable share of every non-streamed LLM response.
+ */
+export function readBounded(body: Readable, maxBytes: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        body.destroy();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = () => {
+      // Closed without 'end' (destroyed, connection reset) and without an error event.
+      cleanup();
+      reject(new Error('response body closed before its end'));
+    };
+    function cleanup() {
+      body.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
     }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, size);
+    body.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
+  });
 }

@@ -8,6 +8,7 @@ import type { LlmServices } from '../services.js';
 import { SseScanner, usageFrom, type TokenUsage } from '../usage/index.js';
 import type { EndpointMatch } from '../whitelist/index.js';
 import { readBounded } from './request-body.js';
+import { scrubbedErrorBody } from './scrub.js';
 import { downstreamHeaders, upstreamError } from './upstream.js';
 
 export interface Exchange {
@@ -47,6 +48,8 @@ export async function respond(x: Exchange, res: Dispatcher.ResponseData, reply: 
   reply.code(statusCode).headers(downstreamHeaders(headers));
   const type = String(headers['content-type'] ?? '');
   const ok = statusCode >= 200 && statusCode < 300;
+  // 4xx JSON passes on as the provider wrote it, minus the account ids it may name (scrub.ts).
+  if (statusCode >= 400 && statusCode < 500 && /^application\/json\s*(;|$)/i.test(type)) return reply.send(await scrubbedErrorBody(body as Readable, x.provider.name));
 
   if (ok && type.startsWith('text/event-stream')) return streamEvents(x, body, reply);
 

@@ -1,14 +1,16 @@
+import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app.js';
-import { GatehouseError } from '../../errors/index.js';
+import { GatehouseError, pinSurface } from '../../errors/index.js';
 import { bearerToken, requireScope, type Caller } from '../../http/index.js';
 import { LOOKS_LIKE_KEY } from '../../identity/api-keys/index.js';
 import { authorizeResources, notFound, type Owner } from '../ownership/index.js';
 import { authHeaders, type ResolvedProvider } from '../providers/index.js';
 import type { TokenUsage } from '../usage/index.js';
-import { guardTarget, matchEndpoint, upstreamQuery, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
+import { guardTarget, matchEndpoint, NEVER_ALLOWED, upstreamQuery, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
 import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
+import { answerGeminiUpload, isGeminiUpload, planGeminiUpload } from './gemini-upload.js';
 import { respond } from './respond.js';
 import { upstreamError, upstreamRequestHeaders } from './upstream.js';
 
@@ -17,6 +19,16 @@ interface Prepared {
   target: GuardedTarget;
   provider: ResolvedProvider;
   match: EndpointMatch;
+}
+
+/** Emits `abort` (undici's signal protocol) once the caller has disconnected. */
+class ClientGone extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -56,8 +68,12 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     requireScope(request, `llm:${target.provider}`, events);
     const provider = await llm.providers.resolve(caller.projectId, caller.environment, target.provider);
     if (!provider) throw new GatehouseError('not_found', { message: `No provider named ${target.provider} is configured in this project environment.` });
+    // From here on errors speak the provider's kind, not the one its URL name suggests (a custom anthropic provider).
+    pinSurface(request, provider.kind);
     const match = matchEndpoint(provider.endpoints, request.method, target.path);
-    if (!match) {
+    // The account-endpoint ban holds on the actual path too: an admin pattern such as
+    // `GET /v1/{model}/{file}` passes the check on its text yet matches /v1/organization/users.
+    if (!match || NEVER_ALLOWED.test(target.path)) {
       events.record('llm_endpoint_denied', {
         projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id,
         details: { provider: provider.name, method: request.method, path: target.path.slice(0, 200) },
@@ -81,8 +97,11 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     const owner: Owner = caller.user ? { id: `user:${caller.user.id}`, enforced: true } : { id: `key:${caller.key.id}`, enforced: false };
     const scope = { projectId: caller.projectId, environment: caller.environment, provider: provider.name };
 
-    const json = Buffer.isBuffer(request.body) ? parseJsonBody(request.body, jsonLimits) : null;
-    const denial = await authorizeResources(llm.resources, scope, owner, match, json?.doc);
+    const upload = isGeminiUpload(provider, match)
+      ? planGeminiUpload({ headers: request.headers, query: target.query, match, owner, scope, store: llm.resources, maxBytes: config.limits.anyBodyBytes })
+      : null;
+    const json = Buffer.isBuffer(request.body) && !upload?.rawBody ? parseJsonBody(request.body, jsonLimits) : null;
+    const denial = upload ? await upload.authorize(json?.doc) : await authorizeResources(llm.resources, scope, owner, match, json?.doc);
     if (denial) {
       events.record('resource_access_denied', {
         projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id,
@@ -93,46 +112,60 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     const subject = caller.user ? { projectId: caller.projectId, environment: caller.environment, userId: caller.user.id } : null;
     if (subject) await llm.quotas.check(subject);
 
-    const headers = { ...upstreamRequestHeaders(request.headers), ...authHeaders(provider.kind, provider.apiKey) };
+    const headers = { ...upstreamRequestHeaders(request.headers), ...upload?.headers, ...authHeaders(provider.kind, provider.apiKey) };
     if (provider.kind === 'anthropic' && !headers['anthropic-version']) headers['anthropic-version'] = '2023-06-01';
     let body: Buffer | Readable | undefined;
     if (json) {
       body = withStreamUsage(provider.kind, match, json);
       if (body !== json.bytes) delete headers['content-length'];
+    } else if (upload?.rawBody && Buffer.isBuffer(request.body)) {
+      body = upload.chunk(request.body);
     } else if (request.body && typeof (request.body as Readable).pipe === 'function') {
       if (!match.pattern.flags.has('upload')) throw jsonOnly();
-      body = limitBody(request.body as Readable, config.limits.anyBodyBytes);
+      body = limitBody(request.body as Readable, upload?.maxBodyBytes ?? config.limits.anyBodyBytes);
     }
 
+    // Opt-in (issue 5 §7): off, this costs one Map lookup and builds nothing.
+    const logged = llm.requestLog.isOn(caller.projectId, caller.environment) ? llm.requestLog.begin(reply, {
+      projectId: caller.projectId, environment: caller.environment, provider: provider.name, method: request.method,
+      path: target.path, userId: caller.user?.id ?? `key:${caller.key.id}`, requestBody: json?.bytes ?? null, requestDoc: json?.doc,
+    }) : null;
     // A client that goes away aborts the provider request (and stops its token spend).
-    const abort = new AbortController();
+    // undici takes an EventEmitter as its signal: far cheaper per request than an AbortController.
+    const abort = new ClientGone();
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
     let res;
     try {
       res = await llm.upstreams.pool(provider.origin).request({
-        path: `${provider.basePath}${target.path}${upstreamQuery(target.query)}`,
+        path: `${provider.basePath}${target.path}${upload ? upload.query : upstreamQuery(target.query)}`,
         method: request.method as 'GET',
         headers,
         body,
-        signal: abort.signal,
+        signal: abort,
       });
     } catch (error) {
       if (error instanceof GatehouseError) throw error;
-      if (abort.signal.aborted) {
+      if (abort.aborted) {
         reply.hijack(); // the client is gone: nothing to answer
         return reply;
       }
       throw upstreamError(error, provider.name);
+    }
+    if (upload) {
+      res = await answerGeminiUpload({
+        plan: upload, provider, owner, scope, store: llm.resources, publicUrl: config.publicUrl, request, responseBufferBytes: config.llm.responseBufferBytes,
+      }, res, reply);
     }
     const usageKey = { ...scope, userId: caller.user?.id ?? `key:${caller.key.id}` };
     return respond({
       llm, provider, match, owner, scope, method: request.method,
       responseBufferBytes: config.llm.responseBufferBytes,
       log: request.log,
-      clientGone: () => abort.signal.aborted,
+      clientGone: () => abort.aborted,
       account(usage: TokenUsage | null) {
+        logged?.usage(usage);
         if (!usage) return;
         llm.usage.add(usageKey, usage, clock.now());
         if (subject && usage.total > 0) llm.track(llm.quotas.consume(subject, usage.total));

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/index.js';
 import { GatehouseError } from '../../errors/index.js';
+import { LimiterUnavailableError, limiterUnavailable } from '../../limits/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import type { QuotaStore, QuotaSubject } from './quota-store.js';
 
@@ -11,15 +12,22 @@ export interface QuotaLimits {
 
 const NO_LIMITS: QuotaLimits = { tokensPerDay: null, tokensPerMonth: null };
 
-/** UTC calendar periods a moment falls in, and when each ends. */
-export function periodsAt(at: Date): Array<{ name: 'day' | 'month'; key: string; endsAt: Date }> {
+type Periods = ReadonlyArray<{ name: 'day' | 'month'; key: string; endsAt: Date }>;
+let lastPeriods: { startMs: number; endMs: number; periods: Periods } | null = null;
+
+/** UTC calendar periods a moment falls in, and when each ends (computed once per day: every LLM response asks). */
+export function periodsAt(at: Date): Periods {
+  const ms = at.getTime();
+  if (lastPeriods && ms >= lastPeriods.startMs && ms < lastPeriods.endMs) return lastPeriods.periods;
   const y = at.getUTCFullYear();
   const m = at.getUTCMonth();
   const d = at.getUTCDate();
-  return [
-    { name: 'day', key: `day:${at.toISOString().slice(0, 10)}`, endsAt: new Date(Date.UTC(y, m, d + 1)) },
-    { name: 'month', key: `month:${at.toISOString().slice(0, 7)}`, endsAt: new Date(Date.UTC(y, m + 1, 1)) },
-  ];
+  const periods: Periods = Object.freeze([
+    Object.freeze({ name: 'day' as const, key: `day:${at.toISOString().slice(0, 10)}`, endsAt: new Date(Date.UTC(y, m, d + 1)) }),
+    Object.freeze({ name: 'month' as const, key: `month:${at.toISOString().slice(0, 7)}`, endsAt: new Date(Date.UTC(y, m + 1, 1)) }),
+  ]);
+  lastPeriods = { startMs: Date.UTC(y, m, d), endMs: Date.UTC(y, m, d + 1), periods };
+  return periods;
 }
 
 /**
@@ -50,6 +58,7 @@ export function createQuotaService({ db, store, clock, cacheMs }: { db: Kysely<D
   }
 
   function active(limits: QuotaLimits, at: Date) {
+    if (limits.tokensPerDay === null && limits.tokensPerMonth === null) return [];
     return periodsAt(at)
       .map((p) => ({ ...p, limit: p.name === 'day' ? limits.tokensPerDay : limits.tokensPerMonth }))
       .filter((p): p is typeof p & { limit: number } => p.limit !== null);
@@ -63,7 +72,14 @@ export function createQuotaService({ db, store, clock, cacheMs }: { db: Kysely<D
       const at = clock.now();
       const periods = active(limits, at);
       if (periods.length === 0) return;
-      const used = await store.used(subject, periods.map((p) => p.key));
+      let used: number[];
+      try {
+        used = await store.used(subject, periods.map((p) => p.key));
+      } catch (error) {
+        // Fails closed like the llm rate-limit class: unmetered requests would run up the provider bill.
+        if (error instanceof LimiterUnavailableError) throw limiterUnavailable('Token quota checking', error);
+        throw error;
+      }
       periods.forEach((p, i) => {
         if (used[i]! >= p.limit) {
           const retryAfterS = Math.max(1, Math.ceil((p.endsAt.getTime() - at.getTime()) / 1000));

@@ -1,8 +1,7 @@
 // Gemini wire format: generateContent, streamGenerateContent?alt=sse (usage
 // metadata on every chunk), countTokens, models, files.
-import { fakeId, FAKE_KEYS, readMultipart, sendEvents, sendJson, type Ctx } from './server.js';
-
-const files = new Map<string, any>();
+import { geminiFiles, handleGeminiUpload } from './gemini-upload.js';
+import { FAKE_KEYS, sendEvents, sendJson, type Ctx } from './server.js';
 
 export async function handleGemini(ctx: Ctx): Promise<void> {
   if (ctx.req.headers['x-goog-api-key'] !== FAKE_KEYS.gemini) {
@@ -22,13 +21,9 @@ export async function handleGemini(ctx: Ctx): Promise<void> {
   }
   if (m === 'POST' && /:countTokens$/.test(p)) return sendJson(ctx.res, 200, { totalTokens: 8 });
   if (m === 'GET' && /^\/v1(beta)?\/models$/.test(p)) return sendJson(ctx.res, 200, { models: [{ name: 'models/gemini-fake' }] });
-  if (m === 'POST' && /^\/upload\/v1(beta)?\/files$/.test(p)) {
-    const file = readMultipart(ctx).get('file');
-    const item = { name: `files/${fakeId('f')}`, sizeBytes: String(file?.data.length ?? ctx.body.length), state: 'ACTIVE' };
-    files.set(item.name, item);
-    return sendJson(ctx.res, 200, { file: item });
-  }
-  if (m === 'GET' && /^\/v1(beta)?\/files$/.test(p)) return sendJson(ctx.res, 200, { files: [...files.values()] });
+  if (m === 'POST' && /^\/upload\/v1(beta)?\/files$/.test(p)) return handleGeminiUpload(ctx, FAKE_KEYS.gemini);
+  const files = geminiFiles(FAKE_KEYS.gemini);
+  if (m === 'GET' && /^\/v1(beta)?\/files$/.test(p)) return sendJson(ctx.res, 200, files.size === 0 ? {} : { files: [...files.values()].reverse() });
   if ((r = /^\/v1(beta)?\/files\/([^/]+)$/.exec(p))) {
     const item = files.get(`files/${r[2]}`);
     if (!item) return sendJson(ctx.res, 404, { error: { code: 404, message: 'not found', status: 'NOT_FOUND' } });

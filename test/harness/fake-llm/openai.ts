@@ -85,6 +85,14 @@ export async function handleOpenAi(ctx: Ctx): Promise<void> {
     return sendJson(ctx.res, 401, { error: { message: 'Incorrect API key provided: sk-fak***6789.', type: 'invalid_request_error', code: 'invalid_api_key' } });
   }
   if (ctx.mode.failStatus) return sendJson(ctx.res, ctx.mode.failStatus, { error: { message: 'The server had an error', type: 'server_error' } });
+  if (ctx.mode.orgRateLimit) {
+    return sendJson(ctx.res, 429, {
+      error: {
+        message: 'Rate limit reached for gpt-4 in organization org-AbC123xyz on tokens per min (TPM): Limit 10000, Used 9990, Requested 50 (project proj_Q7rT9kLm). Please try again in 2s.',
+        type: 'tokens', param: null, code: 'rate_limit_exceeded',
+      },
+    });
+  }
   const { method: m, path: p } = ctx;
   let r: RegExpExecArray | null;
   if (m === 'POST' && p === '/v1/chat/completions') return chat(ctx);

@@ -33,6 +33,10 @@ export interface FakeMode {
   chunkDelayMs?: number;
   /** Content chunks per streamed answer. */
   streamChunks?: number;
+  /** Gemini: answer a resumable start with this X-Goog-Upload-URL instead of our own (a forged URL). */
+  geminiUploadUrl?: string;
+  /** OpenAI: answer 429 with a rate-limit message that names the organization and project (as OpenAI's does). */
+  orgRateLimit?: boolean;
 }
 
 export interface FakeLlm {
@@ -126,7 +130,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const [, prefix, ...rest] = url.pathname.split('/');
     const ctxBase = { req, res, method: req.method ?? 'GET', path: `/${rest.join('/')}`, query: url.searchParams, body, mode };
     let json: unknown;
-    if (String(req.headers['content-type'] ?? '').includes('json') && body.length > 0) {
+    // Gemini upload chunks are file bytes whatever their Content-Type says (@google/genai sends application/json).
+    if (String(req.headers['content-type'] ?? '').includes('json') && body.length > 0 && !url.searchParams.has('upload_id')) {
       try {
         json = JSON.parse(body.toString('utf8'));
       } catch {
