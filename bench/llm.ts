@@ -154,7 +154,7 @@ async function orchestrate(): Promise<void> {
   ];
   const only = process.env.BENCH_ONLY;
   if (only) targets.splice(0, targets.length, ...targets.filter((t) => t.name.startsWith('bare') || t.name.includes(only)));
-  const exact = process.env.BENCH_TARGETS?.split(',');
+  const exact = process.env.BENCH_TARGETS?.split('|');
   if (exact) targets.splice(0, targets.length, ...targets.filter((t) => t.name === 'bare undici proxy' || exact.includes(t.name)));
   console.log(`chat completions, ${connections} connections, ${durationS} s each, Node ${process.version}`);
   try {

@@ -30,10 +30,41 @@ describe.each(engines())('caller.user and group (%s)', (engine) => {
 
   it('demoting an admin takes effect at once, not when the token expires', async () => {
     const admin = await createTestUser(gh, { admin: true });
+    // Warm this instance's session cache first: the demotion must evict it.
+    expect((await whoami({ apikey: gh.publishableKey, authorization: `Bearer ${admin.accessToken}` })).statusCode).toBe(200);
     const demote = await gh.app.inject({ method: 'PATCH', url: `/admin/v1/users/${admin.id}`, headers: { apikey: gh.secretKey }, payload: { role: 'authenticated' } });
     expect(demote.statusCode).toBe(200);
     const res = await whoami({ apikey: gh.publishableKey, authorization: `Bearer ${admin.accessToken}` });
     expect(res.statusCode).toBe(403);
+  });
+
+  it('a sign-out or a demotion made on another instance applies here within one second, warm cache or not', async () => {
+    const second = await startTestApp(engine, { env: generousAuthLimitsEnv(), database: { databaseUrl: gh.config.databaseUrl, dataDir: gh.config.dataDir } });
+    try {
+      const admin = await createTestUser(gh, { admin: true });
+      const user = await createTestUser(gh);
+      const asAdmin = { apikey: gh.publishableKey, authorization: `Bearer ${admin.accessToken}` };
+      const asUser = { apikey: gh.publishableKey, authorization: `Bearer ${user.accessToken}` };
+      // Warm both caches on this instance.
+      expect((await whoami(asAdmin)).statusCode).toBe(200);
+      expect((await gh.app.inject({ url: '/auth/v1/user', headers: asUser })).statusCode).toBe(200);
+      // Changed on the other instance.
+      expect((await second.app.inject({ method: 'PATCH', url: `/admin/v1/users/${admin.id}`, headers: { apikey: gh.secretKey }, payload: { role: 'authenticated' } })).statusCode).toBe(200);
+      expect((await second.app.inject({ method: 'POST', url: '/auth/v1/logout', headers: asUser })).statusCode).toBe(204);
+      const changedAt = Date.now();
+      let adminStatus = 200;
+      let userStatus = 200;
+      while ((adminStatus === 200 || userStatus === 200) && Date.now() - changedAt < 2000) {
+        adminStatus = (await whoami(asAdmin)).statusCode;
+        userStatus = (await gh.app.inject({ url: '/auth/v1/user', headers: asUser })).statusCode;
+        if (adminStatus === 200 || userStatus === 200) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(adminStatus).toBe(403);
+      expect(userStatus).toBe(403);
+      expect(Date.now() - changedAt).toBeLessThan(1000);
+    } finally {
+      await second.close();
+    }
   });
 
   it('only a secret key grants the admin role, not an admin user', async () => {

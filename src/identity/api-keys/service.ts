@@ -12,7 +12,7 @@ export interface VerifiedKey {
   kind: KeyKind;
   projectId: string;
   environment: Environment;
-  scopes: string[] | null;
+  scopes: readonly string[] | null;
 }
 
 /** What lists show: never the key or its hash. */
@@ -61,6 +61,8 @@ export interface ApiKeyServiceDeps {
 interface CacheEntry {
   row: ApiKeyRow;
   cachedAtMs: number;
+  /** Set once the row has passed every check: later hits skip parsing, checksum and JSON (frozen: shared by requests). */
+  verified?: VerifiedKey;
 }
 
 const TOUCH_INTERVAL_MS = 60_000;
@@ -122,6 +124,14 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
     };
     await s.insert(row);
     return { key: generated.key, summary: summarize(row, nowIso) };
+  }
+
+  /** last_used_at is advisory: written at most once a minute per key, off the request path. */
+  function touch(id: string, now: Date): void {
+    const last = lastTouchMs.get(id) ?? 0;
+    if (now.getTime() - last <= TOUCH_INTERVAL_MS) return;
+    lastTouchMs.set(id, now.getTime());
+    store.touch(id, now.toISOString()).catch(() => lastTouchMs.delete(id));
   }
 
   function evictById(id: string): void {
@@ -189,10 +199,17 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
      * first so typos and garbage never reach the database.
      */
     async verify(presented: string): Promise<VerifiedKey> {
+      const now = clock.now();
+      const hash = hashApiKey(presented);
+      // Hot path: this exact key passed every check below within the cache TTL.
+      const hit = cache.get(hash);
+      if (hit?.verified && now.getTime() - hit.cachedAtMs < cacheTtlMs && !(hit.row.expires_at && hit.row.expires_at <= now.toISOString())) {
+        touch(hit.row.id, now);
+        return hit.verified;
+      }
       const parsed = parseApiKey(presented);
       if (parsed === 'malformed' || parsed === 'checksum') throw new ApiKeyRejected(parsed);
-      const now = clock.now();
-      const row = await lookup(hashApiKey(presented), now.getTime());
+      const row = await lookup(hash, now.getTime());
       if (!row) throw new ApiKeyRejected('unknown');
       // The hash already binds the key to its row; re-checking the claimed
       // project, environment and kind is defence in depth against a bad row.
@@ -202,19 +219,17 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
       const nowIso = now.toISOString();
       if (row.revoked_at) throw new ApiKeyRejected('revoked');
       if (row.expires_at && row.expires_at <= nowIso) throw new ApiKeyRejected('expired');
-      const last = lastTouchMs.get(row.id) ?? 0;
-      if (now.getTime() - last > TOUCH_INTERVAL_MS) {
-        // last_used_at is advisory: written at most once a minute per key, off the request path.
-        lastTouchMs.set(row.id, now.getTime());
-        store.touch(row.id, nowIso).catch(() => lastTouchMs.delete(row.id));
-      }
-      return {
+      touch(row.id, now);
+      const verified: VerifiedKey = Object.freeze({
         id: row.id,
         kind: row.kind,
         projectId: row.project_id,
         environment: row.environment as Environment,
-        scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
-      };
+        scopes: row.scopes === null ? null : Object.freeze(JSON.parse(row.scopes) as string[]),
+      });
+      const entry = cache.get(hash);
+      if (entry?.row === row) entry.verified = verified;
+      return verified;
     },
   };
 }

@@ -24,6 +24,8 @@ export function parseJsonBody(bytes: Buffer, limits: Pick<JsonLimits, 'maxDepth'
   return { bytes, doc };
 }
 
+const STREAM_USAGE_MEMBER = Buffer.from(',"stream_options":{"include_usage":true}}');
+
 /**
  * OpenAI-format streams only carry token usage when asked
  * (`stream_options.include_usage`); we ask so quotas can count streamed
@@ -37,6 +39,14 @@ export function withStreamUsage(kind: ProviderKind, match: EndpointMatch, body: 
   if (!doc || typeof doc !== 'object' || doc.stream !== true) return body.bytes;
   const options = doc.stream_options && typeof doc.stream_options === 'object' ? (doc.stream_options as Record<string, unknown>) : {};
   if (options.include_usage === true) return body.bytes;
+  if (doc.stream_options === undefined) {
+    // The common case: append the member before the closing brace rather than re-serialize the
+    // whole (possibly large) body. The body parsed as an object, so its last byte after any
+    // trailing whitespace is `}` and it has at least the `stream` member before it.
+    let end = body.bytes.length - 1;
+    while (end > 0 && body.bytes[end] !== 0x7d) end--;
+    return Buffer.concat([body.bytes.subarray(0, end), STREAM_USAGE_MEMBER]);
+  }
   return Buffer.from(JSON.stringify({ ...doc, stream_options: { ...options, include_usage: true } }));
 }
 
