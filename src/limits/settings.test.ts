@@ -1,8 +1,9 @@
 // Per-environment settings: merge over the config file, validation, and the short cache that
 // makes changes apply everywhere without a restart.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { engines, freshDatabaseUrl, type FreshDatabase } from '../../test/harness/engines.js';
-import { migrateToLatest, openStorage, type Storage } from '../db/index.js';
+import { engines, type FreshDatabase } from '../../test/harness/engines.js';
+import { migratedStorage } from '../../test/harness/storage.js';
+import type { Storage } from '../db/index.js';
 import { GatehouseError } from '../errors/index.js';
 import { createProjectService } from '../tenancy/index.js';
 import { DEFAULT_LIMITS } from './policy.js';
@@ -31,9 +32,7 @@ describe.each(engines())('limit settings on %s', (engine) => {
   const invalid: string[][] = [];
 
   beforeEach(async () => {
-    db = await freshDatabaseUrl(engine);
-    storage = openStorage({ databaseUrl: db.databaseUrl, dataDir: db.dataDir });
-    await migrateToLatest(storage);
+    ({ db, storage } = await migratedStorage(engine));
     projectId = (await createProjectService({ db: storage.db, clock: { now: () => new Date() }, devOrigins: [] }).create('limits')).id;
     const raw = createLimitSettingsStore(storage.db);
     loads = 0;

@@ -36,6 +36,8 @@ export interface LlmResourcesTable {
   /** `user:<id>` or `key:<id>` (a secret key acting server-side). */
   owner: string;
   created_at: string;
+  /** When the tokens of this run or response were counted (migration 0007); null = not yet. */
+  accounted_at: string | null;
 }
 
 export interface LlmUsageTable {

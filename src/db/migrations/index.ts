@@ -5,6 +5,7 @@ import { identityMigration } from './0002-identity.js';
 import { llmMigration } from './0004-llm.js';
 import { limitsMigration } from './0005-limits.js';
 import { llmRequestLogMigration } from './0006-llm-request-log.js';
+import { llmDeferredUsageMigration } from './0007-llm-deferred-usage.js';
 import { dataMigration } from './0003-data.js';
 
 /**
@@ -18,6 +19,7 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0004-llm': llmMigration(engine),
     '0005-limits': limitsMigration(engine),
     '0006-llm-request-log': llmRequestLogMigration(engine),
+    '0007-llm-deferred-usage': llmDeferredUsageMigration(engine),
     '0003-data': dataMigration(),
   };
 }

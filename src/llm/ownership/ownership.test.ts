@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { engines, freshDatabaseUrl, type FreshDatabase } from '../../../test/harness/engines.js';
-import { migrateToLatest, openStorage, type Storage } from '../../db/index.js';
+import { engines, type FreshDatabase } from '../../../test/harness/engines.js';
+import { migratedStorage } from '../../../test/harness/storage.js';
+import type { Storage } from '../../db/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { createProjectService } from '../../tenancy/index.js';
 import { effectiveEndpoints, matchEndpoint } from '../whitelist/index.js';
@@ -19,9 +20,7 @@ describe.each(engines())('resource ownership (%s)', (engine) => {
   let scope: { projectId: string; environment: string; provider: string };
 
   beforeEach(async () => {
-    db = await freshDatabaseUrl(engine);
-    storage = openStorage({ databaseUrl: db.databaseUrl, dataDir: db.dataDir });
-    await migrateToLatest(storage);
+    ({ db, storage } = await migratedStorage(engine));
     const project = await createProjectService({ db: storage.db, clock, devOrigins: [] }).create('p1');
     scope = { projectId: project.id, environment: 'dev', provider: 'openai' };
     store = createResourceStore(storage.db, clock);

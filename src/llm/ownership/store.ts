@@ -17,6 +17,10 @@ export interface ResourceStore {
   record(scope: ResourceScope, owner: string, resources: readonly Reference[]): Promise<void>;
   remove(scope: ResourceScope, owner: string, id: string): Promise<void>;
   listByOwner(scope: ResourceScope, owner: string, limit: number): Promise<Array<{ id: string; kind: string; createdAt: string }>>;
+  /** id → owner, for the recorded ids whose token usage is not counted yet. */
+  unaccounted(scope: ResourceScope, ids: readonly string[]): Promise<Map<string, string>>;
+  /** Marks one resource's usage counted; true for exactly one caller, across requests and instances. */
+  claimAccounting(scope: ResourceScope, id: string): Promise<boolean>;
 }
 
 export function createResourceStore(db: Kysely<Database>, clock: Clock): ResourceStore {
@@ -48,6 +52,20 @@ export function createResourceStore(db: Kysely<Database>, clock: Clock): Resourc
         .where('project_id', '=', scope.projectId).where('environment', '=', scope.environment).where('provider', '=', scope.provider)
         .where('resource_id', '=', id).where('owner', '=', owner)
         .execute();
+    },
+    async unaccounted(scope, ids) {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const rows = await where(scope).select(['resource_id', 'owner']).where('resource_id', 'in', unique).where('accounted_at', 'is', null).execute();
+      return new Map(rows.map((r) => [r.resource_id, r.owner]));
+    },
+    async claimAccounting(scope, id) {
+      // Compare-and-set: of two concurrent polls of a settled run, only one updates the row.
+      const result = await db.updateTable('llm_resources').set({ accounted_at: isoNow(clock) })
+        .where('project_id', '=', scope.projectId).where('environment', '=', scope.environment).where('provider', '=', scope.provider)
+        .where('resource_id', '=', id).where('accounted_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async listByOwner(scope, owner, limit) {
       const rows = await where(scope).select(['resource_id', 'resource_type', 'created_at']).where('owner', '=', owner)

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { engines, freshDatabaseUrl, type FreshDatabase } from '../../../test/harness/engines.js';
+import { engines, type FreshDatabase } from '../../../test/harness/engines.js';
+import { migratedStorage } from '../../../test/harness/storage.js';
 import { createKeyring, createSqlDataKeyStore } from '../../crypto/index.js';
-import { migrateToLatest, openStorage, type Storage } from '../../db/index.js';
+import type { Storage } from '../../db/index.js';
 import { createProjectService } from '../../tenancy/index.js';
 import { createProviderService, createProviderStore, type ProviderService } from './index.js';
 
@@ -16,9 +17,7 @@ describe.each(engines())('provider settings (%s)', (engine) => {
   let projectId: string;
 
   beforeEach(async () => {
-    db = await freshDatabaseUrl(engine);
-    storage = openStorage({ databaseUrl: db.databaseUrl, dataDir: db.dataDir });
-    await migrateToLatest(storage);
+    ({ db, storage } = await migratedStorage(engine));
     projectId = (await createProjectService({ db: storage.db, clock, devOrigins: [] }).create('p1')).id;
     const keyring = createKeyring({ masterKey: randomBytes(32), store: createSqlDataKeyStore(storage.db) });
     providers = createProviderService({ store: createProviderStore(storage.db), keyring, clock, cacheMs: 60_000 });

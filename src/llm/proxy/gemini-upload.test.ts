@@ -11,6 +11,8 @@ const store: ResourceStore = {
   record: async () => {},
   remove: async () => {},
   listByOwner: async () => [],
+  unaccounted: async () => new Map(),
+  claimAccounting: async () => false,
 };
 const plan = (headers: Record<string, string>, query = '', owner = 'user:alice') => planGeminiUpload({
   headers, query, match, owner: { id: owner, enforced: true }, scope: { projectId: 'p', environment: 'dev', provider: 'gemini' }, store, maxBytes: 1000,

@@ -5,7 +5,7 @@ import { GatehouseError } from '../../errors/index.js';
 import { createdResources, filterList, recordOutcome, type Owner, type ResourceScope } from '../ownership/index.js';
 import type { ResolvedProvider } from '../providers/index.js';
 import type { LlmServices } from '../services.js';
-import { SseScanner, usageFrom, type TokenUsage } from '../usage/index.js';
+import { accountAnswer, accountStream, answersDeferred, SseScanner, type DeferredAccounting, type TokenUsage } from '../usage/index.js';
 import type { EndpointMatch } from '../whitelist/index.js';
 import { readBounded } from './request-body.js';
 import { scrubbedErrorBody } from './scrub.js';
@@ -20,6 +20,8 @@ export interface Exchange {
   scope: ResourceScope;
   /** Counts tokens for usage and quota. */
   account(usage: TokenUsage | null): void;
+  /** Counts tokens for a resource's recorded owner (a run or response seen settled later: usage/deferred.ts). */
+  accountOwner(owner: string, usage: TokenUsage): void;
   responseBufferBytes: number;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   /** True once the caller has disconnected (the upstream request is then aborted on purpose). */
@@ -53,7 +55,8 @@ export async function respond(x: Exchange, res: Dispatcher.ResponseData, reply: 
 
   if (ok && type.startsWith('text/event-stream')) return streamEvents(x, body, reply);
 
-  const readIt = ok && (flags.has('usage') || flags.has('list') || x.method === 'POST' || x.method === 'DELETE' || x.match.params.some((p) => p.name === 'batch'));
+  const readIt = ok && (flags.has('usage') || flags.has('list') || x.method === 'POST' || x.method === 'DELETE' || x.match.params.some((p) => p.name === 'batch')
+    || answersDeferred(x.provider.kind, x.method, x.match));
   // Exactly JSON: JSON Lines (batch results) and other types stream through unread.
   if (!readIt || !/^application\/json\s*(;|$)/i.test(type)) {
     // An unfiltered list must never reach the caller.
@@ -75,7 +78,7 @@ export async function respond(x: Exchange, res: Dispatcher.ResponseData, reply: 
     return reply.send(bytes);
   }
   await recordOutcome(x.llm.resources, x.scope, x.owner, x.provider.kind, x.match, x.method, doc);
-  if (flags.has('usage')) x.account(usageFrom(x.provider.kind, doc));
+  accountAnswer(deferred(x), flags.has('usage'), doc);
   if (flags.has('list')) {
     const filtered = await filterList(x.llm.resources, x.scope, x.owner, x.provider.kind, doc);
     return reply.type(type).send(JSON.stringify(filtered));
@@ -88,11 +91,18 @@ function refuseUnreadable(body: Dispatcher.ResponseData['body'], provider: strin
   return new GatehouseError('upstream_failed', { message: `The provider ${provider} sent a response Gatehouse could not check.` });
 }
 
+function deferred(x: Exchange): DeferredAccounting {
+  return { kind: x.provider.kind, resources: x.llm.resources, scope: x.scope, account: x.account, accountOwner: x.accountOwner, track: (work) => x.llm.track(work) };
+}
+
 function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply: FastifyReply): FastifyReply {
+  const records: Array<Promise<void>> = [];
   const scanner = new SseScanner(x.provider.kind, (doc) => {
     if (x.method !== 'POST') return;
     // Recorded as soon as the event passes: the caller may use the id (cancel, retrieve) mid-stream.
-    x.llm.track(x.llm.resources.record(x.scope, x.owner.id, createdResources(x.provider.kind, doc)));
+    const record = x.llm.resources.record(x.scope, x.owner.id, createdResources(x.provider.kind, doc));
+    records.push(record);
+    x.llm.track(record);
   });
   let accounted = false;
   scanner.once('close', () => {
@@ -100,7 +110,9 @@ function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply:
     accounted = true;
     // A stream cut before its usage event still costs tokens: estimate from the bytes passed
     // (about 4 bytes of event framing and JSON per token, deliberately on the high side).
-    x.account(scanner.findings.usage ?? (scanner.bytes > 0 ? { input: 0, output: Math.ceil(scanner.bytes / 4), total: Math.ceil(scanner.bytes / 4), model: null } : null));
+    const usage = scanner.findings.usage ?? (scanner.bytes > 0 ? { input: 0, output: Math.ceil(scanner.bytes / 4), total: Math.ceil(scanner.bytes / 4), model: null } : null);
+    // A settled run or response is claimed once its record is written, so a later GET does not count it again.
+    accountStream(deferred(x), scanner.findings.settled, usage, () => Promise.allSettled(records));
   });
   // pipe() rather than stream.pipeline(): pipeline allocates an AbortController per call, measurable
   // per streamed request; errors are forwarded by hand, and the scanner's destruction (client gone)

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { engines, freshDatabaseUrl, type FreshDatabase } from '../../../test/harness/engines.js';
-import { migrateToLatest, openStorage, type Storage } from '../../db/index.js';
+import { engines, type FreshDatabase } from '../../../test/harness/engines.js';
+import { migratedStorage } from '../../../test/harness/storage.js';
+import type { Storage } from '../../db/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { createProjectService } from '../../tenancy/index.js';
 import { createQuotaService, createSqlQuotaStore } from './index.js';
@@ -13,9 +14,7 @@ describe.each(engines())('token quotas on the SQL store (%s)', (engine) => {
   let subject: { projectId: string; environment: string; userId: string };
 
   beforeEach(async () => {
-    db = await freshDatabaseUrl(engine);
-    storage = openStorage({ databaseUrl: db.databaseUrl, dataDir: db.dataDir });
-    await migrateToLatest(storage);
+    ({ db, storage } = await migratedStorage(engine));
     const project = await createProjectService({ db: storage.db, clock, devOrigins: [] }).create('p1');
     subject = { projectId: project.id, environment: 'dev', userId: 'u1' };
     now = new Date('2026-11-23T23:59:00Z');

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ProviderKind } from '../whitelist/index.js';
+import { settledId } from './deferred.js';
 import { mergeUsage, usageFrom, type TokenUsage } from './extract.js';
 
 // Server-sent events pass through unchanged, chunk by chunk; on the side, each
@@ -17,10 +18,12 @@ export interface SseFindings {
   usage: TokenUsage | null;
   /** Parsed payloads of creation events, for ownership records. */
   created: unknown[];
+  /** Ids of OpenAI runs and responses seen settled with usage (usage/deferred.ts counts each once). */
+  settled: string[];
 }
 
 export class SseScanner extends Transform {
-  readonly findings: SseFindings = { usage: null, created: [] };
+  readonly findings: SseFindings = { usage: null, created: [], settled: [] };
   private pending = '';
   private skipping = false;
   // A multi-byte character split across two chunks must not become two U+FFFD in the scan.
@@ -82,5 +85,7 @@ export class SseScanner extends Transform {
       this.onCreated?.(resource);
     }
     this.findings.usage = mergeUsage(this.findings.usage, usageFrom(this.kind, doc));
+    const settled = settledId(this.kind, doc);
+    if (settled) this.findings.settled.push(settled);
   }
 }

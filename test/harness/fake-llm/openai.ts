@@ -1,12 +1,17 @@
 // OpenAI wire format: chat (JSON + SSE with include_usage), responses,
 // embeddings, models, files (multipart), assistants, threads, messages, runs,
 // vector stores, batches, and one admin endpoint that must never be reached.
+// Runs and background responses answer queued without usage and complete, with
+// usage, on the next GET (or a run list with ?settle=true; cancel: cancelled).
 import { fakeId, FAKE_KEYS, readMultipart, sendEvents, sendJson, type Ctx } from './server.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const store = new Map<string, any>();
 const fileBytes = new Map<string, Buffer>();
 const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+/** What a run costs once it has run (runs and background responses report usage only when settled). */
+const runUsage = { prompt_tokens: 20, completion_tokens: 10, total_tokens: 30 };
+const backgroundUsage = { input_tokens: 12, output_tokens: 8, total_tokens: 20 };
 
 function notFound(ctx: Ctx, id: string) {
   sendJson(ctx.res, 404, { error: { message: `No such object: ${id}`, type: 'invalid_request_error', param: 'id', code: null } });
@@ -64,8 +69,13 @@ async function chat(ctx: Ctx) {
 async function responses(ctx: Ctx) {
   const prev = ctx.json?.previous_response_id;
   if (prev && !store.has(prev)) return notFound(ctx, prev);
-  const item = { id: fakeId('resp_'), object: 'response', created_at: now(), model: ctx.json?.model ?? 'gpt-fake', status: 'completed', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hi.' }] }], usage: { input_tokens: 7, output_tokens: 3, total_tokens: 10 } };
+  const item = { id: fakeId('resp_'), object: 'response', created_at: now(), model: ctx.json?.model ?? 'gpt-fake', status: 'completed', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hi.' }] }], usage: { input_tokens: 7, output_tokens: 3, total_tokens: 10 } as object | null };
   store.set(item.id, item);
+  // Background mode (not streamed): queued without usage, completed on the next GET.
+  if (ctx.json?.background && !ctx.json?.stream) {
+    Object.assign(item, { status: 'queued', output: [], usage: null, background: true });
+    return sendJson(ctx.res, 200, item);
+  }
   if (!ctx.json?.stream) return sendJson(ctx.res, 200, item);
   await sendEvents(ctx, [
     { event: 'response.created', data: JSON.stringify({ type: 'response.created', response: { ...item, status: 'in_progress', usage: null } }) },
@@ -74,10 +84,40 @@ async function responses(ctx: Ctx) {
   ]);
 }
 
+/** A new run is queued, without usage, as OpenAI answers it; it completes on the next GET (settle). */
 function run(ctx: Ctx, threadId: string) {
-  const item = { id: fakeId('run_'), object: 'thread.run', created_at: now(), thread_id: threadId, assistant_id: ctx.json?.assistant_id, status: 'completed', usage };
+  const item = { id: fakeId('run_'), object: 'thread.run', created_at: now(), thread_id: threadId, assistant_id: ctx.json?.assistant_id, model: ctx.json?.model ?? 'gpt-run-fake', status: 'queued', usage: null as object | null };
   store.set(item.id, item);
   return item;
+}
+
+function settle(item: any, status = 'completed'): void {
+  if (!['queued', 'in_progress'].includes(item.status)) return;
+  item.status = status;
+  item.usage = item.object === 'response' ? backgroundUsage : runUsage;
+  if (item.object === 'response' && status === 'completed') item.output = [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Later.' }] }];
+}
+
+/** Answers a new run as JSON, or (stream: true) as the events of its whole life, usage in the last. */
+async function answerRun(ctx: Ctx, item: any, thread?: object) {
+  if (!ctx.json?.stream) return sendJson(ctx.res, 200, item);
+  const events: Array<{ event?: string; data: string }> = [];
+  if (thread) events.push({ event: 'thread.created', data: JSON.stringify(thread) });
+  events.push({ event: 'thread.run.created', data: JSON.stringify(item) });
+  events.push({ event: 'thread.run.in_progress', data: JSON.stringify({ ...item, status: 'in_progress' }) });
+  settle(item);
+  events.push({ event: 'thread.run.completed', data: JSON.stringify(item) });
+  events.push({ event: 'done', data: '[DONE]' });
+  await sendEvents(ctx, events);
+}
+
+/** GET settles a queued run or background response; cancel settles it as cancelled (usage so far). */
+function deferred(ctx: Ctx, id: string, object: string, cancel: boolean): void {
+  const item = store.get(id);
+  if (!item || item.object !== object) return notFound(ctx, id);
+  if (cancel && ctx.method === 'POST') settle(item, 'cancelled');
+  else if (ctx.method === 'GET') settle(item);
+  return crud(ctx, id, object);
 }
 
 export async function handleOpenAi(ctx: Ctx): Promise<void> {
@@ -97,7 +137,7 @@ export async function handleOpenAi(ctx: Ctx): Promise<void> {
   let r: RegExpExecArray | null;
   if (m === 'POST' && p === '/v1/chat/completions') return chat(ctx);
   if (m === 'POST' && p === '/v1/responses') return responses(ctx);
-  if ((r = /^\/v1\/responses\/([^/]+)$/.exec(p))) return crud(ctx, r[1]!, 'response');
+  if ((r = /^\/v1\/responses\/([^/]+)(\/cancel)?$/.exec(p))) return deferred(ctx, r[1]!, 'response', r[2] !== undefined);
   if (m === 'POST' && p === '/v1/embeddings') return sendJson(ctx.res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model: 'emb-fake', usage: { prompt_tokens: 4, total_tokens: 4 } });
   if (m === 'GET' && p === '/v1/models') return sendJson(ctx.res, 200, { object: 'list', data: [{ id: 'gpt-fake', object: 'model', created: 0, owned_by: 'fake' }] });
   if (p.startsWith('/v1/organization')) return sendJson(ctx.res, 200, { object: 'list', data: [{ id: 'user-admin', email: 'owner@example.com' }] });
@@ -127,7 +167,7 @@ export async function handleOpenAi(ctx: Ctx): Promise<void> {
   if (m === 'POST' && p === '/v1/threads/runs') {
     const thread = { id: fakeId('thread_'), object: 'thread', created_at: now() };
     store.set(thread.id, thread);
-    return sendJson(ctx.res, 200, run(ctx, thread.id));
+    return answerRun(ctx, run(ctx, thread.id), thread);
   }
   if ((r = /^\/v1\/threads\/([^/]+)\/messages$/.exec(p))) {
     if (!store.has(r[1]!)) return notFound(ctx, r[1]!);
@@ -137,10 +177,12 @@ export async function handleOpenAi(ctx: Ctx): Promise<void> {
   if ((r = /^\/v1\/threads\/([^/]+)\/messages\/([^/]+)$/.exec(p))) return crud(ctx, r[2]!, 'thread.message');
   if ((r = /^\/v1\/threads\/([^/]+)\/runs$/.exec(p))) {
     if (!store.has(r[1]!)) return notFound(ctx, r[1]!);
-    if (m === 'POST') return sendJson(ctx.res, 200, run(ctx, r[1]!));
-    return list(ctx, [...store.values()].filter((i) => i.object === 'thread.run' && i.thread_id === r![1]));
+    if (m === 'POST') return answerRun(ctx, run(ctx, r[1]!));
+    const runs = [...store.values()].filter((i) => i.object === 'thread.run' && i.thread_id === r![1]);
+    if (ctx.query.get('settle') === 'true') runs.forEach((i) => settle(i)); // a list page that is the first to show them settled
+    return list(ctx, runs);
   }
-  if ((r = /^\/v1\/threads\/([^/]+)\/runs\/([^/]+)(\/cancel)?$/.exec(p))) return crud(ctx, r[2]!, 'thread.run');
+  if ((r = /^\/v1\/threads\/([^/]+)\/runs\/([^/]+)(\/cancel)?$/.exec(p))) return deferred(ctx, r[2]!, 'thread.run', r[3] !== undefined);
   if ((r = /^\/v1\/threads\/([^/]+)$/.exec(p))) return crud(ctx, r[1]!, 'thread');
 
   if (m === 'POST' && p === '/v1/vector_stores') return void create(ctx, 'vs_', 'vector_store', { name: ctx.json?.name, file_counts: { total: (ctx.json?.file_ids ?? []).length } });
