@@ -8,7 +8,9 @@
 // Each server runs in its own process so that none shares an event loop with
 // the load generator or another server. Besides req/s (all processes share the
 // machine's cores), each server's CPU time per request is read from /proc.
-// Run: npx tsx bench/llm.ts
+// Targets are interleaved over BENCH_ROUNDS rounds (default 3) and medians
+// reported. Gatehouse runs from the compiled build: `npm run bench` builds
+// first; alone, `npm run build && npx tsx bench/llm.ts`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -110,6 +112,12 @@ if (role === 'fake') {
  * per request it is the proxy's own cost, which a busy or noisy machine
  * distorts far less than requests per second.
  */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 function cpuMs(proc: ChildProcess | null): number | null {
   if (!proc?.pid) return null;
   try {
@@ -136,8 +144,9 @@ function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: strin
 }
 
 async function orchestrate(): Promise<void> {
-  const durationS = Number(process.env.BENCH_DURATION_S ?? 10);
+  const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const fake = await child(['--role=fake']);
   const bare = await child(['--role=bare', `--upstream=${fake.info.url}`]);
   const fastify = await child(['--role=fastify', `--upstream=${fake.info.url}`]);
@@ -156,33 +165,43 @@ async function orchestrate(): Promise<void> {
   if (only) targets.splice(0, targets.length, ...targets.filter((t) => t.name.startsWith('bare') || t.name.includes(only)));
   const exact = process.env.BENCH_TARGETS?.split('|');
   if (exact) targets.splice(0, targets.length, ...targets.filter((t) => t.name === 'bare undici proxy' || exact.includes(t.name)));
-  console.log(`chat completions, ${connections} connections, ${durationS} s each, Node ${process.version}`);
+  console.log(`chat completions, ${connections} connections, ${rounds} rounds of ${durationS} s per target, Node ${process.version}`);
   try {
     // BENCH_STREAM=0 or 1 runs one mode only (profiling).
     for (const stream of [false, true].filter((m) => process.env.BENCH_STREAM === undefined || String(Number(m)) === process.env.BENCH_STREAM)) {
       const body = JSON.stringify({ model: 'gpt-fake', messages: [{ role: 'user', content: 'Say hello.' }], stream });
-      const results: Array<{ name: string; rps: number; p50: number; p99: number; errors: number; cpuUs: number | null }> = [];
-      for (const target of targets) {
-        const run = (seconds: number) => autocannon({
-          url: target.url, method: 'POST', connections, duration: seconds, body,
-          headers: { 'content-type': 'application/json', ...target.headers },
-        });
-        await run(2); // warm-up: JIT, pools, caches
-        const cpuBefore = cpuMs(target.proc);
-        const r = await run(durationS);
-        const cpu = cpuBefore === null ? null : cpuMs(target.proc)! - cpuBefore;
-        results.push({
-          name: target.name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx,
-          cpuUs: cpu === null || r.requests.total === 0 ? null : (cpu * 1000) / r.requests.total,
-        });
+      type Run = { rps: number; p50: number; p99: number; errors: number; cpuUs: number | null };
+      const runs = new Map<string, Run[]>(targets.map((t) => [t.name, []]));
+      // Rounds interleave the targets, so that a slow spell of a shared machine hits them all
+      // alike; each figure below is the median over the rounds, each ratio the median of the
+      // ratios taken within one round.
+      for (let round = 0; round < rounds; round++) {
+        for (const target of targets) {
+          const run = (seconds: number) => autocannon({
+            url: target.url, method: 'POST', connections, duration: seconds, body,
+            headers: { 'content-type': 'application/json', ...target.headers },
+          });
+          if (round === 0) await run(2); // warm-up: JIT, pools, caches
+          const cpuBefore = cpuMs(target.proc);
+          const r = await run(durationS);
+          const cpu = cpuBefore === null ? null : cpuMs(target.proc)! - cpuBefore;
+          runs.get(target.name)!.push({
+            rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx,
+            cpuUs: cpu === null || r.requests.total === 0 ? null : (cpu * 1000) / r.requests.total,
+          });
+        }
       }
-      const bareRps = results.find((r) => r.name === 'bare undici proxy')!.rps;
-      console.log(`\n${stream ? 'streamed (SSE, usage in the final chunk)' : 'non-streamed'}`);
-      const bareCpu = results.find((r) => r.name === 'bare undici proxy')!.cpuUs;
+      const bare = runs.get('bare undici proxy')!;
+      console.log(`\n${stream ? 'streamed (SSE, usage in the final chunk)' : 'non-streamed'}, median of ${rounds} rounds`);
       console.log('target                    req/s     p50 ms  p99 ms  errors  ratio to bare  proxy CPU µs/req (× bare)');
-      for (const r of results) {
-        const cpu = r.cpuUs === null ? '' : `${r.cpuUs.toFixed(0).padStart(6)} (×${bareCpu ? (r.cpuUs / bareCpu).toFixed(2) : '?'})`;
-        console.log(`${r.name.padEnd(24)}  ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(6)}  ${String(r.p99).padStart(6)}  ${String(r.errors).padStart(6)}  ${(r.rps / bareRps).toFixed(2).padStart(13)}  ${cpu}`);
+      for (const target of targets) {
+        const mine = runs.get(target.name)!;
+        const ratio = median(mine.map((r, i) => r.rps / bare[i]!.rps));
+        const cpuUs = mine[0]!.cpuUs === null ? null : median(mine.map((r) => r.cpuUs!));
+        const cpuRatio = cpuUs === null ? null : median(mine.map((r, i) => r.cpuUs! / bare[i]!.cpuUs!));
+        const cpu = cpuUs === null ? '' : `${cpuUs.toFixed(0).padStart(6)} (×${cpuRatio!.toFixed(2)})`;
+        const errors = mine.reduce((sum, r) => sum + r.errors, 0);
+        console.log(`${target.name.padEnd(24)}  ${median(mine.map((r) => r.rps)).toFixed(0).padStart(7)}  ${String(median(mine.map((r) => r.p50))).padStart(6)}  ${String(median(mine.map((r) => r.p99))).padStart(6)}  ${String(errors).padStart(6)}  ${ratio.toFixed(2).padStart(13)}  ${cpu}`);
       }
     }
   } finally {

@@ -5,7 +5,7 @@ import { GatehouseError } from '../../errors/index.js';
 import { createdResources, filterList, recordOutcome, type Owner, type ResourceScope } from '../ownership/index.js';
 import type { ResolvedProvider } from '../providers/index.js';
 import type { LlmServices } from '../services.js';
-import { accountAnswer, accountStream, answersDeferred, SseScanner, type DeferredAccounting, type TokenUsage } from '../usage/index.js';
+import { accountAnswer, accountStream, answersDeferred, SseEventScanner, type DeferredAccounting, type TokenUsage } from '../usage/index.js';
 import type { EndpointMatch } from '../whitelist/index.js';
 import { readBounded } from './request-body.js';
 import { scrubbedErrorBody } from './scrub.js';
@@ -97,35 +97,32 @@ function deferred(x: Exchange): DeferredAccounting {
 
 function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply: FastifyReply): FastifyReply {
   const records: Array<Promise<void>> = [];
-  const scanner = new SseScanner(x.provider.kind, (doc) => {
+  const scanner = new SseEventScanner(x.provider.kind, (doc) => {
     if (x.method !== 'POST') return;
     // Recorded as soon as the event passes: the caller may use the id (cancel, retrieve) mid-stream.
     const record = x.llm.resources.record(x.scope, x.owner.id, createdResources(x.provider.kind, doc));
     records.push(record);
     x.llm.track(record);
   });
-  let accounted = false;
-  scanner.once('close', () => {
-    if (accounted) return;
-    accounted = true;
+  // The provider's body goes to the socket as it is (Fastify pipes it, with backpressure, and
+  // destroys it when the client leaves, which aborts the upstream request); the scanner reads
+  // the same chunks beside it. Its listener is attached when that pipe is set up, in the same
+  // tick, so no chunk can flow before both readers are in place.
+  reply.raw.once('pipe', (source) => {
+    if (source === body) body.on('data', (chunk: Buffer) => scanner.write(chunk));
+  });
+  body.once('end', () => scanner.end());
+  body.once('close', () => {
     // A stream cut before its usage event still costs tokens: estimate from the bytes passed
     // (about 4 bytes of event framing and JSON per token, deliberately on the high side).
     const usage = scanner.findings.usage ?? (scanner.bytes > 0 ? { input: 0, output: Math.ceil(scanner.bytes / 4), total: Math.ceil(scanner.bytes / 4), model: null } : null);
     // A settled run or response is claimed once its record is written, so a later GET does not count it again.
     accountStream(deferred(x), scanner.findings.settled, usage, () => Promise.allSettled(records));
   });
-  // pipe() rather than stream.pipeline(): pipeline allocates an AbortController per call, measurable
-  // per streamed request; errors are forwarded by hand, and the scanner's destruction (client gone)
-  // destroys the provider body, which aborts the upstream request.
   body.on('error', (error) => {
     if (x.clientGone()) x.log.info({ provider: x.provider.name }, 'client disconnected: provider stream aborted');
     else x.log.warn({ provider: x.provider.name, code: (error as { code?: string }).code }, 'provider stream ended early');
-    scanner.destroy(error);
   });
-  scanner.once('close', () => {
-    if (!body.destroyed && !body.readableEnded) body.destroy();
-  });
-  body.pipe(scanner);
   reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no');
-  return reply.send(scanner);
+  return reply.send(body);
 }

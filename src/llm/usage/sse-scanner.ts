@@ -22,30 +22,32 @@ export interface SseFindings {
   settled: string[];
 }
 
-export class SseScanner extends Transform {
+/**
+ * Reads a provider's event stream as it passes, without being part of the
+ * stream: the proxy feeds it the chunks it also sends on (a Transform hop per
+ * stream cost about as much as the rest of the proxy's work on it).
+ */
+export class SseEventScanner {
   readonly findings: SseFindings = { usage: null, created: [], settled: [] };
   private pending = '';
   private skipping = false;
   // A multi-byte character split across two chunks must not become two U+FFFD in the scan.
   private readonly decoder = new StringDecoder('utf8');
 
-  /** Bytes passed through, for an estimate when a stream ends before its usage event. */
+  /** Bytes seen, for an estimate when a stream ends before its usage event. */
   bytes = 0;
 
-  constructor(private readonly kind: ProviderKind, private readonly onCreated?: (doc: unknown) => void) {
-    super();
-  }
+  constructor(private readonly kind: ProviderKind, private readonly onCreated?: (doc: unknown) => void) {}
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  write(chunk: Buffer): void {
     this.bytes += chunk.length;
     this.scan(this.decoder.write(chunk));
-    callback(null, chunk);
   }
 
-  override _flush(callback: TransformCallback): void {
-    if (this.pending) this.event(this.pending);
+  /** The stream ended: reads a last event that had no blank line after it. Idempotent. */
+  end(): void {
+    if (this.pending && !this.skipping) this.event(this.pending);
     this.pending = '';
-    callback();
   }
 
   private scan(text: string): void {
@@ -87,5 +89,33 @@ export class SseScanner extends Transform {
     this.findings.usage = mergeUsage(this.findings.usage, usageFrom(this.kind, doc));
     const settled = settledId(this.kind, doc);
     if (settled) this.findings.settled.push(settled);
+  }
+}
+
+/** The same scanner as a pass-through stream, for callers that pipe. */
+export class SseScanner extends Transform {
+  private readonly scanner: SseEventScanner;
+
+  constructor(kind: ProviderKind, onCreated?: (doc: unknown) => void) {
+    super();
+    this.scanner = new SseEventScanner(kind, onCreated);
+  }
+
+  get findings(): SseFindings {
+    return this.scanner.findings;
+  }
+
+  get bytes(): number {
+    return this.scanner.bytes;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.scanner.write(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.scanner.end();
+    callback();
   }
 }
