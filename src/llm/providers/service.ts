@@ -6,6 +6,7 @@ import {
 } from '../whitelist/index.js';
 import { BUILT_IN, checkBaseUrl, isProviderKind, PROVIDER_NAME, splitBaseUrl } from './catalog.js';
 import type { ProviderRow, ProviderStore } from './store.js';
+import { createTtlCache } from '../../shared/ttl-cache.js';
 
 /** What the proxy needs per request; holds the decrypted key, so it never leaves memory. */
 export interface ResolvedProvider {
@@ -55,7 +56,7 @@ const contextOf = (name: string) => `provider_key:${name}`;
 export function createProviderService({ store, keyring, clock, cacheMs }: ProviderServiceOptions) {
   // Decrypting on every request would cost an AEAD open and a data-key lookup;
   // a short cache bounds how long a changed key takes to apply on other instances.
-  const cache = new Map<string, { expiresAt: number; value: Promise<ResolvedProvider | null> }>();
+  const cache = createTtlCache<Promise<ResolvedProvider | null>>({ ttlMs: cacheMs, now: () => Date.now() });
   const cacheKey = (p: string, e: string, n: string) => `${p}\u0000${e}\u0000${n}`;
 
   async function load(projectId: string, environment: string, name: string): Promise<ResolvedProvider | null> {
@@ -74,16 +75,8 @@ export function createProviderService({ store, keyring, clock, cacheMs }: Provid
   }
 
   return {
-    async resolve(projectId: string, environment: string, name: string): Promise<ResolvedProvider | null> {
-      const key = cacheKey(projectId, environment, name);
-      const now = Date.now();
-      const hit = cache.get(key);
-      if (hit && hit.expiresAt > now) return hit.value;
-      const value = load(projectId, environment, name);
-      cache.set(key, { expiresAt: now + cacheMs, value });
-      value.catch(() => cache.delete(key));
-      if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
-      return value;
+    resolve(projectId: string, environment: string, name: string): Promise<ResolvedProvider | null> {
+      return cache.getOrLoad(cacheKey(projectId, environment, name), () => load(projectId, environment, name));
     },
 
     async list(projectId: string, environment: string): Promise<ProviderSummary[]> {

@@ -2,24 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { TokenUsage } from '../usage/index.js';
 
-/** What one logged request becomes; bodies are plaintext only until the writer seals them. */
-export interface CapturedEntry {
-  id: string;
-  projectId: string;
-  environment: string;
-  provider: string;
-  method: string;
-  path: string;
-  userId: string;
-  createdAt: string;
-  model: string | null;
-  usage: TokenUsage | null;
-  status: number;
-  durationMs: number;
-  request: Buffer | null;
-  response: Buffer | null;
-  truncated: boolean;
-}
 
 export interface CaptureStart {
   projectId: string;
@@ -33,6 +15,19 @@ export interface CaptureStart {
   requestBody: Buffer | null;
   /** The parsed body, for the model it asks for. */
   requestDoc?: unknown;
+}
+
+/** What one logged request becomes; bodies are plaintext only until the writer seals them. */
+export interface CapturedEntry extends Omit<CaptureStart, 'requestBody' | 'requestDoc'> {
+  id: string;
+  createdAt: string;
+  model: string | null;
+  usage: TokenUsage | null;
+  status: number;
+  durationMs: number;
+  request: Buffer | null;
+  response: Buffer | null;
+  truncated: boolean;
 }
 
 /** The handle the proxy holds while the request runs. */

@@ -6,26 +6,16 @@ import type { Clock } from '../../shared/clock.js';
 import { startCapture, timePrefix, type CaptureStart, type CapturedEntry, type ReplyLike, type RequestLogHandle } from './capture.js';
 import { createRequestLogSettings, type RequestLogSettings, type SettingsChange } from './settings.js';
 import { createRequestLogStore, type RequestLogRow } from './store.js';
+import type { LlmRequestLogTable } from './tables.js';
 
-export interface RequestLogEntry {
-  id: string;
-  provider: string;
-  method: string;
-  path: string;
-  user_id: string;
-  status: number;
-  model: string | null;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  total_tokens: number | null;
-  duration_ms: number;
-  created_at: string;
+/** An entry as the admin API shows it: the row without its tenancy, with its bodies opened. */
+export type RequestLogEntry = Omit<LlmRequestLogTable, 'project_id' | 'environment' | 'truncated' | 'request_body' | 'response_body'> & {
   truncated: boolean;
   request_body: string | null;
   response_body: string | null;
   /** A stored body did not decrypt (tampered with, moved to another row, its data key gone); it reads as null. */
   bodies_unreadable: boolean;
-}
+};
 
 export interface RequestLogOptions {
   db: Kysely<Database>;

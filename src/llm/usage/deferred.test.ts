@@ -1,8 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { effectiveEndpoints, matchEndpoint } from '../whitelist/index.js';
 import { settledId } from './deferred.js';
-import { answersDeferred, ownerCharge, SseScanner } from './index.js';
+import { answersDeferred, ownerCharge, SseEventScanner } from './index.js';
 
 const usage = { prompt_tokens: 20, completion_tokens: 10, total_tokens: 30 };
 const run = (status: string, u: unknown = usage) => ({ id: 'run_1', object: 'thread.run', status, usage: u });
@@ -50,12 +49,9 @@ describe('deferred usage: runs and responses count once settled', () => {
       `event: thread.run.completed\ndata: ${JSON.stringify(run('completed'))}`,
       'event: done\ndata: [DONE]',
     ].join('\n\n') + '\n\n';
-    const scanner = new SseScanner('openai');
-    const source = new PassThrough();
-    source.pipe(scanner);
-    scanner.resume();
-    source.end(text);
-    await new Promise((r) => scanner.on('end', r));
+    const scanner = new SseEventScanner('openai');
+    scanner.write(Buffer.from(text));
+    scanner.end();
     expect(scanner.findings.settled).toEqual(['run_1']);
     expect(scanner.findings.usage).toMatchObject({ total: 30 });
   });

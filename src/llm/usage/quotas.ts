@@ -4,6 +4,7 @@ import { GatehouseError } from '../../errors/index.js';
 import { LimiterUnavailableError, limiterUnavailable } from '../../limits/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import type { QuotaStore, QuotaSubject } from './quota-store.js';
+import { createTtlCache } from '../../shared/ttl-cache.js';
 
 export interface QuotaLimits {
   tokensPerDay: number | null;
@@ -37,7 +38,7 @@ export function periodsAt(at: Date): Periods {
  * counting tokens, which cannot be reserved up front).
  */
 export function createQuotaService({ db, store, clock, cacheMs }: { db: Kysely<Database>; store: QuotaStore; clock: Clock; cacheMs: number }) {
-  const cache = new Map<string, { expiresAt: number; limits: Promise<QuotaLimits> }>();
+  const cache = createTtlCache<Promise<QuotaLimits>>({ ttlMs: cacheMs, now: () => Date.now() });
 
   async function loadLimits(projectId: string, environment: string): Promise<QuotaLimits> {
     const row = await db.selectFrom('llm_quotas').selectAll().where('project_id', '=', projectId).where('environment', '=', environment).executeTakeFirst();
@@ -47,15 +48,9 @@ export function createQuotaService({ db, store, clock, cacheMs }: { db: Kysely<D
   }
 
   function limitsOf(projectId: string, environment: string): Promise<QuotaLimits> {
-    const key = `${projectId}/${environment}`;
-    const hit = cache.get(key);
-    const now = Date.now();
-    if (hit && hit.expiresAt > now) return hit.limits;
-    const limits = loadLimits(projectId, environment);
-    cache.set(key, { expiresAt: now + cacheMs, limits });
-    limits.catch(() => cache.delete(key));
-    return limits;
+    return cache.getOrLoad(`${projectId}/${environment}`, () => loadLimits(projectId, environment));
   }
+
 
   function active(limits: QuotaLimits, at: Date) {
     if (limits.tokensPerDay === null && limits.tokensPerMonth === null) return [];

@@ -1,5 +1,4 @@
 import { StringDecoder } from 'node:string_decoder';
-import { Transform, type TransformCallback } from 'node:stream';
 import type { ProviderKind } from '../whitelist/index.js';
 import { settledId } from './deferred.js';
 import { mergeUsage, usageFrom, type TokenUsage } from './extract.js';
@@ -89,33 +88,5 @@ export class SseEventScanner {
     this.findings.usage = mergeUsage(this.findings.usage, usageFrom(this.kind, doc));
     const settled = settledId(this.kind, doc);
     if (settled) this.findings.settled.push(settled);
-  }
-}
-
-/** The same scanner as a pass-through stream, for callers that pipe. */
-export class SseScanner extends Transform {
-  private readonly scanner: SseEventScanner;
-
-  constructor(kind: ProviderKind, onCreated?: (doc: unknown) => void) {
-    super();
-    this.scanner = new SseEventScanner(kind, onCreated);
-  }
-
-  get findings(): SseFindings {
-    return this.scanner.findings;
-  }
-
-  get bytes(): number {
-    return this.scanner.bytes;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.scanner.write(chunk);
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.scanner.end();
-    callback();
   }
 }

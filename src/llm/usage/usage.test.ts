@@ -1,20 +1,15 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { mergeUsage, SseScanner, usageFrom } from './index.js';
+import { mergeUsage, SseEventScanner, usageFrom } from './index.js';
 import { periodsAt } from './quotas.js';
 
-async function scan(kind: 'openai' | 'anthropic' | 'gemini', text: string, chunkSize: number) {
+/** Feeds the text in chunks of chunkSize bytes, as the proxy does with a provider's body. */
+function scan(kind: 'openai' | 'anthropic' | 'gemini', text: string, chunkSize: number) {
   const created: unknown[] = [];
-  const scanner = new SseScanner(kind, (doc) => created.push(doc));
-  const out: Buffer[] = [];
-  scanner.on('data', (c: Buffer) => out.push(c));
-  const source = new PassThrough();
-  source.pipe(scanner);
+  const scanner = new SseEventScanner(kind, (doc) => created.push(doc));
   const bytes = Buffer.from(text);
-  for (let i = 0; i < bytes.length; i += chunkSize) source.write(bytes.subarray(i, i + chunkSize));
-  source.end();
-  await new Promise((r) => scanner.on('end', r));
-  return { usage: scanner.findings.usage, created, out: Buffer.concat(out).toString() };
+  for (let i = 0; i < bytes.length; i += chunkSize) scanner.write(bytes.subarray(i, i + chunkSize));
+  scanner.end();
+  return { usage: scanner.findings.usage, created, seen: scanner.bytes };
 }
 
 const openaiStream = [
@@ -24,39 +19,39 @@ const openaiStream = [
 ].join('\n\n') + '\n\n';
 
 describe('SSE usage scanner', () => {
-  it.each([1, 7, 64, 10_000])('passes bytes unchanged and finds usage whatever the chunking (%i bytes)', async (size) => {
-    const r = await scan('openai', openaiStream, size);
-    expect(r.out).toBe(openaiStream);
+  it.each([1, 7, 64, 10_000])('passes bytes unchanged and finds usage whatever the chunking (%i bytes)', (size) => {
+    const r = scan('openai', openaiStream, size);
+    expect(r.seen).toBe(Buffer.byteLength(openaiStream));
     expect(r.usage).toEqual({ input: 10, output: 5, total: 15, model: 'gpt-4o' });
   });
 
-  it('decodes characters split across chunks', async () => {
+  it('decodes characters split across chunks', () => {
     const text = 'data: {"model":"modèle-✓","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1}}\n\n';
-    expect((await scan('openai', text, 1)).usage?.model).toBe('modèle-✓');
+    expect((scan('openai', text, 1)).usage?.model).toBe('modèle-✓');
   });
 
-  it('merges Anthropic message_start and message_delta usage', async () => {
+  it('merges Anthropic message_start and message_delta usage', () => {
     const text = [
       'event: message_start\ndata: {"type":"message_start","message":{"model":"claude","usage":{"input_tokens":12,"output_tokens":1}}}',
       'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":6}}',
     ].join('\n\n') + '\n\n';
-    expect((await scan('anthropic', text, 5)).usage).toEqual({ input: 12, output: 6, total: 18, model: 'claude' });
+    expect((scan('anthropic', text, 5)).usage).toEqual({ input: 12, output: 6, total: 18, model: 'claude' });
   });
 
-  it('reads Gemini usageMetadata with CRLF framing', async () => {
+  it('reads Gemini usageMetadata with CRLF framing', () => {
     const text = 'data: {"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":2,"totalTokenCount":10}}\r\n\r\ndata: {"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":4,"totalTokenCount":12},"modelVersion":"g"}\r\n\r\n';
-    expect((await scan('gemini', text, 3)).usage).toEqual({ input: 8, output: 4, total: 12, model: 'g' });
+    expect((scan('gemini', text, 3)).usage).toEqual({ input: 8, output: 4, total: 12, model: 'g' });
   });
 
-  it('reports resources created by a stream (responses, runs)', async () => {
+  it('reports resources created by a stream (responses, runs)', () => {
     const text = 'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_1","object":"response","usage":null}}\n\n';
-    expect((await scan('openai', text, 4)).created).toEqual([{ id: 'resp_1', object: 'response', usage: null }]);
+    expect((scan('openai', text, 4)).created).toEqual([{ id: 'resp_1', object: 'response', usage: null }]);
   });
 
-  it('does not hold an oversized event', async () => {
+  it('does not hold an oversized event', () => {
     const huge = `data: {"x":"${'a'.repeat(1_200_000)}","usage":{"prompt_tokens":999}}\n\n${openaiStream}`;
-    const r = await scan('openai', huge, 65_536);
-    expect(r.out.length).toBe(huge.length);
+    const r = scan('openai', huge, 65_536);
+    expect(r.seen).toBe(Buffer.byteLength(huge));
     expect(r.usage?.input).toBe(10);
   });
 });
