@@ -66,6 +66,7 @@ if (role === 'fake') {
     return reply.code(up.statusCode).header('content-type', String(up.headers['content-type'] ?? '')).send(up.body);
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.on('SIGTERM', () => process.exit(0)); // exits cleanly, so that --cpu-prof writes its profile
   console.log(`BENCH_READY ${JSON.stringify({ url })}`);
 } else if (role === 'gatehouse') {
   // The compiled build, as `npm start` runs it (tsx's on-the-fly output adds per-closure helpers
@@ -130,7 +131,7 @@ function cpuMs(proc: ChildProcess | null): number | null {
 }
 
 function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string } }> {
-  const profile = process.env.BENCH_PROFILE && args[0] === `--role=${process.env.BENCH_PROFILE}` ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-prof'] : [];
+  const profile = process.env.BENCH_PROFILE?.split(',').some((r) => args[0] === `--role=${r}`) ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-prof'] : [];
   const proc = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -179,12 +180,17 @@ async function orchestrate(): Promise<void> {
         for (const target of targets) {
           const run = (seconds: number) => autocannon({
             url: target.url, method: 'POST', connections, duration: seconds, body,
+            // BENCH_RATE fixes the offered load (req/s): CPU per request then varies less than at saturation.
+            ...(process.env.BENCH_RATE ? { overallRate: Number(process.env.BENCH_RATE) } : {}),
             headers: { 'content-type': 'application/json', ...target.headers },
           });
-          if (round === 0) await run(2); // warm-up: JIT, pools, caches
+          const warm = round === 0 ? await run(2) : null; // warm-up: JIT, pools, caches
           const cpuBefore = cpuMs(target.proc);
           const r = await run(durationS);
+          // Profiles cover the whole process: their per-request figures need every request it served.
+          if (process.env.BENCH_PROFILE) console.log(`${target.name}: ${r.requests.total + (warm?.requests.total ?? 0)} requests`);
           const cpu = cpuBefore === null ? null : cpuMs(target.proc)! - cpuBefore;
+          if (process.env.BENCH_VERBOSE) console.log(`  round ${round + 1} ${target.name}: ${r.requests.average} req/s, ${cpu === null ? '-' : ((cpu * 1000) / r.requests.total).toFixed(0)} µs/req`);
           runs.get(target.name)!.push({
             rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx,
             cpuUs: cpu === null || r.requests.total === 0 ? null : (cpu * 1000) / r.requests.total,

@@ -9,9 +9,9 @@ import { authRoutes } from './identity/index.js';
 import { llmRoutes } from './llm/index.js';
 import { dataRoutes } from './data/index.js';
 import { createAddressLimitStage, createResponseCounter, createSubjectLimitStage } from './limits/index.js';
-import { metricsRoutes } from './observability/index.js';
+import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
 import {
-  createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installErrorHandling, registerJsonBody, securityHeaders,
+  asHook, createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installErrorHandling, registerJsonBody, securityHeaders,
 } from './http/index.js';
 
 export type AppDeps = Omit<Deps, 'close'>;
@@ -33,6 +33,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // instance vs its base logger type; the rest of the code needs neither.
   const app = Fastify({
     loggerInstance: logger,
+    childLoggerFactory: deferredChildLoggerFactory,
     genReqId: genRequestId,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     bodyLimit: config.limits.anyBodyBytes,
@@ -54,25 +55,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const cors = createCorsStage({ projects: deps.projects, allOrigins: () => deps.projects.allCorsOrigins(), events: deps.events });
   const headers = securityHeaders({ tls: Boolean(tls) });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', asHook((request, reply) => {
     reply.headers(headers).header('X-Request-Id', request.id);
-  });
+  }));
   const limitStageDeps = { rateLimits: deps.rateLimits, clock: deps.clock, metrics: deps.metrics, events: deps.events };
   // Before the key is looked at: a flood of missing or invalid keys is limited by address.
   app.addHook('onRequest', createAddressLimitStage(limitStageDeps));
-  app.addHook('onRequest', cors.preflight);
+  app.addHook('onRequest', asHook(cors.preflight));
   app.addHook('onRequest', createCallerStage(deps));
-  app.addHook('onRequest', cors.checkOrigin);
+  app.addHook('onRequest', asHook(cors.checkOrigin));
   // User token (Authorization: Bearer <JWT>) → request.caller.user; a bad token is 401 everywhere.
   app.addHook('preValidation', deps.identity.userTokenStage);
   // ORDER: must stay AFTER the user-token preValidation hook (identity), which sets
   // request.caller.user and group; registered before it, every user would be counted by key/IP
   // and at the guest tier. Fastify runs hooks of one phase in registration order.
   app.addHook('preValidation', createSubjectLimitStage(limitStageDeps));
-  app.addHook('preHandler', createAuthorizationStage(deps));
-  app.addHook('onResponse', createResponseCounter(deps));
-  app.addHook('onSend', async (request, reply) => {
-    await cors.decorate(request, reply);
+  app.addHook('preHandler', asHook(createAuthorizationStage(deps)));
+  app.addHook('onResponse', asHook(createResponseCounter(deps)));
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const pending = cors.decorate(request, reply);
+    if (pending) pending.then(() => done(null, payload), (error: Error) => done(error));
+    else done(null, payload);
   });
 
   await app.register(swagger, {

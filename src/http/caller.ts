@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors/index.js';
 import { ApiKeyRejected, hasScope, LOOKS_LIKE_KEY, type ApiKeyService } from '../identity/api-keys/index.js';
 import type { SecurityEvents } from '../observability/index.js';
+import { routeInfo } from './route-info.js';
 import type { Caller } from './types.js';
 
 /** The key a request presents, from `apikey`, `X-API-Key` or `Authorization: Bearer <key>`. */
@@ -35,12 +36,13 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 export function createCallerStage({ apiKeys, events }: { apiKeys: ApiKeyService; events: SecurityEvents }) {
   return async function resolveCaller(request: FastifyRequest): Promise<void> {
     request.caller = null;
-    const config = request.routeOptions.config;
-    if (!request.routeOptions.url) return; // unknown route: the 404 handler answers
+    const route = routeInfo(request);
+    const config = route.config;
+    if (!route.url) return; // unknown route: the 404 handler answers
     if (config.auth === 'public') return;
     const key = presentedKey(request);
     if (!key) {
-      events.record('api_key_rejected', { ip: request.ip, requestId: request.id, details: { reason: 'missing', route: request.routeOptions.url } });
+      events.record('api_key_rejected', { ip: request.ip, requestId: request.id, details: { reason: 'missing', route: route.url } });
       throw new GatehouseError('missing_api_key');
     }
     try {
@@ -59,7 +61,7 @@ export function createCallerStage({ apiKeys, events }: { apiKeys: ApiKeyService;
         events.record('api_key_rejected', {
           ip: request.ip,
           requestId: request.id,
-          details: { reason: error.reason, prefix: key.slice(0, 7), route: request.routeOptions.url },
+          details: { reason: error.reason, prefix: key.slice(0, 7), route: route.url },
         });
       }
       throw error;
@@ -72,12 +74,13 @@ export function createCallerStage({ apiKeys, events }: { apiKeys: ApiKeyService;
  * token stage, since an admin user also counts as `admin`.
  */
 export function createAuthorizationStage({ events }: { events: SecurityEvents }) {
-  return async function authorize(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const { auth = 'key', scope } = request.routeOptions.config;
+  return function authorize(request: FastifyRequest, _reply: FastifyReply): void {
+    const route = routeInfo(request);
+    const { auth = 'key', scope } = route.config;
     const caller = request.caller;
     if (auth === 'public' || !caller) return;
     if (auth === 'secret' && caller.group !== 'admin') {
-      events.record('secret_key_required', { projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id, details: { route: request.routeOptions.url, key_id: caller.key.id } });
+      events.record('secret_key_required', { projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id, details: { route: route.url, key_id: caller.key.id } });
       throw new GatehouseError('secret_key_required');
     }
     if (scope) requireScope(request, scope, events);

@@ -3,6 +3,7 @@ import { GatehouseError } from '../errors/index.js';
 import type { SecurityEvents } from '../observability/index.js';
 import { compileOrigins, type OriginMatcher, type ProjectService } from '../tenancy/index.js';
 import type { Environment } from '../tenancy/index.js';
+import type { Caller } from './types.js';
 
 // Hand-written instead of @fastify/cors because the allowlist belongs to the
 // project environment, which is known only once the key is resolved — and a
@@ -51,42 +52,25 @@ export function createCorsStage({ projects, allOrigins, events, cacheTtlMs = 100
 
   return {
     /** onRequest, before the caller stage: answers preflights. */
-    async preflight(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    preflight(request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
       const origin = request.headers.origin;
       if (request.method !== 'OPTIONS' || typeof origin !== 'string' || !request.headers['access-control-request-method']) return;
-      if (!(await unionMatcher())(origin)) {
-        events.record('origin_rejected', { ip: request.ip, requestId: request.id, details: { origin: origin.slice(0, 200), preflight: true } });
-        throw new GatehouseError('origin_not_allowed');
-      }
-      const requested = request.headers['access-control-request-headers'];
-      reply
-        .header('Access-Control-Allow-Origin', origin)
-        .header('Vary', 'Origin, Access-Control-Request-Headers')
-        .header('Access-Control-Allow-Methods', ALLOWED_METHODS)
-        .header('Access-Control-Max-Age', PREFLIGHT_MAX_AGE_S);
-      if (typeof requested === 'string' && SAFE_HEADER_LIST.test(requested)) reply.header('Access-Control-Allow-Headers', requested);
-      await reply.code(204).send();
+      return answerPreflight(request, reply, origin);
     },
 
     /** onRequest, after the caller stage: a browser request must come from an allowed origin. */
-    async checkOrigin(request: FastifyRequest): Promise<void> {
+    checkOrigin(request: FastifyRequest): void | Promise<void> {
       const origin = request.headers.origin;
       const caller = request.caller;
       if (typeof origin !== 'string' || !caller) return;
-      if (await (await environmentMatcher(caller.projectId, caller.environment))(origin)) return;
-      events.record('origin_rejected', { projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id, details: { origin: origin.slice(0, 200) } });
-      throw new GatehouseError('origin_not_allowed');
+      return checkAllowed(request, caller, origin);
     },
 
     /** onSend: lets an allowed page read the answer, errors included. */
-    async decorate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    decorate(request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
       const origin = request.headers.origin;
       if (typeof origin !== 'string' || reply.hasHeader('Access-Control-Allow-Origin')) return;
-      const caller = request.caller;
-      const allowed = caller ? (await environmentMatcher(caller.projectId, caller.environment))(origin) : (await unionMatcher())(origin);
-      reply.header('Vary', 'Origin');
-      if (!allowed) return;
-      reply.header('Access-Control-Allow-Origin', origin).header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+      return allowReading(request, reply, origin);
     },
 
     /** After an admin changes an allowlist, this instance applies it at once. */
@@ -95,6 +79,35 @@ export function createCorsStage({ projects, allOrigins, events, cacheTtlMs = 100
       union = null;
     },
   };
+
+  async function answerPreflight(request: FastifyRequest, reply: FastifyReply, origin: string): Promise<void> {
+    if (!(await unionMatcher())(origin)) {
+      events.record('origin_rejected', { ip: request.ip, requestId: request.id, details: { origin: origin.slice(0, 200), preflight: true } });
+      throw new GatehouseError('origin_not_allowed');
+    }
+    const requested = request.headers['access-control-request-headers'];
+    reply
+      .header('Access-Control-Allow-Origin', origin)
+      .header('Vary', 'Origin, Access-Control-Request-Headers')
+      .header('Access-Control-Allow-Methods', ALLOWED_METHODS)
+      .header('Access-Control-Max-Age', PREFLIGHT_MAX_AGE_S);
+    if (typeof requested === 'string' && SAFE_HEADER_LIST.test(requested)) reply.header('Access-Control-Allow-Headers', requested);
+    await reply.code(204).send();
+  }
+
+  async function checkAllowed(request: FastifyRequest, caller: Caller, origin: string): Promise<void> {
+    if ((await environmentMatcher(caller.projectId, caller.environment))(origin)) return;
+    events.record('origin_rejected', { projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id, details: { origin: origin.slice(0, 200) } });
+    throw new GatehouseError('origin_not_allowed');
+  }
+
+  async function allowReading(request: FastifyRequest, reply: FastifyReply, origin: string): Promise<void> {
+    const caller = request.caller;
+    const allowed = caller ? (await environmentMatcher(caller.projectId, caller.environment))(origin) : (await unionMatcher())(origin);
+    reply.header('Vary', 'Origin');
+    if (!allowed) return;
+    reply.header('Access-Control-Allow-Origin', origin).header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+  }
 }
 
 export type CorsStage = ReturnType<typeof createCorsStage>;

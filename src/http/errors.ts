@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, renderError, surfaceOf, toGatehouseError } from '../errors/index.js';
 import type { SecurityEvents } from '../observability/index.js';
+import { routeInfo } from './route-info.js';
 
 // Client faults that say something about who is probing us.
 const SUSPICIOUS = new Set(['invalid_json', 'json_too_complex', 'payload_too_large', 'unsupported_media_type', 'route_not_found', 'bad_request']);
@@ -19,7 +20,7 @@ export function installErrorHandling(app: FastifyInstance, { events }: { events:
           environment: request.caller?.environment,
           ip: request.ip,
           requestId: request.id,
-          details: { code: error.code, method: request.method, route: request.routeOptions.url ?? null },
+          details: { code: error.code, method: request.method, route: routeInfo(request).url ?? null },
         });
       }
     }

@@ -5,3 +5,5 @@ export { createCallerStage, createAuthorizationStage, requireScope, presentedKey
 export { createCorsStage, type CorsStage } from './cors.js';
 export { installErrorHandling } from './errors.js';
 export { securityHeaders } from './security-headers.js';
+export { routeInfo, type RouteInfo } from './route-info.js';
+export { asHook, type Stage } from './hook.js';

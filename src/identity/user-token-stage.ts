@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors/index.js';
-import { bearerToken, type CallerUser } from '../http/index.js';
+import { bearerToken, routeInfo, type CallerUser } from '../http/index.js';
 import { LOOKS_LIKE_KEY } from './api-keys/index.js';
 import type { SecurityEvents } from '../observability/index.js';
 import { decodeUnverified, TokenRejected, type AccessTokenService } from './jwt/index.js';
@@ -45,7 +45,7 @@ export function createUserTokenStage(d: { tokens: AccessTokenService; sessions: 
       if (!(error instanceof TokenRejected)) throw error;
       events.record('token_rejected', {
         projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id,
-        details: { reason: error.reason, route: request.routeOptions.url },
+        details: { reason: error.reason, route: routeInfo(request).url },
       });
       if (error.reason === 'session_revoked' && request.url.startsWith('/auth/v1')) {
         throw new GatehouseError('session_not_found', { details: { reason: error.reason } });

@@ -7,6 +7,7 @@
 // (GoTrue on /auth, PostgREST on /rest, the provider's on /llm).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors/index.js';
+import { routeInfo } from '../http/route-info.js';
 import type { Metrics, SecurityEvents } from '../observability/index.js';
 import type { Clock } from '../shared/clock.js';
 import { ADDRESS_CLASS, type LimitResult } from './decide.js';
@@ -19,7 +20,8 @@ import { limiterUnavailable } from './unavailable.js';
  * someone forgot to mark is still limited, under the class of its surface.
  */
 export function routeClassOf(request: FastifyRequest): RouteClass {
-  return request.routeOptions.config?.routeClass ?? routeClassForPath(request.method, request.routeOptions.url ?? request.url);
+  const route = routeInfo(request);
+  return route.config?.routeClass ?? routeClassForPath(request.method, route.url ?? request.url);
 }
 
 export function routeClassForPath(method: string, path: string): RouteClass {
@@ -53,7 +55,7 @@ function createRefusal({ metrics, events }: LimitStageDeps) {
       lastEventMs.set(eventKey, now);
       events.record('rate_limited', {
         projectId: request.caller?.projectId, environment: request.caller?.environment, ip: request.ip, requestId: request.id,
-        details: { route_class: routeClass, subject, route: request.routeOptions.url ?? null },
+        details: { route_class: routeClass, subject, route: routeInfo(request).url ?? null },
       });
     }
     const retryAfterS = result.retryAfterS ?? 1;
@@ -104,7 +106,7 @@ export function createSubjectLimitStage(deps: LimitStageDeps) {
 
 /** onResponse: every response counted by route class and status (bounded labels only). */
 export function createResponseCounter({ metrics }: { metrics: Pick<Metrics, 'requests'> }) {
-  return async function countResponse(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    metrics.requests.inc({ route_class: request.routeOptions.url ? routeClassOf(request) : 'unmatched', status: String(reply.statusCode) });
+  return function countResponse(request: FastifyRequest, reply: FastifyReply): void {
+    metrics.requests.inc({ route_class: routeInfo(request).url ? routeClassOf(request) : 'unmatched', status: String(reply.statusCode) });
   };
 }

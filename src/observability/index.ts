@@ -3,3 +3,4 @@ export { createSecurityEvents, type SecurityEvents, type SecurityEventType, type
 export { createAuditLog, type AuditLog, type AuditEntry } from './audit-log.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { metricsRoutes, METRICS_SCOPE, type MetricsRouteOptions } from './metrics-route.js';
+export { deferredChildLoggerFactory } from './request-logger.js';

@@ -71,8 +71,13 @@ const MAX_CACHE_ENTRIES = 50_000;
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;
 
 export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSeconds }: ApiKeyServiceDeps) {
-  // Hot cache by key hash. Bounded TTL (not invalidation messages) is what
-  // bounds revocation delay across instances; local revokes also evict at once.
+  // Hot cache by the presented key's text: hashing it would cost more than the
+  // whole cached check, and the clear key sits in this process's memory anyway
+  // (in the request that carried it); only the hash is ever stored. A Map
+  // compares strings only once their hashes match, so lookups leak no prefix
+  // timing. Bounded TTL
+  // (not invalidation messages) bounds revocation delay across instances;
+  // local revokes also evict at once.
   const cache = new Map<string, CacheEntry>();
   const lastTouchMs = new Map<string, number>();
 
@@ -135,16 +140,16 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
   }
 
   function evictById(id: string): void {
-    for (const [hash, entry] of cache) if (entry.row.id === id) cache.delete(hash);
+    for (const [presented, entry] of cache) if (entry.row.id === id) cache.delete(presented);
   }
 
-  async function lookup(hash: string, nowMs: number): Promise<ApiKeyRow | undefined> {
-    const hit = cache.get(hash);
+  async function lookup(presented: string, nowMs: number): Promise<ApiKeyRow | undefined> {
+    const hit = cache.get(presented);
     if (hit && nowMs - hit.cachedAtMs < cacheTtlMs) return hit.row;
-    const row = await store.findByHash(hash);
+    const row = await store.findByHash(hashApiKey(presented));
     if (row && cacheTtlMs > 0) {
       if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
-      cache.set(hash, { row, cachedAtMs: nowMs });
+      cache.set(presented, { row, cachedAtMs: nowMs });
     }
     return row;
   }
@@ -200,16 +205,15 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
      */
     async verify(presented: string): Promise<VerifiedKey> {
       const now = clock.now();
-      const hash = hashApiKey(presented);
       // Hot path: this exact key passed every check below within the cache TTL.
-      const hit = cache.get(hash);
+      const hit = cache.get(presented);
       if (hit?.verified && now.getTime() - hit.cachedAtMs < cacheTtlMs && !(hit.row.expires_at && hit.row.expires_at <= now.toISOString())) {
         touch(hit.row.id, now);
         return hit.verified;
       }
       const parsed = parseApiKey(presented);
       if (parsed === 'malformed' || parsed === 'checksum') throw new ApiKeyRejected(parsed);
-      const row = await lookup(hash, now.getTime());
+      const row = await lookup(presented, now.getTime());
       if (!row) throw new ApiKeyRejected('unknown');
       // The hash already binds the key to its row; re-checking the claimed
       // project, environment and kind is defence in depth against a bad row.
@@ -227,7 +231,7 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
         environment: row.environment as Environment,
         scopes: row.scopes === null ? null : Object.freeze(JSON.parse(row.scopes) as string[]),
       });
-      const entry = cache.get(hash);
+      const entry = cache.get(presented);
       if (entry?.row === row) entry.verified = verified;
       return verified;
     },

@@ -112,7 +112,9 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     const subject = caller.user ? { projectId: caller.projectId, environment: caller.environment, userId: caller.user.id } : null;
     if (subject) await llm.quotas.check(subject);
 
-    const headers = { ...upstreamRequestHeaders(request.headers), ...upload?.headers, ...authHeaders(provider.kind, provider.apiKey) };
+    const headers = upstreamRequestHeaders(request.headers);
+    if (upload) Object.assign(headers, upload.headers);
+    Object.assign(headers, authHeaders(provider.kind, provider.apiKey));
     if (provider.kind === 'anthropic' && !headers['anthropic-version']) headers['anthropic-version'] = '2023-06-01';
     let body: Buffer | Readable | undefined;
     if (json) {
@@ -158,7 +160,7 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
         plan: upload, provider, owner, scope, store: llm.resources, publicUrl: config.publicUrl, request, responseBufferBytes: config.llm.responseBufferBytes,
       }, res, reply);
     }
-    const usageKey = { ...scope, userId: caller.user?.id ?? `key:${caller.key.id}` };
+    const usageKey = { projectId: scope.projectId, environment: scope.environment, provider: scope.provider, userId: caller.user?.id ?? `key:${caller.key.id}` };
     return respond({
       llm, provider, match, owner, scope, method: request.method,
       responseBufferBytes: config.llm.responseBufferBytes,

@@ -44,34 +44,36 @@ export type Upstreams = ReturnType<typeof createUpstreams>;
  * Origin, forwarding headers, and OpenAI-Organization / OpenAI-Project, which
  * would let a caller pick another organization the provider key can reach.
  */
-const REQUEST_HEADERS = new Set([
+const REQUEST_HEADERS = [
   'content-type', 'content-length', 'accept',
   'openai-beta', 'idempotency-key',
   'anthropic-version', 'anthropic-beta',
   'x-goog-upload-protocol',
-]);
+] as const;
 
 /**
  * Response headers that may reach the caller. Dropped among others:
  * openai-organization / openai-project (account names), the provider's rate
  * limit headers (account limits), set-cookie and CDN headers.
  */
-const RESPONSE_HEADERS = new Set(['content-type', 'content-disposition', 'cache-control', 'retry-after']);
+const RESPONSE_HEADERS = ['content-type', 'content-disposition', 'cache-control', 'retry-after'] as const;
 
+// Both walk the short allowlist rather than every header present: fewer
+// lookups and no entry arrays, on every proxied request. Header names arrive
+// lower-cased from Node's parser and from undici.
 export function upstreamRequestHeaders(incoming: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (!REQUEST_HEADERS.has(name) || value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
+  return pick(incoming, REQUEST_HEADERS);
 }
 
 export function downstreamHeaders(incoming: Dispatcher.ResponseData['headers']): Record<string, string> {
+  return pick(incoming, RESPONSE_HEADERS);
+}
+
+function pick(incoming: Record<string, string | string[] | undefined>, names: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (!RESPONSE_HEADERS.has(name) || value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const name of names) {
+    const value = incoming[name];
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
 }
