@@ -11,10 +11,10 @@
 // Targets are interleaved over BENCH_ROUNDS rounds (default 3) and medians
 // reported. Gatehouse runs from the compiled build: `npm run bench` builds
 // first; alone, `npm run build && npx tsx bench/llm.ts`.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -132,7 +132,11 @@ function cpuMs(proc: ChildProcess | null): number | null {
 
 function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string } }> {
   const profile = process.env.BENCH_PROFILE?.split(',').some((r) => args[0] === `--role=${r}`) ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-prof'] : [];
-  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_PIN=1 (development, needs 2+ cores): proxies on the last core, the load generator and the
+  // fake upstream on the others, so that a proxy's CPU per request is not muddled by theirs.
+  const pin = process.env.BENCH_PIN === '1' ? ['taskset', '-c', args[0] === '--role=fake' ? `0-${cpus().length - 2}` : String(cpus().length - 1)] : [];
+  const command = [...pin, process.execPath, ...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args];
+  const proc = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout!.on('data', (c: Buffer) => {
@@ -145,6 +149,7 @@ function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: strin
 }
 
 async function orchestrate(): Promise<void> {
+  if (process.env.BENCH_PIN === '1') spawnSync('taskset', ['-pc', `0-${cpus().length - 2}`, String(process.pid)]);
   const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);

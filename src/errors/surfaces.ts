@@ -18,16 +18,17 @@ export function surfaceFor(url: string): Surface {
 
 // The URL names a provider, not its wire format: a custom provider may speak
 // anthropic or gemini. Once a route knows better it pins the surface for its
-// request (keyed weakly: nothing outlives the request).
-const pinned = new WeakMap<object, Surface>();
+// request, on the request itself (a WeakMap entry per request costs more).
+const PINNED = Symbol('gatehouse.surface');
+type Pinnable = { [PINNED]?: Surface };
 
 export function pinSurface(request: object, surface: Surface): void {
-  pinned.set(request, surface);
+  (request as Pinnable)[PINNED] = surface;
 }
 
 /** The pinned surface of a request, else the one its URL implies. */
 export function surfaceOf(request: { url: string }): Surface {
-  return pinned.get(request) ?? surfaceFor(request.url);
+  return (request as Pinnable)[PINNED] ?? surfaceFor(request.url);
 }
 
 type Renderer = (error: GatehouseError, requestId: string) => unknown;

@@ -21,11 +21,19 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return candidates.values().next().value;
 }
 
+const BEARER = Symbol('gatehouse.bearer');
+const BEARER_HEADER = /^Bearer[ ]+(\S+)\s*$/i;
+
+/** The `Authorization: Bearer` credential; parsed once per request (three stages ask). */
 export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  return match?.[1];
+  const memo = request as FastifyRequest & { [BEARER]?: string | null };
+  let token = memo[BEARER];
+  if (token === undefined) {
+    const header = request.headers.authorization;
+    token = typeof header === 'string' ? (BEARER_HEADER.exec(header)?.[1] ?? null) : null;
+    memo[BEARER] = token;
+  }
+  return token ?? undefined;
 }
 
 /**

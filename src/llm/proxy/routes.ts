@@ -21,6 +21,10 @@ interface Prepared {
   match: EndpointMatch;
 }
 
+/** What the preParsing stage found, for the handler (on the request: cheaper than a WeakMap). */
+const PREPARED = Symbol('gatehouse.llm.prepared');
+type Preparable = FastifyRequest & { [PREPARED]?: Prepared };
+
 /** Emits `abort` (undici's signal protocol) once the caller has disconnected. */
 class ClientGone extends EventEmitter {
   aborted = false;
@@ -51,7 +55,6 @@ function jsonOnly(): GatehouseError {
 export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const { config, events, llm, clock } = deps;
   const jsonLimits = { maxDepth: config.limits.jsonMaxDepth, maxKeys: config.limits.jsonMaxKeys };
-  const prepared = new WeakMap<FastifyRequest, Prepared>();
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: config.limits.jsonBodyBytes }, (_request, body, done) => done(null, body));
@@ -84,12 +87,12 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     if (declared > config.limits.anyBodyBytes) throw new GatehouseError('payload_too_large');
     const hasBody = declared > 0 || request.headers['transfer-encoding'] !== undefined;
     if (hasBody && !JSON_TYPE.test(request.headers['content-type'] ?? '') && !match.pattern.flags.has('upload')) throw jsonOnly();
-    prepared.set(request, { caller, target, provider, match });
+    (request as Preparable)[PREPARED] = { caller, target, provider, match };
     return payload;
   });
 
   async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const state = prepared.get(request);
+    const state = (request as Preparable)[PREPARED];
     if (!state) throw new GatehouseError('unexpected_failure');
     const { caller, target, provider, match } = state;
     // The user-token stage ran after preParsing: only now is a bearer known to be a valid user.

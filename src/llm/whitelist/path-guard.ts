@@ -8,6 +8,9 @@ import { GatehouseError } from '../../errors/index.js';
 /** Characters a provider path may hold (RFC 3986 pchar minus %, plus /). */
 const SAFE_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** A `.` or `..` segment anywhere in a path. */
+const DOT_SEGMENT = /\/\.{1,2}(?:\/|$)/;
+const PREFIX = '/llm/';
 
 export interface GuardedTarget {
   provider: string;
@@ -23,25 +26,27 @@ function refuse(why: string): never {
 
 /** Splits `/llm/<provider>/<path>?<query>` and refuses anything ambiguous. */
 export function guardTarget(rawUrl: string): GuardedTarget {
-  if (!rawUrl.startsWith('/llm/')) refuse('it must be an absolute path under /llm/');
+  if (!rawUrl.startsWith(PREFIX)) refuse('it must be an absolute path under /llm/');
   const q = rawUrl.indexOf('?');
   let rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
   const query = q === -1 ? '' : rawUrl.slice(q + 1);
   if (rawPath.includes('\\')) refuse('backslashes are not allowed');
-  // Gemini SDKs may encode the colon of `models/x:generateContent`; nothing else may be encoded.
-  rawPath = rawPath.replace(/%3a/gi, ':');
-  if (rawPath.includes('%')) refuse('percent-encoding is not allowed in the path');
-  if (!SAFE_PATH.test(rawPath)) refuse('it contains characters outside RFC 3986');
-  const segments = rawPath.split('/').slice(1); // ['llm', provider, ...]
-  for (const segment of segments) {
-    if (segment === '') refuse('empty segments (// or a trailing /) are not allowed');
-    if (segment === '.' || segment === '..') refuse('dot segments are not allowed');
+  if (rawPath.includes('%')) {
+    // Gemini SDKs may encode the colon of `models/x:generateContent`; nothing else may be encoded.
+    rawPath = rawPath.replace(/%3a/gi, ':');
+    if (rawPath.includes('%')) refuse('percent-encoding is not allowed in the path');
   }
-  const provider = segments[1];
-  if (!provider || !PROVIDER_NAME.test(provider)) refuse('unknown provider name');
-  if (segments.length < 3) refuse('no provider path');
+  if (!SAFE_PATH.test(rawPath)) refuse('it contains characters outside RFC 3986');
+  // Checked on the whole path at once (every segment is non-empty and not a dot segment),
+  // without splitting it: this runs on every proxied request.
+  if (rawPath.includes('//') || rawPath.endsWith('/')) refuse('empty segments (// or a trailing /) are not allowed');
+  if (DOT_SEGMENT.test(rawPath)) refuse('dot segments are not allowed');
+  const slash = rawPath.indexOf('/', PREFIX.length);
+  const provider = slash === -1 ? rawPath.slice(PREFIX.length) : rawPath.slice(PREFIX.length, slash);
+  if (!PROVIDER_NAME.test(provider)) refuse('unknown provider name');
+  if (slash === -1) refuse('no provider path');
   if (query.length > 4096 || /[\s\\#]/.test(query)) refuse('the query string is malformed');
-  return { provider, path: `/${segments.slice(2).join('/')}`, query };
+  return { provider, path: rawPath.slice(slash), query };
 }
 
 /**
