@@ -8,7 +8,7 @@ import { healthRoutes } from './health/routes.js';
 import { authRoutes } from './identity/index.js';
 import { llmRoutes } from './llm/index.js';
 import { dataRoutes } from './data/index.js';
-import { createAddressLimitStage, createResponseCounter, createSubjectLimitStage } from './limits/index.js';
+import { addressLimitHeaders, createAddressLimitStage, createResponseCounter, createSubjectLimitStage } from './limits/index.js';
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
 import {
   asHook, createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installErrorHandling, registerJsonBody, securityHeaders,
@@ -73,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preHandler', asHook(createAuthorizationStage(deps)));
   app.addHook('onResponse', asHook(createResponseCounter(deps)));
   app.addHook('onSend', (request, reply, payload, done) => {
+    addressLimitHeaders(request, reply);
     const pending = cors.decorate(request, reply);
     if (pending) pending.then(() => done(null, payload), (error: Error) => done(error));
     else done(null, payload);

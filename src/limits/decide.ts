@@ -59,6 +59,20 @@ export interface Limiter {
   checkAddress(request: AddressRequest): Promise<LimitResult>;
 }
 
+/**
+ * An allowed request's result: its headers are built on first read. The
+ * per-address pre-check is allowed on nearly every request, and its headers
+ * are only shown when no subject check replaces them (limits/stages.ts).
+ */
+class Allowed implements LimitResult {
+  readonly allowed = true;
+  #headers: Record<string, string> | null = null;
+  constructor(private readonly name: string, private readonly decision: Decision, private readonly nowMs: number) {}
+  get headers(): Record<string, string> {
+    return (this.#headers ??= rateLimitHeaders(this.name, this.decision, this.nowMs));
+  }
+}
+
 export function createLimiter(options: LimiterOptions): Limiter {
   const { store, config, onStoreError } = options;
   if (typeof config !== 'function') throw new TypeError('createLimiter: config must be a function returning the current LimitsConfig');
@@ -73,8 +87,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
       onStoreError(name, policy.failMode, error);
       return policy.failMode === 'open' ? { allowed: true, headers: {} } : { allowed: false, headers: {}, unavailable: true };
     }
-    const headers = rateLimitHeaders(name, decision, nowMs);
-    return decision.allowed ? { allowed: true, headers } : { allowed: false, headers, retryAfterS: retryAfterSeconds(decision) };
+    if (decision.allowed) return new Allowed(name, decision, nowMs);
+    return { allowed: false, headers: rateLimitHeaders(name, decision, nowMs), retryAfterS: retryAfterSeconds(decision) };
   }
 
   return {

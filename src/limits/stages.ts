@@ -67,15 +67,27 @@ function createRefusal({ metrics, events }: LimitStageDeps) {
   };
 }
 
+/** The address check's result, until the subject check replaces it (see addressLimitHeaders). */
+const ADDRESS_RESULT = Symbol('gatehouse.addressLimit');
+type WithAddressResult = FastifyRequest & { [ADDRESS_RESULT]?: LimitResult | null };
+
 export function createAddressLimitStage(deps: LimitStageDeps) {
   const refuse = createRefusal(deps);
-  return async function limitAddress(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return async function limitAddress(request: FastifyRequest): Promise<void> {
     const result = await deps.rateLimits.checkAddress(request.ip, deps.clock.now().getTime());
-    // Set now: a response refused later (bad key, 404) still tells the client its address budget.
-    // The subject stage overwrites them with the subject's own once the caller is known.
-    if (result.allowed) reply.headers(result.headers);
+    if (result.allowed) (request as WithAddressResult)[ADDRESS_RESULT] = result;
     else refuse(request, result, ADDRESS_CLASS, 'address');
   };
+}
+
+/**
+ * onSend: a response that no subject check answered for (public route, bad key, 404, preflight)
+ * still tells the client its address budget. Keyed requests show the subject's own headers, so
+ * the address headers are built only when they are shown.
+ */
+export function addressLimitHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  const result = (request as WithAddressResult)[ADDRESS_RESULT];
+  if (result && !reply.hasHeader('RateLimit')) reply.headers(result.headers);
 }
 
 export function createSubjectLimitStage(deps: LimitStageDeps) {

@@ -51,6 +51,16 @@ describe.each(COMBOS)('client address limits ($engine, $store store)', ({ engine
     expect((await get(gh, { apikey: gh.secretKey }, '198.51.100.20')).statusCode).toBe(200);
   });
 
+  it('the address budget is shown where no subject budget replaces it (public route, bad key), and only there', async () => {
+    const gh = await start();
+    const health = await gh.app.inject({ url: '/health' });
+    expect(health.headers).toMatchObject({ 'x-ratelimit-remaining': '4', 'ratelimit-policy': '"address-60s";q=5;w=60' });
+    const keyed = await get(gh, { apikey: gh.secretKey });
+    expect(keyed.statusCode).toBe(200);
+    expect(String(keyed.headers['ratelimit-policy'])).not.toContain('address-');
+    expect(String(keyed.headers['ratelimit'])).toMatch(/^"default-\d+s";r=\d+;t=\d+$/);
+  });
+
   it('a spoofed X-Forwarded-For from an untrusted peer is ignored: the socket address is counted', async () => {
     const gh = await start({ rateLimits: { ...ADDRESS_5 } });
     for (let i = 0; i < 5; i++) expect((await get(gh, { apikey: BAD_KEY, 'x-forwarded-for': `203.0.113.${i + 1}` })).statusCode).toBe(401);

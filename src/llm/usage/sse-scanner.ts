@@ -69,8 +69,9 @@ export class SseEventScanner {
   }
 
   private event(block: string): void {
-    const created = CREATED_EVENT.test(block);
-    if (!created && !USAGE_HINT.test(block)) return;
+    // Substring checks first: most events carry neither, and a regex pass per event adds up.
+    const created = block.includes('event:') && CREATED_EVENT.test(block);
+    if (!created && !(block.includes('"usage') && USAGE_HINT.test(block))) return;
     let payload = '';
     for (const line of block.split('\n')) if (line.startsWith('data:')) payload += line.slice(line[5] === ' ' ? 6 : 5);
     if (payload === '' || payload === '[DONE]') return;
