@@ -6,8 +6,14 @@
 //   gatehouse  autocannon → Gatehouse (API key, user JWT, rate limit, whitelist,
 //              ownership, usage, and optionally token quotas) → fake
 // Each server runs in its own process so that none shares an event loop with
-// the load generator or another server. Besides req/s (all processes share the
-// machine's cores), each server's CPU time per request is read from /proc.
+// the load generator or another server. With 2+ cores the proxies run on the
+// last core and the load generator and fake upstream on the others (taskset;
+// BENCH_PIN=0 turns that off), as a proxy benchmark should keep the load
+// generator off the system under test. Besides req/s, each server's CPU time
+// per request is read from /proc, and the capacity ratio (bare CPU per request
+// ÷ this one's) says what req/s ratio a load generator with room to spare
+// would see: when the direct run is no faster than the bare proxy, the load
+// generator's core is the limit and the req/s ratios flatter the slower proxies.
 // Targets are interleaved over BENCH_ROUNDS rounds (default 3) and medians
 // reported. Gatehouse runs from the compiled build: `npm run bench` builds
 // first; alone, `npm run build && npx tsx bench/llm.ts`.
@@ -119,6 +125,10 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+function pinned(): boolean {
+  return process.env.BENCH_PIN !== '0' && cpus().length >= 2 && spawnSync('taskset', ['--version']).status === 0;
+}
+
 function cpuMs(proc: ChildProcess | null): number | null {
   if (!proc?.pid) return null;
   try {
@@ -132,9 +142,7 @@ function cpuMs(proc: ChildProcess | null): number | null {
 
 function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string } }> {
   const profile = process.env.BENCH_PROFILE?.split(',').some((r) => args[0] === `--role=${r}`) ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-prof'] : [];
-  // BENCH_PIN=1 (development, needs 2+ cores): proxies on the last core, the load generator and the
-  // fake upstream on the others, so that a proxy's CPU per request is not muddled by theirs.
-  const pin = process.env.BENCH_PIN === '1' ? ['taskset', '-c', args[0] === '--role=fake' ? `0-${cpus().length - 2}` : String(cpus().length - 1)] : [];
+  const pin = pinned() ? ['taskset', '-c', args[0] === '--role=fake' ? `0-${cpus().length - 2}` : String(cpus().length - 1)] : [];
   const command = [...pin, process.execPath, ...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args];
   const proc = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
@@ -149,7 +157,7 @@ function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: strin
 }
 
 async function orchestrate(): Promise<void> {
-  if (process.env.BENCH_PIN === '1') spawnSync('taskset', ['-pc', `0-${cpus().length - 2}`, String(process.pid)]);
+  if (pinned()) spawnSync('taskset', ['-pc', `0-${cpus().length - 2}`, String(process.pid)]);
   const durationS = Number(process.env.BENCH_DURATION_S ?? 5);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -171,7 +179,7 @@ async function orchestrate(): Promise<void> {
   if (only) targets.splice(0, targets.length, ...targets.filter((t) => t.name.startsWith('bare') || t.name.includes(only)));
   const exact = process.env.BENCH_TARGETS?.split('|');
   if (exact) targets.splice(0, targets.length, ...targets.filter((t) => t.name === 'bare undici proxy' || exact.includes(t.name)));
-  console.log(`chat completions, ${connections} connections, ${rounds} rounds of ${durationS} s per target, Node ${process.version}`);
+  console.log(`chat completions, ${connections} connections, ${rounds} rounds of ${durationS} s per target, Node ${process.version}, ${cpus().length} cores${pinned() ? `, proxies pinned to core ${cpus().length - 1}` : ""}`);
   try {
     // BENCH_STREAM=0 or 1 runs one mode only (profiling).
     for (const stream of [false, true].filter((m) => process.env.BENCH_STREAM === undefined || String(Number(m)) === process.env.BENCH_STREAM)) {
@@ -204,13 +212,13 @@ async function orchestrate(): Promise<void> {
       }
       const bare = runs.get('bare undici proxy')!;
       console.log(`\n${stream ? 'streamed (SSE, usage in the final chunk)' : 'non-streamed'}, median of ${rounds} rounds`);
-      console.log('target                    req/s     p50 ms  p99 ms  errors  ratio to bare  proxy CPU µs/req (× bare)');
+      console.log('target                    req/s     p50 ms  p99 ms  errors  ratio to bare  proxy CPU µs/req (× bare)  capacity ratio');
       for (const target of targets) {
         const mine = runs.get(target.name)!;
         const ratio = median(mine.map((r, i) => r.rps / bare[i]!.rps));
         const cpuUs = mine[0]!.cpuUs === null ? null : median(mine.map((r) => r.cpuUs!));
         const cpuRatio = cpuUs === null ? null : median(mine.map((r, i) => r.cpuUs! / bare[i]!.cpuUs!));
-        const cpu = cpuUs === null ? '' : `${cpuUs.toFixed(0).padStart(6)} (×${cpuRatio!.toFixed(2)})`;
+        const cpu = cpuUs === null ? '' : `${cpuUs.toFixed(0).padStart(6)} (×${cpuRatio!.toFixed(2)})  ${(1 / cpuRatio!).toFixed(2).padStart(14)}`;
         const errors = mine.reduce((sum, r) => sum + r.errors, 0);
         console.log(`${target.name.padEnd(24)}  ${median(mine.map((r) => r.rps)).toFixed(0).padStart(7)}  ${String(median(mine.map((r) => r.p50))).padStart(6)}  ${String(median(mine.map((r) => r.p99))).padStart(6)}  ${String(errors).padStart(6)}  ${ratio.toFixed(2).padStart(13)}  ${cpu}`);
       }

@@ -98,13 +98,19 @@ export async function userRoutes(app: FastifyInstance, { deps }: AdminContext): 
   });
 
   r.delete('/users/:id', {
-    config, schema: { tags, summary: 'Delete a user (their sessions end with them)', params: UserIdParams },
+    config, schema: { tags, summary: 'Delete a user (their sessions and logged LLM prompts go with them)', params: UserIdParams },
   }, async (request, reply) => {
     const caller = callerOf(request);
     if (!(await identity.users.remove(caller.projectId, caller.environment, request.params.id))) {
       throw new GatehouseError('not_found', { message: 'No such user in this project environment.' });
     }
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'user.delete', target: request.params.id });
+    // Logged prompts and completions are the user's content: they go with the user. Usage rows
+    // and resource records hold counts and ids only, and stay for accounting.
+    const purged = await deps.llm.requestLog.purge(caller.projectId, caller.environment, request.params.id);
+    await deps.audit.write({
+      projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'user.delete', target: request.params.id,
+      details: { llm_request_log_entries_deleted: purged },
+    });
     return reply.code(204).send();
   });
 

@@ -64,6 +64,8 @@ export const ConfigSchema = Type.Object(
         responseBufferBytes: Type.Integer({ minimum: 1024, default: 20 * MiB }),
         /** Keep-alive connections per provider origin. */
         connectionsPerOrigin: Type.Integer({ minimum: 1, maximum: 4096, default: 256 }),
+        /** Milliseconds between two sweeps for runs and background responses nobody fetched again (llm/usage/sweep.ts); 0 = off. */
+        deferredSweepMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -164,6 +166,7 @@ export const ENV_VARS = {
   GATEHOUSE_LLM_HEADERS_TIMEOUT_MS: 'llm.headersTimeoutMs',
   GATEHOUSE_LLM_BODY_IDLE_TIMEOUT_MS: 'llm.bodyIdleTimeoutMs',
   GATEHOUSE_LLM_PROVIDER_CACHE_MS: 'llm.providerCacheMs',
+  GATEHOUSE_LLM_DEFERRED_SWEEP_MS: 'llm.deferredSweepMs',
   GATEHOUSE_KEY_ROTATION_GRACE_SECONDS: 'apiKeys.rotationGraceSeconds',
   GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS: 'identity.accessTokenTtlSeconds',
   GATEHOUSE_REFRESH_REUSE_INTERVAL_SECONDS: 'identity.refreshReuseIntervalSeconds',

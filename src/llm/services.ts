@@ -9,7 +9,9 @@ import { createProviderService, createProviderStore, type ProviderService } from
 import { createUpstreams, type Upstreams } from './proxy/upstream.js';
 import { createRequestLog, type RequestLog } from './request-log/index.js';
 import { createBufferedQuotaStore } from './usage/buffered-quota-store.js';
-import { createQuotaService, createSqlQuotaStore, createUsageRecorder, type QuotaService, type QuotaStore, type UsageRecorder } from './usage/index.js';
+import { createQuotaService, createSqlQuotaStore, createUsageRecorder, ownerCharge, type QuotaService, type QuotaStore, type UsageRecorder } from './usage/index.js';
+import { createDeferredSweep, type DeferredSweep } from './usage/sweep.js';
+
 
 /** Everything the LLM proxy and its admin routes share: one instance per process, so caches invalidate together. */
 export interface LlmServices {
@@ -20,6 +22,8 @@ export interface LlmServices {
   upstreams: Upstreams;
   /** Opt-in request logging per project environment (off by default). */
   requestLog: RequestLog;
+  /** Counts runs and background responses nobody fetched again (a timer runs it every `llm.deferredSweepMs`). */
+  sweepDeferred: DeferredSweep['sweep'];
   /** Runs bookkeeping off the response path; failures are logged, never sent. */
   track(work: Promise<unknown>): void;
   /** Resolves when tracked work and buffered usage are stored (tests, shutdown). */
@@ -49,6 +53,30 @@ export function createLlmServices({ config, db, keyring, clock, logger, quotaSto
     bodyIdleTimeoutMs: config.llm.bodyIdleTimeoutMs,
     connectionsPerOrigin: config.llm.connectionsPerOrigin,
   });
+  const track = (work: Promise<unknown>) => {
+    const p = work.catch((error: unknown) => logger.error({ err: error }, 'LLM bookkeeping failed')).finally(() => pending.delete(p));
+    pending.add(p);
+  };
+  const providers = createProviderService({ store: createProviderStore(db), keyring, clock, cacheMs: config.llm.providerCacheMs });
+  const resources = createResourceStore(db, clock);
+  const quotas = createQuotaService({ db, store: quotaStore ?? buffered!, clock, cacheMs: config.llm.providerCacheMs });
+  const sweep = createDeferredSweep({
+    resources, providers, upstreams, clock, logger, responseBufferBytes: config.llm.responseBufferBytes,
+    charge(resource, tokens) {
+      const charge = ownerCharge(resource.scope, resource.owner);
+      usage.add(charge.usageKey, tokens, clock.now());
+      if (charge.subject && tokens.total > 0) track(quotas.consume(charge.subject, tokens.total));
+    },
+  });
+  let sweeping = false;
+  const sweepTimer = config.llm.deferredSweepMs > 0 ? setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    track(sweep.sweep().finally(() => {
+      sweeping = false;
+    }));
+  }, config.llm.deferredSweepMs) : null;
+  sweepTimer?.unref();
   const flush = async () => {
     while (pending.size > 0) await Promise.allSettled([...pending]);
     await usage.flush();
@@ -56,18 +84,17 @@ export function createLlmServices({ config, db, keyring, clock, logger, quotaSto
     await buffered?.flush();
   };
   return {
-    providers: createProviderService({ store: createProviderStore(db), keyring, clock, cacheMs: config.llm.providerCacheMs }),
-    resources: createResourceStore(db, clock),
+    providers,
+    resources,
     usage,
-    quotas: createQuotaService({ db, store: quotaStore ?? buffered!, clock, cacheMs: config.llm.providerCacheMs }),
+    quotas,
     upstreams,
     requestLog,
-    track(work) {
-      const p = work.catch((error: unknown) => logger.error({ err: error }, 'LLM bookkeeping failed')).finally(() => pending.delete(p));
-      pending.add(p);
-    },
+    sweepDeferred: (options) => sweep.sweep(options),
+    track,
     flush,
     async close() {
+      if (sweepTimer) clearInterval(sweepTimer);
       await flush();
       await usage.close();
       await requestLog.close();

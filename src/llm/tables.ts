@@ -38,6 +38,8 @@ export interface LlmResourcesTable {
   created_at: string;
   /** When the tokens of this run or response were counted (migration 0007); null = not yet. */
   accounted_at: string | null;
+  /** A run's thread, the path it is fetched under (migration 0008); null for other kinds. */
+  parent_id: string | null;
 }
 
 export interface LlmUsageTable {

@@ -60,6 +60,9 @@ export async function startTestApp(engine: EngineName, options: TestAppOptions =
     GATEHOUSE_DATA_DIR: database.dataDir,
     GATEHOUSE_LOG_LEVEL: 'info',
     GATEHOUSE_PORT: '0',
+    // Tests run the sweep themselves (llm.sweepDeferred): a timed one would add provider
+    // requests that tests counting the fake's requests do not expect.
+    GATEHOUSE_LLM_DEFERRED_SWEEP_MS: '0',
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
     ...options.env,
   };

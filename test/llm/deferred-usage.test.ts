@@ -178,4 +178,66 @@ describe.each(engines())('deferred token usage of runs and background responses 
       await t.admin('PUT', '/admin/v1/llm/quotas', { tokens_per_day: null, tokens_per_month: null });
     }
   });
+
+  describe('the sweep: runs and responses nobody fetches again', () => {
+    const sweep = () => t.gh.deps.llm.sweepDeferred({ minAgeMs: 0 });
+    const fetches = (path: RegExp) => t.fake.requests.filter((r) => r.method === 'GET' && path.test(r.url));
+
+    it('a run read only through its thread\'s messages is counted by the sweep, once, against its creator', async () => {
+      const model = modelName();
+      const { ai, thread, run } = await startRun(model);
+      await ai.beta.threads.messages.list(thread.id);
+      expect(await usageOf(t, model)).toEqual([]);
+
+      t.fake.reset();
+      // Earlier tests may have left uncounted runs of their own: at least this one is counted.
+      expect((await sweep()).counted).toBeGreaterThanOrEqual(1);
+      // Fetched under its thread, with the provider's key, never a client's credential.
+      const [fetched] = fetches(new RegExp(`/runs/${run.id}$`));
+      expect(fetched?.url).toBe(`/openai/v1/threads/${thread.id}/runs/${run.id}`);
+      expect(fetched?.headers.authorization).toMatch(/^Bearer sk-fake-openai/);
+      expect(await usageOf(t, model)).toEqual([{ user_id: t.alice.id, requests: 1, total_tokens: 30 }]);
+
+      // Counted: neither the next sweep nor a client's GET counts it again.
+      t.fake.reset();
+      expect(await sweep()).toMatchObject({ counted: 0 });
+      expect(fetches(new RegExp(`/runs/${run.id}$`))).toEqual([]);
+      await ai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+      expect(await usageOf(t, model)).toEqual([{ user_id: t.alice.id, requests: 1, total_tokens: 30 }]);
+    });
+
+    it('a background response nobody retrieves is counted by the sweep', async () => {
+      const model = modelName();
+      const queued = await t.openai(t.alice).responses.create({ model, input: 'never polled', background: true });
+      expect((await sweep()).counted).toBeGreaterThanOrEqual(1);
+      expect(await usageOf(t, model)).toEqual([{ user_id: t.alice.id, requests: 1, total_tokens: 20 }]);
+      expect(await accountedAt(t, queued.id)).toEqual(expect.any(String));
+    });
+
+    it('a run its client polled is not fetched by the sweep; one too young is left to its client', async () => {
+      const model = modelName();
+      const { ai, thread, run } = await startRun(model);
+      await ai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+      const young = await startRun(modelName());
+      t.fake.reset();
+      await t.gh.deps.llm.sweepDeferred(); // default minimum age: a minute
+      expect(fetches(/\/runs\//)).toEqual([]);
+      await sweep();
+      expect(fetches(new RegExp(`/runs/${run.id}$`))).toEqual([]);
+      expect(fetches(new RegExp(`/runs/${young.run.id}$`))).toHaveLength(1);
+      expect(await usageOf(t, model)).toEqual([{ user_id: t.alice.id, requests: 1, total_tokens: 30 }]);
+    });
+
+    it('a response the provider no longer has is closed without a charge and not fetched again', async () => {
+      const model = modelName();
+      const queued = await t.openai(t.alice).responses.create({ model, input: 'deleted upstream', background: true });
+      t.fake.forget(queued.id);
+      expect((await sweep()).closed).toBeGreaterThanOrEqual(1);
+      expect(await accountedAt(t, queued.id)).toEqual(expect.any(String));
+      expect(await usageOf(t, model)).toEqual([]);
+      t.fake.reset();
+      await sweep();
+      expect(fetches(new RegExp(queued.id))).toEqual([]);
+    });
+  });
 });

@@ -249,6 +249,21 @@ describe.each(engines())('LLM request log (%s)', (engine) => {
     expect(await rows()).toEqual([]);
     shiftMs = 0;
   });
+
+  it('deleting a user deletes their logged prompts, and only theirs; the audit entry says how many', async () => {
+    await t.admin('PUT', '/admin/v1/llm/request-log', { enabled: true, retention_days: 7, max_body_bytes: 65536 });
+    await chat(t.alice, 'from alice');
+    await chat(t.bob, 'from bob');
+    await chat(t.bob, 'from bob again');
+    await waitForRows(3);
+    const removed = await t.admin('DELETE', `/admin/v1/users/${t.bob.id}`);
+    expect(removed.status).toBe(204);
+    expect((await rows()).map((r) => r.user_id)).toEqual([t.alice.id]);
+    expect((await entries()).entries.map((e) => e.request_body)).toEqual([expect.stringContaining('from alice')]);
+    const audit = (await t.admin('GET', '/admin/v1/audit-log')).body as { entries: Array<{ action: string; target: string; details: unknown }> };
+    expect(audit.entries.find((e) => e.action === 'user.delete' && e.target === t.bob.id)?.details).toEqual({ llm_request_log_entries_deleted: 2 });
+    await t.admin('DELETE', '/admin/v1/llm/request-log/entries');
+  });
 });
 
 describe.each(engines())('gatehouse llm request-log (%s)', (engine) => {

@@ -6,6 +6,7 @@ import { llmMigration } from './0004-llm.js';
 import { limitsMigration } from './0005-limits.js';
 import { llmRequestLogMigration } from './0006-llm-request-log.js';
 import { llmDeferredUsageMigration } from './0007-llm-deferred-usage.js';
+import { llmResourceParentMigration } from './0008-llm-resource-parent.js';
 import { dataMigration } from './0003-data.js';
 
 /**
@@ -20,6 +21,7 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0005-limits': limitsMigration(engine),
     '0006-llm-request-log': llmRequestLogMigration(engine),
     '0007-llm-deferred-usage': llmDeferredUsageMigration(engine),
+    '0008-llm-resource-parent': llmResourceParentMigration(engine),
     '0003-data': dataMigration(),
   };
 }

@@ -41,6 +41,8 @@ const BODY_REFERENCES: Record<string, string> = {
 export interface Reference {
   kind: string;
   id: string;
+  /** A run's thread: runs are fetched under it. */
+  parent?: string;
 }
 
 function referencedId(key: string, value: string): string | null {
@@ -108,8 +110,9 @@ export function createdResources(kind: ProviderKind, body: unknown): Reference[]
   if (!body || typeof body !== 'object' || Array.isArray(body)) return [];
   const o = body as Record<string, unknown>;
   const out: Reference[] = [];
+  const isId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200;
   const push = (k: string, id: unknown) => {
-    if (typeof id === 'string' && id.length > 0 && id.length <= 200) out.push({ kind: k, id });
+    if (isId(id)) out.push({ kind: k, id });
   };
   if (kind === 'gemini') {
     const file = o.file as { name?: unknown } | undefined;
@@ -123,7 +126,8 @@ export function createdResources(kind: ProviderKind, body: unknown): Reference[]
   }
   const type = kind === 'anthropic' ? ANTHROPIC_TYPES[String(o.type)] : OPENAI_OBJECTS[String(o.object)];
   if (!type) return out;
-  push(type, o.id);
+  if (type === 'run' && isId(o.id) && isId(o.thread_id)) out.push({ kind: 'run', id: o.id, parent: o.thread_id });
+  else push(type, o.id);
   if (type === 'run') push('thread', o.thread_id);
   if (type === 'upload') push('file', (o.file as { id?: unknown } | null | undefined)?.id);
   if (type === 'batch') {

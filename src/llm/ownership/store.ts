@@ -21,6 +21,17 @@ export interface ResourceStore {
   unaccounted(scope: ResourceScope, ids: readonly string[]): Promise<Map<string, string>>;
   /** Marks one resource's usage counted; true for exactly one caller, across requests and instances. */
   claimAccounting(scope: ResourceScope, id: string): Promise<boolean>;
+  /** Runs and responses of every scope still uncounted, created in [from, to), oldest first (the sweep's work). */
+  uncountedBetween(from: string, to: string, limit: number): Promise<UncountedResource[]>;
+}
+
+export interface UncountedResource {
+  scope: ResourceScope;
+  id: string;
+  kind: 'run' | 'response';
+  /** A run's thread. */
+  parent: string | null;
+  owner: string;
 }
 
 export function createResourceStore(db: Kysely<Database>, clock: Clock): ResourceStore {
@@ -40,7 +51,7 @@ export function createResourceStore(db: Kysely<Database>, clock: Clock): Resourc
       const now = isoNow(clock);
       const values = resources.filter((r) => !seen.has(r.id) && seen.add(r.id)).map((r) => ({
         project_id: scope.projectId, environment: scope.environment, provider: scope.provider,
-        resource_id: r.id, resource_type: r.kind, owner, created_at: now,
+        resource_id: r.id, resource_type: r.kind, owner, created_at: now, parent_id: r.parent ?? null,
       }));
       // Never reassign: a response that repeats someone else's id must not hand it over.
       await db.insertInto('llm_resources').values(values)
@@ -66,6 +77,19 @@ export function createResourceStore(db: Kysely<Database>, clock: Clock): Resourc
         .where('resource_id', '=', id).where('accounted_at', 'is', null)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async uncountedBetween(from, to, limit) {
+      const rows = await db.selectFrom('llm_resources')
+        .select(['project_id', 'environment', 'provider', 'resource_id', 'resource_type', 'parent_id', 'owner'])
+        .where('accounted_at', 'is', null).where('resource_type', 'in', ['run', 'response'])
+        // A run recorded without its thread (before migration 0008) cannot be fetched.
+        .where((eb) => eb.or([eb('resource_type', '=', 'response'), eb('parent_id', 'is not', null)]))
+        .where('created_at', '>=', from).where('created_at', '<', to)
+        .orderBy('created_at', 'asc').orderBy('resource_id', 'asc').limit(limit).execute();
+      return rows.map((r) => ({
+        scope: { projectId: r.project_id, environment: r.environment, provider: r.provider },
+        id: r.resource_id, kind: r.resource_type as 'run' | 'response', parent: r.parent_id, owner: r.owner,
+      }));
     },
     async listByOwner(scope, owner, limit) {
       const rows = await where(scope).select(['resource_id', 'resource_type', 'created_at']).where('owner', '=', owner)

@@ -13,6 +13,7 @@ const store: ResourceStore = {
   listByOwner: async () => [],
   unaccounted: async () => new Map(),
   claimAccounting: async () => false,
+  uncountedBetween: async () => [],
 };
 const plan = (headers: Record<string, string>, query = '', owner = 'user:alice') => planGeminiUpload({
   headers, query, match, owner: { id: owner, enforced: true }, scope: { projectId: 'p', environment: 'dev', provider: 'gemini' }, store, maxBytes: 1000,

@@ -19,11 +19,17 @@ const SETTLED = new Set(['completed', 'incomplete', 'failed', 'cancelled', 'expi
 
 type Doc = Record<string, unknown>;
 
-function isDeferred(doc: unknown): doc is Doc {
+export function isDeferred(doc: unknown): doc is Doc {
   return !!doc && typeof doc === 'object' && !Array.isArray(doc) && DEFERRED_OBJECTS.has(String((doc as Doc).object));
 }
 
-function settled(kind: ProviderKind, doc: Doc): { id: string; usage: TokenUsage } | null {
+/** True once a run's or response's status is final (its usage, if any, no longer changes). */
+export function hasSettled(doc: Doc): boolean {
+  return SETTLED.has(String(doc.status));
+}
+
+/** A run or response that has settled with usage: its id and tokens; else null. */
+export function settled(kind: ProviderKind, doc: Doc): { id: string; usage: TokenUsage } | null {
   if (typeof doc.id !== 'string' || doc.id === '' || !SETTLED.has(String(doc.status))) return null;
   if (!doc.usage || typeof doc.usage !== 'object') return null;
   const usage = usageFrom(kind, doc);

@@ -111,6 +111,11 @@ async function answerRun(ctx: Ctx, item: any, thread?: object) {
   await sendEvents(ctx, events);
 }
 
+/** Deletes an object as if the provider had expired it (the next GET is 404). */
+export function forgetOpenAiObject(id: string): void {
+  store.delete(id);
+}
+
 /** GET settles a queued run or background response; cancel settles it as cancelled (usage so far). */
 function deferred(ctx: Ctx, id: string, object: string, cancel: boolean): void {
   const item = store.get(id);

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { handleAnthropic } from './anthropic.js';
 import { handleGemini } from './gemini.js';
-import { handleOpenAi } from './openai.js';
+import { forgetOpenAiObject, handleOpenAi } from './openai.js';
 
 export const FAKE_KEYS = { openai: 'sk-fake-openai-0123456789', anthropic: 'sk-ant-fake-0123456789', gemini: 'AIzaFakeGemini0123456789' } as const;
 
@@ -48,6 +48,8 @@ export interface FakeLlm {
   /** Resolves when `aborted` reaches n (or rejects after timeoutMs). */
   waitForAborted(n: number, timeoutMs?: number): Promise<void>;
   reset(): void;
+  /** OpenAI: the provider no longer has this object (deleted, expired). */
+  forget(id: string): void;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       fake.mode = {};
       fake.aborted = 0;
     },
+    forget: forgetOpenAiObject,
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));

@@ -1,0 +1,95 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
+import type { ResourceStore, UncountedResource } from '../ownership/index.js';
+import { authHeaders, type ProviderService } from '../providers/index.js';
+import { readBounded } from '../proxy/request-body.js';
+import type { Upstreams } from '../proxy/upstream.js';
+import { hasSettled, isDeferred, settled } from './deferred.js';
+import type { TokenUsage } from './extract.js';
+
+// A run or background response is counted when Gatehouse first sees it settled
+// (usage/deferred.ts), which needs someone to fetch it again. A client can read
+// a run's answer from its thread's messages and never fetch the run itself; its
+// tokens would then go uncounted, a way around the quota. The sweep fetches
+// runs and responses still uncounted a while after they were created, with the
+// provider's key, and counts the settled ones against their creator through
+// the same compare-and-set claim, so a poll and the sweep (on any instance)
+// never both count one.
+
+export interface DeferredSweepOptions {
+  resources: ResourceStore;
+  providers: ProviderService;
+  upstreams: Upstreams;
+  clock: Clock;
+  logger: Logger;
+  /** Counts a settled resource's tokens against its recorded owner. */
+  charge(resource: UncountedResource, usage: TokenUsage): void;
+  responseBufferBytes: number;
+  /** Left to clients' own polls for this long first. */
+  minAgeMs?: number;
+  /** Older ones are given up on (OpenAI expires runs after ten minutes). */
+  maxAgeMs?: number;
+  /** Most fetched per sweep. */
+  batch?: number;
+}
+
+export type SweepOutcome = 'counted' | 'closed' | 'pending' | 'skipped';
+
+export function createDeferredSweep(o: DeferredSweepOptions) {
+  const { resources, providers, upstreams, clock, logger } = o;
+  const batch = o.batch ?? 50;
+
+  async function fetchState(resource: UncountedResource): Promise<SweepOutcome> {
+    const { scope, id, kind, parent } = resource;
+    if (kind === 'run' && !parent) return 'skipped'; // recorded before migration 0008: no path to fetch it
+    const provider = await providers.resolve(scope.projectId, scope.environment, scope.provider);
+    if (!provider || provider.kind !== 'openai') return 'skipped';
+    const path = kind === 'run'
+      ? `${provider.basePath}/v1/threads/${encodeURIComponent(parent!)}/runs/${encodeURIComponent(id)}`
+      : `${provider.basePath}/v1/responses/${encodeURIComponent(id)}`;
+    const res = await upstreams.pool(provider.origin).request({
+      path, method: 'GET', headers: { accept: 'application/json', 'openai-beta': 'assistants=v2', ...authHeaders(provider.kind, provider.apiKey) },
+    });
+    if (res.statusCode === 404) {
+      // Gone (deleted, expired, never stored): nothing will ever be counted; stop fetching it.
+      res.body.resume();
+      return (await resources.claimAccounting(scope, id)) ? 'closed' : 'skipped';
+    }
+    const bytes = res.statusCode === 200 ? await readBounded(res.body, o.responseBufferBytes) : (res.body.resume(), null);
+    if (!bytes) return 'pending';
+    let doc: unknown;
+    try {
+      doc = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      return 'pending';
+    }
+    if (!isDeferred(doc) || doc.id !== id || !hasSettled(doc)) return 'pending';
+    const found = settled(provider.kind, doc);
+    if (!(await resources.claimAccounting(scope, id))) return 'skipped'; // a poll or another instance counted it
+    if (!found) return 'closed'; // settled without usage (failed before running)
+    o.charge(resource, found.usage);
+    return 'counted';
+  }
+
+  return {
+    /** One pass: fetches up to `batch` uncounted runs and responses; returns what became of each. */
+    async sweep(options: { minAgeMs?: number } = {}): Promise<Record<SweepOutcome, number>> {
+      const now = clock.now().getTime();
+      const from = new Date(now - (o.maxAgeMs ?? 24 * 3_600_000)).toISOString();
+      const to = new Date(now - (options.minAgeMs ?? o.minAgeMs ?? 60_000)).toISOString();
+      const outcome: Record<SweepOutcome, number> = { counted: 0, closed: 0, pending: 0, skipped: 0 };
+      for (const resource of await resources.uncountedBetween(from, to, batch)) {
+        try {
+          outcome[await fetchState(resource)] += 1;
+        } catch (error) {
+          // The provider is down or slow: the next sweep tries again.
+          outcome.pending += 1;
+          logger.warn({ provider: resource.scope.provider, code: (error as { code?: string }).code }, 'deferred usage sweep: provider fetch failed');
+        }
+      }
+      return outcome;
+    },
+  };
+}
+
+export type DeferredSweep = ReturnType<typeof createDeferredSweep>;
