@@ -26,7 +26,8 @@ export function createUserTokenStage(d: { tokens: AccessTokenService; sessions: 
       if (!session) throw new TokenRejected('session_revoked');
       if (session.userId !== claims.sub) throw new TokenRejected('session_revoked');
       // The role comes from the database, not the token: a demoted admin stops being admin at once.
-      return { id: session.userId, role: session.role, sessionId: session.id, claims: { ...claims } };
+      // The claims are the verified-token cache's own, frozen: shared, not copied, per request.
+      return { id: session.userId, role: session.role, sessionId: session.id, claims };
     }
     return external.verify(projectId, environment, token);
   }

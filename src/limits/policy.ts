@@ -5,6 +5,7 @@
 // (X-RateLimit-Reset, RateLimit-Policy `w`, Retry-After) counts in seconds.
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { deepFreeze } from '../shared/deep-freeze.js';
 
 export const ROUTE_CLASSES = ['auth', 'llm', 'data_read', 'data_write', 'admin', 'default'] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
@@ -209,14 +210,6 @@ export const DEFAULT_LIMITS: LimitsConfig = deepFreeze({
   overrides: {},
   address: DEFAULT_ADDRESS_POLICY,
 });
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
 
 /**
  * The config file's `rateLimits` section: LimitsConfigSchema with a default at every level, so a

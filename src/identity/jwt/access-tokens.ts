@@ -1,5 +1,6 @@
 import { SignJWT, type JWTPayload } from 'jose';
 import type { Clock } from '../../shared/clock.js';
+import { deepFreeze } from '../../shared/deep-freeze.js';
 import { checkHeader, decodeUnverified } from './header-checks.js';
 import { verifySignatureAndClaims } from './claims.js';
 import type { SigningKeyService } from './signing-keys.js';
@@ -46,7 +47,10 @@ export function createAccessTokenService(options: {
   // signature check costs ~0.3 ms of CPU and a client sends the same token for an
   // hour; what can change meanwhile (session revoked, role) is checked per request
   // by the caller, not here, so caching the signature verdict is safe.
-  const verified = new Map<string, { claims: JWTPayload; expMs: number }>();
+  // Keyed by environment, then by the token itself: no per-request key string built from a
+  // token of several hundred characters. Claims are frozen: every request shares them.
+  const verified = new Map<string, Map<string, { claims: JWTPayload; expMs: number }>>();
+  let verifiedCount = 0;
   const MAX_VERIFIED = 20_000;
   return {
     issuer,
@@ -67,17 +71,23 @@ export function createAccessTokenService(options: {
     },
 
     cached(projectId, environment, token) {
-      const hit = verified.get(`${projectId}/${environment}/${token}`);
+      const hit = verified.get(`${projectId}/${environment}`)?.get(token);
       return hit && clock.now().getTime() < hit.expMs ? hit.claims : undefined;
     },
 
     async verify(projectId, environment, token) {
-      const cacheKey = `${projectId}/${environment}/${token}`;
-      const hit = verified.get(cacheKey);
+      const hit = verified.get(`${projectId}/${environment}`)?.get(token);
       if (hit && clock.now().getTime() < hit.expMs) return hit.claims;
-      const claims = await verifyUncached(projectId, environment, token);
-      if (verified.size >= MAX_VERIFIED) verified.clear();
-      verified.set(cacheKey, { claims, expMs: (claims.exp as number) * 1000 });
+      const claims = deepFreeze(await verifyUncached(projectId, environment, token));
+      if (verifiedCount >= MAX_VERIFIED) {
+        verified.clear();
+        verifiedCount = 0;
+      }
+      const scope = `${projectId}/${environment}`;
+      let tokens = verified.get(scope);
+      if (!tokens) verified.set(scope, (tokens = new Map()));
+      if (!tokens.has(token)) verifiedCount += 1;
+      tokens.set(token, { claims, expMs: (claims.exp as number) * 1000 });
       return claims;
     },
   };

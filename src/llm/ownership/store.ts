@@ -21,7 +21,7 @@ export interface ResourceStore {
   unaccounted(scope: ResourceScope, ids: readonly string[]): Promise<Map<string, string>>;
   /** Marks one resource's usage counted; true for exactly one caller, across requests and instances. */
   claimAccounting(scope: ResourceScope, id: string): Promise<boolean>;
-  /** Runs and responses of every scope still uncounted, created in [from, to), oldest first (the sweep's work). */
+  /** Runs and responses of every scope still uncounted, created in [from, to], oldest first (the sweep's work). */
   uncountedBetween(from: string, to: string, limit: number): Promise<UncountedResource[]>;
 }
 
@@ -84,7 +84,7 @@ export function createResourceStore(db: Kysely<Database>, clock: Clock): Resourc
         .where('accounted_at', 'is', null).where('resource_type', 'in', ['run', 'response'])
         // A run recorded without its thread (before migration 0008) cannot be fetched.
         .where((eb) => eb.or([eb('resource_type', '=', 'response'), eb('parent_id', 'is not', null)]))
-        .where('created_at', '>=', from).where('created_at', '<', to)
+        .where('created_at', '>=', from).where('created_at', '<=', to)
         .orderBy('created_at', 'asc').orderBy('resource_id', 'asc').limit(limit).execute();
       return rows.map((r) => ({
         scope: { projectId: r.project_id, environment: r.environment, provider: r.provider },
