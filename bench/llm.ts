@@ -3,6 +3,8 @@
 //   direct     autocannon → fake upstream
 //   bare       autocannon → a minimal undici proxy (sets the key, pipes bytes) → fake
 //   fastify    the same minimal proxy as a Fastify route: the framework's own floor
+//   fastify-io that route doing the I/O Gatehouse's answer needs (JSON read and parsed both
+//              ways, Gatehouse's response headers) without any of its checks
 //   gatehouse  autocannon → Gatehouse (API key, user JWT, rate limit, whitelist,
 //              ownership, usage, and optionally token quotas) → fake
 // Each server runs in its own process so that none shares an event loop with
@@ -73,6 +75,43 @@ if (role === 'fake') {
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   process.on('SIGTERM', () => process.exit(0)); // exits cleanly, so that --cpu-prof writes its profile
+  console.log(`BENCH_READY ${JSON.stringify({ url })}`);
+} else if (role === 'fastify-io') {
+  // The floor plus only the I/O Gatehouse's answer needs, none of its checks: the request's JSON
+  // read and parsed, a JSON answer read and parsed before it is sent, and Gatehouse's response
+  // headers (security headers, request id, both rate-limit families). Gatehouse minus this is the
+  // cost of its checks and bookkeeping; this minus the floor, the cost of the answer's shape.
+  const { default: Fastify } = await import('fastify');
+  const { randomUUID } = await import('node:crypto');
+  const { FAKE_KEYS } = await import('../test/harness/fake-llm/index.js');
+  const { securityHeaders } = await import('../src/http/security-headers.js');
+  const headers = securityHeaders({ tls: false });
+  const limitHeaders = {
+    'X-RateLimit-Limit': '1000000000', 'X-RateLimit-Remaining': '999999999', 'X-RateLimit-Reset': '1800000000',
+    'RateLimit-Policy': '"llm-60s";q=1000000000;w=60', RateLimit: '"llm-60s";r=999999999;t=60',
+  };
+  const pool = new Pool(upstreamArg, { connections: 256, keepAliveTimeout: 30_000 });
+  const app = Fastify();
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.post('/*', async (request, reply) => {
+    const bytes = request.body as Buffer;
+    JSON.parse(bytes.toString('utf8'));
+    const up = await pool.request({
+      path: request.url, method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(bytes.length), authorization: `Bearer ${FAKE_KEYS.openai}` },
+      body: bytes,
+    });
+    reply.headers(headers).header('X-Request-Id', randomUUID()).headers(limitHeaders);
+    const type = String(up.headers['content-type'] ?? '');
+    reply.code(up.statusCode).header('content-type', type);
+    if (type.startsWith('text/event-stream')) return reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(up.body);
+    const answer = Buffer.from(await up.body.arrayBuffer());
+    JSON.parse(answer.toString('utf8'));
+    return reply.send(answer);
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.on('SIGTERM', () => process.exit(0));
   console.log(`BENCH_READY ${JSON.stringify({ url })}`);
 } else if (role === 'gatehouse') {
   // The compiled build, as `npm start` runs it (tsx's on-the-fly output adds per-closure helpers
@@ -164,12 +203,14 @@ async function orchestrate(): Promise<void> {
   const fake = await child(['--role=fake']);
   const bare = await child(['--role=bare', `--upstream=${fake.info.url}`]);
   const fastify = await child(['--role=fastify', `--upstream=${fake.info.url}`]);
+  const fastifyIo = await child(['--role=fastify-io', `--upstream=${fake.info.url}`]);
   const gh = await child(['--role=gatehouse', `--upstream=${fake.info.url}`]);
   const ghq = await child(['--role=gatehouse', `--upstream=${fake.info.url}`, '--quotas']);
   const targets = [
     { name: 'direct (fake upstream)', url: `${fake.info.url}/openai/v1/chat/completions`, headers: { authorization: 'Bearer sk-fake-openai-0123456789' }, proc: null },
     { name: 'bare undici proxy', url: `${bare.info.url}/openai/v1/chat/completions`, headers: {}, proc: bare.proc },
     { name: 'bare Fastify proxy', url: `${fastify.info.url}/openai/v1/chat/completions`, headers: {}, proc: fastify.proc },
+    { name: 'Fastify, Gatehouse I/O', url: `${fastifyIo.info.url}/openai/v1/chat/completions`, headers: {}, proc: fastifyIo.proc },
     { name: 'gatehouse', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.headers ?? {}, proc: gh.proc },
     // Same proxy path without the user JWT (server-side secret key): separates the proxy's cost from token verification.
     { name: 'gatehouse, secret key', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: { apikey: gh.info.secretKey ?? '' }, proc: gh.proc },
@@ -224,6 +265,6 @@ async function orchestrate(): Promise<void> {
       }
     }
   } finally {
-    for (const c of [ghq, gh, fastify, bare, fake]) c.proc.kill('SIGTERM');
+    for (const c of [ghq, gh, fastifyIo, fastify, bare, fake]) c.proc.kill('SIGTERM');
   }
 }
