@@ -23,7 +23,7 @@ export type AppDeps = Omit<Deps, 'close'>;
  *   validation    TypeBox schema of the route
  *   preHandler    authorization: admin-only routes, key scopes
  *   handler       one service call
- *   onSend        CORS response headers
+ *   onSend        CORS response headers; the per-address budget where no subject budget replaced it
  * Errors from any stage go to the one error handler (http/errors.ts).
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {

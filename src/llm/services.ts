@@ -11,7 +11,8 @@ import { createRequestLog, type RequestLog } from './request-log/index.js';
 import { createBufferedQuotaStore } from './usage/buffered-quota-store.js';
 import { createQuotaService, createSqlQuotaStore, createUsageRecorder, ownerCharge, type QuotaService, type QuotaStore, type UsageRecorder } from './usage/index.js';
 import { createDeferredSweep, type DeferredSweep } from './usage/sweep.js';
-
+import type { ResourceScope } from './ownership/index.js';
+import type { TokenUsage } from './usage/index.js';
 
 /** Everything the LLM proxy and its admin routes share: one instance per process, so caches invalidate together. */
 export interface LlmServices {
@@ -22,6 +23,8 @@ export interface LlmServices {
   upstreams: Upstreams;
   /** Opt-in request logging per project environment (off by default). */
   requestLog: RequestLog;
+  /** Counts a resource's tokens against its recorded owner (`user:<id>` or `key:<id>`): usage, and quota for a user. */
+  chargeOwner(scope: ResourceScope, owner: string, usage: TokenUsage): void;
   /** Counts runs and background responses nobody fetched again (a timer runs it every `llm.deferredSweepMs`). */
   sweepDeferred: DeferredSweep['sweep'];
   /** Runs bookkeeping off the response path; failures are logged, never sent. */
@@ -60,13 +63,14 @@ export function createLlmServices({ config, db, keyring, clock, logger, quotaSto
   const providers = createProviderService({ store: createProviderStore(db), keyring, clock, cacheMs: config.llm.providerCacheMs });
   const resources = createResourceStore(db, clock);
   const quotas = createQuotaService({ db, store: quotaStore ?? buffered!, clock, cacheMs: config.llm.providerCacheMs });
+  const chargeOwner = (scope: ResourceScope, owner: string, tokens: TokenUsage) => {
+    const charge = ownerCharge(scope, owner);
+    usage.add(charge.usageKey, tokens, clock.now());
+    if (charge.subject && tokens.total > 0) track(quotas.consume(charge.subject, tokens.total));
+  };
   const sweep = createDeferredSweep({
     resources, providers, upstreams, clock, logger, responseBufferBytes: config.llm.responseBufferBytes,
-    charge(resource, tokens) {
-      const charge = ownerCharge(resource.scope, resource.owner);
-      usage.add(charge.usageKey, tokens, clock.now());
-      if (charge.subject && tokens.total > 0) track(quotas.consume(charge.subject, tokens.total));
-    },
+    charge: (resource, tokens) => chargeOwner(resource.scope, resource.owner, tokens),
   });
   let sweeping = false;
   const sweepTimer = config.llm.deferredSweepMs > 0 ? setInterval(() => {
@@ -90,6 +94,7 @@ export function createLlmServices({ config, db, keyring, clock, logger, quotaSto
     quotas,
     upstreams,
     requestLog,
+    chargeOwner,
     sweepDeferred: (options) => sweep.sweep(options),
     track,
     flush,

@@ -7,7 +7,7 @@ import { bearerToken, requireScope, type Caller } from '../../http/index.js';
 import { LOOKS_LIKE_KEY } from '../../identity/api-keys/index.js';
 import { authorizeResources, notFound, type Owner } from '../ownership/index.js';
 import { authHeaders, type ResolvedProvider } from '../providers/index.js';
-import { ownerCharge, type TokenUsage } from '../usage/index.js';
+import type { TokenUsage } from '../usage/index.js';
 import { guardTarget, matchEndpoint, NEVER_ALLOWED, upstreamQuery, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
 import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
 import { answerGeminiUpload, isGeminiUpload, planGeminiUpload } from './gemini-upload.js';
@@ -177,9 +177,7 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
       },
       accountOwner(resourceOwner: string, usage: TokenUsage) {
         logged?.usage(usage);
-        const charge = ownerCharge(scope, resourceOwner);
-        llm.usage.add(charge.usageKey, usage, clock.now());
-        if (charge.subject && usage.total > 0) llm.track(llm.quotas.consume(charge.subject, usage.total));
+        llm.chargeOwner(scope, resourceOwner, usage);
       },
     }, res, reply);
   }

@@ -33,6 +33,8 @@ export interface DeferredSweepOptions {
   batch?: number;
 }
 
+const FETCH_TIMEOUT_MS = 30_000;
+
 export type SweepOutcome = 'counted' | 'closed' | 'pending' | 'skipped';
 
 export function createDeferredSweep(o: DeferredSweepOptions) {
@@ -49,6 +51,8 @@ export function createDeferredSweep(o: DeferredSweepOptions) {
       : `${provider.basePath}/v1/responses/${encodeURIComponent(id)}`;
     const res = await upstreams.pool(provider.origin).request({
       path, method: 'GET', headers: { accept: 'application/json', 'openai-beta': 'assistants=v2', ...authHeaders(provider.kind, provider.apiKey) },
+      // A status read, not a completion: a provider this slow is tried again next time.
+      headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS,
     });
     if (res.statusCode === 404) {
       // Gone (deleted, expired, never stored): nothing will ever be counted; stop fetching it.
