@@ -228,6 +228,28 @@ describe.each(engines())('deferred token usage of runs and background responses 
       expect(await usageOf(t, model)).toEqual([{ user_id: t.alice.id, requests: 1, total_tokens: 30 }]);
     });
 
+    it('runs still in progress at the head of the list do not keep newer ones from being fetched', async () => {
+      const model = modelName();
+      const runs = [await startRun(model), await startRun(model), await startRun(model)];
+      // The provider fails for now: every fetch stays pending.
+      t.fake.reset();
+      t.fake.mode = { failStatus: 500 };
+      const pages: string[][] = [];
+      for (let i = 0; i < 2; i++) {
+        const before = t.fake.requests.length;
+        expect(await t.gh.deps.llm.sweepDeferred({ minAgeMs: 0, batch: 2 })).toMatchObject({ pending: expect.any(Number), counted: 0 });
+        pages.push(t.fake.requests.slice(before).map((r) => r.url.split('/').pop()!));
+      }
+      // The second pass went on after the first instead of fetching the same two again.
+      expect(pages[0]).toEqual([runs[0]!.run.id, runs[1]!.run.id]);
+      expect(pages[1]).toEqual([runs[2]!.run.id]);
+      t.fake.reset();
+      // Wrapped around: every run is counted once the provider answers.
+      await t.gh.deps.llm.sweepDeferred({ minAgeMs: 0, batch: 2 });
+      await t.gh.deps.llm.sweepDeferred({ minAgeMs: 0, batch: 2 });
+      expect(await usageOf(t, model)).toEqual([{ user_id: t.alice.id, requests: 3, total_tokens: 90 }]);
+    });
+
     it('a response the provider no longer has is closed without a charge and not fetched again', async () => {
       const model = modelName();
       const queued = await t.openai(t.alice).responses.create({ model, input: 'deleted upstream', background: true });

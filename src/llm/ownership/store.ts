@@ -21,8 +21,17 @@ export interface ResourceStore {
   unaccounted(scope: ResourceScope, ids: readonly string[]): Promise<Map<string, string>>;
   /** Marks one resource's usage counted; true for exactly one caller, across requests and instances. */
   claimAccounting(scope: ResourceScope, id: string): Promise<boolean>;
-  /** Runs and responses of every scope still uncounted, created in [from, to], oldest first (the sweep's work). */
-  uncountedBetween(from: string, to: string, limit: number): Promise<UncountedResource[]>;
+  /**
+   * Runs and responses of every scope still uncounted, created in [from, to], oldest first,
+   * after the cursor if one is given (the sweep's work, page by page).
+   */
+  uncountedBetween(from: string, to: string, limit: number, after?: SweepCursor | null): Promise<UncountedResource[]>;
+}
+
+/** Where a sweep stopped: the last resource it looked at. */
+export interface SweepCursor {
+  createdAt: string;
+  id: string;
 }
 
 export interface UncountedResource {
@@ -32,6 +41,7 @@ export interface UncountedResource {
   /** A run's thread. */
   parent: string | null;
   owner: string;
+  createdAt: string;
 }
 
 export function createResourceStore(db: Kysely<Database>, clock: Clock): ResourceStore {
@@ -78,17 +88,23 @@ export function createResourceStore(db: Kysely<Database>, clock: Clock): Resourc
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    async uncountedBetween(from, to, limit) {
-      const rows = await db.selectFrom('llm_resources')
-        .select(['project_id', 'environment', 'provider', 'resource_id', 'resource_type', 'parent_id', 'owner'])
+    async uncountedBetween(from, to, limit, after) {
+      let query = db.selectFrom('llm_resources')
+        .select(['project_id', 'environment', 'provider', 'resource_id', 'resource_type', 'parent_id', 'owner', 'created_at'])
         .where('accounted_at', 'is', null).where('resource_type', 'in', ['run', 'response'])
         // A run recorded without its thread (before migration 0008) cannot be fetched.
         .where((eb) => eb.or([eb('resource_type', '=', 'response'), eb('parent_id', 'is not', null)]))
-        .where('created_at', '>=', from).where('created_at', '<=', to)
-        .orderBy('created_at', 'asc').orderBy('resource_id', 'asc').limit(limit).execute();
+        .where('created_at', '>=', from).where('created_at', '<=', to);
+      if (after) {
+        query = query.where((eb) => eb.or([
+          eb('created_at', '>', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('resource_id', '>', after.id)]),
+        ]));
+      }
+      const rows = await query.orderBy('created_at', 'asc').orderBy('resource_id', 'asc').limit(limit).execute();
       return rows.map((r) => ({
         scope: { projectId: r.project_id, environment: r.environment, provider: r.provider },
-        id: r.resource_id, kind: r.resource_type as 'run' | 'response', parent: r.parent_id, owner: r.owner,
+        id: r.resource_id, kind: r.resource_type as 'run' | 'response', parent: r.parent_id, owner: r.owner, createdAt: r.created_at,
       }));
     },
     async listByOwner(scope, owner, limit) {

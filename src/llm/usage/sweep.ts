@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
-import type { ResourceStore, UncountedResource } from '../ownership/index.js';
+import type { ResourceStore, SweepCursor, UncountedResource } from '../ownership/index.js';
 import { authHeaders, type ProviderService } from '../providers/index.js';
 import { readBounded } from '../proxy/request-body.js';
 import type { Upstreams } from '../proxy/upstream.js';
@@ -40,6 +40,9 @@ export type SweepOutcome = 'counted' | 'closed' | 'pending' | 'skipped';
 export function createDeferredSweep(o: DeferredSweepOptions) {
   const { resources, providers, upstreams, clock, logger } = o;
   const batch = o.batch ?? 50;
+  // Each sweep goes on where the last one stopped and wraps around at the end, so that runs
+  // still in progress at the head of the list cannot keep newer ones from ever being fetched.
+  let cursor: SweepCursor | null = null;
 
   async function fetchState(resource: UncountedResource): Promise<SweepOutcome> {
     const { scope, id, kind, parent } = resource;
@@ -76,13 +79,18 @@ export function createDeferredSweep(o: DeferredSweepOptions) {
   }
 
   return {
-    /** One pass: fetches up to `batch` uncounted runs and responses; returns what became of each. */
-    async sweep(options: { minAgeMs?: number } = {}): Promise<Record<SweepOutcome, number>> {
+    /** One pass: fetches up to `batch` uncounted runs and responses after the last pass's; returns what became of each. */
+    async sweep(options: { minAgeMs?: number; batch?: number } = {}): Promise<Record<SweepOutcome, number>> {
       const now = clock.now().getTime();
       const from = new Date(now - (o.maxAgeMs ?? 24 * 3_600_000)).toISOString();
       const to = new Date(now - (options.minAgeMs ?? o.minAgeMs ?? 60_000)).toISOString();
+      const limit = options.batch ?? batch;
       const outcome: Record<SweepOutcome, number> = { counted: 0, closed: 0, pending: 0, skipped: 0 };
-      for (const resource of await resources.uncountedBetween(from, to, batch)) {
+      let page = await resources.uncountedBetween(from, to, limit, cursor);
+      if (page.length === 0 && cursor) page = await resources.uncountedBetween(from, to, limit, null); // wrap around
+      const last = page.at(-1);
+      cursor = page.length < limit || !last ? null : { createdAt: last.createdAt, id: last.id };
+      for (const resource of page) {
         try {
           outcome[await fetchState(resource)] += 1;
         } catch (error) {
