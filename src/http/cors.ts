@@ -3,6 +3,7 @@ import { GatehouseError } from '../errors/index.js';
 import type { SecurityEvents } from '../observability/index.js';
 import { compileOrigins, type OriginMatcher, type ProjectService } from '../tenancy/index.js';
 import type { Environment } from '../tenancy/index.js';
+import { createTtlCache } from '../shared/ttl-cache.js';
 import type { Caller } from './types.js';
 
 // Hand-written instead of @fastify/cors because the allowlist belongs to the
@@ -32,22 +33,16 @@ export interface CorsStageDeps {
 }
 
 export function createCorsStage({ projects, allOrigins, events, cacheTtlMs = 1000 }: CorsStageDeps) {
-  const perEnvironment = new Map<string, { match: OriginMatcher; atMs: number }>();
-  let union: { match: OriginMatcher; atMs: number } | null = null;
+  // Allowlists by project environment, and their union (key `*`, for preflights, which carry no key).
+  const matchers = createTtlCache<Promise<OriginMatcher>>({ ttlMs: cacheTtlMs });
+  const UNION = '*';
 
-  async function environmentMatcher(projectId: string, environment: Environment): Promise<OriginMatcher> {
-    const id = `${projectId}/${environment}`;
-    const hit = perEnvironment.get(id);
-    if (hit && Date.now() - hit.atMs < cacheTtlMs) return hit.match;
-    const match = compileOrigins(await projects.corsOrigins(projectId, environment));
-    perEnvironment.set(id, { match, atMs: Date.now() });
-    return match;
+  function environmentMatcher(projectId: string, environment: Environment): Promise<OriginMatcher> {
+    return matchers.getOrLoad(`${projectId}/${environment}`, async () => compileOrigins(await projects.corsOrigins(projectId, environment)));
   }
 
-  async function unionMatcher(): Promise<OriginMatcher> {
-    if (union && Date.now() - union.atMs < cacheTtlMs) return union.match;
-    union = { match: compileOrigins(await allOrigins()), atMs: Date.now() };
-    return union.match;
+  function unionMatcher(): Promise<OriginMatcher> {
+    return matchers.getOrLoad(UNION, async () => compileOrigins(await allOrigins()));
   }
 
   return {
@@ -75,8 +70,7 @@ export function createCorsStage({ projects, allOrigins, events, cacheTtlMs = 100
 
     /** After an admin changes an allowlist, this instance applies it at once. */
     invalidate(): void {
-      perEnvironment.clear();
-      union = null;
+      matchers.clear();
     },
   };
 

@@ -4,12 +4,13 @@
 //   const { code, out, err } = await runCliOn(db, ['--json', 'keys', 'list', '-p', 'shop']);
 //   const res = await runCliOn(db, ['providers', 'set', 'openai', '--key-stdin'], { stdin: 'sk-…\n' });
 import { Readable } from 'node:stream';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/observability/index.js';
 import { createProjectWithDevKeys } from '../../src/tenancy/index.js';
+import { freshDatabaseUrl, type EngineName, type FreshDatabase } from './engines.js';
 
 /** Where the CLI should work: a fresh test database, or a running test app's config. */
 export interface CliTarget {
@@ -61,4 +62,33 @@ export async function seedProject(target: CliTarget, name: string): Promise<Awai
   } finally {
     await deps.close();
   }
+}
+
+/**
+ * A fresh database per test with the project `name` seeded, for CLI tests:
+ *   const db = useSeededDatabase(engine, 'shop');   // then runCliOn(db, [...]) in tests
+ * The returned target always points at the current test's database.
+ */
+export function useSeededDatabase(engine: EngineName, name: string): CliTarget {
+  let current: FreshDatabase | null = null;
+  beforeEach(async () => {
+    current = await freshDatabaseUrl(engine);
+    await seedProject(current, name);
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = null;
+  });
+  const now = (): FreshDatabase => {
+    if (!current) throw new Error('useSeededDatabase: only inside a test');
+    return current;
+  };
+  return {
+    get dataDir() {
+      return now().dataDir;
+    },
+    get databaseUrl() {
+      return now().databaseUrl;
+    },
+  };
 }

@@ -1,17 +1,12 @@
 // `gatehouse users …` / `gatehouse auth …` act on the same database as the server (issue #3 §8).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCliOn, seedProject } from '../harness/cli.js';
-import { engines, freshDatabaseUrl, type FreshDatabase } from '../harness/engines.js';
+import { describe, expect, it } from 'vitest';
+import { runCliOn, useSeededDatabase, type CliTarget } from '../harness/cli.js';
+import { engines } from '../harness/engines.js';
 
-const cli = (db: FreshDatabase, args: string[], stdin?: string) => runCliOn(db, args, { stdin });
+const cli = (db: CliTarget, args: string[], stdin?: string) => runCliOn(db, args, { stdin });
 
 describe.each(engines())('gatehouse users / auth (%s)', (engine) => {
-  let db: FreshDatabase;
-  beforeEach(async () => {
-    db = await freshDatabaseUrl(engine);
-    await seedProject(db, 'shop');
-  });
-  afterEach(() => db.cleanup());
+  const db = useSeededDatabase(engine, 'shop');
 
   it('creates a user from stdin, makes them admin, lists and signs them out', async () => {
     const created = await cli(db, ['--json', 'users', 'create', '-p', 'shop', '--email', 'Boss@Example.test', '--password-stdin'], 'a long cli passphrase\n');

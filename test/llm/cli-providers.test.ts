@@ -1,19 +1,14 @@
 // `gatehouse providers …` writes the same settings as the admin API, straight in the database.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCliOn, seedProject } from '../harness/cli.js';
-import { engines, freshDatabaseUrl, type FreshDatabase } from '../harness/engines.js';
+import { describe, expect, it } from 'vitest';
+import { runCliOn, useSeededDatabase, type CliTarget } from '../harness/cli.js';
+import { engines } from '../harness/engines.js';
 
 const KEY = 'sk-cli-provider-key-9876543210';
 
-const cli = (db: FreshDatabase, stdin: string | null, ...args: string[]) => runCliOn(db, args, stdin === null ? {} : { stdin });
+const cli = (db: CliTarget, stdin: string | null, ...args: string[]) => runCliOn(db, args, stdin === null ? {} : { stdin });
 
 describe.each(engines())('gatehouse providers (%s)', (engine) => {
-  let db: FreshDatabase;
-  beforeEach(async () => {
-    db = await freshDatabaseUrl(engine);
-    await seedProject(db, 'shop');
-  });
-  afterEach(() => db.cleanup());
+  const db = useSeededDatabase(engine, 'shop');
 
   it('set reads the key from stdin, list never prints it, quotas and remove work', async () => {
     const set = await cli(db, `${KEY}\n`, 'providers', 'set', 'openai', '-p', 'shop', '--key-stdin', '--deny', 'POST /v1/images/generations');

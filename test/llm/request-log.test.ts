@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../../src/shared/clock.js';
 import { startTestApp } from '../harness/app.js';
-import { runCliOn, seedProject } from '../harness/cli.js';
-import { engines, freshDatabaseUrl, type FreshDatabase } from '../harness/engines.js';
+import { runCliOn, useSeededDatabase } from '../harness/cli.js';
+import { engines } from '../harness/engines.js';
 import { assertNoSecrets, startLlmTest, type LlmTest } from './setup.js';
 
 const PROMPT = 'the-secret-prompt-7c1f9a';
@@ -267,12 +267,7 @@ describe.each(engines())('LLM request log (%s)', (engine) => {
 });
 
 describe.each(engines())('gatehouse llm request-log (%s)', (engine) => {
-  let db: FreshDatabase;
-  beforeAll(async () => {
-    db = await freshDatabaseUrl(engine);
-    await seedProject(db, 'shop');
-  });
-  afterAll(() => db.cleanup());
+  const db = useSeededDatabase(engine, 'shop');
 
   it('show, enable and disable write the same setting as the admin API', async () => {
     const show = await runCliOn(db, ['--json', 'llm', 'request-log', 'show', '-p', 'shop']);

@@ -4,9 +4,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCliOn, seedProject } from '../harness/cli.js';
-import { engines, freshDatabaseUrl, redisUrl, type FreshDatabase } from '../harness/engines.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliOn, useSeededDatabase } from '../harness/cli.js';
+import { engines, redisUrl } from '../harness/engines.js';
 import { FAKE_KEYS } from '../harness/fake-llm/index.js';
 import { startRedis, type RedisServer } from '../harness/redis.js';
 import { assertNoSecrets, startLlmTest, type LlmTest, useLlmTest } from './setup.js';
@@ -128,12 +128,7 @@ describe.each(engines())('LLM review fixes (%s)', (engine) => {
 });
 
 describe.each(engines())('gatehouse providers set --enable (%s)', (engine) => {
-  let db: FreshDatabase;
-  beforeEach(async () => {
-    db = await freshDatabaseUrl(engine);
-    await seedProject(db, 'shop');
-  });
-  afterEach(() => db.cleanup());
+  const db = useSeededDatabase(engine, 'shop');
 
   const enabled = async () => JSON.parse((await runCliOn(db, ['--json', 'providers', 'list', '-p', 'shop'])).out).providers[0].enabled as boolean;
 

@@ -62,7 +62,11 @@ export function createDeferredSweep(o: DeferredSweepOptions) {
       res.body.resume();
       return (await resources.claimAccounting(scope, id)) ? 'closed' : 'skipped';
     }
-    const bytes = res.statusCode === 200 ? await readBounded(res.body, o.responseBufferBytes) : (res.body.resume(), null);
+    if (res.statusCode !== 200) {
+      res.body.resume(); // a provider error: tried again next time
+      return 'pending';
+    }
+    const bytes = await readBounded(res.body, o.responseBufferBytes);
     if (!bytes) return 'pending';
     let doc: unknown;
     try {
