@@ -1,8 +1,10 @@
+import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/index.js';
 import { createDeps, type Deps } from '../deps.js';
 import { createLogger } from '../observability/index.js';
 import { GatehouseError } from '../errors/index.js';
 import { isEnvironment, type Environment, type Project } from '../tenancy/index.js';
+import { createOutput, type Output } from './output.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -38,4 +40,30 @@ export async function findProject(deps: Deps, ref: string): Promise<Project> {
 export function parseEnvironment(value: string): Environment {
   if (!isEnvironment(value)) throw new GatehouseError('validation_failed', { message: `--env must be dev, staging or prod (got ${value}).` });
   return value;
+}
+
+/** `-p/--project` and `-e/--env`: the project environment a command acts on. */
+export interface TargetOptions {
+  project: string;
+  env: string;
+}
+
+export function targetOptions(command: Command): Command {
+  return command.requiredOption('-p, --project <name-or-id>', 'project').option('-e, --env <env>', 'environment: dev, staging or prod', 'dev');
+}
+
+export interface EnvironmentContext {
+  deps: Deps;
+  projectId: string;
+  environment: Environment;
+  output: Output;
+}
+
+/** Runs a command's work on the project environment its `-p`/`-e` name, with the services open meanwhile. */
+export async function inEnvironment(cmd: Command, opts: TargetOptions, fn: (ctx: EnvironmentContext) => Promise<void>): Promise<void> {
+  const global = cmd.optsWithGlobals<GlobalOptions>();
+  await withDeps(global, async (deps) => {
+    const project = await findProject(deps, opts.project);
+    await fn({ deps, projectId: project.id, environment: parseEnvironment(opts.env), output: createOutput(!!global.json) });
+  });
 }

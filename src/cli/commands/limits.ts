@@ -3,10 +3,8 @@ import { GatehouseError } from '../../errors/index.js';
 import {
   ROUTE_CLASSES, TIERS, type LimitsConfig, type LimitsPolicyPatch, type RouteClass, type SubjectOverride, type Tier, type Window,
 } from '../../limits/index.js';
-import { createOutput, table } from '../output.js';
-import { findProject, parseEnvironment, withDeps, type GlobalOptions } from '../context.js';
-
-interface Target { project: string; env: string }
+import { table } from '../output.js';
+import { inEnvironment, targetOptions, type TargetOptions as Target } from '../context.js';
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -48,27 +46,18 @@ function describe(effective: LimitsConfig): string {
 
 export function registerLimitCommands(program: Command): void {
   const limits = program.command('limits').description('rate limits of a project environment (applied by running servers within a second)');
-  const target = (c: Command) =>
-    c.requiredOption('-p, --project <name-or-id>', 'project').option('-e, --env <env>', 'environment: dev, staging or prod', 'dev');
-  const run = (cmd: Command, opts: Target, fn: (ctx: { deps: Parameters<Parameters<typeof withDeps>[1]>[0]; projectId: string; environment: string; json: boolean }) => Promise<void>) => {
-    const global = cmd.optsWithGlobals<GlobalOptions>();
-    return withDeps(global, async (deps) => {
-      const project = await findProject(deps, opts.project);
-      await fn({ deps, projectId: project.id, environment: parseEnvironment(opts.env), json: !!global.json });
-    });
-  };
 
-  target(limits.command('show'))
+  targetOptions(limits.command('show'))
     .description('the limits in force, per class and tier, and the overrides')
     .action(async (opts: Target, cmd: Command) => {
-      await run(cmd, opts, async ({ deps, projectId, environment, json }) => {
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
         const effective = await deps.rateLimits.settings.effective(projectId, environment);
         const policy = await deps.rateLimits.settings.getPolicy(projectId, environment);
-        createOutput(json).result({ effective, policy: policy?.patch ?? null }, () => describe(effective));
+        output.result({ effective, policy: policy?.patch ?? null }, () => describe(effective));
       });
     });
 
-  target(limits.command('set'))
+  targetOptions(limits.command('set'))
     .description('change one class for this environment, e.g. --class llm --tier user --window 10/1m --window 50/1h')
     .requiredOption('--class <class>', `route class: ${ROUTE_CLASSES.join(', ')}`)
     .option('--tier <tier>', 'tier to change (repeatable; default all): guest, user, admin', collect)
@@ -80,7 +69,7 @@ export function registerLimitCommands(program: Command): void {
       const windows = opts.window?.map(parseWindow);
       if (opts.failMode !== undefined && opts.failMode !== 'open' && opts.failMode !== 'closed') throw new GatehouseError('validation_failed', { message: '--fail-mode must be open or closed.' });
       if (!windows && !opts.failMode) throw new GatehouseError('validation_failed', { message: 'Give --window and/or --fail-mode.' });
-      await run(cmd, opts, async ({ deps, projectId, environment, json }) => {
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
         const settings = deps.rateLimits.settings;
         const patch: LimitsPolicyPatch = structuredClone((await settings.getPolicy(projectId, environment))?.patch ?? {});
         const change = (patch[rc] ??= {});
@@ -91,16 +80,16 @@ export function registerLimitCommands(program: Command): void {
         }
         const effective = await settings.setPolicy(projectId, environment, patch, 'cli');
         await deps.audit.write({ projectId, environment, actor: 'cli', action: 'rate_limits.policy.set', target: null, details: { policy: patch } });
-        createOutput(json).result({ effective, policy: patch }, () => describe(effective));
+        output.result({ effective, policy: patch }, () => describe(effective));
       });
     });
 
-  target(limits.command('reset'))
+  targetOptions(limits.command('reset'))
     .description('drop this environment\'s changes (of one class, or all): the config file policy applies')
     .option('--class <class>', 'only this route class')
     .action(async (opts: Target & { class?: string }, cmd: Command) => {
       const rc = opts.class === undefined ? undefined : parseClass(opts.class);
-      await run(cmd, opts, async ({ deps, projectId, environment, json }) => {
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
         const settings = deps.rateLimits.settings;
         if (rc) {
           const patch: LimitsPolicyPatch = structuredClone((await settings.getPolicy(projectId, environment))?.patch ?? {});
@@ -111,47 +100,47 @@ export function registerLimitCommands(program: Command): void {
         }
         await deps.audit.write({ projectId, environment, actor: 'cli', action: 'rate_limits.policy.clear', target: rc ?? null });
         const effective = await settings.effective(projectId, environment);
-        createOutput(json).result({ effective }, () => describe(effective));
+        output.result({ effective }, () => describe(effective));
       });
     });
 
   const override = limits.command('override').description('per-user (user:<id>) and per-key (key:<id>) limits');
 
-  target(override.command('list'))
+  targetOptions(override.command('list'))
     .description('list overrides')
     .action(async (opts: Target, cmd: Command) => {
-      await run(cmd, opts, async ({ deps, projectId, environment, json }) => {
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
         const list = await deps.rateLimits.settings.listOverrides(projectId, environment);
-        createOutput(json).result({ overrides: list }, () =>
+        output.result({ overrides: list }, () =>
           table(list.map((o) => ({ subject: o.subject, limits: Object.entries(o.limits).map(([rc, w]) => `${rc}: ${formatWindows(w as Window[])}`).join('; '), updated: o.updatedAt, by: o.updatedBy })),
             ['subject', 'limits', 'updated', 'by']));
       });
     });
 
-  target(override.command('set <subject>'))
+  targetOptions(override.command('set <subject>'))
     .description('set the windows of one subject for a class, e.g. user:usr_x --class llm --window 100/1m')
     .requiredOption('--class <class>', `route class: ${ROUTE_CLASSES.join(', ')}`)
     .requiredOption('-w, --window <limit/period>', 'a window (repeatable)', collect)
     .action(async (subject: string, opts: Target & { class: string; window: string[] }, cmd: Command) => {
       const rc = parseClass(opts.class);
       const windows = opts.window.map(parseWindow);
-      await run(cmd, opts, async ({ deps, projectId, environment, json }) => {
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
         const settings = deps.rateLimits.settings;
         const current = (await settings.listOverrides(projectId, environment)).find((o) => o.subject === subject);
         const limits: SubjectOverride = { ...(current?.limits ?? {}), [rc]: windows };
         const entry = await settings.setOverride(projectId, environment, subject, limits, 'cli');
         await deps.audit.write({ projectId, environment, actor: 'cli', action: 'rate_limits.override.set', target: subject, details: { limits } });
-        createOutput(json).result(entry, () => `Override for ${subject}: ${rc} ${formatWindows(windows)}.`);
+        output.result(entry, () => `Override for ${subject}: ${rc} ${formatWindows(windows)}.`);
       });
     });
 
-  target(override.command('remove <subject>'))
+  targetOptions(override.command('remove <subject>'))
     .description('remove an override')
     .action(async (subject: string, opts: Target, cmd: Command) => {
-      await run(cmd, opts, async ({ deps, projectId, environment, json }) => {
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
         if (!(await deps.rateLimits.settings.removeOverride(projectId, environment, subject))) throw new GatehouseError('not_found', { message: `No override for ${subject}.` });
         await deps.audit.write({ projectId, environment, actor: 'cli', action: 'rate_limits.override.remove', target: subject });
-        createOutput(json).result({ removed: subject }, () => `Removed the override of ${subject}.`);
+        output.result({ removed: subject }, () => `Removed the override of ${subject}.`);
       });
     });
 }

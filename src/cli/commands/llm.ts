@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { MAX_BODY_BYTES_LIMIT, MAX_RETENTION_DAYS, type RequestLogSettings } from '../../llm/request-log/index.js';
-import { createOutput } from '../output.js';
-import { findProject, parseEnvironment, withDeps, type GlobalOptions } from '../context.js';
-
-interface Target { project: string; env: string }
+import { inEnvironment, targetOptions, type TargetOptions as Target } from '../context.js';
 
 function parseInteger(value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -25,46 +22,39 @@ const describeSettings = (s: RequestLogSettings) =>
 export function registerLlmCommands(program: Command): void {
   const llm = program.command('llm').description('LLM proxy settings of a project environment');
   const log = llm.command('request-log').description('opt-in logging of proxied LLM requests (prompts and completions, stored encrypted)');
-  const target = (c: Command) =>
-    c.requiredOption('-p, --project <name-or-id>', 'project').option('-e, --env <env>', 'environment: dev, staging or prod', 'dev');
 
-  const save = async (global: GlobalOptions, opts: Target, change: { enabled: boolean; retentionDays?: number; maxBodyBytes?: number }) => {
-    await withDeps(global, async (deps) => {
-      const project = await findProject(deps, opts.project);
-      const environment = parseEnvironment(opts.env);
-      const settings = await deps.llm.requestLog.putSettings(project.id, environment, change, 'cli');
+  const save = (cmd: Command, opts: Target, change: { enabled: boolean; retentionDays?: number; maxBodyBytes?: number }) =>
+    inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
+      const settings = await deps.llm.requestLog.putSettings(projectId, environment, change, 'cli');
       await deps.audit.write({
-        projectId: project.id, environment, actor: 'cli', action: 'llm_request_log.put', target: null,
+        projectId, environment, actor: 'cli', action: 'llm_request_log.put', target: null,
         details: { enabled: settings.enabled, retention_days: settings.retentionDays, max_body_bytes: settings.maxBodyBytes },
       });
-      createOutput(!!global.json).result(toJson(settings), () => describeSettings(settings));
+      output.result(toJson(settings), () => describeSettings(settings));
     });
-  };
 
-  target(log.command('show'))
+  targetOptions(log.command('show'))
     .description('show whether requests are logged, for how long, and the body cap')
     .action(async (opts: Target, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
-      await withDeps(global, async (deps) => {
-        const project = await findProject(deps, opts.project);
-        const settings = await deps.llm.requestLog.getSettings(project.id, parseEnvironment(opts.env));
-        createOutput(!!global.json).result(toJson(settings), () => describeSettings(settings));
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
+        const settings = await deps.llm.requestLog.getSettings(projectId, environment);
+        output.result(toJson(settings), () => describeSettings(settings));
       });
     });
 
-  target(log.command('enable'))
+  targetOptions(log.command('enable'))
     .description('log every proxied request of this environment (applies to running servers within a second)')
     .requiredOption('--retention-days <days>', `days entries are kept (1 to ${MAX_RETENTION_DAYS})`)
     .option('--max-body-bytes <bytes>', `cap per stored body (0 to ${MAX_BODY_BYTES_LIMIT}; default 65536, 0 = metadata only)`)
     .action(async (opts: Target & { retentionDays: string; maxBodyBytes?: string }, cmd: Command) => {
       const retentionDays = parseInteger(opts.retentionDays, '--retention-days', 1, MAX_RETENTION_DAYS);
       const maxBodyBytes = parseInteger(opts.maxBodyBytes, '--max-body-bytes', 0, MAX_BODY_BYTES_LIMIT);
-      await save(cmd.optsWithGlobals<GlobalOptions>(), opts, { enabled: true, retentionDays, maxBodyBytes });
+      await save(cmd, opts, { enabled: true, retentionDays, maxBodyBytes });
     });
 
-  target(log.command('disable'))
+  targetOptions(log.command('disable'))
     .description('stop logging (stored entries stay until their retention ends or they are purged through the admin API)')
     .action(async (opts: Target, cmd: Command) => {
-      await save(cmd.optsWithGlobals<GlobalOptions>(), opts, { enabled: false });
+      await save(cmd, opts, { enabled: false });
     });
 }

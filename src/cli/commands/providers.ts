@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { createOutput, table } from '../output.js';
-import { findProject, parseEnvironment, withDeps, type GlobalOptions } from '../context.js';
-
-interface Target { project: string; env: string }
+import { table } from '../output.js';
+import { inEnvironment, targetOptions, type TargetOptions as Target } from '../context.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -25,10 +23,8 @@ function parseLimit(value: string | undefined, flag: string): number | null | un
 
 export function registerProviderCommands(program: Command): void {
   const providers = program.command('providers').description('LLM providers of a project environment (keys are stored encrypted)');
-  const target = (c: Command) =>
-    c.requiredOption('-p, --project <name-or-id>', 'project').option('-e, --env <env>', 'environment: dev, staging or prod', 'dev');
 
-  target(providers.command('set <name>'))
+  targetOptions(providers.command('set <name>'))
     .description('create or change a provider: openai, anthropic, gemini, or any name for an OpenAI-compatible API')
     .option('--kind <kind>', 'wire format of a custom provider: openai, anthropic or gemini')
     .option('--base-url <url>', 'e.g. https://api.groq.com/openai (required for custom providers)')
@@ -39,68 +35,57 @@ export function registerProviderCommands(program: Command): void {
     .option('--disable', 'keep the provider but refuse its requests')
     .option('--enable', 'serve the requests of a disabled provider again')
     .action(async (name: string, opts: Target & { kind?: string; baseUrl?: string; keyStdin?: boolean; key?: boolean; allow?: string[]; deny?: string[]; disable?: boolean; enable?: boolean }, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
       if (opts.enable && opts.disable) throw new Error('--enable and --disable cannot be used together');
       if (opts.kind && !['openai', 'anthropic', 'gemini'].includes(opts.kind)) throw new Error('--kind must be openai, anthropic or gemini');
       const apiKey = opts.keyStdin ? await readStdin() : opts.key === false ? null : undefined;
-      await withDeps(global, async (deps) => {
-        const project = await findProject(deps, opts.project);
-        const environment = parseEnvironment(opts.env);
-        const summary = await deps.llm.providers.put(project.id, environment, name, {
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
+        const summary = await deps.llm.providers.put(projectId, environment, name, {
           kind: opts.kind as 'openai' | undefined, baseUrl: opts.baseUrl, apiKey,
           endpointsAdd: opts.allow, endpointsRemove: opts.deny, enabled: opts.disable ? false : opts.enable ? true : undefined,
         });
-        await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'llm_provider.put', target: name, details: { key_changed: apiKey !== undefined, base_url: summary.base_url } });
-        createOutput(!!global.json).result(summary, () => `Saved provider ${name} (${summary.kind}, ${summary.base_url}, key ${summary.has_key ? `…${summary.key_last_four}` : 'none'}).`);
+        await deps.audit.write({ projectId, environment, actor: 'cli', action: 'llm_provider.put', target: name, details: { key_changed: apiKey !== undefined, base_url: summary.base_url } });
+        output.result(summary, () => `Saved provider ${name} (${summary.kind}, ${summary.base_url}, key ${summary.has_key ? `…${summary.key_last_four}` : 'none'}).`);
       });
     });
 
-  target(providers.command('list'))
+  targetOptions(providers.command('list'))
     .description('list providers (never their keys)')
     .action(async (opts: Target, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
-      await withDeps(global, async (deps) => {
-        const project = await findProject(deps, opts.project);
-        const list = await deps.llm.providers.list(project.id, parseEnvironment(opts.env));
-        createOutput(!!global.json).result({ providers: list }, () =>
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
+        const list = await deps.llm.providers.list(projectId, environment);
+        output.result({ providers: list }, () =>
           table(list.map((p) => ({ name: p.name, kind: p.kind, 'base url': p.base_url, key: p.has_key ? `…${p.key_last_four}` : null, enabled: p.enabled, updated: p.updated_at })),
             ['name', 'kind', 'base url', 'key', 'enabled', 'updated']));
       });
     });
 
-  target(providers.command('remove <name>'))
+  targetOptions(providers.command('remove <name>'))
     .description('remove a provider and its key')
     .action(async (name: string, opts: Target, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
-      await withDeps(global, async (deps) => {
-        const project = await findProject(deps, opts.project);
-        const environment = parseEnvironment(opts.env);
-        const removed = await deps.llm.providers.remove(project.id, environment, name);
-        if (removed) await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'llm_provider.delete', target: name });
-        createOutput(!!global.json).result({ removed }, () => (removed ? `Removed ${name}.` : `No provider named ${name}.`));
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
+        const removed = await deps.llm.providers.remove(projectId, environment, name);
+        if (removed) await deps.audit.write({ projectId, environment, actor: 'cli', action: 'llm_provider.delete', target: name });
+        output.result({ removed }, () => (removed ? `Removed ${name}.` : `No provider named ${name}.`));
       });
     });
 
-  target(providers.command('quotas'))
+  targetOptions(providers.command('quotas'))
     .description('show or set per-user token quotas (UTC day / month)')
     .option('--day <tokens>', 'tokens per user per day, or "none"')
     .option('--month <tokens>', 'tokens per user per month, or "none"')
     .action(async (opts: Target & { day?: string; month?: string }, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
       const day = parseLimit(opts.day, '--day');
       const month = parseLimit(opts.month, '--month');
-      await withDeps(global, async (deps) => {
-        const project = await findProject(deps, opts.project);
-        const environment = parseEnvironment(opts.env);
-        let limits = await deps.llm.quotas.limitsOf(project.id, environment);
+      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
+        let limits = await deps.llm.quotas.limitsOf(projectId, environment);
         if (day !== undefined || month !== undefined) {
-          limits = await deps.llm.quotas.setLimits(project.id, environment, {
+          limits = await deps.llm.quotas.setLimits(projectId, environment, {
             tokensPerDay: day === undefined ? limits.tokensPerDay : day,
             tokensPerMonth: month === undefined ? limits.tokensPerMonth : month,
           });
-          await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'llm_quotas.put', target: null, details: { ...limits } });
+          await deps.audit.write({ projectId, environment, actor: 'cli', action: 'llm_quotas.put', target: null, details: { ...limits } });
         }
-        createOutput(!!global.json).result({ tokens_per_day: limits.tokensPerDay, tokens_per_month: limits.tokensPerMonth },
+        output.result({ tokens_per_day: limits.tokensPerDay, tokens_per_month: limits.tokensPerMonth },
           () => `Per user: ${limits.tokensPerDay ?? 'no limit'} tokens a day, ${limits.tokensPerMonth ?? 'no limit'} a month.`);
       });
     });
