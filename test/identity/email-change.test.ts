@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../../src/crypto/index.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
@@ -223,6 +223,31 @@ describe.each(engines())('email change (%s)', (engine) => {
     expect((await client().auth.verifyOtp({ email: first, token: firstCode, type: 'email_change' })).error?.code).toBe('otp_expired');
     expect((await client().auth.verifyOtp({ email: second, token: await codeFor(second), type: 'email_change' })).error).toBeNull();
     expect((await client().auth.verifyOtp({ email: u.email, token: await codeFor(u.email), type: 'email_change' })).data.user?.email).toBe(second);
+  });
+
+  it('a mail outage answers 502 and leaves no pending change, logged without the code', async () => {
+    const u = await signedUp(address('outage'));
+    nextMinute();
+    const send = vi.spyOn(gh.deps.identity.outbox!, 'send').mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const put = await gh.app.inject({ method: 'PUT', url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${u.session.access_token}` }, payload: { email: address('unreached') } });
+    const sent = String((send.mock.calls[0]![0] as { text: string }).text);
+    send.mockRestore();
+    expect(put.statusCode).toBe(502);
+    expect(put.json().error_code).toBe('upstream_failed');
+    expect(await row(u.user.id)).toMatchObject({ email: u.email, email_change: null });
+    const code = /\n\n(\S+)\n\n/.exec(sent)![1]!;
+    expect(gh.logs.find((l) => l.includes('email change mail could not be sent'))).toContain('ECONNREFUSED');
+    expect(gh.logs.join('\n')).not.toContain(code);
+  });
+
+  it('a user of an external issuer cannot set an email here', async () => {
+    const u = await signedUp(address('plain'));
+    await gh.deps.storage.db.updateTable('identity_users').set({ issuer_id: 'iss_test', external_sub: 'ext-1' }).where('id', '=', u.user.id).execute();
+    gh.deps.identity.sessions.forgetUser(gh.project.id, 'dev', u.user.id);
+    const put = await gh.app.inject({ method: 'PUT', url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${u.session.access_token}` }, payload: { email: address('elsewhere') } });
+    expect(put.statusCode).toBe(400);
+    expect(put.json().error_code).toBe('validation_failed');
+    expect(await row(u.user.id)).toMatchObject({ email: u.email, email_change: null });
   });
 });
 
