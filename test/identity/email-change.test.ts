@@ -47,13 +47,18 @@ describe.each(engines())('email change (%s)', (engine) => {
     if (!mail) throw new Error(`no email_change mail to ${to}`);
     return /\n\n(\S+)\n\n/.exec(mail.body)![1]!;
   }
+  /** Asks for a change of `u`'s address to a fresh one; returns it and the code mailed to it. */
+  async function requestChange(u: { supabase: SupabaseClient }, name: string) {
+    const next = address(name);
+    expect((await u.supabase.auth.updateUser({ email: next })).error).toBeNull();
+    return { next, toNew: await codeFor(next) };
+  }
   const row = (id: string) => gh.deps.storage.db.selectFrom('identity_users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   const signIn = (email: string, password: string) => client().auth.signInWithPassword({ email, password });
   const nextMinute = () => { offsetMs += 61_000; };
 
   it('a requested address stays pending: token claim, login address and email_confirmed_at keep the proven one', async () => {
     const mallory = await signedUp(address('mallory'));
-    nextMinute();
     const target = address('ceo');
     const put = await mallory.supabase.auth.updateUser({ email: target });
     expect(put.error).toBeNull();
@@ -80,10 +85,7 @@ describe.each(engines())('email change (%s)', (engine) => {
   it('verifyOtp(email_change) with both codes confirms: new claim, new login, old address told, old sessions ended', async () => {
     const ada = await signedUp(address('ada'));
     const otherDevice = await signIn(ada.email, ada.password);
-    nextMinute();
-    const next = address('ada-new');
-    expect((await ada.supabase.auth.updateUser({ email: next })).error).toBeNull();
-    const toNew = await codeFor(next);
+    const { next, toNew } = await requestChange(ada, 'ada-new');
     const toCurrent = await codeFor(ada.email);
     expect(toNew).not.toBe(toCurrent);
 
@@ -118,7 +120,6 @@ describe.each(engines())('email change (%s)', (engine) => {
 
   it('a stolen session cannot move the account: the code to the new address alone changes nothing', async () => {
     const victim = await signedUp(address('victim'));
-    nextMinute();
     const thief = address('thief');
     // The thief holds the victim's session and the thief's own mailbox.
     expect((await victim.supabase.auth.updateUser({ email: thief })).error).toBeNull();
@@ -137,10 +138,7 @@ describe.each(engines())('email change (%s)', (engine) => {
 
   it('a code only counts with the address it was mailed to', async () => {
     const u = await signedUp(address('bound'));
-    nextMinute();
-    const next = address('bound-new');
-    expect((await u.supabase.auth.updateUser({ email: next })).error).toBeNull();
-    const toNew = await codeFor(next);
+    const { next, toNew } = await requestChange(u, 'bound-new');
     for (const email of [u.email, address('elsewhere')]) {
       expect((await client().auth.verifyOtp({ email, token: toNew, type: 'email_change' })).error?.code).toBe('otp_expired');
     }
@@ -156,10 +154,7 @@ describe.each(engines())('email change (%s)', (engine) => {
 
   it('codes expire after an hour, and only their hash is stored', async () => {
     const u = await signedUp(address('slow'));
-    nextMinute();
-    const next = address('slow-new');
-    expect((await u.supabase.auth.updateUser({ email: next })).error).toBeNull();
-    const toNew = await codeFor(next);
+    const { next, toNew } = await requestChange(u, 'slow-new');
     const stored = await gh.deps.storage.db.selectFrom('identity_one_time_tokens').select(['token_hash', 'sent_to', 'kind']).where('user_id', '=', u.user.id).execute();
     expect(stored.map((r) => r.token_hash)).toContain(sha256Hex(toNew));
     expect(JSON.stringify(stored)).not.toContain(toNew);
@@ -171,10 +166,7 @@ describe.each(engines())('email change (%s)', (engine) => {
 
   it('five wrong codes against an address cancel the change it waits for', async () => {
     const u = await signedUp(address('guessed'));
-    nextMinute();
-    const next = address('guessed-new');
-    expect((await u.supabase.auth.updateUser({ email: next })).error).toBeNull();
-    const toNew = await codeFor(next);
+    const { next, toNew } = await requestChange(u, 'guessed-new');
     for (let i = 0; i < 5; i++) {
       const miss = await client().auth.verifyOtp({ email: next, token: randomBytes(32).toString('base64url'), type: 'email_change' });
       expect(miss.error?.code).toBe('otp_expired');
@@ -192,7 +184,6 @@ describe.each(engines())('email change (%s)', (engine) => {
   it('an address another account holds is refused, at the request and at confirmation', async () => {
     const taken = await signedUp(address('taken'));
     const u = await signedUp(address('wants'));
-    nextMinute();
     const clash = await u.supabase.auth.updateUser({ email: taken.email });
     expect(clash.error?.code).toBe('email_exists');
     expect(clash.error?.status).toBe(422);
@@ -210,7 +201,6 @@ describe.each(engines())('email change (%s)', (engine) => {
 
   it('one email-change mail per minute; a new request voids the codes of the last one', async () => {
     const u = await signedUp(address('hasty'));
-    nextMinute();
     const first = address('first');
     expect((await u.supabase.auth.updateUser({ email: first })).error).toBeNull();
     const firstCode = await codeFor(first);
@@ -227,7 +217,6 @@ describe.each(engines())('email change (%s)', (engine) => {
 
   it('a mail outage answers 502 and leaves no pending change, logged without the code', async () => {
     const u = await signedUp(address('outage'));
-    nextMinute();
     const send = vi.spyOn(gh.deps.identity.outbox!, 'send').mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     const put = await gh.app.inject({ method: 'PUT', url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${u.session.access_token}` }, payload: { email: address('unreached') } });
     const sent = String((send.mock.calls[0]![0] as { text: string }).text);
