@@ -54,7 +54,7 @@ export async function authSettingsRoutes(app: FastifyInstance, { deps }: AdminCo
   r.get('/auth/outbox', {
     config,
     schema: {
-      tags, summary: 'Mail sent by the outbox mailer (development; holds one-time codes, so admin only)',
+      tags, summary: 'Mail sent by the outbox mailer (development only, kept minutes; holds one-time codes, so secret key only)',
       querystring: Type.Object({ to: Type.Optional(Type.String({ maxLength: 320 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
       response: { 200: Type.Object({ messages: Type.Array(Type.Object({ id: Type.String(), to: Type.String(), subject: Type.String(), body: Type.String(), kind: Type.String(), created_at: Type.String() })) }) },
     },
@@ -62,6 +62,7 @@ export async function authSettingsRoutes(app: FastifyInstance, { deps }: AdminCo
     const caller = callerOf(request);
     // The outbox holds live recovery codes: an admin *user* reading it could take over other accounts.
     if (caller.key.kind !== 'secret') throw new GatehouseError('secret_key_required', { message: 'The outbox is readable with a secret key only.' });
+    if (!identity.outbox) throw new GatehouseError('outbox_disabled');
     return { messages: await identity.outbox.list(caller.projectId, caller.environment, { to: request.query.to, limit: request.query.limit }) };
   });
 }

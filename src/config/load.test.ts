@@ -74,7 +74,8 @@ describe('configuration', () => {
   });
 
   describe('production mode refuses insecure settings', () => {
-    const prod = { GATEHOUSE_MODE: 'production' };
+    // Production mail goes through SMTP (the outbox is refused, see below).
+    const prod = { GATEHOUSE_MODE: 'production', GATEHOUSE_MAILER: 'smtp', GATEHOUSE_SMTP_URL: 'smtps://user:pass@mail.example.com' };
 
     it('without a master key', () => {
       expect(problemsOf(() => loadConfig({ env: prod })).join()).toMatch(/GATEHOUSE_MASTER_KEY.*required in production/);
@@ -91,6 +92,15 @@ describe('configuration', () => {
     it('on a public address with neither TLS nor a trusted proxy', () => {
       expect(problemsOf(() => loadConfig({ env: { ...prod, GATEHOUSE_MASTER_KEY: GOOD_KEY, GATEHOUSE_HOST: '0.0.0.0' } })).join()).toMatch(/TLS/);
       expect(loadConfig({ env: { ...prod, GATEHOUSE_MASTER_KEY: GOOD_KEY, GATEHOUSE_HOST: '0.0.0.0', GATEHOUSE_TRUST_PROXY: '10.0.0.1' } }).mode).toBe('production');
+    });
+
+    it('with the development mail outbox (the default mailer), which keeps live one-time codes', () => {
+      const { GATEHOUSE_MAILER: _mailer, GATEHOUSE_SMTP_URL: _url, ...withoutSmtp } = prod;
+      expect(problemsOf(() => loadConfig({ env: { ...withoutSmtp, GATEHOUSE_MASTER_KEY: GOOD_KEY } })).join()).toMatch(/GATEHOUSE_MAILER.*development only/);
+      expect(problemsOf(() => loadConfig({ env: { ...prod, GATEHOUSE_MASTER_KEY: GOOD_KEY, GATEHOUSE_MAILER: 'outbox' } })).join()).toMatch(/GATEHOUSE_MAILER/);
+      // Development keeps it, for minutes by default.
+      expect(loadConfig({ env: {} }).identity).toMatchObject({ mailer: 'outbox', outboxRetentionSeconds: 600 });
+      expect(problemsOf(() => loadConfig({ env: { GATEHOUSE_OUTBOX_RETENTION_SECONDS: '0' } })).join()).toMatch(/GATEHOUSE_OUTBOX_RETENTION_SECONDS/);
     });
 
     it('accepts a safe production config', () => {

@@ -29,6 +29,9 @@ export function checkProductionSafety(config: Config): string[] {
   if (config.publicUrl?.startsWith('http://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(config.publicUrl)) {
     problems.push('GATEHOUSE_PUBLIC_URL: must be https:// in production');
   }
+  if (config.identity.mailer === 'outbox') {
+    problems.push('GATEHOUSE_MAILER: the outbox keeps mail, live one-time codes included, readable over the admin API; it is for development only. Set GATEHOUSE_MAILER=smtp and GATEHOUSE_SMTP_URL');
+  }
   if (config.logLevel === 'trace') {
     problems.push('GATEHOUSE_LOG_LEVEL: trace logs request internals; use debug or higher in production');
   }

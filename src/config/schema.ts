@@ -124,8 +124,12 @@ export const ConfigSchema = Type.Object(
         jwksRefetchIntervalMs: Type.Integer({ minimum: 0, default: 60_000 }),
         /** Milliseconds a fetched JWKS is trusted without refetching. */
         jwksCacheTtlMs: Type.Integer({ minimum: 1000, default: 3600_000 }),
-        /** `outbox`: mail is stored for the admin API (development); `smtp`: sent through smtpUrl. */
+        /** `outbox`: mail is stored for the admin API (development only: production refuses it); `smtp`: sent through smtpUrl. */
         mailer: Type.Union([Type.Literal('outbox'), Type.Literal('smtp')], { default: 'outbox' }),
+        /** Seconds an outbox message is kept (it holds live one-time codes in clear); older ones are deleted. */
+        outboxRetentionSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 600 }),
+        /** An email change also needs a code mailed to the current (confirmed) address, as GoTrue's secure email change. */
+        secureEmailChange: Type.Boolean({ default: true }),
         /** smtp:// or smtps:// URL with credentials; secret. */
         smtpUrl: Type.Optional(Type.String({ pattern: '^smtps?://' })),
         mailFrom: Type.String({ minLength: 3, default: 'Gatehouse <no-reply@localhost>' }),
@@ -187,6 +191,8 @@ export const ENV_VARS = {
   GATEHOUSE_JWKS_REFETCH_INTERVAL_MS: 'identity.jwksRefetchIntervalMs',
   GATEHOUSE_JWKS_CACHE_TTL_MS: 'identity.jwksCacheTtlMs',
   GATEHOUSE_MAILER: 'identity.mailer',
+  GATEHOUSE_OUTBOX_RETENTION_SECONDS: 'identity.outboxRetentionSeconds',
+  GATEHOUSE_SECURE_EMAIL_CHANGE: 'identity.secureEmailChange',
   GATEHOUSE_SMTP_URL: 'identity.smtpUrl',
   GATEHOUSE_MAIL_FROM: 'identity.mailFrom',
 } as const;

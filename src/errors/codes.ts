@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   // 404 — not found, or belongs to someone else (never reveal which).
   not_found: { status: 404, message: 'Not found.' },
   route_not_found: { status: 404, message: 'No route matches this method and path.' },
+  outbox_disabled: { status: 404, message: 'The mail outbox exists in development only (GATEHOUSE_MAILER=outbox); this instance sends mail through SMTP.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed on this route.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   payload_too_large: { status: 413, message: 'The request body is larger than this route accepts.' },
@@ -43,6 +44,7 @@ export const ERROR_CODES = {
   user_already_exists: { status: 422, message: 'User already registered.' },
   signup_disabled: { status: 422, message: 'Sign-ups are not allowed for this instance.' },
   over_request_rate_limit: { status: 429, message: 'Too many failed attempts: retry later.' },
+  over_email_send_rate_limit: { status: 429, message: 'Too many emails were asked for: retry later.' },
   // Data API (/rest/v1, PostgREST-compatible codes in errors/surfaces.ts).
   data_query_invalid: { status: 400, message: 'The query is malformed.' },
   data_column_unknown: { status: 400, message: 'The column does not exist.' },

@@ -6,8 +6,8 @@ import type { Database } from '../db/index.js';
 import type { SecurityEvents } from '../observability/index.js';
 import type { Clock } from '../shared/clock.js';
 import {
-  createAccountService, createRecoveryService, createSignupPolicy, createUserStore, toUserJson,
-  type AccountService, type RecoveryService, type SignedIn, type SignupPolicy, type UserStore,
+  createAccountService, createEmailChangeService, createOneTimeCodes, createRecoveryService, createSignupPolicy, createUserStore, toUserJson,
+  type AccountService, type EmailChangeService, type RecoveryService, type SignedIn, type SignupPolicy, type UserStore,
 } from './accounts/index.js';
 import { createExternalVerifier, createIssuerService, createJwksCache, type IssuerService } from './external/index.js';
 import { createMemoryAttemptStore, createRedisAttemptStore, createSignInBackoff, type AttemptStore } from './guard/index.js';
@@ -21,13 +21,15 @@ import { createUserTokenStage } from './user-token-stage.js';
 export interface Identity {
   accounts: AccountService;
   recovery: RecoveryService;
+  emailChange: EmailChangeService;
   signup: SignupPolicy;
   users: UserStore;
   sessions: SessionService;
   signingKeys: SigningKeyService;
   tokens: AccessTokenService;
   issuers: IssuerService;
-  outbox: Outbox;
+  /** The development mail outbox; null when mail goes through SMTP (always in production). */
+  outbox: Outbox | null;
   hasher: PasswordHasher;
   /** preValidation hook: Bearer JWT → request.caller.user. */
   userTokenStage: ReturnType<typeof createUserTokenStage>;
@@ -65,6 +67,7 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   const { config, db, keyring, clock, events } = d;
   const c = config.identity;
   if (c.mailer === 'smtp' && !c.smtpUrl) throw new TypeError('identity.mailer is smtp but GATEHOUSE_SMTP_URL is not set');
+  if (c.mailer === 'outbox' && config.mode === 'production') throw new TypeError('identity.mailer outbox is for development only');
   const hasher = await createPasswordHasher(
     { memoryKiB: c.argon2MemoryKiB, iterations: c.argon2Iterations, parallelism: c.argon2Parallelism },
     { concurrency: c.hashConcurrency || defaultHashGate().concurrency, queueMax: c.hashQueueMax },
@@ -75,9 +78,12 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   const users = createUserStore(db, (projectId, environment, id) => sessions.forgetUser(projectId, environment, id));
   const signingKeys = createSigningKeyService({ db, keyring, clock, alg: c.signingAlg, verifyGraceSeconds: c.accessTokenTtlSeconds + c.clockSkewSeconds });
   const tokens = createAccessTokenService({ keys: signingKeys, clock, issuer: gatehouseIssuer(config), ttlSeconds: c.accessTokenTtlSeconds, clockSkewSeconds: c.clockSkewSeconds });
-  const outbox = createOutbox({ db, clock });
+  const outbox = c.mailer === 'outbox' ? createOutbox({ db, clock, retentionMs: c.outboxRetentionSeconds * 1000 }) : null;
   const smtp = c.mailer === 'smtp' && c.smtpUrl ? createSmtpMailer({ url: c.smtpUrl, from: c.mailFrom }) : null;
-  const mailer: Mailer = smtp ?? outbox;
+  const mailer: Mailer | null = smtp ?? outbox;
+  if (!mailer) throw new TypeError('identity.mailer must be outbox or smtp');
+  // Codes an earlier development run left in the outbox must not sit in clear in a production database.
+  if (config.mode === 'production') await db.deleteFrom('identity_outbox').execute();
   const signup = createSignupPolicy({ db, clock, defaultMode: c.defaultSignupMode });
   // With REDIS_URL the failure counters are shared by every instance; a dedicated fail-fast client,
   // like the limiter's, so that an outage answers 503 at once instead of queueing sign-ins.
@@ -87,14 +93,16 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
     store: d.attempts ?? (redis ? createRedisAttemptStore(redis) : createMemoryAttemptStore()), clock, events,
     policy: { freePerAccount: c.backoffFreeAttemptsPerAccount, freePerIp: c.backoffFreeAttemptsPerIp, baseMs: c.backoffBaseMs, maxMs: c.backoffMaxMs },
   });
-  const accounts = createAccountService({ store: users, hasher, sessions, backoff, signup, events, clock, mailer });
-  const recovery = createRecoveryService({ db, store: users, sessions, mailer, events, clock, logger: d.logger });
+  const codes = createOneTimeCodes({ db, clock });
+  const emailChange = createEmailChangeService({ codes, store: users, sessions, mailer, events, clock, secure: c.secureEmailChange, logger: d.logger });
+  const accounts = createAccountService({ store: users, hasher, sessions, backoff, signup, events, clock, emailChange });
+  const recovery = createRecoveryService({ codes, store: users, sessions, mailer, events, clock, logger: d.logger });
   const issuers = createIssuerService({ db, keyring, clock, allowHttp: config.mode !== 'production' });
   const jwks = createJwksCache({ ttlMs: c.jwksCacheTtlMs, refetchIntervalMs: c.jwksRefetchIntervalMs, now: () => clock.now().getTime() });
   const external = createExternalVerifier({ issuers, jwks, users, clock, clockSkewSeconds: c.clockSkewSeconds });
 
   return {
-    accounts, recovery, signup, users, sessions, signingKeys, tokens, issuers, outbox, hasher,
+    accounts, recovery, emailChange, signup, users, sessions, signingKeys, tokens, issuers, outbox, hasher,
     userTokenStage: createUserTokenStage({ tokens, sessions, external, events }),
     async sessionResponse({ user, sessionId, refreshToken, method }) {
       const json = toUserJson(user);

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 // Row types of the identity tables (migration 0002-identity). Same conventions
 // as db/tables.ts: ISO-8601 text timestamps, JSON as text, every row scoped by
 // project_id + environment.
@@ -23,6 +25,9 @@ export interface IdentityUsersTable {
   created_at: string;
   updated_at: string;
   last_sign_in_at: string | null;
+  /** Pending new address (GoTrue's `new_email`): not the login address or the `email` claim until confirmed. */
+  email_change: string | null;
+  email_change_sent_at: string | null;
 }
 
 export interface IdentitySessionsTable {
@@ -101,6 +106,10 @@ export interface IdentityOneTimeTokensTable {
   created_at: string;
   expires_at: string;
   used_at: string | null;
+  /** The address the code was mailed to: the code is only valid together with it. */
+  sent_to: string | null;
+  /** Wrong codes tried against this one's address; past a limit the code is void. */
+  failed_attempts: Generated<number>;
 }
 
 export interface IdentityInvitesTable {

@@ -16,6 +16,7 @@ export type SecurityEventType =
   | 'sign_up_rejected'
   | 'sign_in_backoff'
   | 'recovery_token_rejected'
+  | 'email_change_rejected'
   | 'session_revoked'
   | 'signing_key_rotated'
   | 'rate_limited'

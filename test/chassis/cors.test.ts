@@ -76,7 +76,9 @@ describe.each(engines())('CORS allowlist per project environment on %s', (engine
 
 describe('CORS in production mode', () => {
   it('refuses `*` in an allowlist', async () => {
-    const gh = await startTestApp('sqlite', { env: { GATEHOUSE_MODE: 'production', GATEHOUSE_MASTER_KEY: generateMasterKey() } });
+    const gh = await startTestApp('sqlite', {
+      env: { GATEHOUSE_MODE: 'production', GATEHOUSE_MASTER_KEY: generateMasterKey(), GATEHOUSE_MAILER: 'smtp', GATEHOUSE_SMTP_URL: 'smtp://127.0.0.1:9' },
+    });
     try {
       const res = await gh.app.inject({ method: 'PUT', url: '/admin/v1/environment/cors', headers: { apikey: gh.secretKey }, payload: { origins: ['*'] } });
       expect(res.statusCode).toBe(400);

@@ -156,19 +156,30 @@ describe.each(engines())('accounts (%s)', (engine) => {
     expect(stored.map((r) => r.token_hash)).not.toContain(code2);
   });
 
-  it('changing the email tells the old address and ends the other sessions', async () => {
+  it('changing the email tells the old address and ends the other sessions, once both addresses confirmed it', async () => {
     const u = await createTestUser(gh, { email: 'old-address@example.test' });
     const other = await signIn(u.email, u.password, '203.0.113.130');
     const change = await gh.app.inject({ method: 'PUT', url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${u.accessToken}` }, payload: { email: 'New-Address@Example.test' } });
     expect(change.statusCode, change.body).toBe(200);
-    expect(change.json().email).toBe('new-address@example.test');
-    const notice = (await admin('GET', '/admin/v1/auth/outbox?to=old-address@example.test')).json().messages[0];
+    // Pending until confirmed (issue #11 §4; test/identity/email-change.test.ts has the attacks).
+    expect(change.json()).toMatchObject({ email: 'old-address@example.test', new_email: 'new-address@example.test' });
+    const codeTo = async (to: string) => /\n\n(\S+)\n\n/.exec((await admin('GET', `/admin/v1/auth/outbox?to=${to}`)).json().messages[0].body)![1]!;
+    const verify = (email: string, token: string) => gh.app.inject({ method: 'POST', url: '/auth/v1/verify', headers: { apikey: gh.publishableKey }, payload: { type: 'email_change', email, token } });
+    expect((await verify('new-address@example.test', await codeTo('new-address@example.test'))).statusCode).toBe(200);
+    const done = await verify('old-address@example.test', await codeTo('old-address@example.test'));
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json().user.email).toBe('new-address@example.test');
+    // The clock is frozen here, so the notice and the code share a timestamp: pick by kind.
+    const notice = (await admin('GET', '/admin/v1/auth/outbox?to=old-address@example.test')).json().messages.find((m: { kind: string }) => m.kind === 'email_changed');
     expect(notice).toMatchObject({ kind: 'email_changed' });
     expect(notice.body).toContain('new-address@example.test');
     const stale = await gh.app.inject({ url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${other.json().access_token}` } });
     expect(stale.statusCode).toBe(403);
-    const still = await gh.app.inject({ url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${u.accessToken}` } });
+    // The session that confirmed goes on; the one that asked was made under the old address and ended with the others.
+    const still = await gh.app.inject({ url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${done.json().access_token}` } });
     expect(still.statusCode).toBe(200);
+    const requester = await gh.app.inject({ url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${u.accessToken}` } });
+    expect(requester.statusCode).toBe(403);
     // Taking an address that is in use is refused and changes nothing.
     const taken = await createTestUser(gh);
     const clash = await gh.app.inject({ method: 'PUT', url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${taken.accessToken}` }, payload: { email: 'new-address@example.test' } });

@@ -226,7 +226,7 @@ describe.each(engines())('identity hardening (%s)', (engine) => {
   });
   it('a mail outage at /recover answers as for an unknown email, logged without the code', async () => {
     const u = await createTestUser(gh);
-    const send = vi.spyOn(gh.deps.identity.outbox, 'send').mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED with code 123456'), { code: 'ECONNREFUSED' }));
+    const send = vi.spyOn(gh.deps.identity.outbox!, 'send').mockRejectedValueOnce(Object.assign(new Error('connect ECONNREFUSED with code 123456'), { code: 'ECONNREFUSED' }));
     const known = await post('/auth/v1/recover', { email: u.email }, '203.0.113.60');
     const unknown = await post('/auth/v1/recover', { email: 'nobody-at-all@example.test' }, '203.0.113.61');
     expect(send).toHaveBeenCalledTimes(1);

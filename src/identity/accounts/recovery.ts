@@ -1,14 +1,12 @@
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { randomToken, sha256Hex } from '../../crypto/index.js';
-import type { Database } from '../../db/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
-import { newId } from '../../shared/ids.js';
 import type { Mailer } from '../mailer/index.js';
 import type { RequestMeta, SessionService } from '../sessions/index.js';
 import { normalizeEmail } from './email.js';
+import { logMailFailure } from './mail-failure.js';
+import type { OneTimeCodes } from './one-time-codes.js';
 import type { Scope, SignedIn } from './service.js';
 import type { UserStore } from './store.js';
 
@@ -23,20 +21,15 @@ export interface RecoveryService {
 }
 
 export function createRecoveryService(d: {
-  db: Kysely<Database>; store: UserStore; sessions: SessionService; mailer: Mailer; events: SecurityEvents; clock: Clock; logger?: Pick<Logger, 'error'>;
+  codes: OneTimeCodes; store: UserStore; sessions: SessionService; mailer: Mailer; events: SecurityEvents; clock: Clock; logger?: Pick<Logger, 'error'>;
 }): RecoveryService {
-  const { db, store, sessions, mailer, events, clock, logger } = d;
+  const { codes, store, sessions, mailer, events, clock, logger } = d;
   return {
     async recover(scope, rawEmail) {
       const email = normalizeEmail(rawEmail);
       const user = await store.byEmail(scope.projectId, scope.environment, email);
       if (!user) return;
-      const token = randomToken(32);
-      const now = clock.now();
-      await db.insertInto('identity_one_time_tokens').values({
-        id: newId('ott'), project_id: scope.projectId, environment: scope.environment, user_id: user.id, kind: 'recovery',
-        token_hash: sha256Hex(token), created_at: now.toISOString(), expires_at: new Date(now.getTime() + RECOVERY_TTL_MS).toISOString(), used_at: null,
-      }).execute();
+      const token = await codes.issue(scope, { userId: user.id, kind: 'recovery', sentTo: email, ttlMs: RECOVERY_TTL_MS, createdAt: isoNow(clock) });
       try {
         await mailer.send({
           projectId: scope.projectId, environment: scope.environment, to: email, kind: 'recovery', subject: 'Reset your password',
@@ -45,9 +38,8 @@ export function createRecoveryService(d: {
       } catch (error) {
         // A mail outage must not answer 500 here: an unknown email answers {} without mailing,
         // so an error only for real accounts would tell which accounts exist. The operator
-        // learns from the log (name and code only: a mailer's message may quote the body).
-        const e = error as { name?: string; code?: string };
-        logger?.error({ projectId: scope.projectId, environment: scope.environment, mailError: { name: e?.name ?? null, code: e?.code ?? null } }, 'recovery mail could not be sent');
+        // learns from the log.
+        logMailFailure(logger, scope, error, 'recovery mail could not be sent');
       }
     },
 
@@ -59,9 +51,7 @@ export function createRecoveryService(d: {
         return new GatehouseError('otp_expired');
       };
       if (token === '' || token.length > 200) throw reject('missing');
-      const row = await db.selectFrom('identity_one_time_tokens').selectAll()
-        .where('token_hash', '=', sha256Hex(token)).where('kind', '=', 'recovery')
-        .where('project_id', '=', scope.projectId).where('environment', '=', scope.environment).executeTakeFirst();
+      const row = await codes.byCode(scope, 'recovery', token);
       if (!row) throw reject('unknown');
       if (row.used_at !== null) throw reject('used');
       if (Date.parse(row.expires_at) <= clock.now().getTime()) throw reject('expired');
@@ -69,13 +59,10 @@ export function createRecoveryService(d: {
       if (!user) throw reject('unknown');
       if (input.email !== undefined && input.email !== null && input.email !== '' && normalizeEmail(input.email) !== user.email) throw reject('email_mismatch');
       // Single use even under concurrency: only the request that flips used_at wins.
-      const spent = await db.updateTable('identity_one_time_tokens').set({ used_at: isoNow(clock) }).where('id', '=', row.id).where('used_at', 'is', null).executeTakeFirst();
-      if (Number(spent.numUpdatedRows) !== 1) throw reject('used');
+      if (!(await codes.spend(row.id))) throw reject('used');
       // The account is being recovered now: any other code still sitting in a mailbox
       // (an older request, or one an attacker triggered) must not open a second door.
-      await db.updateTable('identity_one_time_tokens').set({ used_at: isoNow(clock) })
-        .where('project_id', '=', scope.projectId).where('environment', '=', scope.environment)
-        .where('user_id', '=', user.id).where('kind', '=', 'recovery').where('used_at', 'is', null).execute();
+      await codes.voidAll(scope, user.id, ['recovery']);
       const now = isoNow(clock);
       await store.update(scope.projectId, scope.environment, user.id, { last_sign_in_at: now });
       const { sessionId, refreshToken } = await sessions.create(scope.projectId, scope.environment, user.id, meta);

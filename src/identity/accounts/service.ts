@@ -3,10 +3,10 @@ import type { SecurityEvents } from '../../observability/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
 import type { SignInBackoff } from '../guard/index.js';
-import type { Mailer } from '../mailer/index.js';
 import { assertPasswordAcceptable, PASSWORD_MAX_LENGTH, type PasswordHasher } from '../passwords/index.js';
 import type { RequestMeta, SessionService } from '../sessions/index.js';
 import { normalizeEmail } from './email.js';
+import type { EmailChangeService } from './email-change.js';
 import type { SignupPolicy } from './signup-policy.js';
 import { isUniqueViolation, type UserRow, type UserStore } from './store.js';
 import { userMetadataOf } from './user-json.js';
@@ -73,16 +73,17 @@ function checkPassword(password: unknown): string {
 }
 
 export function createAccountService(d: {
-  store: UserStore; hasher: PasswordHasher; sessions: SessionService; backoff: SignInBackoff; signup: SignupPolicy; events: SecurityEvents; clock: Clock; mailer: Mailer;
+  store: UserStore; hasher: PasswordHasher; sessions: SessionService; backoff: SignInBackoff; signup: SignupPolicy; events: SecurityEvents; clock: Clock;
+  emailChange: EmailChangeService;
 }): AccountService {
-  const { store, hasher, sessions, backoff, signup, events, clock, mailer } = d;
+  const { store, hasher, sessions, backoff, signup, events, clock, emailChange } = d;
 
   async function insertUser(scope: Scope, email: string, password: string, role: string, data: Record<string, unknown>): Promise<UserRow> {
     const now = isoNow(clock);
     const row: UserRow = {
       id: newId('usr'), project_id: scope.projectId, environment: scope.environment, email, email_confirmed_at: now,
       password_hash: await hasher.hash(password), role, app_metadata: '{}', user_metadata: JSON.stringify(data), issuer_id: null, external_sub: null,
-      created_at: now, updated_at: now, last_sign_in_at: null,
+      created_at: now, updated_at: now, last_sign_in_at: null, email_change: null, email_change_sent_at: null,
     };
     try {
       await store.insert(row);
@@ -163,7 +164,7 @@ export function createAccountService(d: {
       const changes: Partial<UserRow> = { updated_at: isoNow(clock) };
       if (patch.email !== undefined) {
         if (user.issuer_id) throw new GatehouseError('validation_failed', { message: 'The email of an external user is managed by its issuer.' });
-        changes.email = normalizeEmail(patch.email);
+        normalizeEmail(patch.email); // refuse a bad address before anything else changes
       }
       if (patch.password !== undefined) {
         if (user.issuer_id) throw new GatehouseError('validation_failed', { message: 'External users have no Gatehouse password.' });
@@ -175,26 +176,22 @@ export function createAccountService(d: {
         checkMetadataSize(merged);
         changes.user_metadata = JSON.stringify(merged);
       }
-      try {
-        await store.update(scope.projectId, scope.environment, userId, changes);
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new GatehouseError('email_exists');
-        throw error;
+      // The address itself does not change here: it becomes a pending change that codes mailed
+      // to it (and to the current address) confirm, so a token's `email` claim is always proven.
+      let updated: UserRow = user;
+      if (patch.email !== undefined) updated = await emailChange.request(scope, user, patch.email);
+      await store.update(scope.projectId, scope.environment, userId, changes);
+      updated = { ...updated, ...changes };
+      // A new password ends every other session: whoever held the old credentials is signed out.
+      // It also drops a pending email change, which a thief of the session may have started.
+      if (changes.password_hash) {
+        await sessions.revokeAllOfUser(scope.projectId, scope.environment, userId, 'password_changed', currentSessionId ?? undefined);
+        if (patch.email === undefined && user.email_change !== null) {
+          await emailChange.cancel(scope, userId);
+          updated = { ...updated, email_change: null };
+        }
       }
-      // A new password or email ends every other session: whoever held the old credentials is signed out.
-      const emailChanged = changes.email !== undefined && changes.email !== user.email;
-      if (changes.password_hash || emailChanged) {
-        await sessions.revokeAllOfUser(scope.projectId, scope.environment, userId, changes.password_hash ? 'password_changed' : 'email_changed', currentSessionId ?? undefined);
-      }
-      // There is no confirmation round-trip for a new address yet, so the old address is told:
-      // a stolen session used to move the account to the thief's mailbox does not go unnoticed.
-      if (emailChanged && user.email) {
-        await mailer.send({
-          projectId: scope.projectId, environment: scope.environment, to: user.email, kind: 'email_changed', subject: 'Your email address was changed',
-          text: `The email address of your account was changed to ${changes.email}. If you did not do this, contact the app's support at once.`,
-        });
-      }
-      return { ...user, ...changes };
+      return updated;
     },
 
     async setRole(scope, userId, role) {

@@ -31,6 +31,19 @@ export function createUserStore(db: Kysely<Database>, onChange: (projectId: stri
       await db.updateTable('identity_users').set(patch).where('id', '=', id).where('project_id', '=', projectId).where('environment', '=', environment).execute();
       onChange(projectId, environment, id);
     },
+    /**
+     * Applies `patch` only while the user's pending email change is still the one given
+     * (a compare-and-set): a change cancelled or replaced meanwhile is not confirmed.
+     */
+    updateIfEmailChange: async (
+      projectId: string, environment: string, id: string, pending: { email_change: string; email_change_sent_at: string },
+      patch: Partial<Omit<UserRow, 'id' | 'project_id' | 'environment'>>,
+    ): Promise<boolean> => {
+      const r = await db.updateTable('identity_users').set(patch).where('id', '=', id).where('project_id', '=', projectId).where('environment', '=', environment)
+        .where('email_change', '=', pending.email_change).where('email_change_sent_at', '=', pending.email_change_sent_at).executeTakeFirst();
+      onChange(projectId, environment, id);
+      return Number(r.numUpdatedRows) === 1;
+    },
     remove: async (projectId: string, environment: string, id: string): Promise<boolean> => {
       const r = await db.deleteFrom('identity_users').where('id', '=', id).where('project_id', '=', projectId).where('environment', '=', environment).executeTakeFirst();
       onChange(projectId, environment, id);

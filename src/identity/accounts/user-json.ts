@@ -35,6 +35,9 @@ export function toUserJson(row: UserRow) {
     created_at: row.created_at,
     updated_at: row.updated_at,
     is_anonymous: false,
+    // GoTrue shows a pending change (and omits both fields when there is none). The
+    // address in `email`, and in the token's claim, stays the confirmed one until then.
+    ...(row.email_change ? { new_email: row.email_change, email_change_sent_at: row.email_change_sent_at ?? undefined } : {}),
   };
 }
 

@@ -23,7 +23,7 @@ export function createExternalVerifier(d: { issuers: IssuerService; jwks: JwksCa
     const row = {
       id: newId('usr'), project_id: projectId, environment, email: null, email_confirmed_at: null, password_hash: null, role: 'authenticated',
       app_metadata: JSON.stringify({ issuer_id: issuerId }), user_metadata: '{}', issuer_id: issuerId, external_sub: sub,
-      created_at: now, updated_at: now, last_sign_in_at: null,
+      created_at: now, updated_at: now, last_sign_in_at: null, email_change: null, email_change_sent_at: null,
     };
     try {
       await users.insert(row);

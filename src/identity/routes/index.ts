@@ -18,13 +18,15 @@ export async function authRoutes(app: FastifyInstance, { identity, events }: Aut
 }
 
 // Rejections not already recorded where they happen (sign-in failures, backoff, reuse,
-// recovery codes, sign-up refusals and bad tokens record their own event; schema errors are
-// recorded by the error handler). Every 4xx of /auth/v1 thus leaves one security event.
+// recovery and email-change codes, sign-up refusals and bad tokens record their own event;
+// schema errors are recorded by the error handler). Every 4xx of /auth/v1 thus leaves one
+// security event.
 const EVENT_OF: Partial<Record<string, SecurityEventType>> = {
   email_address_invalid: 'malformed_request',
   unsupported_grant_type: 'malformed_request',
   weak_password: 'malformed_request',
   email_exists: 'malformed_request',
+  over_email_send_rate_limit: 'rate_limited',
   refresh_token_not_found: 'token_rejected',
   no_authorization: 'token_rejected',
   session_not_found: 'token_rejected',

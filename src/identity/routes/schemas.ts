@@ -28,7 +28,12 @@ export const UserJson = Type.Object({
   created_at: Type.String(),
   updated_at: Type.String(),
   is_anonymous: Type.Boolean(),
+  new_email: Type.Optional(Type.String()),
+  email_change_sent_at: Type.Optional(Type.String()),
 });
+
+/** GoTrue's answer to the first of the two codes of a secure email change. */
+export const SingleConfirmationJson = Type.Object({ msg: Type.String(), code: Type.String() });
 
 export const SessionJson = Type.Object({
   access_token: Type.String(),
