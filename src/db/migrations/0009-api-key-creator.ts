@@ -12,6 +12,11 @@ const CREATOR = /^(key:|user:|cli$)/;
 
 async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('api_keys').addColumn('created_by', 'text').execute();
+  await backfillKeyCreators(db);
+}
+
+/** Sets created_by from the audit log where it is still null; exported for its test. */
+export async function backfillKeyCreators(db: Kysely<any>): Promise<void> {
   const entries: Array<{ actor: string; action: string; target: string | null; details: string }> = await db
     .selectFrom('audit_log')
     .select(['actor', 'action', 'target', 'details'])
