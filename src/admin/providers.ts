@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../errors/index.js';
 import { effectiveEndpoints } from '../llm/index.js';
 import type { AdminContext } from './context.js';
-import { actorOf, callerOf } from './context.js';
+import { actorOf, callerOf, requireSecretKey } from './context.js';
 
 const ProviderName = Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' });
 const Pattern = Type.String({ minLength: 5, maxLength: 300 });
@@ -118,7 +118,8 @@ export async function providerRoutes(app: FastifyInstance, { deps }: AdminContex
     config,
     schema: { tags, summary: 'Set per-user token quotas (UTC day and month)', body: Quotas, response: { 200: Quotas } },
   }, async (request) => {
-    const caller = callerOf(request);
+    // Quotas bound users, admin users included: an admin user must not lift its own.
+    const caller = requireSecretKey(request, 'Only a secret key can change token quotas.');
     await llm.quotas.setLimits(caller.projectId, caller.environment, { tokensPerDay: request.body.tokens_per_day, tokensPerMonth: request.body.tokens_per_month });
     await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'llm_quotas.put', target: null, details: request.body });
     return request.body;
