@@ -5,7 +5,7 @@ import { GatehouseError } from '../errors/index.js';
 import { assertMayManageKey, mayManageKey, type ApiKeySummary, type KeyPower } from '../identity/api-keys/index.js';
 import type { Caller } from '../http/index.js';
 import type { AdminContext } from './context.js';
-import { actorOf, callerOf } from './context.js';
+import { actorOf, callerOf, requireSecretKey } from './context.js';
 import { CreatedKey, KeyIdParams, KeySummary, ScopeList } from './schemas.js';
 
 export function toKeyJson(s: ApiKeySummary) {
@@ -104,11 +104,10 @@ export async function keyRoutes(app: FastifyInstance, { deps }: AdminContext): P
       response: { 201: Type.Object({ ...CreatedKey.properties, previous: KeySummary }) },
     },
   }, async (request, reply) => {
-    const caller = callerOf(request);
     // A successor takes over a deployed key (often the app's own publishable key). Made by an
     // admin user, it would either die with that user's role (an outage at the next demotion) or
     // outlive it in the user's hands; so rotating stays a secret-key act.
-    if (caller.key.kind !== 'secret') throw new GatehouseError('secret_key_required', { message: 'Only a secret key can rotate keys.' });
+    const caller = requireSecretKey(request, 'Only a secret key can rotate keys.');
     const { createdBy } = await assertMayManage(caller, request.params.id, 'rotate');
     const rotated = await deps.apiKeys.rotate(caller.projectId, caller.environment, request.params.id, request.query.grace_seconds, createdBy);
     await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'api_key.rotate', target: request.params.id, details: { successor: rotated.summary.id } });
