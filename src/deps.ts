@@ -107,6 +107,7 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
         clock,
         cacheTtlMs: config.apiKeys.cacheTtlMs,
         rotationGraceSeconds: config.apiKeys.rotationGraceSeconds,
+        isAdminUser: identity.isAdmin,
       }),
       identity,
       events,

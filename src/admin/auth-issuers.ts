@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../errors/index.js';
 import type { Issuer } from '../identity/index.js';
 import type { AdminContext } from './context.js';
-import { actorOf, callerOf } from './context.js';
+import { actorOf, callerOf, requireSecretKey } from './context.js';
 
 const IssuerJson = Type.Object({
   id: Type.String(), kind: Type.String(), name: Type.String(), issuer: Type.String(), audience: Type.String(),
@@ -34,7 +34,7 @@ export async function issuerRoutes(app: FastifyInstance, { deps }: AdminContext)
   r.post('/auth/issuers', {
     config,
     schema: {
-      tags, summary: 'Trust an external issuer: supabase (hmac_secret or jwks_url), firebase (firebase_project_id) or oidc (issuer, jwks_url, audience)',
+      tags, summary: 'Trust an external issuer (secret key only): supabase (hmac_secret or jwks_url), firebase (firebase_project_id) or oidc (issuer, jwks_url, audience)',
       body: Type.Object({
         kind: Type.Union([Type.Literal('supabase'), Type.Literal('firebase'), Type.Literal('oidc')]),
         name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
@@ -48,7 +48,9 @@ export async function issuerRoutes(app: FastifyInstance, { deps }: AdminContext)
       response: { 201: IssuerJson },
     },
   }, async (request, reply) => {
-    const caller = callerOf(request);
+    // An issuer is a token factory: whoever holds its signing key signs in as any of its users,
+    // with any claims, long after an admin *user* who added it has lost the role.
+    const caller = requireSecretKey(request, 'Only a secret key can trust a new issuer.');
     const issuer = await deps.identity.issuers.create(caller.projectId, caller.environment, request.body);
     await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'issuer.create', target: issuer.id, details: { kind: issuer.kind, issuer: issuer.issuer } });
     return reply.code(201).send(toIssuerJson(issuer));

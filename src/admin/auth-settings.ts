@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../errors/index.js';
 import type { AdminContext } from './context.js';
-import { actorOf, callerOf } from './context.js';
+import { actorOf, callerOf, requireEveryScope } from './context.js';
 
 const SignupMode = Type.Union([Type.Literal('open'), Type.Literal('invite'), Type.Literal('closed')]);
 
@@ -54,14 +54,14 @@ export async function authSettingsRoutes(app: FastifyInstance, { deps }: AdminCo
   r.get('/auth/outbox', {
     config,
     schema: {
-      tags, summary: 'Mail sent by the outbox mailer (development only, kept minutes; holds one-time codes, so secret key only)',
+      tags, summary: 'Mail sent by the outbox mailer (development only, kept minutes; holds one-time codes, so a secret key with every scope only)',
       querystring: Type.Object({ to: Type.Optional(Type.String({ maxLength: 320 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
       response: { 200: Type.Object({ messages: Type.Array(Type.Object({ id: Type.String(), to: Type.String(), subject: Type.String(), body: Type.String(), kind: Type.String(), created_at: Type.String() })) }) },
     },
   }, async (request) => {
-    const caller = callerOf(request);
-    // The outbox holds live recovery codes: an admin *user* reading it could take over other accounts.
-    if (caller.key.kind !== 'secret') throw new GatehouseError('secret_key_required', { message: 'The outbox is readable with a secret key only.' });
+    // The outbox holds live recovery codes: an admin *user* reading it could take over other
+    // accounts, and a key scoped to admin:auth could take over an admin's, gaining every admin scope.
+    const caller = requireEveryScope(request, 'The outbox is readable with a secret key holding every scope only.');
     if (!identity.outbox) throw new GatehouseError('outbox_disabled');
     return { messages: await identity.outbox.list(caller.projectId, caller.environment, { to: request.query.to, limit: request.query.limit }) };
   });

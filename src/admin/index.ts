@@ -28,4 +28,4 @@ export async function adminRoutes(app: FastifyInstance, { deps, cors }: AdminCon
 }
 
 export type { AdminContext } from './context.js';
-export { callerOf, actorOf } from './context.js';
+export { callerOf, actorOf, requireSecretKey, requireEveryScope } from './context.js';

@@ -1,12 +1,13 @@
 // /admin/v1/limits: this environment's rate limits. The config file sets the policy of every
 // project; here an environment changes it (a patch per class and tier) and sets per-user and
 // per-key overrides. Changes apply on this instance at once and on every other within a second.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../errors/index.js';
+import { holdsEveryScope } from '../identity/api-keys/index.js';
 import { LimitsConfigSchema, LimitsPolicyPatchSchema, OverrideSubjectSchema, SubjectOverrideSchema, type OverrideEntry } from '../limits/index.js';
-import { actorOf, callerOf, type AdminContext } from './context.js';
+import { actorOf, callerOf, requireEveryScope, requireSecretKey, type AdminContext } from './context.js';
 
 const Override = Type.Object({
   subject: Type.String({ description: '`user:<id>` or `key:<id>`' }),
@@ -25,6 +26,19 @@ const LimitsView = Type.Object({
 const SubjectParams = Type.Object({ subject: OverrideSubjectSchema }, { additionalProperties: false });
 
 const toOverrideJson = (o: OverrideEntry) => ({ subject: o.subject, limits: o.limits, updated_at: o.updatedAt, updated_by: o.updatedBy });
+
+// Limits bound the caller too. The policy sets the tier every admin caller falls under, so only
+// a secret key holding every scope changes it; an admin user changes no limit at all (its own
+// override or tier would be among them); and no scoped key touches its own override.
+const POLICY_NEEDS = 'Only a secret key with every scope can change the rate-limit policy (its tiers bound the caller too).';
+
+function requireOverrideWriter(request: FastifyRequest, subject: string) {
+  const caller = requireSecretKey(request, 'Only a secret key can change rate-limit overrides.');
+  if (subject === `key:${caller.key.id}` && !holdsEveryScope(caller.key.scopes)) {
+    throw new GatehouseError('forbidden', { message: 'A scoped key cannot change its own rate-limit override.' });
+  }
+  return caller;
+}
 
 export async function limitRoutes(app: FastifyInstance, { deps }: AdminContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -58,7 +72,7 @@ export async function limitRoutes(app: FastifyInstance, { deps }: AdminContext):
       response: { 200: LimitsView },
     },
   }, async (request) => {
-    const caller = callerOf(request);
+    const caller = requireEveryScope(request, POLICY_NEEDS);
     await settings.setPolicy(caller.projectId, caller.environment, request.body, actorOf(request));
     await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'rate_limits.policy.set', target: null, details: { policy: request.body } });
     return view(caller.projectId, caller.environment);
@@ -68,7 +82,7 @@ export async function limitRoutes(app: FastifyInstance, { deps }: AdminContext):
     config,
     schema: { tags, summary: 'Drop this environment\'s policy changes: the config file policy applies', response: { 200: LimitsView } },
   }, async (request) => {
-    const caller = callerOf(request);
+    const caller = requireEveryScope(request, POLICY_NEEDS);
     if (await settings.clearPolicy(caller.projectId, caller.environment)) {
       await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'rate_limits.policy.clear', target: null });
     }
@@ -93,7 +107,7 @@ export async function limitRoutes(app: FastifyInstance, { deps }: AdminContext):
       response: { 200: Override },
     },
   }, async (request) => {
-    const caller = callerOf(request);
+    const caller = requireOverrideWriter(request, request.params.subject);
     const entry = await settings.setOverride(caller.projectId, caller.environment, request.params.subject, request.body, actorOf(request));
     await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'rate_limits.override.set', target: entry.subject, details: { limits: request.body } });
     return toOverrideJson(entry);
@@ -103,7 +117,7 @@ export async function limitRoutes(app: FastifyInstance, { deps }: AdminContext):
     config,
     schema: { tags, summary: 'Remove an override: the subject gets its tier\'s limits again', params: SubjectParams, response: { 204: Type.Null() } },
   }, async (request, reply) => {
-    const caller = callerOf(request);
+    const caller = requireOverrideWriter(request, request.params.subject);
     if (!(await settings.removeOverride(caller.projectId, caller.environment, request.params.subject))) throw new GatehouseError('not_found', { message: 'No override for this subject.' });
     await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'rate_limits.override.remove', target: request.params.subject });
     return reply.code(204).send(null);

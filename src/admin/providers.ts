@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../errors/index.js';
 import { effectiveEndpoints } from '../llm/index.js';
 import type { AdminContext } from './context.js';
-import { actorOf, callerOf } from './context.js';
+import { actorOf, callerOf, requireSecretKey } from './context.js';
 
 const ProviderName = Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' });
 const Pattern = Type.String({ minLength: 5, maxLength: 300 });
@@ -66,7 +66,8 @@ export async function providerRoutes(app: FastifyInstance, { deps }: AdminContex
       tags,
       summary: 'Create or change a provider (key stored encrypted, never returned)',
       description: 'openai, anthropic and gemini have fixed formats and default base URLs; any other name is an OpenAI-compatible provider and needs base_url. ' +
-        'endpoints_add / endpoints_remove narrow or extend the default allowlist with patterns like "POST /v1/threads/{thread}/runs usage".',
+        'endpoints_add / endpoints_remove narrow or extend the default allowlist with patterns like "POST /v1/threads/{thread}/runs usage". ' +
+        'A new base_url drops the stored key unless api_key comes in the same request: a key is only ever sent to the host it was given for.',
       params: Type.Object({ name: ProviderName }),
       body: Type.Object({
         kind: Type.Optional(Type.Union([Type.Literal('openai'), Type.Literal('anthropic'), Type.Literal('gemini')])),
@@ -87,7 +88,7 @@ export async function providerRoutes(app: FastifyInstance, { deps }: AdminContex
     await deps.audit.write({
       projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'llm_provider.put', target: request.params.name,
       // Whether the key changed, never the key.
-      details: { kind: summary.kind, base_url: summary.base_url, key_changed: b.api_key !== undefined, endpoints_add: summary.endpoints_add, endpoints_remove: summary.endpoints_remove, enabled: summary.enabled },
+      details: { kind: summary.kind, base_url: summary.base_url, key_changed: b.api_key !== undefined, has_key: summary.has_key, endpoints_add: summary.endpoints_add, endpoints_remove: summary.endpoints_remove, enabled: summary.enabled },
     });
     return summary;
   });
@@ -117,7 +118,8 @@ export async function providerRoutes(app: FastifyInstance, { deps }: AdminContex
     config,
     schema: { tags, summary: 'Set per-user token quotas (UTC day and month)', body: Quotas, response: { 200: Quotas } },
   }, async (request) => {
-    const caller = callerOf(request);
+    // Quotas bound users, admin users included: an admin user must not lift its own.
+    const caller = requireSecretKey(request, 'Only a secret key can change token quotas.');
     await llm.quotas.setLimits(caller.projectId, caller.environment, { tokensPerDay: request.body.tokens_per_day, tokensPerMonth: request.body.tokens_per_month });
     await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'llm_quotas.put', target: null, details: request.body });
     return request.body;

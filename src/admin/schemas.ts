@@ -12,7 +12,8 @@ export const KeySummary = Type.Object({
   expires_at: Type.Union([Type.String(), Type.Null()]),
   revoked_at: Type.Union([Type.String(), Type.Null()]),
   replaced_by: Type.Union([Type.String(), Type.Null()]),
-  status: Type.String(),
+  created_by: Type.Union([Type.String(), Type.Null()], { description: 'key:<id>, user:<id> (an admin user), cli, or null (made at init)' }),
+  status: Type.String({ description: 'active, expiring, expired, revoked, or suspended (made by a user who is no longer admin)' }),
 });
 
 export const CreatedKey = Type.Object({

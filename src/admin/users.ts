@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../errors/index.js';
 import { normalizeEmail, toUserJson } from '../identity/index.js';
 import type { AdminContext } from './context.js';
-import { actorOf, callerOf } from './context.js';
+import { actorOf, callerOf, requireEveryScope, requireSecretKey } from './context.js';
 
 const UserIdParams = Type.Object({ id: Type.String({ pattern: '^usr_[a-z2-7]{20}$' }) }, { additionalProperties: false });
 const SessionIdParams = Type.Object({ id: Type.String({ pattern: '^sess_[a-z2-7]{20}$' }) }, { additionalProperties: false });
@@ -63,8 +63,7 @@ export async function userRoutes(app: FastifyInstance, { deps }: AdminContext): 
       response: { 201: AdminUser },
     },
   }, async (request, reply) => {
-    const caller = callerOf(request);
-    if (request.body.role === 'admin' && caller.key.kind !== 'secret') throw new GatehouseError('secret_key_required', { message: 'Only a secret key can create admin users.' });
+    const caller = request.body.role === 'admin' ? requireEveryScope(request, 'Only a secret key with every scope can create admin users.') : callerOf(request);
     const row = await identity.accounts.create({ projectId: caller.projectId, environment: caller.environment }, request.body);
     await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'user.create', target: row.id, details: { role: row.role } });
     return reply.code(201).send(toAdminUser(row));
@@ -87,9 +86,11 @@ export async function userRoutes(app: FastifyInstance, { deps }: AdminContext): 
       response: { 200: AdminUser },
     },
   }, async (request) => {
-    const caller = callerOf(request);
-    // Granting admin is a secret-key act (issue #3 §8): an admin user cannot mint more admins.
-    if (caller.key.kind !== 'secret') throw new GatehouseError('secret_key_required', { message: 'Only a secret key can change user roles.' });
+    // Granting admin is a secret-key act (issue #3 §8): an admin user cannot mint more admins. Nor can
+    // a key scoped to admin:users: the new admin would hold every admin scope that key lacks.
+    const caller = request.body.role === 'admin'
+      ? requireEveryScope(request, 'Only a secret key with every scope can grant the admin role.')
+      : requireSecretKey(request, 'Only a secret key can change user roles.');
     const row = await identity.users.byId(caller.projectId, caller.environment, request.params.id);
     if (!row) throw new GatehouseError('not_found', { message: 'No such user in this project environment.' });
     const updated = await identity.accounts.setRole({ projectId: caller.projectId, environment: caller.environment }, row.id, request.body.role);

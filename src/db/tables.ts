@@ -41,6 +41,8 @@ export interface ApiKeysTable {
   revoked_at: string | null;
   /** Set when the key was rotated: the id of its successor. */
   replaced_by: string | null;
+  /** Who made the key: `key:<id>`, `user:<id>` (an admin user), `cli`, or null (init, or unknown). */
+  created_by: string | null;
 }
 
 export interface DataKeysTable {

@@ -33,6 +33,11 @@ export interface Identity {
   hasher: PasswordHasher;
   /** preValidation hook: Bearer JWT → request.caller.user. */
   userTokenStage: ReturnType<typeof createUserTokenStage>;
+  /**
+   * Whether a user holds the admin role right now: the user exists, has the role, and, for an
+   * external user, its issuer is still trusted (without it, its tokens no longer verify).
+   */
+  isAdmin(projectId: string, environment: string, userId: string): Promise<boolean>;
   /** GoTrue's session response for a fresh sign-in. */
   sessionResponse(signedIn: SignedIn): Promise<SessionResponse>;
   close(): Promise<void>;
@@ -104,6 +109,11 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   return {
     accounts, recovery, emailChange, signup, users, sessions, signingKeys, tokens, issuers, outbox, hasher,
     userTokenStage: createUserTokenStage({ tokens, sessions, external, events }),
+    async isAdmin(projectId, environment, userId) {
+      const user = await users.byId(projectId, environment, userId);
+      if (user?.role !== 'admin') return false;
+      return user.issuer_id === null || (await issuers.list(projectId, environment)).some((i) => i.id === user.issuer_id);
+    },
     async sessionResponse({ user, sessionId, refreshToken, method }) {
       const json = toUserJson(user);
       const access = await tokens.issue(user.project_id, user.environment, {

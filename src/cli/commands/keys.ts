@@ -28,7 +28,7 @@ export function registerKeyCommands(program: Command): void {
         const environment = parseEnvironment(opts.env);
         const created = await deps.apiKeys.create({
           projectId: project.id, environment, kind: opts.kind as 'publishable' | 'secret', name: opts.name,
-          scopes: opts.scope ?? null, expiresAt: opts.expires ?? null,
+          scopes: opts.scope ?? null, expiresAt: opts.expires ?? null, createdBy: 'cli',
         });
         await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'api_key.create', target: created.summary.id });
         createOutput(!!global.json).result({ key: created.key, ...toKeyJson(created.summary) }, () => `Created ${created.summary.id}. The key, shown once:\n  ${created.key}`);
@@ -71,7 +71,7 @@ export function registerKeyCommands(program: Command): void {
       await withDeps(global, async (deps) => {
         const project = await findProject(deps, opts.project);
         const environment = parseEnvironment(opts.env);
-        const rotated = await deps.apiKeys.rotate(project.id, environment, id, grace);
+        const rotated = await deps.apiKeys.rotate(project.id, environment, id, grace, 'cli');
         await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'api_key.rotate', target: id, details: { successor: rotated.summary.id } });
         createOutput(!!global.json).result(
           { key: rotated.key, ...toKeyJson(rotated.summary), previous: toKeyJson(rotated.previous) },

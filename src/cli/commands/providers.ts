@@ -27,7 +27,7 @@ export function registerProviderCommands(program: Command): void {
   targetOptions(providers.command('set <name>'))
     .description('create or change a provider: openai, anthropic, gemini, or any name for an OpenAI-compatible API')
     .option('--kind <kind>', 'wire format of a custom provider: openai, anthropic or gemini')
-    .option('--base-url <url>', 'e.g. https://api.groq.com/openai (required for custom providers)')
+    .option('--base-url <url>', 'e.g. https://api.groq.com/openai (required for custom providers); a new URL drops the stored key unless --key-stdin comes with it')
     .option('--key-stdin', 'read the provider key from stdin (e.g. `pass show openai | gatehouse providers set openai --key-stdin …`)')
     .option('--no-key', 'remove the stored key (local providers need none)')
     .option('--allow <pattern>', 'extra endpoint, e.g. "POST /v1/fine_tuning/jobs" (repeatable)', collect)
@@ -43,7 +43,7 @@ export function registerProviderCommands(program: Command): void {
           kind: opts.kind as 'openai' | undefined, baseUrl: opts.baseUrl, apiKey,
           endpointsAdd: opts.allow, endpointsRemove: opts.deny, enabled: opts.disable ? false : opts.enable ? true : undefined,
         });
-        await deps.audit.write({ projectId, environment, actor: 'cli', action: 'llm_provider.put', target: name, details: { key_changed: apiKey !== undefined, base_url: summary.base_url } });
+        await deps.audit.write({ projectId, environment, actor: 'cli', action: 'llm_provider.put', target: name, details: { key_changed: apiKey !== undefined, has_key: summary.has_key, base_url: summary.base_url } });
         output.result(summary, () => `Saved provider ${name} (${summary.kind}, ${summary.base_url}, key ${summary.has_key ? `…${summary.key_last_four}` : 'none'}).`);
       });
     });

@@ -7,6 +7,7 @@ import { limitsMigration } from './0005-limits.js';
 import { llmRequestLogMigration } from './0006-llm-request-log.js';
 import { llmDeferredUsageMigration } from './0007-llm-deferred-usage.js';
 import { llmResourceParentMigration } from './0008-llm-resource-parent.js';
+import { apiKeyCreatorMigration } from './0009-api-key-creator.js';
 import { dataMigration } from './0003-data.js';
 import { emailChangeMigration } from './0010-email-change.js';
 
@@ -23,6 +24,7 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0006-llm-request-log': llmRequestLogMigration(engine),
     '0007-llm-deferred-usage': llmDeferredUsageMigration(engine),
     '0008-llm-resource-parent': llmResourceParentMigration(engine),
+    '0009-api-key-creator': apiKeyCreatorMigration(engine),
     '0003-data': dataMigration(),
     '0010-email-change': emailChangeMigration(engine),
   };

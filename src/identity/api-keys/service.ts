@@ -29,7 +29,10 @@ export interface ApiKeySummary {
   expiresAt: string | null;
   revokedAt: string | null;
   replacedBy: string | null;
-  status: 'active' | 'expiring' | 'expired' | 'revoked';
+  /** `key:<id>`, `user:<id>`, `cli`, or null (made at init or before creators were recorded). */
+  createdBy: string | null;
+  /** `suspended`: made by an admin user who is no longer one; it works again only if they are made admin again. */
+  status: 'active' | 'expiring' | 'expired' | 'revoked' | 'suspended';
 }
 
 export interface CreateKeyInput {
@@ -39,10 +42,12 @@ export interface CreateKeyInput {
   name?: string;
   scopes?: string[] | null;
   expiresAt?: string | null;
+  /** Who makes it: `key:<id>`, `user:<id>` or `cli`. A key made by a user lives only as long as that user's admin role. */
+  createdBy?: string | null;
 }
 
 /** Why a key was refused; logged as a security event, never sent beyond `invalid_api_key`. */
-export type KeyRejection = 'malformed' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'mismatch';
+export type KeyRejection = 'malformed' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'mismatch' | 'creator_lost_power';
 
 export class ApiKeyRejected extends GatehouseError {
   constructor(readonly reason: KeyRejection) {
@@ -56,6 +61,12 @@ export interface ApiKeyServiceDeps {
   /** How long a lookup stays cached; ≤ 1000 so a revoked key stops within a second everywhere. */
   cacheTtlMs: number;
   rotationGraceSeconds: number;
+  /**
+   * Whether a user is an admin of this project environment right now. A key an admin user made
+   * is only as good as that user's role: without this check it would outlive a demotion or a
+   * deletion just because it was copied. Absent: such keys are refused (fail closed).
+   */
+  isAdminUser?: (projectId: string, environment: string, userId: string) => Promise<boolean>;
 }
 
 interface CacheEntry {
@@ -70,7 +81,9 @@ const MAX_CACHE_ENTRIES = 50_000;
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;
 
-export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSeconds }: ApiKeyServiceDeps) {
+const USER_CREATOR = 'user:';
+
+export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSeconds, isAdminUser = async () => false }: ApiKeyServiceDeps) {
   // Hot cache by the presented key's text: hashing it would cost more than the
   // whole cached check, and the clear key sits in this process's memory anyway
   // (in the request that carried it); only the hash is ever stored. A Map
@@ -81,7 +94,18 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
   const cache = new Map<string, CacheEntry>();
   const lastTouchMs = new Map<string, number>();
 
-  function summarize(row: ApiKeyRow, nowIso: string): ApiKeySummary {
+  /**
+   * A key made by a user: only a publishable one (a user never had a secret key's power, so a
+   * secret key it made, before that was refused, counts for nothing), and only while the user
+   * is still an admin.
+   */
+  async function creatorLostPower(row: ApiKeyRow): Promise<boolean> {
+    if (!row.created_by?.startsWith(USER_CREATOR)) return false;
+    if (row.kind !== 'publishable') return true;
+    return !(await isAdminUser(row.project_id, row.environment, row.created_by.slice(USER_CREATOR.length)));
+  }
+
+  function summarize(row: ApiKeyRow, nowIso: string, suspended = false): ApiKeySummary {
     const expired = row.expires_at !== null && row.expires_at <= nowIso;
     return {
       id: row.id,
@@ -95,7 +119,8 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
       expiresAt: row.expires_at,
       revokedAt: row.revoked_at,
       replacedBy: row.replaced_by,
-      status: row.revoked_at ? 'revoked' : expired ? 'expired' : row.expires_at ? 'expiring' : 'active',
+      createdBy: row.created_by,
+      status: row.revoked_at ? 'revoked' : expired ? 'expired' : suspended ? 'suspended' : row.expires_at ? 'expiring' : 'active',
     };
   }
 
@@ -126,6 +151,7 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
       expires_at: input.expiresAt == null ? null : new Date(input.expiresAt).toISOString(),
       revoked_at: null,
       replaced_by: null,
+      created_by: input.createdBy ?? null,
     };
     await s.insert(row);
     return { key: generated.key, summary: summarize(row, nowIso) };
@@ -164,7 +190,13 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
 
     async list(projectId: string, environment: Environment): Promise<ApiKeySummary[]> {
       const nowIso = isoNow(clock);
-      return (await store.list(projectId, environment)).map((r) => summarize(r, nowIso));
+      const rows = await store.list(projectId, environment);
+      return Promise.all(rows.map(async (r) => summarize(r, nowIso, await creatorLostPower(r))));
+    },
+
+    async get(projectId: string, environment: Environment, id: string): Promise<ApiKeySummary | null> {
+      const row = await store.findInEnvironment(projectId, environment, id);
+      return row ? summarize(row, isoNow(clock), await creatorLostPower(row)) : null;
     },
 
     async revoke(projectId: string, environment: Environment, id: string): Promise<ApiKeySummary> {
@@ -179,8 +211,9 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
     /**
      * Issues a successor with the same kind, name and scopes; the old key keeps
      * working for the grace period so deployed clients can switch without downtime.
+     * The successor is made by whoever rotates (`createdBy`): they hold its clear text now.
      */
-    async rotate(projectId: string, environment: Environment, id: string, graceSeconds = rotationGraceSeconds) {
+    async rotate(projectId: string, environment: Environment, id: string, graceSeconds = rotationGraceSeconds, createdBy: string | null = null) {
       const nowIso = isoNow(clock);
       return store.transaction(async (s) => {
         const old = await s.findInEnvironment(projectId, environment, id);
@@ -189,7 +222,7 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
         }
         const created = await insertKey(s, {
           projectId, environment, kind: old.kind, name: old.name,
-          scopes: old.scopes === null ? null : (JSON.parse(old.scopes) as string[]),
+          scopes: old.scopes === null ? null : (JSON.parse(old.scopes) as string[]), createdBy,
         }, nowIso);
         const graceEnd = new Date(clock.now().getTime() + graceSeconds * 1000).toISOString();
         const oldEnd = old.expires_at && old.expires_at < graceEnd ? old.expires_at : graceEnd;
@@ -223,6 +256,8 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
       const nowIso = now.toISOString();
       if (row.revoked_at) throw new ApiKeyRejected('revoked');
       if (row.expires_at && row.expires_at <= nowIso) throw new ApiKeyRejected('expired');
+      // Re-asked at most once per cache TTL, like revocation: a demotion stops the key within a second.
+      if (await creatorLostPower(row)) throw new ApiKeyRejected('creator_lost_power');
       touch(row.id, now);
       const verified: VerifiedKey = Object.freeze({
         id: row.id,

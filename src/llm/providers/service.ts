@@ -35,7 +35,7 @@ export interface ProviderSummary {
 export interface ProviderInput {
   kind?: ProviderKind;
   baseUrl?: string;
-  /** A new key; null removes the key (local providers need none). */
+  /** A new key; null removes the key (local providers need none). A new base URL without one drops the stored key. */
   apiKey?: string | null;
   endpointsAdd?: string[];
   endpointsRemove?: string[];
@@ -109,9 +109,14 @@ export function createProviderService({ store, keyring, clock, cacheMs }: Provid
       if (problems.length > 0) throw new GatehouseError('validation_failed', { message: problems[0], details: problems.map((p) => ({ field: 'endpoints', problem: p })) });
 
       const now = isoNow(clock);
+      const normalizedUrl = baseUrl.replace(/\/+$/, '');
+      // The stored key was given for the host it was given with. Whoever may change base_url
+      // (an admin user, a key with admin:providers) may not thereby send it elsewhere: a new
+      // base_url drops the key unless the same request brings one.
+      const keepKey = existing !== undefined && existing.base_url === normalizedUrl;
       const row: ProviderRow = {
-        project_id: projectId, environment, name, kind, base_url: baseUrl.replace(/\/+$/, ''),
-        key_ciphertext: existing?.key_ciphertext ?? null, key_last_four: existing?.key_last_four ?? null,
+        project_id: projectId, environment, name, kind, base_url: normalizedUrl,
+        key_ciphertext: keepKey ? existing.key_ciphertext : null, key_last_four: keepKey ? existing.key_last_four : null,
         endpoints_add: JSON.stringify(add), endpoints_remove: JSON.stringify(remove),
         enabled: input.enabled === undefined ? (existing?.enabled ?? 1) : input.enabled ? 1 : 0,
         created_at: existing?.created_at ?? now, updated_at: now,
