@@ -13,7 +13,8 @@ export interface Owner {
 export interface Denial {
   kind: string;
   where: 'path' | 'body';
-  reason: 'not_recorded' | 'other_owner';
+  /** `unreadable`: a reference Gatehouse could not normalise (a Gemini file URI): refused like an unknown id. */
+  reason: 'not_recorded' | 'other_owner' | 'unreadable';
 }
 
 /**
@@ -33,7 +34,10 @@ export async function authorizeResources(
     checks.push({ kind: name, id: value, where: 'path', nested: check === 'nested' });
     if (check === 'owned') ownedParent = true;
   }
-  for (const ref of bodyReferences(body)) checks.push({ ...ref, where: 'body', nested: false });
+  for (const ref of bodyReferences(body)) {
+    if (ref.unreadable) return { kind: ref.kind, where: 'body', reason: 'unreadable' };
+    checks.push({ ...ref, where: 'body', nested: false });
+  }
   if (checks.length === 0) return null;
   const owners = await store.owners(scope, checks.map((c) => c.id));
   for (const check of checks) {

@@ -108,11 +108,11 @@ describe('body references', () => {
     expect(refs.map((r) => `${r.kind}:${r.id}`).sort()).toEqual(['assistant:asst_1', 'conversation:conv_1', 'file:abc', 'file:file-1', 'file:file-2', 'vector_store:vs_1', 'vector_store:vs_2'].sort());
   });
 
-  it('a Gemini file URI that does not parse cleanly is kept whole (unrecorded, so refused); other URIs are not references', () => {
-    const uris = (fileUri: string) => bodyReferences({ contents: [{ parts: [{ fileData: { fileUri } }] }] }).map((r) => r.id);
+  it('a Gemini file URI that does not normalise to one file is refused (unreadable); other URIs are not references', () => {
+    const uris = (fileUri: string) => bodyReferences({ contents: [{ parts: [{ fileData: { fileUri } }] }] }).map((r) => (r.unreadable ? `unreadable:${r.id}` : r.id));
     expect(uris('files/abc')).toEqual(['abc']);
-    expect(uris('https://generativelanguage.googleapis.com/v1beta/files/abc?alt=media')).toEqual(['https://generativelanguage.googleapis.com/v1beta/files/abc?alt=media']);
-    expect(uris('https://generativelanguage.googleapis.com/v1beta/files/abc:download')).toHaveLength(1);
+    expect(uris('https://generativelanguage.googleapis.com/v1beta/files/abc?alt=media')).toEqual(['unreadable:https://generativelanguage.googleapis.com/v1beta/files/abc?alt=media']);
+    expect(uris('https://generativelanguage.googleapis.com/v1beta/files/abc:download')).toEqual(['unreadable:https://generativelanguage.googleapis.com/v1beta/files/abc:download']);
     expect(uris('https://www.youtube.com/watch?v=x')).toEqual([]);
     expect(uris('gs://bucket/video.mp4')).toEqual([]);
   });
