@@ -6,6 +6,7 @@ import { authorizeResources, type Denial, type Owner, type ResourceScope, type R
 import type { ResolvedProvider } from '../providers/index.js';
 import type { EndpointMatch } from '../whitelist/index.js';
 import { readBounded } from './request-body.js';
+import { maskSecretText } from './secret-mask.js';
 import { upstreamError } from './upstream.js';
 
 // Gemini file uploads (`POST /upload/v1beta/files`), Google's resumable
@@ -174,7 +175,7 @@ export async function answerGeminiUpload(input: AnswerInput, res: Dispatcher.Res
   if (res.statusCode >= 500 || res.statusCode === 401) return res; // respond() turns these into 502 anyway
   for (const name of RESPONSE_HEADERS) {
     const value = res.headers[name];
-    if (typeof value === 'string') reply.header(name, value);
+    if (typeof value === 'string') reply.header(name, maskSecretText(value, input.provider.apiKey));
   }
   if (input.plan.creates && res.statusCode >= 200 && res.statusCode < 300) return claimCreatedFile(input, res);
   const location = res.headers['x-goog-upload-url'];
