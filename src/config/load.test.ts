@@ -74,7 +74,7 @@ describe('configuration', () => {
   });
 
   describe('production mode refuses insecure settings', () => {
-    const prod = { GATEHOUSE_MODE: 'production' };
+    const prod = { GATEHOUSE_MODE: 'production', GATEHOUSE_PUBLIC_URL: 'https://api.example.com' };
 
     it('without a master key', () => {
       expect(problemsOf(() => loadConfig({ env: prod })).join()).toMatch(/GATEHOUSE_MASTER_KEY.*required in production/);
@@ -91,6 +91,11 @@ describe('configuration', () => {
     it('on a public address with neither TLS nor a trusted proxy', () => {
       expect(problemsOf(() => loadConfig({ env: { ...prod, GATEHOUSE_MASTER_KEY: GOOD_KEY, GATEHOUSE_HOST: '0.0.0.0' } })).join()).toMatch(/TLS/);
       expect(loadConfig({ env: { ...prod, GATEHOUSE_MASTER_KEY: GOOD_KEY, GATEHOUSE_HOST: '0.0.0.0', GATEHOUSE_TRUST_PROXY: '10.0.0.1' } }).mode).toBe('production');
+    });
+
+    it('without a public URL (links such as the Gemini upload URL are never built from a request header)', () => {
+      const { GATEHOUSE_PUBLIC_URL: _, ...noUrl } = prod;
+      expect(problemsOf(() => loadConfig({ env: { ...noUrl, GATEHOUSE_MASTER_KEY: GOOD_KEY } })).join()).toMatch(/GATEHOUSE_PUBLIC_URL: required in production/);
     });
 
     it('accepts a safe production config', () => {

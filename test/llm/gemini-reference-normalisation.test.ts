@@ -85,7 +85,7 @@ describe.each(engines())('Gemini file references are normalised before the owner
   });
 
   it('YouTube and other external URIs still pass', async () => {
-    for (const fileUri of ['https://www.youtube.com/watch?v=abc', 'gs://bucket/video.mp4', 'https://example.com/files/report.pdf']) {
+    for (const fileUri of ['https://www.youtube.com/watch?v=abc', 'gs://bucket/video.mp4', 'https://example.com/videos/talk.mp4']) {
       expect((await generate(t, t.bob, { fileData: { fileUri } })).status, fileUri).toBe(200);
     }
   });

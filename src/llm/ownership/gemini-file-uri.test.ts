@@ -31,13 +31,18 @@ describe('Gemini file references are normalised before the ownership check', () 
       'https://user@generativelanguage.googleapis.com/v1beta/files/abc', 'https://generativelanguage.googleapis.com/v1beta/cachedContents/abc',
       'https://evil.example\\\\@generativelanguage.googleapis.com/v1beta/files/abc',
       'https://generativelanguage.clients6.google.com/v1beta/files/abc', 'https://x.googleapis.com/files/abc',
-      'files%2', 'files%ZZabc', 'files%25252525Fabc', 'abc', 'files/', 'data:text/plain,files/abc', 'files:abc',
+      'files%2', 'files%ZZabc', 'https://example.com/files/report.pdf', 'https://gateway.example/v1beta/files/abc?alt=media', 'files%25252525Fabc', 'abc', 'files/', 'data:text/plain,files/abc', 'files:abc',
     ];
     for (const s of refused) expect(geminiFileReference(JSON.parse(`"${s}"`) as string), s).toBe('unreadable');
   });
 
+  it('a URI on another host whose path ends in /files/<id> is checked as that file (a gateway in front of Gemini)', () => {
+    expect(geminiFileReference('http://127.0.0.1:8080/gemini/v1beta/files/abc')).toEqual({ id: 'abc' });
+    expect(geminiFileReference('https://gateway.example/v1beta/files%2Fabc')).toEqual({ id: 'abc' });
+  });
+
   it('YouTube, public web and Cloud Storage URIs are no one’s file', () => {
-    for (const s of ['https://www.youtube.com/watch?v=abc', 'https://youtu.be/abc', 'gs://bucket/video.mp4', 'https://storage.googleapis.com/bucket/a.pdf', 'https://example.com/files/report.pdf', 'https://example.com/a%20b.pdf']) {
+    for (const s of ['https://www.youtube.com/watch?v=abc', 'https://youtu.be/abc', 'gs://bucket/video.mp4', 'https://storage.googleapis.com/bucket/a.pdf', 'https://example.com/a%20b.pdf']) {
       expect(geminiFileReference(s), s).toBe('external');
     }
   });

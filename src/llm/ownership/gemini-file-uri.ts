@@ -26,6 +26,7 @@ export function isGeminiFileUriKey(key: string): boolean {
  * ids are lower-case letters, digits and dashes, up to 40.
  */
 const FILES_API = /^(?:https?:\/\/generativelanguage\.googleapis\.com(?::443)?\/v1(?:alpha|beta)?\/)?files\/([a-z0-9][a-z0-9-]{0,39})$/;
+const GATEWAY_FILE = /^[a-z][a-z0-9+.-]*:\/\/[^?#]*\/files\/([a-z0-9][a-z0-9-]{0,39})$/;
 /** Schemes of URIs Google fetches itself (YouTube, public URLs, Cloud Storage): no one's uploaded file. */
 const EXTERNAL_SCHEMES = new Set(['http:', 'https:', 'gs:']);
 /** Public Cloud Storage objects live under googleapis.com but are not the Files API. */
@@ -43,10 +44,16 @@ export function geminiFileReference(value: string): GeminiFileReference {
   const trimmed = value.trim();
   const decoded = decodeFully(trimmed);
   const text = decoded?.trim().toLowerCase();
-  const files = text === undefined ? null : FILES_API.exec(text);
+  if (text === undefined) return isExternal(trimmed) && !/\/files\//i.test(trimmed) ? 'external' : 'unreadable';
+  const files = FILES_API.exec(text);
   if (files) return { id: files[1]! };
   // Judged on the URI as sent (a public URL may hold %20), but never if its decoded form names the Gemini API.
-  return !text?.includes('generativelanguage') && isExternal(trimmed) ? 'external' : 'unreadable';
+  if (text.includes('generativelanguage') || !isExternal(trimmed)) return 'unreadable';
+  // Another host may be a gateway in front of Gemini (a custom provider's base URL): a path
+  // ending in /files/<id> is checked as that file, and any other /files/ path is refused.
+  const gateway = GATEWAY_FILE.exec(text);
+  if (gateway) return { id: gateway[1]! };
+  return text.includes('/files/') ? 'unreadable' : 'external';
 }
 
 /** Percent-decodes until nothing is left to decode; null if malformed or still encoded after a few rounds. */
