@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../harness/engines.js';
 import type { TestUser } from '../harness/users.js';
-import { useLlmTest, type LlmTest } from './setup.js';
+import { uploadGeminiFile, useLlmTest, type LlmTest } from './setup.js';
 
 // Issue 11 item 10: a Gemini file named in a prompt in a spelling Google
 // accepts (snake_case or odd-case keys, encoded slashes, padding, upper case)
@@ -11,22 +11,6 @@ import { useLlmTest, type LlmTest } from './setup.js';
 const headers = (t: LlmTest, user: TestUser, extra: Record<string, string> = {}) => ({
   apikey: t.gh.publishableKey, authorization: `Bearer ${user.accessToken}`, ...extra,
 });
-
-/** A file uploaded by `user` through Gatehouse (resumable start, then one upload-and-finalize chunk): its id. */
-async function uploadFile(t: LlmTest, user: TestUser): Promise<string> {
-  const start = await fetch(`${t.gh.url}/llm/gemini/upload/v1beta/files`, {
-    method: 'POST',
-    headers: headers(t, user, { 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'x-goog-upload-header-content-length': '5', 'content-type': 'application/json' }),
-    body: JSON.stringify({ file: { display_name: 'a.txt' } }),
-  });
-  expect(start.status).toBe(200);
-  const done = await fetch(start.headers.get('x-goog-upload-url')!, {
-    method: 'POST', headers: headers(t, user, { 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }), body: 'hello',
-  });
-  expect(done.status).toBe(200);
-  const name = ((await done.json()) as { file: { name: string } }).file.name;
-  return name.slice('files/'.length);
-}
 
 function generate(t: LlmTest, user: TestUser, part: object): Promise<Response> {
   return fetch(`${t.gh.url}/llm/gemini/v1beta/models/gemini-fake:generateContent`, {
@@ -54,7 +38,7 @@ describe.each(engines())('Gemini file references are normalised before the owner
   const t = useLlmTest(engine);
 
   it('another user\'s file is 404 in every spelling Google accepts, and nothing reaches Google', async () => {
-    const id = await uploadFile(t, t.alice);
+    const id = await uploadGeminiFile(t, t.alice);
     t.fake.reset();
     for (const part of spellings(id)) {
       const res = await generate(t, t.bob, part);
@@ -65,14 +49,14 @@ describe.each(engines())('Gemini file references are normalised before the owner
   });
 
   it('the owner may use her file in each of those spellings', async () => {
-    const id = await uploadFile(t, t.alice);
+    const id = await uploadGeminiFile(t, t.alice);
     t.fake.reset();
     for (const part of spellings(id)) expect((await generate(t, t.alice, part)).status, JSON.stringify(part)).toBe(200);
     expect(t.fake.requests).toHaveLength(spellings(id).length);
   });
 
   it('a file URI naming Google\'s API that does not normalise to one file is refused, even for the owner', async () => {
-    const id = await uploadFile(t, t.alice);
+    const id = await uploadGeminiFile(t, t.alice);
     t.fake.reset();
     for (const fileUri of [`files/${id}?alt=media`, `/v1beta/files/${id}`, `files/x/../${id}`, `files%ZZ${id}`, `generativelanguage.googleapis.com/v1beta/files/${id}`]) {
       const res = await generate(t, t.alice, { fileData: { fileUri } });
@@ -91,7 +75,7 @@ describe.each(engines())('Gemini file references are normalised before the owner
   });
 
   it('a file path with an encoded slash, a dot segment or another case never reaches Google for another user', async () => {
-    const id = await uploadFile(t, t.alice);
+    const id = await uploadGeminiFile(t, t.alice);
     t.fake.reset();
     // node:http sends the path as written (fetch and undici resolve dot segments first).
     const get = (path: string) => new Promise<{ status: number }>((resolve, reject) => {

@@ -84,7 +84,8 @@ describe.each(engines())('resource ownership (%s)', (engine) => {
     await store.record(scope, alice.id, [{ kind: 'file', id: 'file-a' }]);
     await store.record(scope, bob.id, [{ kind: 'file', id: 'file-b' }]);
     const page = { object: 'list', data: [{ id: 'file-b' }, { id: 'file-a' }, { id: 'file-unknown' }], first_id: 'file-b', last_id: 'file-unknown', has_more: true };
-    expect(await filterList(store, scope, alice, 'openai', page)).toEqual({ ...page, data: [{ id: 'file-a' }], first_id: 'file-a' });
+    // Both cursors name the caller's own items: the provider's last_id was someone else's (or no one's) file.
+    expect(await filterList(store, scope, alice, 'openai', page)).toEqual({ ...page, data: [{ id: 'file-a' }], first_id: 'file-a', last_id: 'file-a' });
     expect(await filterList(store, scope, bob, 'openai', { unexpected: true })).toEqual({ unexpected: true, data: [] });
   });
 

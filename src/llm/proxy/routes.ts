@@ -105,7 +105,7 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
       ? planGeminiUpload({ headers: request.headers, query: target.query, match, owner, scope, store: llm.resources, maxBytes: config.limits.anyBodyBytes })
       : null;
     const json = Buffer.isBuffer(request.body) && !upload?.rawBody ? parseJsonBody(request.body, jsonLimits) : null;
-    const denial = upload ? await upload.authorize(json?.doc) : await authorizeResources(llm.resources, scope, owner, match, json?.doc);
+    const denial = upload ? await upload.authorize(json?.doc) : await authorizeResources(llm.resources, scope, owner, match, json?.doc, target.query);
     if (denial) {
       events.record('resource_access_denied', {
         projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id,
