@@ -75,7 +75,7 @@ describe('configuration', () => {
 
   describe('production mode refuses insecure settings', () => {
     // Production mail goes through SMTP (the outbox is refused, see below).
-    const prod = { GATEHOUSE_MODE: 'production', GATEHOUSE_MAILER: 'smtp', GATEHOUSE_SMTP_URL: 'smtps://user:pass@mail.example.com' };
+    const prod = { GATEHOUSE_MODE: 'production', GATEHOUSE_MAILER: 'smtp', GATEHOUSE_SMTP_URL: 'smtps://user:pass@mail.example.com', GATEHOUSE_PUBLIC_URL: 'https://api.example.com' };
 
     it('without a master key', () => {
       expect(problemsOf(() => loadConfig({ env: prod })).join()).toMatch(/GATEHOUSE_MASTER_KEY.*required in production/);
@@ -101,6 +101,11 @@ describe('configuration', () => {
       // Development keeps it, for minutes by default.
       expect(loadConfig({ env: {} }).identity).toMatchObject({ mailer: 'outbox', outboxRetentionSeconds: 600 });
       expect(problemsOf(() => loadConfig({ env: { GATEHOUSE_OUTBOX_RETENTION_SECONDS: '0' } })).join()).toMatch(/GATEHOUSE_OUTBOX_RETENTION_SECONDS/);
+    });
+
+    it('without a public URL (links such as the Gemini upload URL are never built from a request header)', () => {
+      const { GATEHOUSE_PUBLIC_URL: _, ...noUrl } = prod;
+      expect(problemsOf(() => loadConfig({ env: { ...noUrl, GATEHOUSE_MASTER_KEY: GOOD_KEY } })).join()).toMatch(/GATEHOUSE_PUBLIC_URL: required in production/);
     });
 
     it('accepts a safe production config', () => {

@@ -26,6 +26,10 @@ export function checkProductionSafety(config: Config): string[] {
       'GATEHOUSE_HOST: listening on a non-loopback address in production needs TLS (GATEHOUSE_TLS_CERT, GATEHOUSE_TLS_KEY) or a TLS-terminating proxy (GATEHOUSE_TRUST_PROXY)',
     );
   }
+  if (!config.publicUrl) {
+    // Links Gatehouse hands out (the Gemini upload URL, the JWT issuer) are built on it, never on a request's Host.
+    problems.push('GATEHOUSE_PUBLIC_URL: required in production (the URL clients use to reach Gatehouse)');
+  }
   if (config.publicUrl?.startsWith('http://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(config.publicUrl)) {
     problems.push('GATEHOUSE_PUBLIC_URL: must be https:// in production');
   }

@@ -77,7 +77,7 @@ describe.each(engines())('CORS allowlist per project environment on %s', (engine
 describe('CORS in production mode', () => {
   it('refuses `*` in an allowlist', async () => {
     const gh = await startTestApp('sqlite', {
-      env: { GATEHOUSE_MODE: 'production', GATEHOUSE_MASTER_KEY: generateMasterKey(), GATEHOUSE_MAILER: 'smtp', GATEHOUSE_SMTP_URL: 'smtp://127.0.0.1:9' },
+      env: { GATEHOUSE_MODE: 'production', GATEHOUSE_MASTER_KEY: generateMasterKey(), GATEHOUSE_MAILER: 'smtp', GATEHOUSE_SMTP_URL: 'smtp://127.0.0.1:9', GATEHOUSE_PUBLIC_URL: 'https://api.example.com' },
     });
     try {
       const res = await gh.app.inject({ method: 'PUT', url: '/admin/v1/environment/cors', headers: { apikey: gh.secretKey }, payload: { origins: ['*'] } });

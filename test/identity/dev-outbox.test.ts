@@ -70,7 +70,7 @@ describe.each(engines())('dev outbox (%s)', (engine) => {
       expect(await stored(dev, u.email)).toHaveLength(1);
       await dev.close();
 
-      const prod = await startTestApp(engine, { database, env: { ...generousAuthLimitsEnv(), ...SMTP_ENV, GATEHOUSE_MODE: 'production', GATEHOUSE_MASTER_KEY: masterKey } });
+      const prod = await startTestApp(engine, { database, env: { ...generousAuthLimitsEnv(), ...SMTP_ENV, GATEHOUSE_MODE: 'production', GATEHOUSE_MASTER_KEY: masterKey, GATEHOUSE_PUBLIC_URL: 'https://api.example.com' } });
       try {
         expect(await stored(prod, u.email)).toEqual([]);
         const res = await outbox(prod, u.email);

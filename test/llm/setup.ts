@@ -52,6 +52,22 @@ export async function startLlmTest(engine: EngineName, options: TestAppOptions =
   };
 }
 
+/** A Gemini file uploaded by `user` through Gatehouse (resumable start, then one upload-and-finalize chunk): its id. */
+export async function uploadGeminiFile(t: LlmTest, user: TestUser, bytes = 'hello'): Promise<string> {
+  const auth = { apikey: t.gh.publishableKey, authorization: `Bearer ${user.accessToken}` };
+  const start = await fetch(`${t.gh.url}/llm/gemini/upload/v1beta/files`, {
+    method: 'POST',
+    headers: { ...auth, 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'x-goog-upload-header-content-length': String(bytes.length), 'content-type': 'application/json' },
+    body: JSON.stringify({ file: { display_name: 'a.txt' } }),
+  });
+  if (start.status !== 200) throw new Error(`gemini upload start: ${start.status}`);
+  const done = await fetch(start.headers.get('x-goog-upload-url')!, {
+    method: 'POST', headers: { ...auth, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }, body: bytes,
+  });
+  if (done.status !== 200) throw new Error(`gemini upload finalize: ${done.status}`);
+  return ((await done.json()) as { file: { name: string } }).file.name.slice('files/'.length);
+}
+
 /** Every log line and stored event must be free of provider keys and user tokens. */
 export function assertNoSecrets(t: LlmTest, text: string = t.gh.logs.join('\n')): void {
   for (const secret of [...Object.values(FAKE_KEYS), t.alice.accessToken, t.bob.accessToken, t.gh.secretKey]) {

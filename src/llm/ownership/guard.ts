@@ -12,8 +12,9 @@ export interface Owner {
 
 export interface Denial {
   kind: string;
-  where: 'path' | 'body';
-  reason: 'not_recorded' | 'other_owner';
+  where: 'path' | 'body' | 'query';
+  /** `unreadable`: a reference Gatehouse could not normalise (a Gemini file URI): refused like an unknown id. */
+  reason: 'not_recorded' | 'other_owner' | 'unreadable';
 }
 
 /**
@@ -22,10 +23,10 @@ export interface Denial {
  * same 404, so ids cannot be probed (API.md: never reveal another user's resource).
  */
 export async function authorizeResources(
-  store: ResourceStore, scope: ResourceScope, owner: Owner, match: EndpointMatch, body: unknown,
+  store: ResourceStore, scope: ResourceScope, owner: Owner, match: EndpointMatch, body: unknown, query = '',
 ): Promise<Denial | null> {
   if (!owner.enforced) return null;
-  const checks: Array<Reference & { where: 'path' | 'body'; nested: boolean }> = [];
+  const checks: Array<Reference & { where: Denial['where']; nested: boolean }> = [];
   let ownedParent = false;
   for (const { name, value } of match.params) {
     const check = paramCheck(name, ownedParent);
@@ -33,7 +34,15 @@ export async function authorizeResources(
     checks.push({ kind: name, id: value, where: 'path', nested: check === 'nested' });
     if (check === 'owned') ownedParent = true;
   }
-  for (const ref of bodyReferences(body)) checks.push({ ...ref, where: 'body', nested: false });
+  // A list's cursor names an item to page from: anyone else's would tell whether it exists.
+  if (query !== '' && match.pattern.flags.has('list')) {
+    const params = new URLSearchParams(query);
+    for (const name of LIST_CURSORS) for (const id of params.getAll(name)) checks.push({ kind: 'list_cursor', id, where: 'query', nested: false });
+  }
+  for (const ref of bodyReferences(body)) {
+    if (ref.unreadable) return { kind: ref.kind, where: 'body', reason: 'unreadable' };
+    checks.push({ ...ref, where: 'body', nested: false });
+  }
   if (checks.length === 0) return null;
   const owners = await store.owners(scope, checks.map((c) => c.id));
   for (const check of checks) {
@@ -45,10 +54,13 @@ export async function authorizeResources(
   return null;
 }
 
+/** Query parameters of OpenAI (`after`, `before`) and Anthropic (`after_id`, `before_id`) lists that name an item. */
+const LIST_CURSORS = ['after', 'before', 'after_id', 'before_id'];
+
 export function notFound(denial: Denial): GatehouseError {
   const what = denial.kind.replace(/_/g, ' ');
   return new GatehouseError('not_found', {
-    message: denial.where === 'path' ? `No such ${what}.` : `A ${what} referenced in the request body does not exist.`,
+    message: denial.where === 'path' ? `No such ${what}.` : `A ${what} referenced in the request ${denial.where} does not exist.`,
   });
 }
 
@@ -73,8 +85,16 @@ export async function recordOutcome(
  * own page rather than answering from our records: the page stays fresh
  * (status, names, sizes) at the cost of one query, whereas answering from
  * records would need one upstream call per item. The trade-off: a page can
- * come back shorter than `limit` (even empty) while `has_more` is true;
- * `last_id` keeps pointing at the provider's cursor so paging continues.
+ * come back shorter than `limit`, even empty.
+ *
+ * The page's cursors are the caller's too: `first_id` / `last_id` name the
+ * first and last items kept (the provider's named someone else's resource
+ * whenever that one was filtered out), and the next page is asked for after
+ * the caller's own last item (as the SDKs do), which the request check allows.
+ * An empty page has no such item, so it says `has_more: false` rather than send
+ * a client round a loop. Gemini's `nextPageToken` is Google's opaque cursor and
+ * may encode the last file's name: it is passed on only when that file is the
+ * caller's.
  */
 export async function filterList(
   store: ResourceStore, scope: ResourceScope, owner: Owner, kind: ProviderKind, body: unknown,
@@ -86,5 +106,9 @@ export async function filterList(
   const kept = list.items.filter((i) => owners.get(i.id) === owner.id);
   const out: Record<string, unknown> = { ...(body as Record<string, unknown>), [list.key]: kept.map((i) => i.item) };
   if ('first_id' in out) out.first_id = kept[0]?.id ?? null;
+  if ('last_id' in out) out.last_id = kept.at(-1)?.id ?? null;
+  if ('has_more' in out && kept.length === 0) out.has_more = false;
+  const lastIsOwn = list.items.length > 0 && kept.at(-1) === list.items.at(-1);
+  if ('nextPageToken' in out && !lastIsOwn) delete out.nextPageToken;
   return out;
 }

@@ -84,7 +84,8 @@ describe.each(engines())('resource ownership (%s)', (engine) => {
     await store.record(scope, alice.id, [{ kind: 'file', id: 'file-a' }]);
     await store.record(scope, bob.id, [{ kind: 'file', id: 'file-b' }]);
     const page = { object: 'list', data: [{ id: 'file-b' }, { id: 'file-a' }, { id: 'file-unknown' }], first_id: 'file-b', last_id: 'file-unknown', has_more: true };
-    expect(await filterList(store, scope, alice, 'openai', page)).toEqual({ ...page, data: [{ id: 'file-a' }], first_id: 'file-a' });
+    // Both cursors name the caller's own items: the provider's last_id was someone else's (or no one's) file.
+    expect(await filterList(store, scope, alice, 'openai', page)).toEqual({ ...page, data: [{ id: 'file-a' }], first_id: 'file-a', last_id: 'file-a' });
     expect(await filterList(store, scope, bob, 'openai', { unexpected: true })).toEqual({ unexpected: true, data: [] });
   });
 
@@ -108,11 +109,11 @@ describe('body references', () => {
     expect(refs.map((r) => `${r.kind}:${r.id}`).sort()).toEqual(['assistant:asst_1', 'conversation:conv_1', 'file:abc', 'file:file-1', 'file:file-2', 'vector_store:vs_1', 'vector_store:vs_2'].sort());
   });
 
-  it('a Gemini file URI that does not parse cleanly is kept whole (unrecorded, so refused); other URIs are not references', () => {
-    const uris = (fileUri: string) => bodyReferences({ contents: [{ parts: [{ fileData: { fileUri } }] }] }).map((r) => r.id);
+  it('a Gemini file URI that does not normalise to one file is refused (unreadable); other URIs are not references', () => {
+    const uris = (fileUri: string) => bodyReferences({ contents: [{ parts: [{ fileData: { fileUri } }] }] }).map((r) => (r.unreadable ? `unreadable:${r.id}` : r.id));
     expect(uris('files/abc')).toEqual(['abc']);
-    expect(uris('https://generativelanguage.googleapis.com/v1beta/files/abc?alt=media')).toEqual(['https://generativelanguage.googleapis.com/v1beta/files/abc?alt=media']);
-    expect(uris('https://generativelanguage.googleapis.com/v1beta/files/abc:download')).toHaveLength(1);
+    expect(uris('https://generativelanguage.googleapis.com/v1beta/files/abc?alt=media')).toEqual(['unreadable:https://generativelanguage.googleapis.com/v1beta/files/abc?alt=media']);
+    expect(uris('https://generativelanguage.googleapis.com/v1beta/files/abc:download')).toEqual(['unreadable:https://generativelanguage.googleapis.com/v1beta/files/abc:download']);
     expect(uris('https://www.youtube.com/watch?v=x')).toEqual([]);
     expect(uris('gs://bucket/video.mp4')).toEqual([]);
   });

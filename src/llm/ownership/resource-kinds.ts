@@ -1,4 +1,5 @@
 import type { ProviderKind } from '../whitelist/index.js';
+import { geminiFileReference, isGeminiFileUriKey } from './gemini-file-uri.js';
 
 // Which ids belong to someone. A path parameter's name is its resource kind
 // (whitelist/defaults.ts); this file says how each kind is checked and how
@@ -34,8 +35,6 @@ const BODY_REFERENCES: Record<string, string> = {
   batch_id: 'batch', upload_id: 'upload',
   conversation: 'conversation', conversation_id: 'conversation',
   container: 'container', container_id: 'container',
-  // Gemini: fileData.fileUri = https://generativelanguage.googleapis.com/v1beta/files/<id>
-  fileUri: 'file', file_uri: 'file',
 };
 
 export interface Reference {
@@ -43,17 +42,11 @@ export interface Reference {
   id: string;
   /** A run's thread: runs are fetched under it. */
   parent?: string;
+  /** A reference Gatehouse could not read for sure (a Gemini file URI it cannot normalise): always refused. */
+  unreadable?: true;
 }
 
 function referencedId(key: string, value: string): string | null {
-  if (key === 'fileUri' || key === 'file_uri') {
-    const m = /\/files\/([A-Za-z0-9._-]+)$/.exec(value);
-    if (m) return m[1]!;
-    if (value.startsWith('files/')) return value.slice(6);
-    // Other URIs (YouTube, gs://, https) are no one's files, but anything else naming a Gemini
-    // file (`…/files/abc?alt=media`, `…/files/abc:download`) fails closed: unrecorded, so 404.
-    return /(^|\/)files\//i.test(value) ? value : null;
-  }
   // `container: "auto"` is a setting, not an id; any other string names one (OpenAI cntr_…, Anthropic container_…).
   if ((key === 'container' || key === 'conversation') && value === 'auto') return null;
   return value;
@@ -75,6 +68,10 @@ export function bodyReferences(body: unknown): Reference[] {
       continue;
     }
     for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      if (isGeminiFileUriKey(key)) {
+        if (typeof value === 'string') pushGeminiFile(found, value);
+        else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') pushGeminiFile(found, v, true);
+      }
       const kind = Object.hasOwn(BODY_REFERENCES, key) ? BODY_REFERENCES[key] : undefined;
       if (kind) {
         if (typeof value === 'string') {
@@ -90,6 +87,15 @@ export function bodyReferences(body: unknown): Reference[] {
     }
   }
   return found;
+}
+
+function pushGeminiFile(found: Reference[], value: string, inArray = false): void {
+  const ref = geminiFileReference(value);
+  if (ref === 'external') {
+    // A list where Google expects one URI is refused by Google; here it is no pass for an external-looking string.
+    if (inArray) found.push({ kind: 'file', id: value, unreadable: true });
+  } else if (ref === 'unreadable') found.push({ kind: 'file', id: value, unreadable: true });
+  else found.push({ kind: 'file', id: ref.id });
 }
 
 /** OpenAI `object` values (Anthropic `type` values) of resources worth recording. */

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
@@ -6,6 +7,7 @@ import { authorizeResources, type Denial, type Owner, type ResourceScope, type R
 import type { ResolvedProvider } from '../providers/index.js';
 import type { EndpointMatch } from '../whitelist/index.js';
 import { readBounded } from './request-body.js';
+import { maskSecretText } from './secret-mask.js';
 import { upstreamError } from './upstream.js';
 
 // Gemini file uploads (`POST /upload/v1beta/files`), Google's resumable
@@ -26,7 +28,6 @@ const UPLOAD_ID = /^[A-Za-z0-9._~-]{1,512}$/;
 const DIGITS = /^\d{1,15}$/;
 /** A MIME type as X-Goog-Upload-Header-Content-Type carries it (RFC 9110 token/token plus parameters). */
 const MIME = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
-const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 /** Request headers of the protocol that may reach Google (on this endpoint only), validated below. */
 const REQUEST_HEADERS = ['x-goog-upload-command', 'x-goog-upload-offset', 'x-goog-upload-header-content-length', 'x-goog-upload-header-content-type'] as const;
@@ -156,9 +157,8 @@ export interface AnswerInput {
   owner: Owner;
   scope: ResourceScope;
   store: ResourceStore;
-  /** Where clients reach Gatehouse: the configured public URL, else the request's own scheme and host. */
-  publicUrl: string | undefined;
-  request: { protocol: string; host: string };
+  /** Where clients reach Gatehouse, from configuration only (uploadUrlBase). */
+  base(): string;
   responseBufferBytes: number;
 }
 
@@ -174,7 +174,7 @@ export async function answerGeminiUpload(input: AnswerInput, res: Dispatcher.Res
   if (res.statusCode >= 500 || res.statusCode === 401) return res; // respond() turns these into 502 anyway
   for (const name of RESPONSE_HEADERS) {
     const value = res.headers[name];
-    if (typeof value === 'string') reply.header(name, value);
+    if (typeof value === 'string') reply.header(name, maskSecretText(value, input.provider.apiKey));
   }
   if (input.plan.creates && res.statusCode >= 200 && res.statusCode < 300) return claimCreatedFile(input, res);
   const location = res.headers['x-goog-upload-url'];
@@ -182,7 +182,7 @@ export async function answerGeminiUpload(input: AnswerInput, res: Dispatcher.Res
   try {
     const id = typeof location === 'string' ? trustedUploadId(location, input.provider) : null;
     if (id === null) throw new GatehouseError('upstream_failed', { message: `The provider ${input.provider.name} returned an upload URL Gatehouse does not accept.` });
-    const base = publicBase(input);
+    const base = input.base();
     // Recorded before the client sees the URL: its first chunk may follow at once.
     await input.store.record(input.scope, input.owner.id, [{ kind: 'upload', id: id.uploadId }]);
     reply.header('x-goog-upload-url', `${base}/llm/${input.provider.name}${id.path}?${new URLSearchParams({ upload_id: id.uploadId, upload_protocol: 'resumable' }).toString()}`);
@@ -244,10 +244,26 @@ function trustedUploadId(location: string, provider: ResolvedProvider): { upload
   return { uploadId: ids[0]!, path };
 }
 
-function publicBase(input: AnswerInput): string {
-  if (input.publicUrl) return input.publicUrl.replace(/\/+$/, '');
-  const { protocol, host } = input.request;
-  // Host comes from the client (or a trusted proxy); refuse anything that is not a plain host[:port].
-  if (!HOST.test(host) || (protocol !== 'http' && protocol !== 'https')) throw bad('The Host header is not a valid host name.', 'Host');
-  return `${protocol}://${host}`;
+/**
+ * Where the rewritten upload URL points: GATEHOUSE_PUBLIC_URL, which production
+ * requires (config/production.ts). Never the request's Host or X-Forwarded-Host:
+ * a client, or anything in front of Gatehouse, could name another server, and the
+ * next chunk (with the user's token) would go there. In development without a
+ * public URL, the address Gatehouse listens on (loopback for a wildcard address),
+ * which only the operator chose.
+ */
+export function uploadUrlBase(config: { publicUrl?: string; tls?: unknown }, server: { address(): AddressInfo | string | null }): () => string {
+  if (config.publicUrl) {
+    const fixed = config.publicUrl.replace(/\/+$/, '');
+    return () => fixed;
+  }
+  const scheme = config.tls ? 'https' : 'http';
+  return () => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') {
+      throw new GatehouseError('service_unavailable', { message: 'Gatehouse has no address to build the upload URL on: set GATEHOUSE_PUBLIC_URL.' });
+    }
+    const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  };
 }

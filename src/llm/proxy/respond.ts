@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { GatehouseError } from '../../errors/index.js';
@@ -9,6 +9,7 @@ import { accountAnswer, accountStream, answersDeferred, SseEventScanner, type De
 import type { EndpointMatch } from '../whitelist/index.js';
 import { readBounded } from './request-body.js';
 import { scrubbedErrorBody } from './scrub.js';
+import { maskingStream, maskSecret, secretNeedle, type SecretNeedle } from './secret-mask.js';
 import { downstreamHeaders, upstreamError } from './upstream.js';
 
 export interface Exchange {
@@ -47,13 +48,15 @@ export async function respond(x: Exchange, res: Dispatcher.ResponseData, reply: 
         : `The provider ${x.provider.name} failed (HTTP ${statusCode}).`,
     });
   }
-  reply.code(statusCode).headers(downstreamHeaders(headers));
+  // Nothing from the provider reaches the client without passing the mask of its key (secret-mask.ts).
+  const needle = secretNeedle(x.provider);
+  reply.code(statusCode).headers(downstreamHeaders(headers, x.provider.apiKey));
   const type = String(headers['content-type'] ?? '');
   const ok = statusCode >= 200 && statusCode < 300;
   // 4xx JSON passes on as the provider wrote it, minus the account ids it may name (scrub.ts).
-  if (statusCode >= 400 && statusCode < 500 && /^application\/json\s*(;|$)/i.test(type)) return reply.send(await scrubbedErrorBody(body as Readable, x.provider.name));
+  if (statusCode >= 400 && statusCode < 500 && /^application\/json\s*(;|$)/i.test(type)) return reply.send(await scrubbedErrorBody(body as Readable, x.provider.name, needle));
 
-  if (ok && type.startsWith('text/event-stream')) return streamEvents(x, body, reply);
+  if (ok && type.startsWith('text/event-stream')) return streamEvents(x, body, reply, needle);
 
   const readIt = ok && (flags.has('usage') || flags.has('list') || x.method === 'POST' || x.method === 'DELETE' || x.match.params.some((p) => p.name === 'batch')
     || answersDeferred(x.provider.kind, x.method, x.match));
@@ -61,7 +64,7 @@ export async function respond(x: Exchange, res: Dispatcher.ResponseData, reply: 
   if (!readIt || !/^application\/json\s*(;|$)/i.test(type)) {
     // An unfiltered list must never reach the caller.
     if (ok && flags.has('list')) throw refuseUnreadable(body, x.provider.name);
-    return reply.send(body);
+    return reply.send(needle === null ? body : masked(body, needle));
   }
   let bytes: Buffer | null;
   try {
@@ -70,6 +73,7 @@ export async function respond(x: Exchange, res: Dispatcher.ResponseData, reply: 
     throw upstreamError(error, x.provider.name);
   }
   if (bytes === null) throw refuseUnreadable(body, x.provider.name);
+  maskSecret(bytes, needle);
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString('utf8'));
@@ -95,7 +99,14 @@ function deferred(x: Exchange): DeferredAccounting {
   return { kind: x.provider.kind, resources: x.llm.resources, scope: x.scope, account: x.account, accountOwner: x.accountOwner, track: (work) => x.llm.track(work) };
 }
 
-function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply: FastifyReply): FastifyReply {
+/** The body through the mask; either end failing or closing tears down both (and so the upstream request). */
+function masked(body: Dispatcher.ResponseData['body'], needle: SecretNeedle, on?: Parameters<typeof maskingStream>[1]): Readable {
+  const out = maskingStream(needle, on);
+  pipeline(body, out, () => {});
+  return out;
+}
+
+function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply: FastifyReply, needle: SecretNeedle): FastifyReply {
   const records: Array<Promise<void>> = [];
   const scanner = new SseEventScanner(x.provider.kind, (doc) => {
     if (x.method !== 'POST') return;
@@ -104,15 +115,12 @@ function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply:
     records.push(record);
     x.llm.track(record);
   });
-  // The provider's body goes to the socket as it is (Fastify pipes it, with backpressure, and
-  // destroys it when the client leaves, which aborts the upstream request); the scanner reads
-  // the same chunks beside it. Its listener is attached when that pipe is set up, in the same
-  // tick, so no chunk can flow before both readers are in place.
-  reply.raw.once('pipe', (source) => {
-    if (source === body) body.on('data', (chunk: Buffer) => scanner.write(chunk));
-  });
-  body.once('end', () => scanner.end());
-  body.once('close', () => {
+  // The provider's body goes to the socket chunk by chunk through the key mask, a Transform that
+  // also hands each chunk, as it leaves, to the scanner (usage and created ids). Fastify pipes the
+  // mask with backpressure and destroys it when the client leaves; the pipeline then destroys the
+  // provider's body, which aborts the upstream request.
+  const out = masked(body, needle, { chunk: (chunk) => scanner.write(chunk), end: () => scanner.end() });
+  out.once('close', () => {
     // A stream cut before its usage event still costs tokens: estimate from the bytes passed
     // (about 4 bytes of event framing and JSON per token, deliberately on the high side).
     const usage = scanner.findings.usage ?? (scanner.bytes > 0 ? { input: 0, output: Math.ceil(scanner.bytes / 4), total: Math.ceil(scanner.bytes / 4), model: null } : null);
@@ -124,5 +132,5 @@ function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply:
     else x.log.warn({ provider: x.provider.name, code: (error as { code?: string }).code }, 'provider stream ended early');
   });
   reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no');
-  return reply.send(body);
+  return reply.send(out);
 }

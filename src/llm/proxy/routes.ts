@@ -10,7 +10,7 @@ import { authHeaders, type ResolvedProvider } from '../providers/index.js';
 import type { TokenUsage } from '../usage/index.js';
 import { guardTarget, matchEndpoint, NEVER_ALLOWED, upstreamQuery, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
 import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
-import { answerGeminiUpload, isGeminiUpload, planGeminiUpload } from './gemini-upload.js';
+import { answerGeminiUpload, isGeminiUpload, planGeminiUpload, uploadUrlBase } from './gemini-upload.js';
 import { respond } from './respond.js';
 import { upstreamError, upstreamRequestHeaders } from './upstream.js';
 
@@ -55,6 +55,7 @@ function jsonOnly(): GatehouseError {
 export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const { config, events, llm, clock } = deps;
   const jsonLimits = { maxDepth: config.limits.jsonMaxDepth, maxKeys: config.limits.jsonMaxKeys };
+  const uploadBase = uploadUrlBase(config, app.server);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: config.limits.jsonBodyBytes }, (_request, body, done) => done(null, body));
@@ -104,7 +105,7 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
       ? planGeminiUpload({ headers: request.headers, query: target.query, match, owner, scope, store: llm.resources, maxBytes: config.limits.anyBodyBytes })
       : null;
     const json = Buffer.isBuffer(request.body) && !upload?.rawBody ? parseJsonBody(request.body, jsonLimits) : null;
-    const denial = upload ? await upload.authorize(json?.doc) : await authorizeResources(llm.resources, scope, owner, match, json?.doc);
+    const denial = upload ? await upload.authorize(json?.doc) : await authorizeResources(llm.resources, scope, owner, match, json?.doc, target.query);
     if (denial) {
       events.record('resource_access_denied', {
         projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id,
@@ -160,7 +161,7 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     }
     if (upload) {
       res = await answerGeminiUpload({
-        plan: upload, provider, owner, scope, store: llm.resources, publicUrl: config.publicUrl, request, responseBufferBytes: config.llm.responseBufferBytes,
+        plan: upload, provider, owner, scope, store: llm.resources, base: uploadBase, responseBufferBytes: config.llm.responseBufferBytes,
       }, res, reply);
     }
     const usageKey = { projectId: scope.projectId, environment: scope.environment, provider: scope.provider, userId: caller.user?.id ?? `key:${caller.key.id}` };

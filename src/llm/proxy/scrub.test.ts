@@ -13,8 +13,8 @@ describe('provider error bodies', () => {
 
   it('a body larger than the bound is refused as an upstream failure, not passed on unread', async () => {
     const big = Readable.from([Buffer.alloc(2048, 'a')]);
-    await expect(scrubbedErrorBody(big, 'openai', 1024)).rejects.toSatisfy((e) => e instanceof GatehouseError && e.code === 'upstream_failed');
+    await expect(scrubbedErrorBody(big, 'openai', null, 1024)).rejects.toSatisfy((e) => e instanceof GatehouseError && e.code === 'upstream_failed');
     const small = Readable.from([Buffer.from('{"error":{"message":"org-Secret1"}}')]);
-    expect((await scrubbedErrorBody(small, 'openai')).toString()).toBe('{"error":{"message":"org-***"}}');
+    expect((await scrubbedErrorBody(small, 'openai', null)).toString()).toBe('{"error":{"message":"org-***"}}');
   });
 });

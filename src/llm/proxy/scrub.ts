@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { GatehouseError } from '../../errors/index.js';
 import { readBounded } from './request-body.js';
+import { maskSecret, type SecretNeedle } from './secret-mask.js';
 
 // Provider error messages name the account behind the key: OpenAI's 429 reads
 // "Rate limit reached for gpt-4 in organization org-AbC123 on tokens per min".
@@ -19,8 +20,8 @@ export function scrubAccountIds(text: string): string {
   return ACCOUNT_IDS.reduce((out, [pattern, mask]) => out.replace(pattern, mask), text);
 }
 
-/** Reads a provider's JSON error body (bounded) and masks organization / project ids in it. */
-export async function scrubbedErrorBody(body: Readable, provider: string, maxBytes = MAX_ERROR_BODY_BYTES): Promise<Buffer> {
+/** Reads a provider's JSON error body (bounded) and masks the provider key and organization / project ids in it. */
+export async function scrubbedErrorBody(body: Readable, provider: string, needle: SecretNeedle, maxBytes = MAX_ERROR_BODY_BYTES): Promise<Buffer> {
   let bytes: Buffer | null;
   try {
     bytes = await readBounded(body, maxBytes);
@@ -28,5 +29,5 @@ export async function scrubbedErrorBody(body: Readable, provider: string, maxByt
     throw new GatehouseError('upstream_failed', { message: `The provider ${provider} broke the connection.`, cause: error });
   }
   if (bytes === null) throw new GatehouseError('upstream_failed', { message: `The provider ${provider} sent an error Gatehouse could not check.` });
-  return Buffer.from(scrubAccountIds(bytes.toString('utf8')), 'utf8');
+  return Buffer.from(scrubAccountIds(maskSecret(bytes, needle).toString('utf8')), 'utf8');
 }

@@ -1,5 +1,6 @@
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { GatehouseError } from '../../errors/index.js';
+import { maskSecretText } from './secret-mask.js';
 
 // One keep-alive pool per provider origin, shared by every project that uses
 // that origin. undici never retries a request on its own (no RetryAgent
@@ -65,8 +66,11 @@ export function upstreamRequestHeaders(incoming: Record<string, string | string[
   return pick(incoming, REQUEST_HEADERS);
 }
 
-export function downstreamHeaders(incoming: Dispatcher.ResponseData['headers']): Record<string, string> {
-  return pick(incoming, RESPONSE_HEADERS);
+/** The relayed response headers, with the provider key masked should the provider echo it (secret-mask.ts). */
+export function downstreamHeaders(incoming: Dispatcher.ResponseData['headers'], secret: string | null): Record<string, string> {
+  const out = pick(incoming, RESPONSE_HEADERS);
+  if (secret !== null) for (const name in out) out[name] = maskSecretText(out[name]!, secret);
+  return out;
 }
 
 function pick(incoming: Record<string, string | string[] | undefined>, names: readonly string[]): Record<string, string> {

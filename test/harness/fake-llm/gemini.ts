@@ -23,7 +23,16 @@ export async function handleGemini(ctx: Ctx): Promise<void> {
   if (m === 'GET' && /^\/v1(beta)?\/models$/.test(p)) return sendJson(ctx.res, 200, { models: [{ name: 'models/gemini-fake' }] });
   if (m === 'POST' && /^\/upload\/v1(beta)?\/files$/.test(p)) return handleGeminiUpload(ctx, FAKE_KEYS.gemini);
   const files = geminiFiles(FAKE_KEYS.gemini);
-  if (m === 'GET' && /^\/v1(beta)?\/files$/.test(p)) return sendJson(ctx.res, 200, files.size === 0 ? {} : { files: [...files.values()].reverse() });
+  if (m === 'GET' && /^\/v1(beta)?\/files$/.test(p)) {
+    // Newest first, pageSize at a time; the page token encodes the last name, as opaque tokens may.
+    let all = [...files.values()].reverse();
+    const token = ctx.query.get('pageToken');
+    if (token) all = all.slice(all.findIndex((f) => f.name === Buffer.from(token, 'base64url').toString()) + 1);
+    const size = Number(ctx.query.get('pageSize') ?? 10);
+    const page = all.slice(0, size);
+    const next = all.length > size ? { nextPageToken: Buffer.from(page.at(-1)!.name).toString('base64url') } : {};
+    return sendJson(ctx.res, 200, page.length === 0 ? {} : { files: page, ...next });
+  }
   if ((r = /^\/v1(beta)?\/files\/([^/]+)$/.exec(p))) {
     const item = files.get(`files/${r[2]}`);
     if (!item) return sendJson(ctx.res, 404, { error: { code: 404, message: 'not found', status: 'NOT_FOUND' } });

@@ -19,6 +19,11 @@ function notFound(ctx: Ctx, id: string) {
 
 function list(ctx: Ctx, items: any[]) {
   const limit = Number(ctx.query.get('limit') ?? 20);
+  // Cursors as OpenAI reads them: items after (or before) the named one, which must exist.
+  const cursor = ctx.query.get('after') ?? ctx.query.get('before');
+  const at = cursor === null ? -1 : items.findIndex((i) => i.id === cursor);
+  if (cursor !== null && at === -1) return notFound(ctx, cursor);
+  if (cursor !== null) items = ctx.query.has('after') ? items.slice(at + 1) : items.slice(Math.max(0, at - limit), at);
   const page = items.slice(0, limit);
   sendJson(ctx.res, 200, { object: 'list', data: page, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: items.length > limit });
 }

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { handleAnthropic } from './anthropic.js';
+import { echoCredentials, type EchoMode } from './echo.js';
 import { handleGemini } from './gemini.js';
 import { forgetOpenAiObject, handleOpenAi } from './openai.js';
 
@@ -37,6 +38,8 @@ export interface FakeMode {
   geminiUploadUrl?: string;
   /** OpenAI: answer 429 with a rate-limit message that names the organization and project (as OpenAI's does). */
   orgRateLimit?: boolean;
+  /** Answer every request by sending its credentials back, in the body or headers (echo.ts). */
+  echoCredentials?: EchoMode;
 }
 
 export interface FakeLlm {
@@ -63,6 +66,11 @@ export interface Ctx {
   mode: FakeMode;
   /** Parsed JSON body, or undefined. */
   json: any;
+}
+
+function ctxOf(req: IncomingMessage, res: ServerResponse, body: Buffer, mode: FakeMode): Ctx {
+  const url = new URL(req.url ?? '/', 'http://fake');
+  return { req, res, method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, body, mode, json: undefined };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -129,6 +137,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const mode = fake.mode;
     if (mode.reset) return req.socket.destroy();
     if (mode.stallHeaders) return; // never answers
+    if (mode.echoCredentials) return echoCredentials(ctxOf(req, res, body, mode), mode.echoCredentials);
     const url = new URL(req.url ?? '/', 'http://fake');
     const [, prefix, ...rest] = url.pathname.split('/');
     const ctxBase = { req, res, method: req.method ?? 'GET', path: `/${rest.join('/')}`, query: url.searchParams, body, mode };
