@@ -73,7 +73,7 @@ describe.each(engines())('the Gemini upload URL comes from configuration, never 
 
 describe('production needs a public URL', () => {
   it('refuses to load without GATEHOUSE_PUBLIC_URL', () => {
-    const env = { GATEHOUSE_MODE: 'production', GATEHOUSE_MASTER_KEY: 'ab'.repeat(32) };
+    const env = { GATEHOUSE_MODE: 'production', GATEHOUSE_MASTER_KEY: 'ab'.repeat(32), GATEHOUSE_MAILER: 'smtp', GATEHOUSE_SMTP_URL: 'smtps://user:pass@mail.example.com' };
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(/GATEHOUSE_PUBLIC_URL: required in production/);
     expect(loadConfig({ env: { ...env, GATEHOUSE_PUBLIC_URL: 'https://api.example.com' } }).publicUrl).toBe('https://api.example.com');
