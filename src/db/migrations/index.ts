@@ -8,6 +8,7 @@ import { llmRequestLogMigration } from './0006-llm-request-log.js';
 import { llmDeferredUsageMigration } from './0007-llm-deferred-usage.js';
 import { llmResourceParentMigration } from './0008-llm-resource-parent.js';
 import { dataMigration } from './0003-data.js';
+import { securityEventRetentionMigration } from './0011-security-event-retention.js';
 
 /**
  * Every migration, in order. Names are permanent: they are recorded in the
@@ -23,5 +24,6 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0007-llm-deferred-usage': llmDeferredUsageMigration(engine),
     '0008-llm-resource-parent': llmResourceParentMigration(engine),
     '0003-data': dataMigration(),
+    '0011-security-event-retention': securityEventRetentionMigration(engine),
   };
 }
