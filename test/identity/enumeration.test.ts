@@ -95,7 +95,7 @@ describe.each(engines())('account enumeration (%s)', (engine) => {
   it('a pile-up of recoveries is refused with 503 for every address alike, never queued without bound', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => { release = resolve; });
-    vi.spyOn(gh.deps.identity.users, 'byEmail').mockImplementation(async () => { await gate; return undefined; });
+    vi.spyOn(gh.deps.identity.users, 'byEmail').mockImplementation(async () => { await gate; return null; });
     for (let i = 0; i < RECOVERY_QUEUE_MAX; i++) expect((await post('/auth/v1/recover', { email: `queued-${i}@example.test` })).statusCode).toBe(200);
     const over = await post('/auth/v1/recover', { email: 'one-too-many@example.test' });
     expect(over.statusCode).toBe(503);

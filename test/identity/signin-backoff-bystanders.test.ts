@@ -10,7 +10,7 @@ import { createTestUser, generousAuthLimitsEnv, type TestUser } from '../harness
 import { frozenClock } from '../limits/limits-app.js';
 
 const url = redisUrl();
-const STORES = [{ store: 'memory', env: {} }, ...(url ? [{ store: 'redis', env: { REDIS_URL: url } }] : [])];
+const STORES: Array<{ store: string; env: Record<string, string> }> = [{ store: 'memory', env: {} }, ...(url ? [{ store: 'redis', env: { REDIS_URL: url } }] : [])];
 
 describe.each(STORES)('sign-in backoff and bystanders ($store attempt store)', ({ env }) => {
   let gh: TestApp;
