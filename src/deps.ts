@@ -7,7 +7,7 @@ import {
 import { migrateToLatest, openStorage, type Storage } from './db/index.js';
 import { createApiKeyService, createApiKeyStore, type ApiKeyService } from './identity/api-keys/index.js';
 import { createIdentity, type Identity } from './identity/index.js';
-import { createAuditLog, createLogger, createSecurityEvents, type AuditLog, type SecurityEvents } from './observability/index.js';
+import { createAuditLog, createLogger, createSecurityEvents, startSecurityEventPruning, type AuditLog, type SecurityEvents } from './observability/index.js';
 import { createMetrics, type Metrics } from './observability/index.js';
 import { createPeriodQuotaStore, createRateLimits, type RateLimits } from './limits/index.js';
 import { createLlmServices, type LlmServices } from './llm/index.js';
@@ -76,7 +76,7 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       store: createSqlDataKeyStore(storage.db),
       now: () => clock.now(),
     });
-    const events = createSecurityEvents({ db: storage.db, logger, clock });
+    const events = createSecurityEvents({ db: storage.db, logger, clock, retentionDays: config.securityEvents.retentionDays });
     const identity = await createIdentity({ config, db: storage.db, keyring, clock, events, logger });
     const metrics = createMetrics();
     const limits = await createRateLimits({
@@ -95,6 +95,8 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     });
     // The first proxied request must already know whether its environment logs requests.
     await llm.requestLog.ready();
+    // Last, once nothing below can fail: close() is what stops it.
+    const pruning = startSecurityEventPruning(events, { intervalMs: config.securityEvents.pruneIntervalMs, logger });
     return {
       config,
       logger,
@@ -120,6 +122,7 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
         await identity.close();
         await llm.close();
         await limits.close();
+        await pruning.stop();
         await events.flush();
         await storage.close();
       },

@@ -75,6 +75,15 @@ export const ConfigSchema = Type.Object(
      * (src/limits/policy.ts). Each project environment can change it further through the admin API.
      */
     rateLimits: LimitsFileSchema,
+    securityEvents: Type.Object(
+      {
+        /** Days a security event is kept; older ones are deleted by a periodic prune. */
+        retentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
+        /** Milliseconds between two prunes (the first runs at start); 0 = never prune. */
+        pruneIntervalMs: Type.Integer({ minimum: 0, maximum: 24 * 3600_000, default: 3600_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Bearer token for GET /metrics (Prometheus scrapes); secret. Absent: only a secret key with admin:metrics. */
     metricsToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
     apiKeys: Type.Object(
@@ -113,9 +122,19 @@ export const ConfigSchema = Type.Object(
         hashConcurrency: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
         /** Sign-ins waiting for a hash slot beyond which new ones get 503 at once. */
         hashQueueMax: Type.Integer({ minimum: 1, default: 256 }),
-        /** Failed sign-ins allowed per account / per IP before backoff starts. */
+        /** Failed sign-ins of one account from one client address before that pair backs off. */
         backoffFreeAttemptsPerAccount: Type.Integer({ minimum: 1, default: 5 }),
-        backoffFreeAttemptsPerIp: Type.Integer({ minimum: 1, default: 20 }),
+        /**
+         * Failed sign-ins of one account from all addresses together before it backs off, except from
+         * addresses that signed into it in the last 30 days (so a stranger cannot lock the owner out).
+         */
+        backoffFreeAttemptsPerAccountAllAddresses: Type.Integer({ minimum: 1, default: 20 }),
+        /**
+         * Failed sign-ins from one client address (every account) per backoffMaxMs window before it backs
+         * off, except for accounts that signed in from it in the last 30 days. Far above what a crowd
+         * behind one NAT gets wrong: it stops credential stuffing, not the crowd.
+         */
+        backoffFreeAttemptsPerIp: Type.Integer({ minimum: 1, default: 100 }),
         /** Milliseconds of the first backoff; doubles per further failure. */
         backoffBaseMs: Type.Integer({ minimum: 1, default: 1000 }),
         /** Milliseconds; the backoff never grows past this. */
@@ -166,6 +185,8 @@ export const ENV_VARS = {
   GATEHOUSE_REQUEST_TIMEOUT_MS: 'limits.requestTimeoutMs',
   GATEHOUSE_KEY_CACHE_TTL_MS: 'apiKeys.cacheTtlMs',
   GATEHOUSE_METRICS_TOKEN: 'metricsToken',
+  GATEHOUSE_SECURITY_EVENT_RETENTION_DAYS: 'securityEvents.retentionDays',
+  GATEHOUSE_SECURITY_EVENT_PRUNE_INTERVAL_MS: 'securityEvents.pruneIntervalMs',
   GATEHOUSE_LLM_CONNECT_TIMEOUT_MS: 'llm.connectTimeoutMs',
   GATEHOUSE_LLM_HEADERS_TIMEOUT_MS: 'llm.headersTimeoutMs',
   GATEHOUSE_LLM_BODY_IDLE_TIMEOUT_MS: 'llm.bodyIdleTimeoutMs',
@@ -185,6 +206,7 @@ export const ENV_VARS = {
   GATEHOUSE_HASH_CONCURRENCY: 'identity.hashConcurrency',
   GATEHOUSE_HASH_QUEUE_MAX: 'identity.hashQueueMax',
   GATEHOUSE_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT: 'identity.backoffFreeAttemptsPerAccount',
+  GATEHOUSE_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT_ALL_ADDRESSES: 'identity.backoffFreeAttemptsPerAccountAllAddresses',
   GATEHOUSE_SIGNIN_FREE_ATTEMPTS_PER_IP: 'identity.backoffFreeAttemptsPerIp',
   GATEHOUSE_SIGNIN_BACKOFF_BASE_MS: 'identity.backoffBaseMs',
   GATEHOUSE_SIGNIN_BACKOFF_MAX_MS: 'identity.backoffMaxMs',

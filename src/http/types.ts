@@ -40,5 +40,11 @@ declare module 'fastify' {
     /** Scope a scoped key needs, e.g. `admin:keys`. */
     scope?: string;
     routeClass?: RouteClass;
+    /**
+     * The account a request of this route names (e.g. the normalised email of a sign-up), for a
+     * rate-limit counter per account on top of the caller's. Read in preValidation, before the
+     * schema ran: it must accept any body and return undefined for what is not an account.
+     */
+    rateLimitAccount?: (request: FastifyRequest) => string | undefined;
   }
 }

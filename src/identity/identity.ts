@@ -96,7 +96,10 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   redis?.on('error', (error: Error) => d.logger.warn({ err: { message: error.message } }, 'sign-in backoff Redis unavailable'));
   const backoff = createSignInBackoff({
     store: d.attempts ?? (redis ? createRedisAttemptStore(redis) : createMemoryAttemptStore()), clock, events,
-    policy: { freePerAccount: c.backoffFreeAttemptsPerAccount, freePerIp: c.backoffFreeAttemptsPerIp, baseMs: c.backoffBaseMs, maxMs: c.backoffMaxMs },
+    policy: {
+      freePerAccount: c.backoffFreeAttemptsPerAccount, freePerAccountAllAddresses: c.backoffFreeAttemptsPerAccountAllAddresses,
+      freePerIp: c.backoffFreeAttemptsPerIp, baseMs: c.backoffBaseMs, maxMs: c.backoffMaxMs,
+    },
   });
   const codes = createOneTimeCodes({ db, clock });
   const emailChange = createEmailChangeService({ codes, store: users, sessions, mailer, events, clock, secure: c.secureEmailChange, logger: d.logger });
@@ -123,6 +126,8 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
       return { access_token: access.token, token_type: 'bearer', expires_in: access.expiresIn, expires_at: access.expiresAt, refresh_token: refreshToken, user: json };
     },
     async close() {
+      // Recoveries still being mailed finish before the mailer and the database go.
+      await recovery.flush();
       smtp?.close();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },

@@ -51,6 +51,8 @@ export interface LimitResult {
   retryAfterS?: number;
   /** The store was down and the class fails closed: answer 503 `service_unavailable`. */
   unavailable?: true;
+  /** Set by checkCaller on a refusal: the id of the counter that refused (`ip:…`, `key:…`, `user:…`, `account:…`). */
+  subject?: string;
 }
 
 export interface Limiter {

@@ -13,7 +13,7 @@ import { createLimiterRedisClient, RedisStore } from './redis-store.js';
 import { createLimitSettingsStore } from './settings-store.js';
 import { createLimitSettings, type LimitSettings } from './settings.js';
 import type { LimiterStore, LimiterUnavailableError } from './store.js';
-import { resolveSubject } from './subject.js';
+import { accountSubject, resolveSubject } from './subject.js';
 
 export interface CallerLimitInput {
   projectId: string;
@@ -30,6 +30,11 @@ export interface CallerLimitInput {
    */
   keyIsShared: boolean;
   ip: string;
+  /**
+   * The account the request names (normalised email of a sign-up or recovery), if the route
+   * declares one: counted too, after the caller's own counter has room.
+   */
+  account?: string | undefined;
   nowMs: number;
 }
 
@@ -64,13 +69,27 @@ export function createRateLimitsOver(options: {
     checkAddress: (ip, nowMs) => limiter.checkAddress({ ip, nowMs }),
     async checkCaller(input) {
       const config = await settings.effective(input.projectId, input.environment);
-      const countByIp = input.userId === undefined && input.keyIsShared;
+      // The `auth` class (sign-up, sign-in, recovery) is blind to the user token: each account an
+      // attacker signs up is a fresh valid token, so counting by user would give every sign-up its
+      // own budget. Guests count by address, a secret key (which no client can mint) by key, at
+      // the key's tier, under the key's override.
+      const tokenBlind = input.routeClass === 'auth';
+      const userId = tokenBlind ? undefined : input.userId;
+      const tier = tokenBlind ? (input.keyIsShared ? 'guest' : 'admin') : input.tier;
+      const countByIp = userId === undefined && input.keyIsShared;
       const subject = resolveSubject({
-        projectId: input.projectId, environment: input.environment, userId: input.userId,
+        projectId: input.projectId, environment: input.environment, userId,
         keyId: countByIp ? undefined : input.keyId, ip: input.ip,
       });
-      const overrideIds = input.userId !== undefined ? [`user:${input.userId}`] : [`key:${input.keyId}`];
-      return limiter.check({ routeClass: input.routeClass, tier: input.tier, subject, nowMs: input.nowMs, config, overrideIds });
+      const overrideIds = userId !== undefined ? [`user:${userId}`] : [`key:${input.keyId}`];
+      const caller = await limiter.check({ routeClass: input.routeClass, tier, subject, nowMs: input.nowMs, config, overrideIds });
+      // The named account is counted only once the caller has room, so a refused caller cannot
+      // spend someone else's account budget.
+      if (!caller.allowed) return { ...caller, subject: subject.id };
+      if (input.account === undefined) return caller;
+      const account = accountSubject(input.projectId, input.environment, input.account);
+      const named = await limiter.check({ routeClass: input.routeClass, tier, subject: account, nowMs: input.nowMs, config, overrideIds });
+      return named.allowed ? caller : { ...named, subject: account.id };
     },
   };
 }

@@ -39,25 +39,16 @@ export interface LimitStageDeps {
   events: SecurityEvents;
 }
 
-/** At most one `rate_limited` security event per subject and class a minute: a flood must not become a flood of rows. */
-const EVENT_INTERVAL_MS = 60_000;
-const EVENT_MEMORY = 10_000;
-
 function createRefusal({ metrics, events }: LimitStageDeps) {
-  const lastEventMs = new Map<string, number>();
   return function refuse(request: FastifyRequest, result: LimitResult, routeClass: string, subject: string): never {
     if (result.unavailable) throw limiterUnavailable('Rate limiting');
     metrics.rateLimited.inc({ route_class: routeClass });
-    const eventKey = `${routeClass}|${subject}`;
-    const now = performance.now();
-    if (now - (lastEventMs.get(eventKey) ?? -Infinity) >= EVENT_INTERVAL_MS) {
-      if (lastEventMs.size >= EVENT_MEMORY) lastEventMs.clear();
-      lastEventMs.set(eventKey, now);
-      events.record('rate_limited', {
-        projectId: request.caller?.projectId, environment: request.caller?.environment, ip: request.ip, requestId: request.id,
-        details: { route_class: routeClass, subject, route: routeInfo(request).url ?? null },
-      });
-    }
+    // Throttled by the security events (one per subject and class a minute): a flood must not become a flood of rows.
+    events.record('rate_limited', {
+      projectId: request.caller?.projectId, environment: request.caller?.environment, ip: request.ip, requestId: request.id,
+      details: { route_class: routeClass, subject, route: routeInfo(request).url ?? null },
+      subject: `${routeClass}|${subject}`,
+    });
     const retryAfterS = result.retryAfterS ?? 1;
     throw new GatehouseError('rate_limit_exceeded', {
       message: `Too many requests: retry after ${retryAfterS} second${retryAfterS === 1 ? '' : 's'}.`,
@@ -97,6 +88,7 @@ export function createSubjectLimitStage(deps: LimitStageDeps) {
     // No caller: a public route, limited by address only (there is no project to count in).
     if (!caller) return;
     const routeClass = routeClassOf(request);
+    const account = routeInfo(request).config?.rateLimitAccount?.(request);
     const result = await deps.rateLimits.checkCaller({
       projectId: caller.projectId,
       environment: caller.environment,
@@ -106,13 +98,14 @@ export function createSubjectLimitStage(deps: LimitStageDeps) {
       keyId: caller.key.id,
       keyIsShared: caller.key.kind === 'publishable',
       ip: request.ip,
+      account,
       nowMs: deps.clock.now().getTime(),
     });
     if (result.allowed) {
       reply.headers(result.headers);
       return;
     }
-    refuse(request, result, routeClass, caller.user ? `user:${caller.user.id}` : `key:${caller.key.id}`);
+    refuse(request, result, routeClass, result.subject ?? (caller.user ? `user:${caller.user.id}` : `key:${caller.key.id}`));
   };
 }
 

@@ -7,6 +7,7 @@
 // no case, whitespace or alias of "the same" user that could open a fresh counter — and we must
 // NOT trim or lowercase ids: that would only merge ids the server considers distinct.
 // IPs are the one subject the client partly chooses, so they are normalised (below).
+import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 
 export interface SubjectInput {
@@ -46,6 +47,21 @@ export function resolveSubject(input: SubjectInput): Subject {
   const kind = id.slice(0, id.indexOf(':'));
   const rest = id.slice(kind.length + 1);
   return { id, key: `${enc(input.projectId)}:${enc(input.environment)}:${kind}:${enc(rest)}` };
+}
+
+/**
+ * The subject of an account a request names (the email of a sign-up or recovery), counted in
+ * addition to the caller, so that requests spread over many addresses still meet one counter per
+ * account. `account` must already be in the one canonical form the account store uses (the caller
+ * normalises it): any other spelling would be a fresh counter an attacker could mint at will. It
+ * is hashed, so no address sits in a Redis key.
+ */
+export function accountSubject(projectId: string, environment: string, account: string): Subject {
+  requireId('projectId', projectId);
+  requireId('environment', environment);
+  requireId('account', account);
+  const digest = createHash('sha256').update(account, 'utf8').digest('base64url');
+  return { id: `account:${digest}`, key: `${enc(projectId)}:${enc(environment)}:account:${digest}` };
 }
 
 /** The counter key alone (see resolveSubject). */

@@ -1,5 +1,7 @@
 export { createLogger, redactUrl, REDACT_PATHS } from './logger.js';
-export { createSecurityEvents, type SecurityEvents, type SecurityEventType, type SecurityEventInput } from './security-events.js';
+export {
+  createSecurityEvents, startSecurityEventPruning, type SecurityEvents, type SecurityEventType, type SecurityEventInput, type SecurityEventsOptions,
+} from './security-events.js';
 export { createAuditLog, type AuditLog, type AuditEntry } from './audit-log.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { metricsRoutes, METRICS_SCOPE, type MetricsRouteOptions } from './metrics-route.js';

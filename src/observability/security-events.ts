@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.js';
+import { normaliseIp } from '../limits/index.js';
 import { isoNow, type Clock } from '../shared/clock.js';
+import { createEventThrottle } from './event-throttle.js';
 
 /** Things worth an operator's attention; stable names, used in queries and alerts. */
 export type SecurityEventType =
@@ -30,7 +32,31 @@ export interface SecurityEventInput {
   requestId?: string | null;
   /** Must never contain a secret: reasons, ids, prefixes only. */
   details?: Record<string, unknown>;
+  /**
+   * Who the event is about, for the throttle of kinds an attacker can repeat at will (THROTTLED):
+   * a server-resolved id, never client text. Default: the client address (IPv6 by /64).
+   */
+  subject?: string;
 }
+
+/**
+ * Kinds a client can cause as fast as it can send requests: each is recorded (row and log line) at
+ * most `burst` times a minute per subject, kind and project environment; the ones dropped are
+ * counted in the next one recorded (`details.suppressed`). A few per minute keep a small incident
+ * fully visible; a flood costs a handful of rows a minute, not one per request.
+ */
+const THROTTLED: Partial<Record<SecurityEventType, { burst: number }>> = {
+  rate_limited: { burst: 1 },
+  sign_in_failed: { burst: 5 },
+  sign_in_backoff: { burst: 5 },
+  sign_up_rejected: { burst: 5 },
+  recovery_token_rejected: { burst: 5 },
+};
+const THROTTLE_INTERVAL_MS = 60_000;
+const THROTTLE_MAX_KEYS = 10_000;
+const DAY_MS = 24 * 3600_000;
+/** Rows deleted per statement, so a long backlog is pruned without one huge transaction. */
+const PRUNE_BATCH = 5_000;
 
 export interface SecurityEvents {
   record(type: SecurityEventType, input: SecurityEventInput): void;
@@ -39,12 +65,42 @@ export interface SecurityEvents {
   >;
   /** Resolves when pending writes are stored (tests, shutdown). */
   flush(): Promise<void>;
+  /** Deletes events older than the retention, as of the clock's now. Returns how many. */
+  prune(): Promise<number>;
 }
 
-export function createSecurityEvents({ db, logger, clock }: { db: Kysely<Database>; logger: Logger; clock: Clock }): SecurityEvents {
+export interface SecurityEventsOptions {
+  db: Kysely<Database>;
+  logger: Logger;
+  clock: Clock;
+  /** Days an event is kept (securityEvents.retentionDays). */
+  retentionDays: number;
+}
+
+function throttleSubject(input: SecurityEventInput): string {
+  if (input.subject !== undefined) return input.subject;
+  try {
+    return input.ip ? `ip:${normaliseIp(input.ip)}` : 'none';
+  } catch {
+    return 'none';
+  }
+}
+
+export function createSecurityEvents({ db, logger, clock, retentionDays }: SecurityEventsOptions): SecurityEvents {
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new TypeError('createSecurityEvents: retentionDays must be a positive integer');
   const pending = new Set<Promise<unknown>>();
+  const throttle = createEventThrottle({ intervalMs: THROTTLE_INTERVAL_MS, maxKeys: THROTTLE_MAX_KEYS });
+  let pruning: Promise<number> | null = null;
   return {
-    record(type, input) {
+    record(type, given) {
+      let input = given;
+      const limit = THROTTLED[type];
+      if (limit) {
+        const key = `${type}|${input.projectId ?? ''}|${input.environment ?? ''}|${throttleSubject(input)}`;
+        const admitted = throttle.admit(key, clock.now().getTime(), limit.burst);
+        if (!admitted) return;
+        if (admitted.suppressed > 0) input = { ...input, details: { ...input.details, suppressed: admitted.suppressed } };
+      }
       logger.warn({ security_event: type, project: input.projectId, environment: input.environment, ip: input.ip, request_id: input.requestId, details: input.details }, 'security event');
       // Written off the request path: a flood of bad requests must not slow good ones.
       const write = db
@@ -78,6 +134,46 @@ export function createSecurityEvents({ db, logger, clock }: { db: Kysely<Databas
     },
     async flush() {
       await Promise.all([...pending]);
+    },
+    prune() {
+      // One prune at a time: a slow one must not be overlapped by the next tick.
+      pruning ??= (async () => {
+        const cutoff = new Date(clock.now().getTime() - retentionDays * DAY_MS).toISOString();
+        let deleted = 0;
+        for (;;) {
+          const batch = db.selectFrom('security_events').select('id').where('created_at', '<', cutoff).limit(PRUNE_BATCH);
+          const result = await db.deleteFrom('security_events').where('id', 'in', batch).executeTakeFirst();
+          const n = Number(result.numDeletedRows);
+          deleted += n;
+          if (n < PRUNE_BATCH) return deleted;
+        }
+      })().finally(() => {
+        pruning = null;
+      });
+      return pruning;
+    },
+  };
+}
+
+/**
+ * Prunes now and then every `intervalMs` (0: never), off the request path; stop() ends it. Started
+ * and stopped by the deps, like every other timer, so a CLI run or a test leaves none behind.
+ */
+export function startSecurityEventPruning(events: Pick<SecurityEvents, 'prune'>, { intervalMs, logger }: { intervalMs: number; logger: Logger }): { stop(): Promise<void> } {
+  if (intervalMs === 0) return { stop: () => Promise.resolve() };
+  let running: Promise<unknown> = Promise.resolve();
+  const run = () => {
+    running = events.prune()
+      .then((deleted) => { if (deleted > 0) logger.info({ deleted }, 'security events past their retention pruned'); })
+      .catch((error: unknown) => logger.error({ err: error }, 'security event prune failed'));
+  };
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  run();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
     },
   };
 }

@@ -10,6 +10,7 @@ import { llmResourceParentMigration } from './0008-llm-resource-parent.js';
 import { apiKeyCreatorMigration } from './0009-api-key-creator.js';
 import { dataMigration } from './0003-data.js';
 import { emailChangeMigration } from './0010-email-change.js';
+import { securityEventRetentionMigration } from './0011-security-event-retention.js';
 
 /**
  * Every migration, in order. Names are permanent: they are recorded in the
@@ -27,5 +28,6 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0009-api-key-creator': apiKeyCreatorMigration(engine),
     '0003-data': dataMigration(),
     '0010-email-change': emailChangeMigration(engine),
+    '0011-security-event-retention': securityEventRetentionMigration(engine),
   };
 }

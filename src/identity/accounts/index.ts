@@ -1,5 +1,5 @@
 export { createAccountService, type AccountService, type Scope, type SignedIn, type UserPatch } from './service.js';
-export { createRecoveryService, type RecoveryService, RECOVERY_TTL_MS } from './recovery.js';
+export { createRecoveryService, type RecoveryService, RECOVERY_QUEUE_MAX, RECOVERY_TTL_MS } from './recovery.js';
 export {
   createEmailChangeService, type EmailChangeService, SINGLE_CONFIRMATION, EMAIL_CHANGE_TTL_MS, EMAIL_CHANGE_RESEND_MS, EMAIL_CHANGE_MAX_FAILED_ATTEMPTS,
 } from './email-change.js';

@@ -103,6 +103,9 @@ export function createAccountService(d: {
         email = normalizeEmail(input.email);
         password = checkPassword(input.password);
         data = checkMetadata(input.data);
+        // The mode first: where sign-up is closed or by invitation, a stranger must not learn
+        // whether an address has an account (user_already_exists) from a sign-up attempt.
+        await signup.check(scope.projectId, scope.environment, email);
         if (await store.byEmail(scope.projectId, scope.environment, email)) throw new GatehouseError('user_already_exists');
         await signup.admit(scope.projectId, scope.environment, email);
       } catch (error) {

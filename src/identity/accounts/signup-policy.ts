@@ -11,9 +11,17 @@ export interface SignupPolicy {
   setMode(projectId: string, environment: string, mode: SignupMode): Promise<void>;
   invite(projectId: string, environment: string, email: string): Promise<void>;
   listInvites(projectId: string, environment: string): Promise<Array<{ email: string; created_at: string; used_at: string | null }>>;
+  /**
+   * Throws signup_disabled unless this email may sign up now, without consuming anything. Run
+   * before anything looks at existing accounts: a closed or invite-only environment must not
+   * tell a stranger which addresses have an account.
+   */
+  check(projectId: string, environment: string, email: string): Promise<void>;
   /** Throws signup_disabled unless this email may sign up now; consumes an invite. */
   admit(projectId: string, environment: string, email: string): Promise<void>;
 }
+
+const invitationOnly = () => new GatehouseError('signup_disabled', { message: 'Sign-ups are by invitation only.' });
 
 export function createSignupPolicy({ db, clock, defaultMode }: { db: Kysely<Database>; clock: Clock; defaultMode: SignupMode }): SignupPolicy {
   const policy: SignupPolicy = {
@@ -33,6 +41,18 @@ export function createSignupPolicy({ db, clock, defaultMode }: { db: Kysely<Data
     async listInvites(projectId, environment) {
       return db.selectFrom('identity_invites').select(['email', 'created_at', 'used_at']).where('project_id', '=', projectId).where('environment', '=', environment).orderBy('created_at', 'desc').execute();
     },
+    async check(projectId, environment, email) {
+      const mode = await policy.mode(projectId, environment);
+      if (mode === 'open') return;
+      if (mode === 'invite') {
+        const invite = await db.selectFrom('identity_invites').select('email')
+          .where('project_id', '=', projectId).where('environment', '=', environment).where('email', '=', email).where('used_at', 'is', null)
+          .executeTakeFirst();
+        if (invite) return;
+        throw invitationOnly();
+      }
+      throw new GatehouseError('signup_disabled');
+    },
     async admit(projectId, environment, email) {
       const mode = await policy.mode(projectId, environment);
       if (mode === 'open') return;
@@ -41,7 +61,7 @@ export function createSignupPolicy({ db, clock, defaultMode }: { db: Kysely<Data
           .where('project_id', '=', projectId).where('environment', '=', environment).where('email', '=', email).where('used_at', 'is', null)
           .executeTakeFirst();
         if (Number(used.numUpdatedRows) === 1) return;
-        throw new GatehouseError('signup_disabled', { message: 'Sign-ups are by invitation only.' });
+        throw invitationOnly();
       }
       throw new GatehouseError('signup_disabled');
     },

@@ -4,7 +4,7 @@ import type { SecurityEvents } from '../../observability/index.js';
 import { createMemoryAttemptStore } from './attempt-store.js';
 import { backoffDelayMs, createSignInBackoff } from './backoff.js';
 
-const noEvents: SecurityEvents = { record: () => {}, list: async () => [], flush: async () => {} };
+const noEvents: SecurityEvents = { record: () => {}, list: async () => [], flush: async () => {}, prune: async () => 0 };
 
 describe('sign-in backoff', () => {
   it('is free for the first attempts, then doubles, capped', () => {
@@ -16,7 +16,7 @@ describe('sign-in backoff', () => {
     let now = 0;
     const backoff = createSignInBackoff({
       store: createMemoryAttemptStore(), clock: { now: () => new Date(now) }, events: noEvents,
-      policy: { freePerAccount: 2, freePerIp: 100, baseMs: 1000, maxMs: 60_000 },
+      policy: { freePerAccount: 2, freePerAccountAllAddresses: 100, freePerIp: 100, baseMs: 1000, maxMs: 60_000 },
     });
     const subject = { projectId: 'p', environment: 'dev', account: 'a@example.test', ip: '198.51.100.1' };
     await backoff.failed(subject);

@@ -42,5 +42,19 @@ export function createRedisAttemptStore(client: Redis, prefix = 'gh:attempts:'):
         throw unavailable(error);
       }
     },
+    async mark(key, _nowMs, ttlMs) {
+      try {
+        await client.set(prefix + key, '1', 'PX', ttlMs);
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
+    async isMarked(key) {
+      try {
+        return (await client.exists(prefix + key)) === 1;
+      } catch (error) {
+        throw unavailable(error);
+      }
+    },
   };
 }

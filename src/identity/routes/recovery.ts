@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { AUTH_ROUTE, metaOf, scopeOf, type AuthRoutesOptions } from './context.js';
+import { ACCOUNT_ROUTE, metaOf, scopeOf, type AuthRoutesOptions } from './context.js';
 import { ClientExtras, EmailField, SessionJson, SingleConfirmationJson } from './schemas.js';
 
 const tags = ['auth'];
@@ -11,7 +11,7 @@ export async function recoveryRoutes(app: FastifyInstance, { identity }: AuthRou
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.post('/recover', {
-    config: AUTH_ROUTE,
+    config: ACCOUNT_ROUTE,
     schema: {
       tags, summary: 'Send a password recovery code (same answer whether or not the account exists)',
       body: Type.Object({ email: EmailField, ...ClientExtras }, { additionalProperties: false }),
@@ -24,7 +24,7 @@ export async function recoveryRoutes(app: FastifyInstance, { identity }: AuthRou
   });
 
   r.post('/verify', {
-    config: AUTH_ROUTE,
+    config: ACCOUNT_ROUTE,
     schema: {
       tags, summary: 'Spend a one-time code: type=recovery (a session) or type=email_change (confirms a pending email change)',
       body: Type.Object({

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../../errors/index.js';
-import { AUTH_ROUTE, metaOf, scopeOf, type AuthRoutesOptions } from './context.js';
+import { ACCOUNT_ROUTE, AUTH_ROUTE, metaOf, scopeOf, type AuthRoutesOptions } from './context.js';
 import { ClientExtras, EmailField, Metadata, PasswordField, SessionJson } from './schemas.js';
 
 const tags = ['auth'];
@@ -12,7 +12,7 @@ export async function signInRoutes(app: FastifyInstance, { identity }: AuthRoute
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.post('/signup', {
-    config: AUTH_ROUTE,
+    config: ACCOUNT_ROUTE,
     schema: {
       tags, summary: 'Sign up with email and password (GoTrue)',
       body: Type.Object({ email: EmailField, password: PasswordField, data: Type.Optional(Metadata), ...ClientExtras }, { additionalProperties: false }),
