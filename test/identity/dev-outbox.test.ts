@@ -23,6 +23,7 @@ describe.each(engines())('dev outbox (%s)', (engine) => {
   it('a message, and the live code in it, is gone after the retention: from the listing and from the table', async () => {
     const u = await createTestUser(gh);
     expect((await gh.app.inject({ method: 'POST', url: '/auth/v1/recover', headers: { apikey: gh.publishableKey }, payload: { email: u.email } })).statusCode).toBe(200);
+    await gh.deps.identity.recovery.flush(); // the mail leaves after the answer
     const fresh = await outbox(gh, u.email);
     expect(fresh.json().messages.map((m: { kind: string }) => m.kind)).toEqual(['recovery']);
     nowMs += 59_000;
@@ -39,9 +40,11 @@ describe.each(engines())('dev outbox (%s)', (engine) => {
     const b = await createTestUser(gh);
     const recover = (email: string) => gh.app.inject({ method: 'POST', url: '/auth/v1/recover', headers: { apikey: gh.publishableKey }, payload: { email } });
     await recover(a.email);
+    await gh.deps.identity.recovery.flush();
     expect(await stored(gh, a.email)).toHaveLength(1);
     nowMs += 61_000;
     await recover(b.email);
+    await gh.deps.identity.recovery.flush();
     expect(await stored(gh, a.email)).toEqual([]);
     expect(await stored(gh, b.email)).toHaveLength(1);
   });
@@ -51,6 +54,7 @@ describe.each(engines())('dev outbox (%s)', (engine) => {
     try {
       const u = await createTestUser(smtp);
       expect((await smtp.app.inject({ method: 'POST', url: '/auth/v1/recover', headers: { apikey: smtp.publishableKey }, payload: { email: u.email } })).statusCode).toBe(200);
+      await smtp.deps.identity.recovery.flush();
       const res = await outbox(smtp, u.email);
       expect(res.statusCode).toBe(404);
       expect(res.json()).toMatchObject({ error: 'outbox_disabled' });
@@ -67,6 +71,7 @@ describe.each(engines())('dev outbox (%s)', (engine) => {
       const dev = await startTestApp(engine, { database, env: { ...generousAuthLimitsEnv(), GATEHOUSE_MASTER_KEY: masterKey } });
       const u = await createTestUser(dev);
       await dev.app.inject({ method: 'POST', url: '/auth/v1/recover', headers: { apikey: dev.publishableKey }, payload: { email: u.email } });
+      await dev.deps.identity.recovery.flush();
       expect(await stored(dev, u.email)).toHaveLength(1);
       await dev.close();
 
