@@ -29,7 +29,7 @@ export interface Identity {
   issuers: IssuerService;
   outbox: Outbox;
   hasher: PasswordHasher;
-  /** preValidation hook: Bearer JWT → request.caller.user. */
+  /** onRequest hook, right after the API key: Bearer JWT → request.caller.user. */
   userTokenStage: ReturnType<typeof createUserTokenStage>;
   /** GoTrue's session response for a fresh sign-in. */
   sessionResponse(signedIn: SignedIn): Promise<SessionResponse>;

@@ -3,8 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app.js';
 import { GatehouseError, pinSurface } from '../../errors/index.js';
-import { bearerToken, requireScope, type Caller } from '../../http/index.js';
-import { LOOKS_LIKE_KEY } from '../../identity/api-keys/index.js';
+import { requireScope, type Caller } from '../../http/index.js';
 import { authorizeResources, notFound, type Owner } from '../ownership/index.js';
 import { authHeaders, type ResolvedProvider } from '../providers/index.js';
 import type { TokenUsage } from '../usage/index.js';
@@ -62,11 +61,13 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
 
   // Everything that needs no body runs before the body is read: a caller
   // without a user token, a path trick or a closed endpoint costs us no upload.
+  // Authentication comes first: key and user token were verified in onRequest
+  // (app.ts), so a caller whose credentials fail never learns from a 404
+  // (provider), 403 (endpoint) or 415 here, nor leaves an event but the rejection.
   app.addHook('preParsing', async (request, _reply, payload) => {
     const caller = request.caller;
     if (!caller) throw new GatehouseError('missing_api_key');
-    const token = bearerToken(request);
-    if (caller.key.kind !== 'secret' && (!token || LOOKS_LIKE_KEY.test(token))) throw new GatehouseError('user_token_required');
+    if (!caller.user && caller.key.kind !== 'secret') throw new GatehouseError('user_token_required');
     const target = guardTarget(request.url);
     requireScope(request, `llm:${target.provider}`, events);
     const provider = await llm.providers.resolve(caller.projectId, caller.environment, target.provider);
@@ -95,8 +96,6 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     const state = (request as Preparable)[PREPARED];
     if (!state) throw new GatehouseError('unexpected_failure');
     const { caller, target, provider, match } = state;
-    // The user-token stage ran after preParsing: only now is a bearer known to be a valid user.
-    if (!caller.user && caller.key.kind !== 'secret') throw new GatehouseError('user_token_required');
     const owner: Owner = caller.user ? { id: `user:${caller.user.id}`, enforced: true } : { id: `key:${caller.key.id}`, enforced: false };
     const scope = { projectId: caller.projectId, environment: caller.environment, provider: provider.name };
 
