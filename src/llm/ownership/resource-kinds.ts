@@ -38,6 +38,11 @@ const BODY_REFERENCES: Record<string, string> = {
   fileUri: 'file', file_uri: 'file',
 };
 
+/** Whether a field of this name references an existing resource (multipart form fields are checked against it). */
+export function isReferenceKey(key: string): boolean {
+  return Object.hasOwn(BODY_REFERENCES, key);
+}
+
 export interface Reference {
   kind: string;
   id: string;

@@ -9,7 +9,9 @@ import { authHeaders, type ResolvedProvider } from '../providers/index.js';
 import type { TokenUsage } from '../usage/index.js';
 import { guardTarget, matchEndpoint, NEVER_ALLOWED, upstreamQuery, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
 import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
+import { bodyKind, multipartBoundary, unsupportedType, type BodyKind, type BodyRules } from './body-types.js';
 import { answerGeminiUpload, isGeminiUpload, planGeminiUpload } from './gemini-upload.js';
+import { guardMultipart } from './multipart-guard.js';
 import { respond } from './respond.js';
 import { upstreamError, upstreamRequestHeaders } from './upstream.js';
 
@@ -18,6 +20,9 @@ interface Prepared {
   target: GuardedTarget;
   provider: ResolvedProvider;
   match: EndpointMatch;
+  /** What the Content-Type makes the body (body-types.ts); null without a body. */
+  bodyKind: BodyKind | null;
+  bodyRules: BodyRules;
 }
 
 /** What the preParsing stage found, for the handler (on the request: cheaper than a WeakMap). */
@@ -35,21 +40,14 @@ class ClientGone extends EventEmitter {
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const JSON_TYPE = /^application\/json\s*(;|$)/i;
-
-/**
- * Only upload endpoints take other bodies: a provider may well parse JSON sent
- * as text/plain, and such a body would carry its ids past the ownership check.
- */
-function jsonOnly(): GatehouseError {
-  return new GatehouseError('unsupported_media_type', { message: 'This endpoint takes a JSON body (Content-Type: application/json).' });
-}
 
 /**
  * `/llm/<provider>/<provider path>` (API.md). An encapsulated plugin: inside
  * it the app's JSON parser is replaced so bodies reach the provider byte for
  * byte — JSON is buffered (bounded by the JSON limit) to check the ids it
- * references, anything else (multipart uploads, audio) streams through.
+ * references; multipart forms (upload endpoints) stream through with their
+ * part headers scanned, Gemini's upload protocol streams through; any other
+ * content type is 415 (body-types.ts).
  */
 export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const { config, events, llm, clock } = deps;
@@ -87,15 +85,17 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > config.limits.anyBodyBytes) throw new GatehouseError('payload_too_large');
     const hasBody = declared > 0 || request.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !JSON_TYPE.test(request.headers['content-type'] ?? '') && !match.pattern.flags.has('upload')) throw jsonOnly();
-    (request as Preparable)[PREPARED] = { caller, target, provider, match };
+    // Only the content types this endpoint takes, before a byte of the body is read (415).
+    const bodyRules = { upload: match.pattern.flags.has('upload'), media: isGeminiUpload(provider, match) };
+    const kind = hasBody ? bodyKind(request.headers['content-type'], bodyRules) : null;
+    (request as Preparable)[PREPARED] = { caller, target, provider, match, bodyKind: kind, bodyRules };
     return payload;
   });
 
   async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const state = (request as Preparable)[PREPARED];
     if (!state) throw new GatehouseError('unexpected_failure');
-    const { caller, target, provider, match } = state;
+    const { caller, target, provider, match, bodyKind: kind, bodyRules } = state;
     const owner: Owner = caller.user ? { id: `user:${caller.user.id}`, enforced: true } : { id: `key:${caller.key.id}`, enforced: false };
     const scope = { projectId: caller.projectId, environment: caller.environment, provider: provider.name };
 
@@ -125,8 +125,10 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     } else if (upload?.rawBody && Buffer.isBuffer(request.body)) {
       body = upload.chunk(request.body);
     } else if (request.body && typeof (request.body as Readable).pipe === 'function') {
-      if (!match.pattern.flags.has('upload')) throw jsonOnly();
+      // A stream is a body the JSON parser did not take: only multipart forms and Gemini's upload protocol may stream.
+      if (kind !== 'multipart' && kind !== 'media') throw unsupportedType(bodyRules);
       body = limitBody(request.body as Readable, upload?.maxBodyBytes ?? config.limits.anyBodyBytes);
+      if (kind === 'multipart') body = guardMultipart(body, multipartBoundary(request.headers['content-type']!));
     }
 
     // Opt-in (issue 5 §7): off, this costs one Map lookup and builds nothing.
