@@ -18,8 +18,11 @@ export type AppDeps = Omit<Deps, 'close'>;
 
 /**
  * The request pipeline, in Fastify's order (STYLE.md §2):
- *   onRequest     request id header → per-IP rate limit → CORS preflight → caller (API key) → origin check
- *   preValidation (user token: identity) → per-subject rate limit (user, else key, else guest IP)
+ *   onRequest     request id header → per-IP rate limit → CORS preflight → caller (API key) → user token
+ *                 (identity) → origin check
+ *   preParsing    route stages that need no body (the LLM proxy's provider and endpoint checks)
+ *   parsing       the body, by Content-Type
+ *   preValidation per-subject rate limit (user, else key, else guest IP)
  *   validation    TypeBox schema of the route
  *   preHandler    authorization: admin-only routes, key scopes
  *   handler       one service call
@@ -63,12 +66,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', createAddressLimitStage(limitStageDeps));
   app.addHook('onRequest', asHook(cors.preflight));
   app.addHook('onRequest', createCallerStage(deps));
-  app.addHook('onRequest', asHook(cors.checkOrigin));
   // User token (Authorization: Bearer <JWT>) → request.caller.user; a bad token is 401 everywhere.
-  app.addHook('preValidation', deps.identity.userTokenStage);
-  // ORDER: must stay AFTER the user-token preValidation hook (identity), which sets
-  // request.caller.user and group; registered before it, every user would be counted by key/IP
-  // and at the guest tier. Fastify runs hooks of one phase in registration order.
+  // ORDER: right after the key, before anything that can answer otherwise (origin check, a
+  // route's preParsing stage, the body parser): a caller whose credentials fail hears 401 and
+  // nothing else, so a bad or stolen-and-revoked token cannot probe which providers, endpoints
+  // or content types exist, nor leave security events of its own behind.
+  app.addHook('onRequest', deps.identity.userTokenStage);
+  app.addHook('onRequest', asHook(cors.checkOrigin));
+  // ORDER: must stay AFTER the user-token hook (identity), which sets request.caller.user and
+  // group; run before it, every user would be counted by key/IP and at the guest tier. Fastify
+  // runs onRequest hooks before preValidation ones, and hooks of one phase in registration order.
   app.addHook('preValidation', createSubjectLimitStage(limitStageDeps));
   app.addHook('preHandler', asHook(createAuthorizationStage(deps)));
   app.addHook('onResponse', asHook(createResponseCounter(deps)));

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   validation_failed: { status: 400, message: 'The request does not match the expected schema.' },
   invalid_json: { status: 400, message: 'The body is not valid JSON.' },
   json_too_complex: { status: 400, message: 'The JSON body is nested too deeply or has too many keys.' },
+  json_duplicate_key: { status: 400, message: 'The JSON body names the same key twice in one object; send each key once.' },
+  multipart_field_not_allowed: { status: 400, message: 'A field of this multipart body is not accepted: fields that reference resources go in a JSON body.' },
   // 401 — no or bad credentials.
   missing_api_key: { status: 401, message: 'An API key is required: send it in the apikey or X-API-Key header.' },
   invalid_api_key: { status: 401, message: 'The API key is not valid.' },

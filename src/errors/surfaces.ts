@@ -43,6 +43,7 @@ const POSTGREST_CODES: Partial<Record<string, string>> = {
   not_found: 'PGRST116',
   route_not_found: 'PGRST125',
   invalid_json: 'PGRST102',
+  json_duplicate_key: 'PGRST102',
   payload_too_large: 'PGRST102',
   data_query_invalid: 'PGRST100',
   data_column_unknown: '42703',

@@ -31,7 +31,7 @@ export interface Identity {
   /** The development mail outbox; null when mail goes through SMTP (always in production). */
   outbox: Outbox | null;
   hasher: PasswordHasher;
-  /** preValidation hook: Bearer JWT → request.caller.user. */
+  /** onRequest hook, right after the API key: Bearer JWT → request.caller.user. */
   userTokenStage: ReturnType<typeof createUserTokenStage>;
   /**
    * Whether a user holds the admin role right now: the user exists, has the role, and, for an

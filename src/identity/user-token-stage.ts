@@ -8,7 +8,7 @@ import type { ExternalVerifier } from './external/index.js';
 import type { SessionService } from './sessions/index.js';
 
 /**
- * preValidation stage (STYLE.md §2): turns `Authorization: Bearer <JWT>` into
+ * onRequest stage, right after the API key (STYLE.md §2): turns `Authorization: Bearer <JWT>` into
  * `request.caller.user`. A Gatehouse token must verify against the signing
  * keys of the caller's own project environment and name a live session; any
  * other issuer must be an external issuer configured for that environment.

@@ -37,6 +37,11 @@ const BODY_REFERENCES: Record<string, string> = {
   container: 'container', container_id: 'container',
 };
 
+/** Whether a field of this name references an existing resource (multipart form fields are checked against it). */
+export function isReferenceKey(key: string): boolean {
+  return Object.hasOwn(BODY_REFERENCES, key);
+}
+
 export interface Reference {
   kind: string;
   id: string;

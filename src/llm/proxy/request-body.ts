@@ -1,7 +1,6 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import secureJson from 'secure-json-parse';
 import { GatehouseError } from '../../errors/index.js';
-import { checkJsonComplexity, type JsonLimits } from '../../http/index.js';
+import { parseJsonText, type JsonLimits } from '../../http/index.js';
 import type { EndpointMatch, ProviderKind } from '../whitelist/index.js';
 
 /** A JSON body: the exact bytes received, and the parsed document for the checks. */
@@ -10,18 +9,10 @@ export interface JsonBody {
   doc: unknown;
 }
 
-/** Same defences as the app's JSON parser (http/json-body.ts): no prototype keys, bounded depth and keys. */
+/** Same rules as the app's JSON parser (parseJsonText): no prototype keys, bounded depth and keys, no duplicate keys. */
 export function parseJsonBody(bytes: Buffer, limits: Pick<JsonLimits, 'maxDepth' | 'maxKeys'>): JsonBody {
   if (bytes.length === 0) return { bytes, doc: undefined };
-  let doc: unknown;
-  try {
-    doc = secureJson.parse(bytes.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
-  } catch {
-    throw new GatehouseError('invalid_json');
-  }
-  const problem = checkJsonComplexity(doc, limits);
-  if (problem) throw new GatehouseError('json_too_complex', { message: `The JSON body is ${problem}.` });
-  return { bytes, doc };
+  return { bytes, doc: parseJsonText(bytes.toString('utf8'), limits) };
 }
 
 const STREAM_USAGE_MEMBER = Buffer.from(',"stream_options":{"include_usage":true}}');

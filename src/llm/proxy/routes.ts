@@ -3,14 +3,15 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app.js';
 import { GatehouseError, pinSurface } from '../../errors/index.js';
-import { bearerToken, requireScope, type Caller } from '../../http/index.js';
-import { LOOKS_LIKE_KEY } from '../../identity/api-keys/index.js';
+import { requireScope, type Caller } from '../../http/index.js';
 import { authorizeResources, notFound, type Owner } from '../ownership/index.js';
 import { authHeaders, type ResolvedProvider } from '../providers/index.js';
 import type { TokenUsage } from '../usage/index.js';
 import { guardTarget, matchEndpoint, NEVER_ALLOWED, upstreamQuery, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
 import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
+import { bodyKind, multipartBoundary, unsupportedType, type BodyKind, type BodyRules } from './body-types.js';
 import { answerGeminiUpload, isGeminiUpload, planGeminiUpload, uploadUrlBase } from './gemini-upload.js';
+import { guardMultipart } from './multipart-guard.js';
 import { respond } from './respond.js';
 import { upstreamError, upstreamRequestHeaders } from './upstream.js';
 
@@ -19,6 +20,9 @@ interface Prepared {
   target: GuardedTarget;
   provider: ResolvedProvider;
   match: EndpointMatch;
+  /** What the Content-Type makes the body (body-types.ts); null without a body. */
+  bodyKind: BodyKind | null;
+  bodyRules: BodyRules;
 }
 
 /** What the preParsing stage found, for the handler (on the request: cheaper than a WeakMap). */
@@ -36,21 +40,14 @@ class ClientGone extends EventEmitter {
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const JSON_TYPE = /^application\/json\s*(;|$)/i;
-
-/**
- * Only upload endpoints take other bodies: a provider may well parse JSON sent
- * as text/plain, and such a body would carry its ids past the ownership check.
- */
-function jsonOnly(): GatehouseError {
-  return new GatehouseError('unsupported_media_type', { message: 'This endpoint takes a JSON body (Content-Type: application/json).' });
-}
 
 /**
  * `/llm/<provider>/<provider path>` (API.md). An encapsulated plugin: inside
  * it the app's JSON parser is replaced so bodies reach the provider byte for
  * byte — JSON is buffered (bounded by the JSON limit) to check the ids it
- * references, anything else (multipart uploads, audio) streams through.
+ * references; multipart forms (upload endpoints) stream through with their
+ * part headers scanned, Gemini's upload protocol streams through; any other
+ * content type is 415 (body-types.ts).
  */
 export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
   const { config, events, llm, clock } = deps;
@@ -63,11 +60,13 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
 
   // Everything that needs no body runs before the body is read: a caller
   // without a user token, a path trick or a closed endpoint costs us no upload.
+  // Authentication comes first: key and user token were verified in onRequest
+  // (app.ts), so a caller whose credentials fail never learns from a 404
+  // (provider), 403 (endpoint) or 415 here, nor leaves an event but the rejection.
   app.addHook('preParsing', async (request, _reply, payload) => {
     const caller = request.caller;
     if (!caller) throw new GatehouseError('missing_api_key');
-    const token = bearerToken(request);
-    if (caller.key.kind !== 'secret' && (!token || LOOKS_LIKE_KEY.test(token))) throw new GatehouseError('user_token_required');
+    if (!caller.user && caller.key.kind !== 'secret') throw new GatehouseError('user_token_required');
     const target = guardTarget(request.url);
     requireScope(request, `llm:${target.provider}`, events);
     const provider = await llm.providers.resolve(caller.projectId, caller.environment, target.provider);
@@ -87,17 +86,17 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > config.limits.anyBodyBytes) throw new GatehouseError('payload_too_large');
     const hasBody = declared > 0 || request.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !JSON_TYPE.test(request.headers['content-type'] ?? '') && !match.pattern.flags.has('upload')) throw jsonOnly();
-    (request as Preparable)[PREPARED] = { caller, target, provider, match };
+    // Only the content types this endpoint takes, before a byte of the body is read (415).
+    const bodyRules = { upload: match.pattern.flags.has('upload'), media: isGeminiUpload(provider, match) };
+    const kind = hasBody ? bodyKind(request.headers['content-type'], bodyRules) : null;
+    (request as Preparable)[PREPARED] = { caller, target, provider, match, bodyKind: kind, bodyRules };
     return payload;
   });
 
   async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const state = (request as Preparable)[PREPARED];
     if (!state) throw new GatehouseError('unexpected_failure');
-    const { caller, target, provider, match } = state;
-    // The user-token stage ran after preParsing: only now is a bearer known to be a valid user.
-    if (!caller.user && caller.key.kind !== 'secret') throw new GatehouseError('user_token_required');
+    const { caller, target, provider, match, bodyKind: kind, bodyRules } = state;
     const owner: Owner = caller.user ? { id: `user:${caller.user.id}`, enforced: true } : { id: `key:${caller.key.id}`, enforced: false };
     const scope = { projectId: caller.projectId, environment: caller.environment, provider: provider.name };
 
@@ -127,8 +126,10 @@ export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps 
     } else if (upload?.rawBody && Buffer.isBuffer(request.body)) {
       body = upload.chunk(request.body);
     } else if (request.body && typeof (request.body as Readable).pipe === 'function') {
-      if (!match.pattern.flags.has('upload')) throw jsonOnly();
+      // A stream is a body the JSON parser did not take: only multipart forms and Gemini's upload protocol may stream.
+      if (kind !== 'multipart' && kind !== 'media') throw unsupportedType(bodyRules);
       body = limitBody(request.body as Readable, upload?.maxBodyBytes ?? config.limits.anyBodyBytes);
+      if (kind === 'multipart') body = guardMultipart(body, multipartBoundary(request.headers['content-type']!));
     }
 
     // Opt-in (issue 5 §7): off, this costs one Map lookup and builds nothing.

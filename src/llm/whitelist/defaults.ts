@@ -2,9 +2,10 @@
 // listed — administration, organization, projects, users, invites, API keys,
 // fine-tuning, usage and billing — is refused. Parameter names are resource
 // kinds (see ownership/resource-kinds.ts). Flags: usage (tokens counted),
-// list (filtered to the caller's own), detach, upload (non-JSON bodies).
-// Container files are JSON only ({ file_id }): their multipart form may also
-// carry a file_id, which Gatehouse does not read inside multipart bodies.
+// list (filtered to the caller's own), detach, upload (multipart/form-data
+// besides JSON; fields naming a resource are refused, proxy/multipart-guard.ts).
+// Container files are JSON only ({ file_id }): their multipart form exists
+// only to carry a file or a file_id, and JSON is the form whose ids we check.
 
 export type ProviderKind = 'openai' | 'anthropic' | 'gemini';
 

@@ -16,10 +16,12 @@ export type EndpointFlag =
   /** DELETE that detaches the last resource from its parent instead of deleting it. */
   | 'detach'
   /**
-   * Accepts non-JSON bodies (multipart uploads, audio, raw bytes), streamed
-   * through unread. Only endpoints whose non-JSON form cannot reference
-   * another resource get it: elsewhere a JSON body sent as text/plain would
-   * slip its ids past the ownership check.
+   * Accepts multipart/form-data besides JSON, streamed through with only its
+   * part headers read: a field whose name references a resource (`file_id`…)
+   * is refused, since its value is not checked. No other content type: a
+   * provider may read a text/plain body as JSON, whose ids would slip past the
+   * ownership check. (Gemini's upload endpoint speaks Google's upload protocol,
+   * see proxy/gemini-upload.ts.)
    */
   | 'upload';
 const FLAGS = new Set<EndpointFlag>(['usage', 'list', 'detach', 'upload']);

@@ -151,6 +151,9 @@ export async function handleOpenAi(ctx: Ctx): Promise<void> {
   if (m === 'POST' && p === '/v1/embeddings') return sendJson(ctx.res, 200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model: 'emb-fake', usage: { prompt_tokens: 4, total_tokens: 4 } });
   if (m === 'GET' && p === '/v1/models') return sendJson(ctx.res, 200, { object: 'list', data: [{ id: 'gpt-fake', object: 'model', created: 0, owned_by: 'fake' }] });
   if (p.startsWith('/v1/organization')) return sendJson(ctx.res, 200, { object: 'list', data: [{ id: 'user-admin', email: 'owner@example.com' }] });
+  // Image edits take a multipart form (image files) or JSON (images: [{ file_id } | { image_url }]).
+  if (m === 'POST' && p === '/v1/images/edits') return sendJson(ctx.res, 200, { created: now(), data: [{ b64_json: Buffer.from('png').toString('base64') }] });
+  if (m === 'POST' && p === '/v1/audio/transcriptions') return sendJson(ctx.res, 200, { text: `heard ${readMultipart(ctx).get('file')?.data.length ?? 0} bytes` });
 
   if (m === 'POST' && p === '/v1/files') {
     const parts = readMultipart(ctx);

@@ -48,6 +48,8 @@ export interface FakeLlm {
   mode: FakeMode;
   /** Requests whose client went away before the response ended. */
   aborted: number;
+  /** Requests whose body was cut short: never handled, not in `requests`. */
+  incomplete: number;
   /** Resolves when `aborted` reaches n (or rejects after timeoutMs). */
   waitForAborted(n: number, timeoutMs?: number): Promise<void>;
   reset(): void;
@@ -99,6 +101,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     requests: [],
     mode: {},
     aborted: 0,
+    incomplete: 0,
     waitForAborted(n, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`upstream saw ${fake.aborted} aborted requests, wanted ${n}`)), timeoutMs);
@@ -115,6 +118,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       fake.requests.length = 0;
       fake.mode = {};
       fake.aborted = 0;
+      fake.incomplete = 0;
     },
     forget: forgetOpenAiObject,
     async close() {
@@ -125,7 +129,13 @@ export async function startFakeLlm(): Promise<FakeLlm> {
 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      // The client cut the body short (Gatehouse refusing an upload mid-stream): no request arrived.
+      fake.incomplete++;
+      return;
+    }
     const body = Buffer.concat(chunks);
     fake.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
     res.on('close', () => {
