@@ -90,7 +90,9 @@ const STATEMENT_CACHE_SIZE = 500;
  *   busy_timeout, I/O error, disk full) throws the 503 error, and the outage is logged once.
  */
 function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteDatabase {
-  const guard = <T>(run: () => T): T => {
+  // Only a write proves recovery: in WAL mode reads succeed while another process holds the
+  // write lock, and counting them would log the same outage as many short ones.
+  const guard = <T>(run: () => T, writes: boolean): T => {
     let result: T;
     try {
       result = run();
@@ -99,7 +101,7 @@ function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteData
       outage.down(error);
       throw databaseUnavailable(error);
     }
-    if (outage.isDown) outage.up();
+    if (writes && outage.isDown) outage.up();
     return result;
   };
   const cache = new Map<string, SqliteStatement>();
@@ -112,12 +114,13 @@ function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteData
         cache.set(source, hit);
         return hit;
       }
-      const prepared = guard(() => database.prepare(source));
+      const prepared = guard(() => database.prepare(source), false);
+      const writes = !prepared.readonly;
       const statement: SqliteStatement = {
         reader: prepared.reader,
-        all: (parameters) => guard(() => prepared.all(parameters)),
-        run: (parameters) => guard(() => prepared.run(parameters)),
-        iterate: (parameters) => guard(() => prepared.iterate(parameters)),
+        all: (parameters) => guard(() => prepared.all(parameters), writes),
+        run: (parameters) => guard(() => prepared.run(parameters), writes),
+        iterate: (parameters) => guard(() => prepared.iterate(parameters), writes),
       };
       cache.set(source, statement);
       if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
