@@ -48,6 +48,12 @@ describe('SIGTERM', () => {
     sockets.push(socket);
   });
 
+  /** Resolves once the fake provider has the streamed request: the stream is open. */
+  const upstreamReached = () => new Promise<void>((resolve) => {
+    const check = () => (fake.requests.length > 0 ? resolve() : setTimeout(check, 10));
+    check();
+  });
+
   /** A streamed chat completion through a raw request; resolves to the whole SSE text. */
   const stream = (port: number, key: string) => new Promise<string>((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/llm/openai/v1/chat/completions', headers: { apikey: key, 'content-type': 'application/json' } }, (res) => {
@@ -72,10 +78,7 @@ describe('SIGTERM', () => {
     fake.mode.chunkDelayMs = 150;
     fake.mode.streamChunks = 6;
     const streamed = stream(port, key);
-    await new Promise<void>((resolve) => {
-      const check = () => (fake.requests.length > 0 ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await upstreamReached();
 
     const signalledAt = performance.now();
     gh.kill('SIGTERM');
@@ -100,10 +103,7 @@ describe('SIGTERM', () => {
     const { gh, port, key } = await start(1_000);
     fake.mode.stallBody = true;
     const streamed = stream(port, key);
-    await new Promise<void>((resolve) => {
-      const check = () => (fake.requests.length > 0 ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await upstreamReached();
     const signalledAt = performance.now();
     gh.kill('SIGTERM');
     const { code } = await gh.exited;
@@ -118,10 +118,7 @@ describe('SIGTERM', () => {
     const { gh, port, key } = await start(60_000);
     fake.mode.stallBody = true;
     void stream(port, key).catch(() => '');
-    await new Promise<void>((resolve) => {
-      const check = () => (fake.requests.length > 0 ? resolve() : setTimeout(check, 10));
-      check();
-    });
+    await upstreamReached();
     gh.kill('SIGTERM');
     await gh.waitFor('"msg":"shutting down: draining requests"', 5_000);
     gh.kill('SIGINT');
