@@ -11,14 +11,14 @@ import { dataRoutes } from './data/index.js';
 import { addressLimitHeaders, createAddressLimitStage, createResponseCounter, createSubjectLimitStage } from './limits/index.js';
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
 import {
-  asHook, createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installErrorHandling, registerJsonBody, securityHeaders,
+  asHook, createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installDrain, installErrorHandling, registerJsonBody, securityHeaders,
 } from './http/index.js';
 
 export type AppDeps = Omit<Deps, 'close'>;
 
 /**
  * The request pipeline, in Fastify's order (STYLE.md §2):
- *   onRequest     request id header → per-IP rate limit → CORS preflight → caller (API key) → user token
+ *   onRequest     request id header → drain (503 once shutting down) → per-IP rate limit → CORS preflight → caller (API key) → user token
  *                 (identity) → origin check
  *   preParsing    route stages that need no body (the LLM proxy's provider and endpoint checks)
  *   parsing       the body, by Content-Type
@@ -41,7 +41,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     bodyLimit: config.limits.anyBodyBytes,
     requestTimeout: config.limits.requestTimeoutMs,
-    return503OnClosing: true,
+    // Our drain answers requests during shutdown (http/drain.ts), in each surface's dialect.
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.2' as const } } : {}),
   }) as unknown as FastifyInstance;
@@ -61,6 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', asHook((request, reply) => {
     reply.headers(headers).header('X-Request-Id', request.id);
   }));
+  // During shutdown every request is refused here, before it touches a store.
+  installDrain(app, { tls: Boolean(tls) });
   const limitStageDeps = { rateLimits: deps.rateLimits, clock: deps.clock, metrics: deps.metrics, events: deps.events };
   // Before the key is looked at: a flood of missing or invalid keys is limited by address.
   app.addHook('onRequest', createAddressLimitStage(limitStageDeps));

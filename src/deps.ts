@@ -63,7 +63,7 @@ export interface CreateDepsOptions {
 export async function createDeps(config: Readonly<Config>, options: CreateDepsOptions = {}): Promise<Deps> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
-  const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   try {
     await migrateToLatest(storage);
     const master = resolveMasterKey(config);

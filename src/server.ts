@@ -11,7 +11,15 @@ export interface RunningServer {
   /** Set when this start created the default project: shown once. */
   firstRun?: { project: string; publishableKey: string; secretKey: string };
   close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM/SIGINT): refuse new work, give requests in flight until `timeoutMs`,
+   * then cut what is left; `clean` when nothing had to be cut.
+   */
+  shutdown(timeoutMs: number): Promise<'clean' | 'forced'>;
 }
+
+/** After the drain: at most this long to flush buffered events and close storage and Redis. */
+const CLOSE_BUDGET_MS = 2_000;
 
 export async function startServer(config: Readonly<Config>, options: { print?: (line: string) => void } = {}): Promise<RunningServer> {
   const startedAt = performance.now();
@@ -39,12 +47,36 @@ export async function startServer(config: Readonly<Config>, options: { print?: (
         await server.close();
         await deps.close();
       },
+      async shutdown(timeoutMs) {
+        deps.logger.info({ timeout_ms: timeoutMs }, 'shutting down: draining requests');
+        // close(): the drain refuses new requests (http/drain.ts), the listener stops, idle
+        // connections go; it resolves once the last connection has ended.
+        const drained = server.close();
+        const outcome = await within(timeoutMs, drained);
+        if (outcome === 'timeout') {
+          deps.logger.warn({ timeout_ms: timeoutMs }, 'shutdown deadline reached: closing the connections still open');
+          server.server.closeAllConnections();
+        }
+        // A handler stuck on a dead database can hold its pool client: bounded, not awaited forever.
+        const closed = await within(CLOSE_BUDGET_MS, drained.then(() => deps.close()));
+        if (closed === 'timeout') deps.logger.warn('storage did not close in time');
+        else deps.logger.info({ outcome: outcome === 'done' ? 'clean' : 'forced' }, 'stopped');
+        return outcome === 'done' && closed === 'done' ? 'clean' : 'forced';
+      },
     };
   } catch (error) {
     await app?.close().catch(() => {});
     await deps.close();
     throw error;
   }
+}
+
+function within(ms: number, work: Promise<unknown>): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([work.then(() => 'done' as const, () => 'done' as const), deadline]).finally(() => clearTimeout(timer));
 }
 
 function printFirstRun(print: (line: string) => void, url: string, keys: NonNullable<RunningServer['firstRun']>): void {

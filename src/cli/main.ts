@@ -30,13 +30,17 @@ export function buildProgram(): Command {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const config = configFrom(global, { host: opts.host, port: opts.port });
       const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`) });
-      const stop = async (signal: string) => {
-        server.deps.logger.info({ signal }, 'shutting down');
-        await server.close();
-        process.exit(0);
+      let stopping = false;
+      const stop = (signal: string) => {
+        // A second signal (Ctrl-C twice) means now.
+        if (stopping) process.exit(1);
+        stopping = true;
+        server.deps.logger.info({ signal }, 'signal received');
+        // Exit 0 only when every request finished within the deadline.
+        server.shutdown(config.shutdownTimeoutMs).then((outcome) => process.exit(outcome === 'clean' ? 0 : 1), () => process.exit(1));
       };
-      process.once('SIGINT', () => void stop('SIGINT'));
-      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
     });
 
   registerProjectCommands(program);

@@ -25,6 +25,12 @@ export const ConfigSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
     ),
+    /**
+     * Milliseconds that SIGTERM/SIGINT give in-flight requests and open LLM streams to finish before
+     * their connections are cut (then at most 2 s more to flush events and close storage). Kubernetes
+     * sends SIGKILL 30 s after SIGTERM by default: stay below it.
+     */
+    shutdownTimeoutMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 25_000 }),
     /** Proxies whose X-Forwarded-For is believed: IPs, CIDRs, or proxy-addr names (loopback, uniquelocal). Empty: never believed. */
     trustProxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     tls: Type.Optional(Type.Object({ certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
@@ -183,6 +189,7 @@ export const ENV_VARS = {
   GATEHOUSE_JSON_BODY_LIMIT: 'limits.jsonBodyBytes',
   GATEHOUSE_BODY_LIMIT: 'limits.anyBodyBytes',
   GATEHOUSE_REQUEST_TIMEOUT_MS: 'limits.requestTimeoutMs',
+  GATEHOUSE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
   GATEHOUSE_KEY_CACHE_TTL_MS: 'apiKeys.cacheTtlMs',
   GATEHOUSE_METRICS_TOKEN: 'metricsToken',
   GATEHOUSE_SECURITY_EVENT_RETENTION_DAYS: 'securityEvents.retentionDays',

@@ -1,9 +1,12 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
+import { createOutageLog, type OutageLog } from '../shared/outage-log.js';
+import { createPrivateFile, secureDataDir } from './data-dir.js';
 import type { Database } from './tables.js';
+import { databaseUnavailable, isDatabaseOutage } from './unavailable.js';
 
 export type EngineName = 'sqlite' | 'postgres';
 
@@ -37,6 +40,10 @@ export interface OpenStorageOptions {
   dataDir: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** Where an outage and its end are logged (once each); silent without. */
+  logger?: Logger;
+  /** SQLite: ms a statement waits for another process's write lock before SQLITE_BUSY (503). */
+  sqliteBusyTimeoutMs?: number;
 }
 
 export function sqliteFilePath(dataDir: string): string {
@@ -44,20 +51,22 @@ export function sqliteFilePath(dataDir: string): string {
 }
 
 export function openStorage(options: OpenStorageOptions): Storage {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  return openSqlite(sqliteFilePath(options.dataDir));
+  const outage = createOutageLog(options.logger, 'database');
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10, outage);
+  secureDataDir(options.dataDir);
+  return openSqlite(createPrivateFile(sqliteFilePath(options.dataDir)), options.sqliteBusyTimeoutMs ?? 5000, outage);
 }
 
-function openSqlite(file: string): Storage {
+function openSqlite(file: string, busyTimeoutMs: number, outage: OutageLog): Storage {
   const database = new SQLite(file);
   // WAL lets readers proceed while one writer writes; busy_timeout makes a
   // second process (the CLI beside a running server) wait instead of failing.
+  // SQLite gives the -wal and -shm files the database file's mode (0600).
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
-  database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  database.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: guardedSqlite(database, outage) }) });
   return {
     db,
     engine: 'sqlite',
@@ -72,42 +81,60 @@ function openSqlite(file: string): Storage {
 const STATEMENT_CACHE_SIZE = 500;
 
 /**
- * Kysely prepares every query anew; compiling SQL is most of a point read's
- * cost on SQLite. Queries are built from a small set of shapes with bound
- * values, so caching statements by SQL text (LRU, bounded) reuses the plans.
- * better-sqlite3 is synchronous, so a cached statement is never used twice at once.
+ * What Kysely sees of better-sqlite3, with two additions:
+ * - Kysely prepares every query anew; compiling SQL is most of a point read's cost on SQLite.
+ *   Queries are built from a small set of shapes with bound values, so caching statements by SQL
+ *   text (LRU, bounded) reuses the plans. better-sqlite3 is synchronous, so a cached statement is
+ *   never used twice at once.
+ * - A statement that fails because the database cannot serve (locked by another process past
+ *   busy_timeout, I/O error, disk full) throws the 503 error, and the outage is logged once.
  */
-function withStatementCache(database: SQLite.Database): SQLite.Database {
-  const cache = new Map<string, SQLite.Statement>();
-  const prepare = database.prepare.bind(database);
-  return new Proxy(database, {
-    get(target, property, receiver) {
-      if (property !== 'prepare') {
-        const value: unknown = Reflect.get(target, property, receiver);
-        // Native methods must run with the real database as `this`.
-        return typeof value === 'function' ? value.bind(target) : value;
+function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteDatabase {
+  // Only a write proves recovery: in WAL mode reads succeed while another process holds the
+  // write lock, and counting them would log the same outage as many short ones.
+  const guard = <T>(run: () => T, writes: boolean): T => {
+    let result: T;
+    try {
+      result = run();
+    } catch (error) {
+      if (!isDatabaseOutage(error)) throw error;
+      outage.down(error);
+      throw databaseUnavailable(error);
+    }
+    if (writes && outage.isDown) outage.up();
+    return result;
+  };
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(source) {
+      const hit = cache.get(source);
+      if (hit) {
+        cache.delete(source);
+        cache.set(source, hit);
+        return hit;
       }
-      return (source: string) => {
-        const hit = cache.get(source);
-        if (hit) {
-          cache.delete(source);
-          cache.set(source, hit);
-          return hit;
-        }
-        const statement = prepare(source);
-        cache.set(source, statement);
-        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-        return statement;
+      const prepared = guard(() => database.prepare(source), false);
+      const writes = !prepared.readonly;
+      const statement: SqliteStatement = {
+        reader: prepared.reader,
+        all: (parameters) => guard(() => prepared.all(parameters), writes),
+        run: (parameters) => guard(() => prepared.run(parameters), writes),
+        iterate: (parameters) => guard(() => prepared.iterate(parameters), writes),
       };
+      cache.set(source, statement);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      return statement;
     },
-  });
+  };
 }
 
-function openPostgres(connectionString: string, max: number): Storage {
+function openPostgres(connectionString: string, max: number, outage: OutageLog): Storage {
   const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
-  // An idle client's error (server restart) must not crash the process.
+  // An idle client's error (server restart, terminated backend): the pool drops the client, and the
+  // next request connects anew. Without a listener the event would end the process.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardedPool(pool, outage) }) });
   return {
     db,
     engine: 'postgres',
@@ -116,5 +143,54 @@ function openPostgres(connectionString: string, max: number): Storage {
       await sql`select 1`.execute(db);
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * The pool as Kysely sees it, hardened against connections that die mid-use:
+ * - Every client gets an 'error' listener when created. pg-pool listens only while a client is
+ *   idle; a client checked out for a transaction whose backend is terminated (pg_terminate_backend,
+ *   `pg_ctl stop`, a network reset) emits 'error' with no listener, and Node ends the process.
+ * - A client that failed is released with its error, so the pool destroys it instead of lending a
+ *   dead connection to the next request.
+ * - Connection failures become the 503 error and are logged once per outage; the first success
+ *   afterwards logs the recovery.
+ */
+function guardedPool(pool: pg.Pool, outage: OutageLog): PostgresPool {
+  const broken = new WeakMap<pg.PoolClient, Error>();
+  const views = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  pool.on('connect', (client) => {
+    client.on('error', (error: Error) => broken.set(client as pg.PoolClient, error));
+  });
+  const failed = (client: pg.PoolClient | null, error: unknown): never => {
+    if (!(client && broken.has(client)) && !isDatabaseOutage(error)) throw error;
+    if (client && !broken.has(client)) broken.set(client, error instanceof Error ? error : new Error(String(error)));
+    outage.down(error);
+    throw databaseUnavailable(error);
+  };
+  const view = (client: pg.PoolClient): PostgresPoolClient => ({
+    // Kysely calls query(sql, parameters) only: no cursor is configured.
+    query: ((text: string, values: unknown[]) =>
+      client.query(text, values).then((result) => {
+        if (outage.isDown) outage.up();
+        return result;
+      }, (error: unknown) => failed(client, error))) as unknown as PostgresPoolClient['query'],
+    release: () => client.release(broken.get(client)),
+  });
+  return {
+    async connect() {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        // Any failure to get a connection (refused, timed out, starting up, pool ended) is an outage.
+        outage.down(error);
+        throw databaseUnavailable(error);
+      }
+      let found = views.get(client);
+      if (!found) views.set(client, (found = view(client)));
+      return found;
+    },
+    end: () => pool.end(),
   };
 }

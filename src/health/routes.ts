@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { GatehouseError } from '../errors/index.js';
+import { isServiceUnavailable, ServiceUnavailableError } from '../errors/index.js';
 import type { Storage } from '../db/index.js';
 
 const Status = Type.Object({ status: Type.String() });
@@ -14,13 +14,14 @@ export async function healthRoutes(app: FastifyInstance, { storage }: { storage:
 
   app.get('/ready', {
     config: { auth: 'public' },
-    schema: { tags: ['operations'], summary: 'The database answers', response: { 200: Status } },
+    schema: { tags: ['operations'], summary: 'The database answers and the server is not shutting down', response: { 200: Status } },
   }, async (request) => {
     try {
       await storage.ping();
     } catch (error) {
-      request.log.error({ err: error }, 'readiness check: database unreachable');
-      throw new GatehouseError('service_unavailable', { message: 'The database is not reachable.', retryAfterS: 5 });
+      // The storage logged the outage once; probes every few seconds would repeat it.
+      if (!isServiceUnavailable(error)) request.log.error({ err: error }, 'readiness check failed');
+      throw new ServiceUnavailableError('database', { message: 'The database is not reachable.', retryAfterS: 5, cause: error });
     }
     return { status: 'ready' };
   });

@@ -1,16 +1,22 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatehouseError, renderError, surfaceOf, toGatehouseError } from '../errors/index.js';
-import type { SecurityEvents } from '../observability/index.js';
+import { GatehouseError, isServiceUnavailable, renderError, surfaceOf, toGatehouseError } from '../errors/index.js';
+import type { Metrics, SecurityEvents } from '../observability/index.js';
 import { routeInfo } from './route-info.js';
 
 // Client faults that say something about who is probing us.
 const SUSPICIOUS = new Set(['invalid_json', 'json_too_complex', 'payload_too_large', 'unsupported_media_type', 'route_not_found', 'bad_request']);
 
 /** The one place errors become HTTP: status from the codes table, body in the surface's dialect. */
-export function installErrorHandling(app: FastifyInstance, { events }: { events: SecurityEvents }): void {
+export function installErrorHandling(app: FastifyInstance, { events, metrics }: { events: SecurityEvents; metrics: Metrics }): void {
   app.setErrorHandler(async (raw: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const error = toGatehouseError(raw);
-    if (error.status >= 500) {
+    if (error.code === 'service_unavailable') {
+      // Expected and transient (a backing service down, a full queue, a drain): the store that
+      // failed logged the outage once (shared/outage-log.ts); a stack trace per request would bury it.
+      const service = isServiceUnavailable(error) ? error.service : undefined;
+      if (service) metrics.serviceUnavailable.inc({ service });
+      request.log.info({ code: error.code, status: error.status, service }, 'request refused: unavailable');
+    } else if (error.status >= 500) {
       request.log.error({ err: error.cause ?? raw, code: error.code }, 'request failed');
     } else {
       request.log.info({ code: error.code, status: error.status }, 'request rejected');

@@ -4,6 +4,7 @@ export { registerJsonBody, checkJsonComplexity, parseJsonText, type JsonLimits }
 export { createCallerStage, createAuthorizationStage, requireScope, presentedKey, bearerToken } from './caller.js';
 export { createCorsStage, type CorsStage } from './cors.js';
 export { installErrorHandling } from './errors.js';
+export { installDrain } from './drain.js';
 export { securityHeaders } from './security-headers.js';
 export { routeInfo, type RouteInfo } from './route-info.js';
 export { asHook, type Stage } from './hook.js';

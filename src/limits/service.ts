@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/index.js';
+import { createOutageLog } from '../shared/outage-log.js';
 import { createLimiter, type ADDRESS_CLASS, type Limiter, type LimitResult } from './decide.js';
 import { MemoryStore } from './memory-store.js';
 import { validateLimitsConfig, type FailMode, type LimitsConfig, type RouteClass, type Tier } from './policy.js';
@@ -150,17 +151,9 @@ export async function createRateLimits(options: {
  * every 200 ms during an outage: log the first failure and the recovery, not each attempt.
  */
 function watchConnection(client: Redis, logger: Logger): void {
-  let down = false;
-  client.on('error', (error: Error) => {
-    if (down) return;
-    down = true;
-    logger.error({ err: { message: error.message, code: (error as NodeJS.ErrnoException).code } }, 'rate-limit Redis unavailable');
-  });
-  client.on('ready', () => {
-    if (!down) return;
-    down = false;
-    logger.info('rate-limit Redis available again');
-  });
+  const outage = createOutageLog(logger, 'rate-limit Redis');
+  client.on('error', (error: Error) => outage.down(error));
+  client.on('ready', () => outage.up());
 }
 
 function waitReady(client: Redis, timeoutMs: number): Promise<void> {

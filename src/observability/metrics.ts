@@ -12,6 +12,8 @@ export interface Metrics {
   rateLimited: Counter<'route_class'>;
   /** Limiter decisions the store could not make, by route class and the fail mode applied. */
   limiterStoreErrors: Counter<'route_class' | 'mode'>;
+  /** 503s answered because a backing service (database, redis) was down. */
+  serviceUnavailable: Counter<'service'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -35,6 +37,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'gatehouse_rate_limit_store_errors_total',
       help: 'Rate-limit decisions the store (Redis) could not make, by route class and the fail mode applied (open: let through, closed: 503).',
       labelNames: ['route_class', 'mode'] as const,
+      registers: [registry],
+    }),
+    serviceUnavailable: new Counter({
+      name: 'gatehouse_service_unavailable_total',
+      help: 'Requests answered 503 because a backing service was down, by service (database, redis).',
+      labelNames: ['service'] as const,
       registers: [registry],
     }),
   };

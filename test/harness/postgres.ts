@@ -13,6 +13,15 @@ export interface PostgresServer {
   port: number;
   /** Immediate shutdown, then the temp dir is removed. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Fault tests only, on a server of their own (never the run's shared one): stops the server
+   * but keeps its data (`fast`: sessions are terminated, `immediate`: like a crash).
+   */
+  halt(mode: 'fast' | 'immediate'): Promise<void>;
+  /** Starts a halted server again on the same port and data. */
+  resume(): Promise<void>;
+  /** pg_terminate_backend for every other session on `database`; resolves to how many were ended. */
+  terminateBackends(database: string, where?: string): Promise<number>;
 }
 
 export interface TestDatabase {
@@ -127,6 +136,7 @@ export async function startPostgres(): Promise<PostgresServer> {
 
     // The port is only reserved until we close the probe socket: retry if someone grabs it first.
     let port = 0;
+    let options = '';
     let lastError: unknown;
     for (let attempt = 0; attempt < 5 && !started; attempt++) {
       port = await freePort();
@@ -142,6 +152,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       try {
         await run(pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', opts, 'start'], dir);
         started = true;
+        options = opts;
       } catch (err) {
         lastError = err;
         // pg_ctl -w may fail while the postmaster is still alive: make sure it is gone before retrying.
@@ -154,9 +165,25 @@ export async function startPostgres(): Promise<PostgresServer> {
     const watchdog = startWatchdog(pgCtl, dataDir, dir);
 
     let stopped: Promise<void> | null = null;
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     return {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      url,
       port,
+      async halt(mode) {
+        await run(pgCtl, ['-D', dataDir, '-m', mode, '-w', 'stop'], dir);
+      },
+      async resume() {
+        await run(pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', options, 'start'], dir);
+      },
+      terminateBackends(database, where = 'true') {
+        return withClient(url, async (client) => {
+          const res = await client.query(
+            `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND (${where})`,
+            [database],
+          );
+          return (res.rows[0] as { n: number }).n;
+        });
+      },
       stop(): Promise<void> {
         stopped ??= (async () => {
           process.removeListener('exit', onExit);
