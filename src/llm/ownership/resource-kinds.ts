@@ -39,7 +39,7 @@ const BODY_REFERENCES: Record<string, string> = {
 
 /** Whether a field of this name references an existing resource (multipart form fields are checked against it). */
 export function isReferenceKey(key: string): boolean {
-  return Object.hasOwn(BODY_REFERENCES, key);
+  return Object.hasOwn(BODY_REFERENCES, key) || isGeminiFileUriKey(key);
 }
 
 export interface Reference {
