@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config/index.js';
 import { startServer } from '../src/server.js';
 import { createDeps } from '../src/deps.js';
 import { createLogger } from '../src/observability/index.js';
-import { createProjectWithDevKeys } from '../src/tenancy/index.js';
+import { createProjectWithDevKeys } from '../src/operations/create-project.js';
 import { startPostgres } from '../test/harness/postgres.js';
 
 const silent = createLogger({ level: 'silent' });

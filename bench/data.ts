@@ -12,7 +12,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createDeps } from '../src/deps.js';
 import { createLogger } from '../src/observability/index.js';
-import { createProjectWithDevKeys } from '../src/tenancy/index.js';
+import { createProjectWithDevKeys } from '../src/operations/create-project.js';
 import { createDatabase, startPostgres } from '../test/harness/postgres.js';
 
 type Result = { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number };

@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/index.js';
 import { startServer } from '../src/server.js';
 import { createPasswordHasher } from '../src/identity/passwords/index.js';
-import { createProjectWithDevKeys } from '../src/tenancy/index.js';
+import { createProjectWithDevKeys } from '../src/operations/create-project.js';
 import { createDatabase, startPostgres } from '../test/harness/postgres.js';
 
 const OWASP = { memoryKiB: 19456, iterations: 2, parallelism: 1 };

@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config/index.js';
 import { createDeps, type Deps } from '../src/deps.js';
 import { benchLimiter, createLimiterRedisClient, MemoryStore, RedisStore, type RateLimits } from '../src/limits/index.js';
 import { createLogger } from '../src/observability/index.js';
-import { createProjectWithDevKeys } from '../src/tenancy/index.js';
+import { createProjectWithDevKeys } from '../src/operations/create-project.js';
 import { findRedisBin, startRedis, type RedisServer } from '../test/harness/redis.js';
 
 type Result = { requests: { average: number }; latency: { average: number; p50: number; p99: number }; non2xx: number; errors: number };

@@ -121,7 +121,7 @@ if (role === 'fake') {
   const { createDeps } = await import(`${dist}/deps.js`) as typeof import('../src/deps.js');
   const { buildApp } = await import(`${dist}/app.js`) as typeof import('../src/app.js');
   const { createLogger } = await import(`${dist}/observability/index.js`) as typeof import('../src/observability/index.js');
-  const { createProjectWithDevKeys } = await import(`${dist}/tenancy/index.js`) as typeof import('../src/tenancy/index.js');
+  const { createProjectWithDevKeys } = await import(`${dist}/operations/create-project.js`) as typeof import('../src/operations/create-project.js');
   const { createTestUser } = await import('../test/harness/users.js');
   const { FAKE_KEYS } = await import('../test/harness/fake-llm/index.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'gh-bench-llm-'));

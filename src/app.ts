@@ -109,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { metrics: deps.metrics, apiKeys: deps.apiKeys, events: deps.events, token: config.metricsToken });
   await app.register(adminRoutes, { prefix: '/admin/v1', deps, cors });
   await app.register(authRoutes, { prefix: '/auth/v1', identity: deps.identity, events: deps.events });
-  await app.register(llmRoutes, { deps });
+  await app.register(llmRoutes, { config, events: deps.events, llm: deps.llm, clock: deps.clock });
   await app.register(dataRoutes, { prefix: '/rest/v1', data: deps.data, events: deps.events });
   return app;
 }

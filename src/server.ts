@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
 import { createDeps, type Deps } from './deps.js';
-import { createProjectWithDevKeys } from './tenancy/bootstrap.js';
+import { createProjectWithDevKeys } from './operations/create-project.js';
 
 export interface RunningServer {
   app: FastifyInstance;

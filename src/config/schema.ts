@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { LimitsFileSchema } from '../limits/index.js';
+import { LimitsFileSchema } from './rate-limits.js';
 
 const MiB = 1024 * 1024;
 
@@ -78,7 +78,7 @@ export const ConfigSchema = Type.Object(
     /**
      * Rate limits (API.md "Rate limits"): per route class, a fail mode and windows per tier, plus
      * per-user / per-key overrides and the per-IP pre-check. Absent parts default to DEFAULT_LIMITS
-     * (src/limits/policy.ts). Each project environment can change it further through the admin API.
+     * (rate-limits.ts). Each project environment can change it further through the admin API.
      */
     rateLimits: LimitsFileSchema,
     securityEvents: Type.Object(

@@ -138,3 +138,7 @@ export interface IdentityTables {
   identity_invites: IdentityInvitesTable;
   identity_settings: IdentitySettingsTable;
 }
+
+declare module '../db/index.js' {
+  interface Database extends IdentityTables {}
+}

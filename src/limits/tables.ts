@@ -28,3 +28,7 @@ export interface LimitTables {
   rate_limit_policies: RateLimitPoliciesTable;
   rate_limit_overrides: RateLimitOverridesTable;
 }
+
+declare module '../db/index.js' {
+  interface Database extends LimitTables {}
+}

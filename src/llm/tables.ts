@@ -82,3 +82,7 @@ export interface LlmTables extends LlmRequestLogTables {
   llm_quotas: LlmQuotasTable;
   llm_quota_counters: LlmQuotaCountersTable;
 }
+
+declare module '../db/index.js' {
+  interface Database extends LlmTables {}
+}

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.js';
-import { normaliseIp } from '../limits/index.js';
+import { normaliseIp } from '../shared/ip.js';
 import { isoNow, type Clock } from '../shared/clock.js';
 import { createEventThrottle } from './event-throttle.js';
 

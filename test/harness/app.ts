@@ -13,7 +13,8 @@ import { loadConfig, type Config } from '../../src/config/index.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/observability/index.js';
 import type { Clock } from '../../src/shared/clock.js';
-import { createProjectWithDevKeys, type Project } from '../../src/tenancy/index.js';
+import { createProjectWithDevKeys } from '../../src/operations/create-project.js';
+import type { Project } from '../../src/tenancy/index.js';
 import { freshDatabaseUrl, type EngineName } from './engines.js';
 
 export interface TestApp {

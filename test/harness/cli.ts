@@ -9,7 +9,7 @@ import { runCli } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/observability/index.js';
-import { createProjectWithDevKeys } from '../../src/tenancy/index.js';
+import { createProjectWithDevKeys } from '../../src/operations/create-project.js';
 import { freshDatabaseUrl, type EngineName, type FreshDatabase } from './engines.js';
 
 /** Where the CLI should work: a fresh test database, or a running test app's config. */

@@ -1,7 +1,7 @@
 // `gatehouse limits …` changes the same settings the admin API does, straight in the database.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseWindow } from '../../src/cli/commands/limits.js';
-import { createProjectWithDevKeys } from '../../src/tenancy/index.js';
+import { createProjectWithDevKeys } from '../../src/operations/create-project.js';
 import { depsOn, runCliOn } from '../harness/cli.js';
 import { engines, freshDatabaseUrl, type FreshDatabase } from '../harness/engines.js';
 

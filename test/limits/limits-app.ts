@@ -9,7 +9,8 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/observability/index.js';
-import { createProjectWithDevKeys, type Project } from '../../src/tenancy/index.js';
+import { createProjectWithDevKeys } from '../../src/operations/create-project.js';
+import type { Project } from '../../src/tenancy/index.js';
 import { freshDatabaseUrl, type EngineName } from '../harness/engines.js';
 
 export interface SettableClock {

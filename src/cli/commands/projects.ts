@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createProjectWithDevKeys } from '../../tenancy/index.js';
+import { createProjectWithDevKeys } from '../../operations/create-project.js';
 import { createOutput, table } from '../output.js';
 import { withDeps, type GlobalOptions } from '../context.js';
 

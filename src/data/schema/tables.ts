@@ -14,3 +14,7 @@ export interface DataTablesTable {
 export interface DataTables {
   data_tables: DataTablesTable;
 }
+
+declare module '../../db/index.js' {
+  interface Database extends DataTables {}
+}

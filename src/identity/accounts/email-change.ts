@@ -7,7 +7,7 @@ import type { RequestMeta, SessionService } from '../sessions/index.js';
 import { normalizeEmail } from './email.js';
 import { logMailFailure } from './mail-failure.js';
 import type { OneTimeCodes } from './one-time-codes.js';
-import type { Scope, SignedIn } from './service.js';
+import type { Scope, SignedIn } from './types.js';
 import { isUniqueViolation, type UserRow, type UserStore } from './store.js';
 
 /** A code to confirm an email change lives an hour, as a recovery code. */

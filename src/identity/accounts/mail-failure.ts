@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Scope } from './service.js';
+import type { Scope } from './types.js';
 
 /**
  * Logs that identity mail could not be sent: the error's name and code only, since

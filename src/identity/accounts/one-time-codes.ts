@@ -4,7 +4,7 @@ import type { Database } from '../../db/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
 import type { IdentityOneTimeTokensTable } from '../tables.js';
-import type { Scope } from './service.js';
+import type { Scope } from './types.js';
 
 export type OneTimeCodeRow = Selectable<IdentityOneTimeTokensTable>;
 

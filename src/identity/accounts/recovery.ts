@@ -7,7 +7,7 @@ import type { RequestMeta, SessionService } from '../sessions/index.js';
 import { normalizeEmail } from './email.js';
 import { logMailFailure } from './mail-failure.js';
 import type { OneTimeCodes } from './one-time-codes.js';
-import type { Scope, SignedIn } from './service.js';
+import type { Scope, SignedIn } from './types.js';
 import type { UserStore } from './store.js';
 
 /** One hour, single use (issue #3). */

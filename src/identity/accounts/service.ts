@@ -9,19 +9,10 @@ import { normalizeEmail } from './email.js';
 import type { EmailChangeService } from './email-change.js';
 import type { SignupPolicy } from './signup-policy.js';
 import { isUniqueViolation, type UserRow, type UserStore } from './store.js';
+import type { Scope, SignedIn } from './types.js';
 import { userMetadataOf } from './user-json.js';
 
-export interface Scope {
-  projectId: string;
-  environment: string;
-}
-
-export interface SignedIn {
-  user: UserRow;
-  sessionId: string;
-  refreshToken: string;
-  method: string;
-}
+export type { Scope, SignedIn } from './types.js';
 
 export interface UserPatch {
   email?: string;

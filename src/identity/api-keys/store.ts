@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ApiKeysTable, Database } from '../../db/index.js';
+import type { Database } from '../../db/index.js';
+import type { ApiKeysTable } from './tables.js';
 import type { Environment } from '../../tenancy/index.js';
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;

@@ -1,5 +1,5 @@
 import { GatehouseError } from '../../errors/index.js';
-import { normaliseIp } from '../../limits/index.js';
+import { normaliseIp } from '../../shared/ip.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { AttemptStore } from './attempt-store.js';

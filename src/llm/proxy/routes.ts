@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../../app.js';
+import type { Config } from '../../config/index.js';
 import { GatehouseError, pinSurface } from '../../errors/index.js';
 import { requireScope, type Caller } from '../../http/index.js';
+import type { SecurityEvents } from '../../observability/index.js';
+import type { Clock } from '../../shared/clock.js';
 import { authorizeResources, notFound, type Owner } from '../ownership/index.js';
 import { authHeaders, type ResolvedProvider } from '../providers/index.js';
 import type { TokenUsage } from '../usage/index.js';
@@ -14,6 +16,7 @@ import { answerGeminiUpload, isGeminiUpload, planGeminiUpload, uploadUrlBase } f
 import { guardMultipart } from './multipart-guard.js';
 import { respond } from './respond.js';
 import { upstreamError, upstreamRequestHeaders } from './upstream.js';
+import type { LlmServices } from '../services.js';
 
 interface Prepared {
   caller: Caller;
@@ -41,6 +44,14 @@ class ClientGone extends EventEmitter {
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
+/** What the proxy uses, and nothing more: the plugin cannot reach the app's other services. */
+export interface LlmRoutesOptions {
+  config: Config;
+  events: SecurityEvents;
+  llm: LlmServices;
+  clock: Clock;
+}
+
 /**
  * `/llm/<provider>/<provider path>` (API.md). An encapsulated plugin: inside
  * it the app's JSON parser is replaced so bodies reach the provider byte for
@@ -49,8 +60,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
  * part headers scanned, Gemini's upload protocol streams through; any other
  * content type is 415 (body-types.ts).
  */
-export async function llmRoutes(app: FastifyInstance, { deps }: { deps: AppDeps }): Promise<void> {
-  const { config, events, llm, clock } = deps;
+export async function llmRoutes(app: FastifyInstance, { config, events, llm, clock }: LlmRoutesOptions): Promise<void> {
   const jsonLimits = { maxDepth: config.limits.jsonMaxDepth, maxKeys: config.limits.jsonMaxKeys };
   const uploadBase = uploadUrlBase(config, app.server);
 

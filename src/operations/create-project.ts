@@ -1,6 +1,9 @@
 import type { ApiKeyService } from '../identity/api-keys/index.js';
 import type { AuditLog } from '../observability/index.js';
-import type { Project, ProjectService } from './projects.js';
+import type { Project, ProjectService } from '../tenancy/index.js';
+
+// An operation, not part of tenancy/: it composes tenancy (the project), identity (its keys) and the
+// audit log, and tenancy sits below identity (a key belongs to a project environment).
 
 /** A project ready to use: the project and a publishable + secret key for dev. */
 export async function createProjectWithDevKeys(
