@@ -5,10 +5,10 @@
 // (X-RateLimit-Reset, RateLimit-Policy `w`, Retry-After) counts in seconds.
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { ROUTE_CLASSES, type RouteClass } from '../access/index.js';
 import { deepFreeze } from '../shared/deep-freeze.js';
 
-export const ROUTE_CLASSES = ['auth', 'llm', 'data_read', 'data_write', 'admin', 'default'] as const;
-export type RouteClass = (typeof ROUTE_CLASSES)[number];
+export { ROUTE_CLASSES, type RouteClass };
 
 export const TIERS = ['guest', 'user', 'admin'] as const;
 export type Tier = (typeof TIERS)[number];
