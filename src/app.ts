@@ -125,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await auth.register(authRoutes, { identity: deps.identity });
   }, { prefix: '/auth/v1' });
   await app.register(async (llm) => {
-    llm.addHook('preParsing', createLlmPrepareStage(deps));
+    llm.addHook('preParsing', createLlmPrepareStage({ anyBodyBytes: config.limits.anyBodyBytes, events: deps.events, llm: deps.llm }));
     await llm.register(llmRoutes, { deps });
   });
   await app.register(async (rest) => {

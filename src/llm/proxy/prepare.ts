@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../../access/index.js';
-import type { AppDeps } from '../../app.js';
 import { GatehouseError } from '../../errors/index.js';
 import { pinDialect } from '../../http/index.js';
+import type { SecurityEvents } from '../../observability/index.js';
+import type { LlmServices } from '../services.js';
 import type { ResolvedProvider } from '../providers/index.js';
 import { guardTarget, matchEndpoint, NEVER_ALLOWED, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
 import { bodyKind, type BodyKind, type BodyRules } from './body-types.js';
@@ -41,7 +42,14 @@ export function providerScope(request: FastifyRequest): string {
  * so a caller whose credentials fail never learns from a 404 (provider), 403 (endpoint) or 415
  * here, nor leaves an event but the rejection.
  */
-export function createLlmPrepareStage({ config, events, llm }: Pick<AppDeps, 'config' | 'events' | 'llm'>) {
+export interface LlmPrepareDeps {
+  /** The largest body any route takes (config.limits.anyBodyBytes). */
+  anyBodyBytes: number;
+  events: SecurityEvents;
+  llm: Pick<LlmServices, 'providers'>;
+}
+
+export function createLlmPrepareStage({ anyBodyBytes, events, llm }: LlmPrepareDeps) {
   return async function prepareLlmRequest<T>(request: FastifyRequest, _reply: unknown, payload: T): Promise<T> {
     const caller = request.caller;
     if (!caller) throw new GatehouseError('missing_api_key'); // unreachable: the route is not public; fail closed
@@ -61,7 +69,7 @@ export function createLlmPrepareStage({ config, events, llm }: Pick<AppDeps, 'co
       throw new GatehouseError('llm_endpoint_not_allowed', { message: `${request.method} ${target.path.slice(0, 200)} is not enabled for the provider ${provider.name}.` });
     }
     const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > config.limits.anyBodyBytes) throw new GatehouseError('payload_too_large');
+    if (declared > anyBodyBytes) throw new GatehouseError('payload_too_large');
     const hasBody = declared > 0 || request.headers['transfer-encoding'] !== undefined;
     // Only the content types this endpoint takes, before a byte of the body is read (415).
     const bodyRules = { upload: match.pattern.flags.has('upload'), media: isGeminiUpload(provider, match) };
