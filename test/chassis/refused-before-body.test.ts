@@ -79,7 +79,7 @@ describe('a refused request is answered before its body is read', () => {
   });
 
   it('a bad key or a bad user token: 401 with invalid JSON, no parse, no wait for the body', async () => {
-    for (const headers of [
+    for (const headers of <Array<Record<string, string>>>[
       { apikey: 'sk_dev_0000000000000000000000000000000000' },
       { apikey: keys.publishableKey, authorization: 'Bearer not.a.jwt' },
     ]) {
