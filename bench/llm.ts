@@ -142,13 +142,23 @@ if (role === 'fake') {
   const secretKeyId = (await deps.apiKeys.list(project.id, 'dev')).find((k) => k.kind === 'secret')!.id;
   await admin('PUT', `/admin/v1/limits/overrides/key:${secretKeyId}`, { llm: [{ limit: 1_000_000_000, windowMs: 60_000 }] });
   if (quotasOn) await admin('PUT', '/admin/v1/llm/quotas', { tokens_per_day: 1_000_000_000_000, tokens_per_month: null });
+  // Refused requests, for what a refusal costs: a forged user token (401), and a user over its llm
+  // limit (429; one request an hour, spent here).
+  const [head, payload] = user.accessToken.split('.');
+  const limited = await createTestUser({ app, publishableKey, secretKey } as never);
+  await admin('PUT', `/admin/v1/limits/overrides/user:${limited.id}`, { llm: [{ limit: 1, windowMs: 3_600_000 }] });
+  const refused = {
+    unauthorized: { apikey: publishableKey, authorization: `Bearer ${head}.${payload}.AAAA` },
+    limited: { apikey: publishableKey, authorization: `Bearer ${limited.accessToken}` },
+  };
+  await app.inject({ method: 'POST', url: '/llm/openai/v1/chat/completions', headers: { ...refused.limited, 'content-type': 'application/json' }, payload: '{"model":"gpt-fake","messages":[]}' });
   process.on('SIGTERM', async () => {
     await app.close();
     await deps.close();
     rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   });
-  console.log(`BENCH_READY ${JSON.stringify({ url, secretKey, headers: { apikey: publishableKey, authorization: `Bearer ${user.accessToken}` } })}`);
+  console.log(`BENCH_READY ${JSON.stringify({ url, secretKey, refused, headers: { apikey: publishableKey, authorization: `Bearer ${user.accessToken}` } })}`);
 } else {
   await orchestrate();
 }
@@ -179,7 +189,8 @@ function cpuMs(proc: ChildProcess | null): number | null {
   }
 }
 
-function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string } }> {
+type Refused = { unauthorized: Record<string, string>; limited: Record<string, string> };
+function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string; refused?: Refused } }> {
   const profile = process.env.BENCH_PROFILE?.split(',').some((r) => args[0] === `--role=${r}`) ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-prof'] : [];
   const pin = pinned() ? ['taskset', '-c', args[0] === '--role=fake' ? `0-${cpus().length - 2}` : String(cpus().length - 1)] : [];
   const command = [...pin, process.execPath, ...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args];
@@ -215,6 +226,9 @@ async function orchestrate(): Promise<void> {
     // Same proxy path without the user JWT (server-side secret key): separates the proxy's cost from token verification.
     { name: 'gatehouse, secret key', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: { apikey: gh.info.secretKey ?? '' }, proc: gh.proc },
     { name: 'gatehouse + quotas', url: `${ghq.info.url}/llm/openai/v1/chat/completions`, headers: ghq.info.headers ?? {}, proc: ghq.proc },
+    // Refusals (every answer non-2xx, so counted as errors): the cost of saying no, body never read.
+    { name: 'gatehouse, refused 401', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.refused?.unauthorized ?? {}, proc: gh.proc },
+    { name: 'gatehouse, refused 429', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.refused?.limited ?? {}, proc: gh.proc },
   ];
   const only = process.env.BENCH_ONLY;
   if (only) targets.splice(0, targets.length, ...targets.filter((t) => t.name.startsWith('bare') || t.name.includes(only)));

@@ -5,29 +5,40 @@ import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.js';
 import { adminRoutes } from './admin/index.js';
 import { healthRoutes } from './health/routes.js';
-import { authRoutes } from './identity/index.js';
-import { llmRoutes } from './llm/index.js';
-import { dataRoutes } from './data/index.js';
-import { addressLimitHeaders, createAddressLimitStage, createResponseCounter, createSubjectLimitStage } from './limits/index.js';
+import { authRoutes, recordAuthRejections } from './identity/index.js';
+import { createLlmPrepareStage, llmRoutes } from './llm/index.js';
+import { dataRoutes, recordDataDenials } from './data/index.js';
+import {
+  addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createResponseCounter, createSubjectLimitStage,
+} from './limits/index.js';
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
 import {
-  asHook, createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installDrain, installErrorHandling, registerJsonBody, securityHeaders,
+  asHook, createAuthorizationStage, createCorsStage, createIdentifyStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
+  securityHeaders, stampSurfaces,
 } from './http/index.js';
+import { SURFACES } from './surfaces.js';
 
 export type AppDeps = Omit<Deps, 'close'>;
 
 /**
- * The request pipeline, in Fastify's order (STYLE.md §2):
- *   onRequest     request id header → drain (503 once shutting down) → per-IP rate limit → CORS preflight → caller (API key) → user token
- *                 (identity) → origin check
- *   preParsing    route stages that need no body (the LLM proxy's provider and endpoint checks)
- *   parsing       the body, by Content-Type
- *   preValidation per-subject rate limit (user, else key, else guest IP)
+ * The request pipeline, in Fastify's order. Every surface (declared in surfaces.ts) runs the same
+ * stages; the only per-surface ones are registered with the surface, at the end of this function.
+ *
+ *   onRequest     headers + request id → drain (503 once shutting down) → per-IP rate limit →
+ *                 CORS preflight → identify (API key, user token, live session: request.caller) →
+ *                 origin check → authorize (admin group, user required, key scope) →
+ *                 per-subject rate limit (user, else key, else guest IP)
+ *   preParsing    /llm: provider, endpoint and content type (llm/proxy/prepare.ts)
+ *   parsing       the body, by Content-Type (/llm: raw bytes and streams)
+ *   preValidation per-account rate limit, on routes whose body names an account (sign-up, recovery)
  *   validation    TypeBox schema of the route
- *   preHandler    authorization: admin-only routes, key scopes
- *   handler       one service call
+ *   handler       one service call (row rules and an admin act's own bar are decided there)
  *   onSend        CORS response headers; the per-address budget where no subject budget replaced it
- * Errors from any stage go to the one error handler (http/errors.ts).
+ *   onError       /auth: the rejections its handlers do not record; /rest: denied rows and columns
+ *   onResponse    the response counter
+ * Errors from any stage go to the one error handler (http/errors.ts), in the surface's dialect.
+ * A refused caller (bad credential, no scope, over its limit) is answered in onRequest: its body
+ * is never read.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, logger } = deps;
@@ -48,7 +59,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('caller', null);
-  installErrorHandling(app, deps);
+  // First: every route added after this one is stamped with its surface and the surface's defaults.
+  stampSurfaces(app, SURFACES);
+  installErrorHandling(app, { events: deps.events, metrics: deps.metrics, surfaces: SURFACES });
   registerJsonBody(app, { bodyBytes: config.limits.jsonBodyBytes, maxDepth: config.limits.jsonMaxDepth, maxKeys: config.limits.jsonMaxKeys });
 
   // Docs and spec are public; mark them before their plugin adds its routes,
@@ -68,19 +81,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before the key is looked at: a flood of missing or invalid keys is limited by address.
   app.addHook('onRequest', createAddressLimitStage(limitStageDeps));
   app.addHook('onRequest', asHook(cors.preflight));
-  app.addHook('onRequest', createCallerStage(deps));
-  // User token (Authorization: Bearer <JWT>) → request.caller.user; a bad token is 401 everywhere.
-  // ORDER: right after the key, before anything that can answer otherwise (origin check, a
-  // route's preParsing stage, the body parser): a caller whose credentials fail hears 401 and
-  // nothing else, so a bad or stolen-and-revoked token cannot probe which providers, endpoints
-  // or content types exist, nor leave security events of its own behind.
-  app.addHook('onRequest', deps.identity.userTokenStage);
+  // ORDER: identify right after the preflight, before anything that can answer otherwise (origin
+  // check, authorization, limits, a surface's preParsing stage, the body parser): a caller whose
+  // credentials fail hears 401 and nothing else, so a bad or stolen-and-revoked token cannot probe
+  // which providers, endpoints or content types exist, nor leave security events of its own behind.
+  app.addHook('onRequest', createIdentifyStage({ apiKeys: deps.apiKeys, userTokens: deps.identity.userTokens, events: deps.events, metricsToken: config.metricsToken }));
   app.addHook('onRequest', asHook(cors.checkOrigin));
-  // ORDER: must stay AFTER the user-token hook (identity), which sets request.caller.user and
-  // group; run before it, every user would be counted by key/IP and at the guest tier. Fastify
-  // runs onRequest hooks before preValidation ones, and hooks of one phase in registration order.
-  app.addHook('preValidation', createSubjectLimitStage(limitStageDeps));
-  app.addHook('preHandler', asHook(createAuthorizationStage(deps)));
+  app.addHook('onRequest', asHook(createAuthorizationStage(deps)));
+  // ORDER: after identify, which sets the user and group; before it, every user would be counted
+  // by key/IP and at the guest tier. Still in onRequest: a refused request never reaches the parser.
+  app.addHook('onRequest', asHook(createSubjectLimitStage(limitStageDeps)));
+  app.addHook('preValidation', asHook(createAccountLimitStage(limitStageDeps)));
   app.addHook('onResponse', asHook(createResponseCounter(deps)));
   app.addHook('onSend', (request, reply, payload, done) => {
     addressLimitHeaders(request, reply);
@@ -105,11 +116,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
+  // The surfaces, with their own stages (ops: health, metrics and docs above).
   await app.register(healthRoutes, { storage: deps.storage });
-  await app.register(metricsRoutes, { metrics: deps.metrics, apiKeys: deps.apiKeys, events: deps.events, token: config.metricsToken });
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(adminRoutes, { prefix: '/admin/v1', deps, cors });
-  await app.register(authRoutes, { prefix: '/auth/v1', identity: deps.identity, events: deps.events });
-  await app.register(llmRoutes, { config, events: deps.events, llm: deps.llm, clock: deps.clock });
-  await app.register(dataRoutes, { prefix: '/rest/v1', data: deps.data, events: deps.events });
+  await app.register(async (auth) => {
+    auth.addHook('onError', recordAuthRejections(deps.events));
+    await auth.register(authRoutes, { identity: deps.identity });
+  }, { prefix: '/auth/v1' });
+  await app.register(async (llm) => {
+    llm.addHook('preParsing', createLlmPrepareStage({ anyBodyBytes: config.limits.anyBodyBytes, events: deps.events, llm: deps.llm }));
+    await llm.register(llmRoutes, { config, events: deps.events, llm: deps.llm, clock: deps.clock });
+  });
+  await app.register(async (rest) => {
+    rest.addHook('onError', recordDataDenials(deps.events));
+    await rest.register(dataRoutes, { data: deps.data });
+  }, { prefix: '/rest/v1' });
   return app;
 }

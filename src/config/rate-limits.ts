@@ -11,8 +11,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { deepFreeze } from '../shared/deep-freeze.js';
 
-export const ROUTE_CLASSES = ['auth', 'llm', 'data_read', 'data_write', 'admin', 'default'] as const;
-export type RouteClass = (typeof ROUTE_CLASSES)[number];
+// Route classes belong to the access layer (every route has one); the policy has a section per class.
+import { ROUTE_CLASSES, type RouteClass } from '../access/route-class.js';
+
+export { ROUTE_CLASSES, type RouteClass };
 
 export const TIERS = ['guest', 'user', 'admin'] as const;
 export type Tier = (typeof TIERS)[number];

@@ -1,3 +1,4 @@
+import { OWNER_COLUMN } from '../access/index.js';
 import { GatehouseError } from '../errors/index.js';
 import { readAccess, writeAccess } from './columns/permissions.js';
 import type { AuthContext } from './rules/context.js';
@@ -53,7 +54,7 @@ export function testPolicy(table: TableModel, input: PolicyTestInput): PolicyTes
   const auth: AuthContext = { group: input.caller.group, uid, role: input.caller.role ?? null, claims: input.caller.claims ?? {} };
   const row = input.row ?? null;
   // An insert's row gets created_by from the server: the tester does the same.
-  const effectiveRow = row && input.operation === 'insert' ? { ...row, created_by: uid } : row;
+  const effectiveRow = row && input.operation === 'insert' ? { ...row, [OWNER_COLUMN]: uid } : row;
   const ops: Operation[] = input.operation === 'select' ? ['select'] : [input.operation, 'select'];
   const checks = ops.map((op) => check(table, auth, op, effectiveRow));
   const denied = checks.find((c) => c.decision === 'deny');

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Storage } from '../db/index.js';
 import { GatehouseError } from '../errors/index.js';
-import type { Caller } from '../http/index.js';
+import type { Caller } from '../access/index.js';
 import type { Clock } from '../shared/clock.js';
 import { isIdentifier } from './names.js';
 import { mapConstraintError } from './rows/db-errors.js';

@@ -5,31 +5,8 @@ import type { GatehouseError } from './gatehouse-error.js';
 // Anthropic / Gemini SDKs read their provider's. Every shape carries our
 // request id so a support request can be traced.
 
+/** An error dialect; which surface speaks which is declared with the surfaces (src/surfaces.ts). */
 export type Surface = 'gatehouse' | 'gotrue' | 'postgrest' | 'openai' | 'anthropic' | 'gemini';
-
-export function surfaceFor(url: string): Surface {
-  if (url.startsWith('/auth/v1')) return 'gotrue';
-  if (url.startsWith('/rest/v1')) return 'postgrest';
-  if (url.startsWith('/llm/anthropic')) return 'anthropic';
-  if (url.startsWith('/llm/gemini')) return 'gemini';
-  if (url.startsWith('/llm/')) return 'openai';
-  return 'gatehouse';
-}
-
-// The URL names a provider, not its wire format: a custom provider may speak
-// anthropic or gemini. Once a route knows better it pins the surface for its
-// request, on the request itself (a WeakMap entry per request costs more).
-const PINNED = Symbol('gatehouse.surface');
-type Pinnable = { [PINNED]?: Surface };
-
-export function pinSurface(request: object, surface: Surface): void {
-  (request as Pinnable)[PINNED] = surface;
-}
-
-/** The pinned surface of a request, else the one its URL implies. */
-export function surfaceOf(request: { url: string }): Surface {
-  return (request as Pinnable)[PINNED] ?? surfaceFor(request.url);
-}
 
 type Renderer = (error: GatehouseError, requestId: string) => unknown;
 

@@ -36,10 +36,11 @@ export function installDrain(app: FastifyInstance, { tls }: { tls: boolean }): v
     });
   });
 
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!draining) return;
+  // A callback hook: it runs on every request and nearly always has nothing to do.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!draining) return done();
     reply.header('Connection', 'close');
-    throw new GatehouseError('service_unavailable', { message: 'The server is shutting down; retry on another instance.', retryAfterS: 1 });
+    done(new GatehouseError('service_unavailable', { message: 'The server is shutting down; retry on another instance.', retryAfterS: 1 }));
   });
 
   app.addHook('preClose', async () => {

@@ -1,13 +1,15 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatehouseError, isServiceUnavailable, renderError, surfaceOf, toGatehouseError } from '../errors/index.js';
+import type { SurfaceTable } from '../access/index.js';
+import { GatehouseError, isServiceUnavailable, renderError, toGatehouseError } from '../errors/index.js';
 import type { Metrics, SecurityEvents } from '../observability/index.js';
 import { routeInfo } from './route-info.js';
+import { errorDialectOf } from './surface.js';
 
 // Client faults that say something about who is probing us.
 const SUSPICIOUS = new Set(['invalid_json', 'json_too_complex', 'payload_too_large', 'unsupported_media_type', 'route_not_found', 'bad_request']);
 
 /** The one place errors become HTTP: status from the codes table, body in the surface's dialect. */
-export function installErrorHandling(app: FastifyInstance, { events, metrics }: { events: SecurityEvents; metrics: Metrics }): void {
+export function installErrorHandling(app: FastifyInstance, { events, metrics, surfaces }: { events: SecurityEvents; metrics: Metrics; surfaces: SurfaceTable }): void {
   app.setErrorHandler(async (raw: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const error = toGatehouseError(raw);
     if (error.code === 'service_unavailable') {
@@ -34,7 +36,7 @@ export function installErrorHandling(app: FastifyInstance, { events, metrics }: 
     if (error.retryAfterS !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterS))));
     if (error.status === 401 && !reply.hasHeader('WWW-Authenticate')) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
     // A failed request may have half-set headers of its handler; the error body is always JSON.
-    return reply.code(error.status).type('application/json; charset=utf-8').send(renderError(surfaceOf(request), error, request.id));
+    return reply.code(error.status).type('application/json; charset=utf-8').send(renderError(errorDialectOf(request, surfaces), error, request.id));
   });
 
   app.setNotFoundHandler(async (request) => {

@@ -1,7 +1,10 @@
 export type { Caller, CallerGroup, CallerUser, RouteAuth, RouteClass } from './types.js';
+export { bearerOf, hasScope, presentedKey } from '../access/index.js';
 export { genRequestId } from './request-id.js';
 export { registerJsonBody, checkJsonComplexity, parseJsonText, type JsonLimits } from './json-body.js';
-export { createCallerStage, createAuthorizationStage, requireScope, presentedKey, bearerToken } from './caller.js';
+export { createIdentifyStage, type IdentifyDeps } from './identify.js';
+export { createAuthorizationStage } from './authorize.js';
+export { stampSurfaces, pinDialect, errorDialectOf } from './surface.js';
 export { createCorsStage, type CorsStage } from './cors.js';
 export { installErrorHandling } from './errors.js';
 export { installDrain } from './drain.js';

@@ -1,45 +1,31 @@
-import type { VerifiedKey } from '../identity/api-keys/index.js';
-import type { Environment } from '../tenancy/index.js';
+import type { FastifyRequest } from 'fastify';
+import type { Caller, RouteAuth, RouteClass, ScopeGrant, SurfaceDescriptor, UserRequirement } from '../access/index.js';
 
-/** Authorization groups of API.md; `self` is decided per row by the data layer. */
-export type CallerGroup = 'guest' | 'user' | 'admin';
-
-export interface CallerUser {
-  id: string;
-  role: string;
-  sessionId: string | null;
-  /** Verified token claims, for rule expressions. */
-  claims: Record<string, unknown>;
-}
-
-/** Who is calling, resolved once per request from the key (and later the user token). */
-export interface Caller {
-  projectId: string;
-  environment: Environment;
-  key: VerifiedKey;
-  group: CallerGroup;
-  user: CallerUser | null;
-}
-
-/**
- * How a route is guarded. `public`: no key needed (health, docs). `key`: any
- * valid key. `secret`: the admin group — a secret key, or an admin user.
- */
-export type RouteAuth = 'public' | 'key' | 'secret';
-
-/** Route classes, for body limits and rate limits; a route belongs to one. */
-export type RouteClass = 'auth' | 'llm' | 'data_read' | 'data_write' | 'admin' | 'default';
+export type { Caller, CallerGroup, CallerUser, RouteAuth, RouteClass } from '../access/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the caller stage; null on public routes without a key. */
+    /** Set by the identify stage; null on public routes without a key. */
     caller: Caller | null;
   }
   interface FastifyContextConfig {
+    /** The route's surface; stamped at start from the surfaces table (http/surface.ts). */
+    surface?: SurfaceDescriptor;
+    /** Defaults to the surface's. */
     auth?: RouteAuth;
-    /** Scope a scoped key needs, e.g. `admin:keys`. */
-    scope?: string;
+    /** Defaults to the surface's. */
+    user?: UserRequirement;
+    /**
+     * Scope a scoped key needs, e.g. `admin:keys`; a function where it names the route's
+     * parameters (`data:<table>:read`). Runs in onRequest: it must accept any parameters.
+     */
+    scope?: string | ((request: FastifyRequest) => string);
+    /** Defaults to `granted`. */
+    scopeGrant?: ScopeGrant;
+    /** Defaults to the surface's. */
     routeClass?: RouteClass;
+    /** A bearer that is not a key is the operator's metrics token here, not a user's JWT (/metrics). */
+    metricsToken?: boolean;
     /**
      * The account a request of this route names (e.g. the normalised email of a sign-up), for a
      * rate-limit counter per account on top of the caller's. Read in preValidation, before the

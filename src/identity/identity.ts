@@ -16,7 +16,7 @@ import { createAccessTokenService, createSigningKeyService, type AccessTokenServ
 import { createOutbox, createSmtpMailer, type Mailer, type Outbox } from './mailer/index.js';
 import { createPasswordHasher, defaultHashGate, type PasswordHasher } from './passwords/index.js';
 import { createSessionService, type SessionService } from './sessions/index.js';
-import { createUserTokenStage } from './user-token-stage.js';
+import { createUserTokenVerifier, type UserTokenVerifier } from './user-tokens.js';
 
 export interface Identity {
   accounts: AccountService;
@@ -31,8 +31,8 @@ export interface Identity {
   /** The development mail outbox; null when mail goes through SMTP (always in production). */
   outbox: Outbox | null;
   hasher: PasswordHasher;
-  /** onRequest hook, right after the API key: Bearer JWT → request.caller.user. */
-  userTokenStage: ReturnType<typeof createUserTokenStage>;
+  /** Bearer JWT → the user behind it, for the identify stage (http/identify.ts). */
+  userTokens: UserTokenVerifier;
   /**
    * Whether a user holds the admin role right now: the user exists, has the role, and, for an
    * external user, its issuer is still trusted (without it, its tokens no longer verify).
@@ -111,7 +111,7 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
 
   return {
     accounts, recovery, emailChange, signup, users, sessions, signingKeys, tokens, issuers, outbox, hasher,
-    userTokenStage: createUserTokenStage({ tokens, sessions, external, events }),
+    userTokens: createUserTokenVerifier({ tokens, sessions, external }),
     async isAdmin(projectId, environment, userId) {
       const user = await users.byId(projectId, environment, userId);
       if (user?.role !== 'admin') return false;

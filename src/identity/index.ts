@@ -1,6 +1,6 @@
 // Public surface of end-user identity (issue #3). api-keys/ has its own index.
 export { createIdentity, gatehouseIssuer, type Identity, type IdentityDeps, type SessionResponse } from './identity.js';
-export { authRoutes } from './routes/index.js';
+export { authRoutes, recordAuthRejections } from './routes/index.js';
 export { normalizeEmail, toUserJson, SIGNUP_MODES, type SignupMode, type UserRow, type UserJson } from './accounts/index.js';
 export type { SessionSummary } from './sessions/index.js';
 export type { Issuer, IssuerInput, IssuerKind } from './external/index.js';

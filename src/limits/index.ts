@@ -44,7 +44,7 @@ export {
   createRateLimits, createRateLimitsOver, type CallerLimitInput, type RateLimits, type RateLimitsRuntime, type StoreErrorHandler,
 } from './service.js';
 export {
-  addressLimitHeaders, createAddressLimitStage, createResponseCounter, createSubjectLimitStage, routeClassForPath, routeClassOf, type LimitStageDeps,
+  addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createResponseCounter, createSubjectLimitStage, routeClassOf, type LimitStageDeps,
 } from './stages.js';
 export type { LimitTables } from './tables.js';
 export { createPeriodQuotaStore, periodEndMs, type PeriodQuotaStore, type PeriodQuotaSubject } from './period-quota-store.js';

@@ -1,8 +1,11 @@
-// The two pipeline stages (STYLE.md §2):
+// The pipeline stages of rate limiting:
 //   onRequest      limitAddress  per client IP, before the API key is looked at, so floods of
 //                                missing or invalid keys are limited by address;
-//   preValidation  limitSubject  per user / key / guest IP and route class, once the caller (and
-//                                the user token) are known.
+//   onRequest      limitSubject  per user / key / guest IP and route class, once the caller (and
+//                                the user token) are known, before any body is read: a refused
+//                                request costs no upload and no parse;
+//   preValidation  limitAccount  routes that name an account in their body (sign-up, recovery):
+//                                the caller's counter and the account's, once the body is parsed.
 // A refusal throws GatehouseError and the one error handler renders it in the surface's dialect
 // (GoTrue on /auth, PostgREST on /rest, the provider's on /llm).
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -16,20 +19,11 @@ import type { RateLimits } from './service.js';
 import { limiterUnavailable } from './unavailable.js';
 
 /**
- * A route's class: what it declares (`config.routeClass`), else derived from its path, so a route
- * someone forgot to mark is still limited, under the class of its surface.
+ * A route's class: what it declares, else its surface's (stamped on every route at start), so a
+ * route someone forgot to mark is still limited, under the class of its surface.
  */
 export function routeClassOf(request: FastifyRequest): RouteClass {
-  const route = routeInfo(request);
-  return route.config?.routeClass ?? routeClassForPath(request.method, route.url ?? request.url);
-}
-
-export function routeClassForPath(method: string, path: string): RouteClass {
-  if (path.startsWith('/auth/')) return 'auth';
-  if (path.startsWith('/llm/')) return 'llm';
-  if (path.startsWith('/rest/')) return method === 'GET' || method === 'HEAD' ? 'data_read' : 'data_write';
-  if (path.startsWith('/admin/')) return 'admin';
-  return 'default';
+  return routeInfo(request).config.routeClass ?? 'default';
 }
 
 export interface LimitStageDeps {
@@ -81,14 +75,13 @@ export function addressLimitHeaders(request: FastifyRequest, reply: FastifyReply
   if (result && !reply.hasHeader('RateLimit')) reply.headers(result.headers);
 }
 
-export function createSubjectLimitStage(deps: LimitStageDeps) {
+function createSubjectCheck(deps: LimitStageDeps) {
   const refuse = createRefusal(deps);
-  return async function limitSubject(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return async function checkSubject(request: FastifyRequest, reply: FastifyReply, account: string | undefined): Promise<void> {
     const caller = request.caller;
     // No caller: a public route, limited by address only (there is no project to count in).
     if (!caller) return;
     const routeClass = routeClassOf(request);
-    const account = routeInfo(request).config?.rateLimitAccount?.(request);
     const result = await deps.rateLimits.checkCaller({
       projectId: caller.projectId,
       environment: caller.environment,
@@ -106,6 +99,27 @@ export function createSubjectLimitStage(deps: LimitStageDeps) {
       return;
     }
     refuse(request, result, routeClass, result.subject ?? (caller.user ? `user:${caller.user.id}` : `key:${caller.key.id}`));
+  };
+}
+
+/** onRequest, after identify and authorize: the caller's counter, before any body is read. */
+export function createSubjectLimitStage(deps: LimitStageDeps) {
+  const checkSubject = createSubjectCheck(deps);
+  return function limitSubject(request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
+    // A route that names an account is counted once its body is parsed (limitAccount): the
+    // account counter runs only after the caller's has room, in one check.
+    if (routeInfo(request).config.rateLimitAccount) return;
+    return checkSubject(request, reply, undefined);
+  };
+}
+
+/** preValidation: routes that name an account (sign-up, recovery): the caller's counter, then the account's. */
+export function createAccountLimitStage(deps: LimitStageDeps) {
+  const checkSubject = createSubjectCheck(deps);
+  return function limitAccount(request: FastifyRequest, reply: FastifyReply): void | Promise<void> {
+    const named = routeInfo(request).config.rateLimitAccount;
+    if (!named) return;
+    return checkSubject(request, reply, named(request));
   };
 }
 

@@ -1,4 +1,5 @@
 export { llmRoutes } from './proxy/routes.js';
+export { createLlmPrepareStage } from './proxy/prepare.js';
 export { createLlmServices, type LlmServices, type LlmServicesOptions } from './services.js';
 export type { ProviderInput, ProviderSummary } from './providers/index.js';
 export type { QuotaLimits, QuotaStore, QuotaSubject } from './usage/index.js';

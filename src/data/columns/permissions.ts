@@ -1,4 +1,5 @@
 import type { AliasableExpression, ExpressionBuilder } from 'kysely';
+import { ownRows, OWNER_COLUMN } from '../../access/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { inGroup, type AuthContext } from '../rules/context.js';
 import type { ColumnResolver } from '../rules/resolver.js';
@@ -52,5 +53,5 @@ export function readableRef(eb: ExpressionBuilder<any, any>, resolver: ColumnRes
   const column = readableColumn(resolver, auth, name);
   const ref = resolver.ref(eb, name);
   if (readAccess(column, auth) === 'all') return { column, ref };
-  return { column, ref: eb.case().when(resolver.ref(eb, 'created_by'), '=', auth.uid!).then(ref).else(null).end() };
+  return { column, ref: eb.case().when(ownRows(eb, resolver.ref(eb, OWNER_COLUMN), auth.uid!)).then(ref).else(null).end() };
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../../errors/index.js';
-import { requireScope, type Caller } from '../../http/index.js';
+import type { Caller } from '../../access/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import { parseQuery } from '../query/parse.js';
 import { readRows } from '../rows/read.js';
@@ -11,12 +11,12 @@ import type { DataService } from '../service.js';
 import { contentRange, parseAccept, parsePrefer, parseRange } from './wire.js';
 
 // /rest/v1/<table> in PostgREST's wire format, so supabase.from(…) works.
-// Handlers only translate HTTP ↔ rows/: the key's scope is checked first,
-// then the table is looked up in the caller's own project environment.
+// Handlers only translate HTTP ↔ rows/: the key's scope was checked by the
+// authorization stage (the route's `scope`), then the table is looked up in
+// the caller's own project environment.
 
 export interface DataRoutesOptions {
   data: DataService;
-  events: SecurityEvents;
 }
 
 const Params = Type.Object({ table: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -31,32 +31,43 @@ function singleRowError(n: number): GatehouseError {
   return new GatehouseError('data_single_row_expected', { details: `The result contains ${n} rows` });
 }
 
-export async function dataRoutes(app: FastifyInstance, { data, events }: DataRoutesOptions): Promise<void> {
-  const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const tags = ['data'];
+/**
+ * The scope a table's reads or writes need. Checked before anything about the table (in
+ * onRequest, before the schema ran: any name may come), so a narrowed key learns nothing of
+ * other tables; a name no table can have asks for `data:_:…`, which only a wildcard holds.
+ */
+function tableScope(access: 'read' | 'write') {
+  return (request: FastifyRequest): string => {
+    const table = (request.params as { table?: unknown }).table;
+    return `data:${typeof table === 'string' && /^[a-z0-9_]{1,64}$/.test(table) ? table : '_'}:${access}`;
+  };
+}
 
-  // Denied writes and forbidden columns are what probing looks like: worth an operator's eye.
-  app.addHook('onError', async (request, _reply, error) => {
+/** onError of the /rest surface: denied writes and forbidden columns are what probing looks like, worth an operator's eye. */
+export function recordDataDenials(events: SecurityEvents) {
+  return async function onDataError(request: FastifyRequest, _reply: FastifyReply, error: Error): Promise<void> {
     if (!(error instanceof GatehouseError) || (error.code !== 'data_rls_denied' && error.code !== 'data_column_forbidden')) return;
     const caller = request.caller;
     events.record('resource_access_denied', {
       projectId: caller?.projectId, environment: caller?.environment, ip: request.ip, requestId: request.id,
       details: { surface: 'rest', reason: error.code, method: request.method, ...(error.details as Record<string, unknown>), user_id: caller?.user?.id ?? null },
     });
-  });
+  };
+}
 
-  async function open(request: Req, access: 'read' | 'write') {
-    const caller = callerOf(request);
-    // The key's scope comes before anything about the table, so a narrowed key learns nothing of other tables.
-    requireScope(request, `data:${/^[a-z0-9_]{1,64}$/.test(request.params.table) ? request.params.table : '_'}:${access}`, events);
-    return data.open(caller, request.params.table);
+export async function dataRoutes(app: FastifyInstance, { data }: DataRoutesOptions): Promise<void> {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['data'];
+
+  async function open(request: Req) {
+    return data.open(callerOf(request), request.params.table);
   }
 
   r.get('/:table', {
-    config: { auth: 'key', routeClass: 'data_read' },
+    config: { auth: 'key', routeClass: 'data_read', scope: tableScope('read') },
     schema: { tags, summary: 'Read rows (PostgREST: select, filters, or, order, limit, offset, Range, Prefer: count=exact)', params: Params },
   }, async (request: Req, reply: FastifyReply) => {
-    const { table, ctx, auth } = await open(request, 'read');
+    const { table, ctx, auth } = await open(request);
     const query = parseQuery(request.query, ctx.limits);
     if (query.columns) throw new GatehouseError('data_query_invalid', { message: 'columns is only for inserts' });
     const prefs = parsePrefer(request);
@@ -74,7 +85,7 @@ export async function dataRoutes(app: FastifyInstance, { data, events }: DataRou
   });
 
   async function write(request: Req, reply: FastifyReply, run: (ctx: any, req: WriteRequest) => Promise<WriteResult>, okStatus: number) {
-    const { table, ctx, auth } = await open(request, 'write');
+    const { table, ctx, auth } = await open(request);
     const query = parseQuery(request.query, ctx.limits);
     if (query.limit !== null || query.offset !== null || query.order.length > 0) {
       throw new GatehouseError('data_query_invalid', { message: 'limit, offset and order are not supported on writes' });
@@ -94,7 +105,7 @@ export async function dataRoutes(app: FastifyInstance, { data, events }: DataRou
     return reply.code(okStatus).type('application/json; charset=utf-8').send(rows);
   }
 
-  const writeConfig = { auth: 'key', routeClass: 'data_write' } as const;
+  const writeConfig = { auth: 'key', routeClass: 'data_write', scope: tableScope('write') } as const;
   r.post('/:table', { config: writeConfig, schema: { tags, summary: 'Insert one row or an array of rows', params: Params } },
     (request: Req, reply) => write(request, reply, insertRows, 201));
   r.patch('/:table', { config: writeConfig, schema: { tags, summary: 'Update the rows the filters and the rules select', params: Params } },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Expression, Kysely, SqlBool } from 'kysely';
+import { ownRows, OWNER_COLUMN } from '../../access/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { isoNow } from '../../shared/clock.js';
 import type { ParsedQuery } from '../query/ast.js';
@@ -123,7 +124,7 @@ export async function insertRows(ctx: RowContext, req: WriteRequest): Promise<Wr
   if (req.returning) projection(createResolver(table), auth, req.returning);
   const now = isoNow(ctx.clock);
   const values = rows.map((row) => {
-    const out: Record<string, Stored> = { id: randomUUID(), created_by: auth.uid, created_at: now, updated_at: now };
+    const out: Record<string, Stored> = { id: randomUUID(), [OWNER_COLUMN]: auth.uid, created_at: now, updated_at: now };
     for (const column of table.columns.values()) {
       if (column.system) continue;
       const given = named.includes(column.name) && row[column.name] !== undefined;
@@ -160,7 +161,7 @@ export async function updateRows(ctx: RowContext, req: WriteRequest): Promise<Wr
   if (!target.allowed) throw rlsDenied(table, 'update');
   const eb = builder();
   // A column writable only by `self` narrows the update to the caller's own rows.
-  const where = selfOnly ? eb.and([target.where, eb('created_by', '=', auth.uid)]) : target.where;
+  const where = selfOnly ? eb.and([target.where, ownRows(eb, eb.ref(OWNER_COLUMN), auth.uid!)]) : target.where;
   return inTransaction(ctx, table, async (trx) => {
     await checkReferences(ctx, trx, table, auth, [set]);
     const updated = await trx.updateTable(table.physical).set(set).where(where).returning('id').execute();

@@ -1,4 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { ownRows, OWNER_COLUMN } from '../../access/index.js';
 import type { ColumnModel, RuleEntry } from '../schema/model.js';
 import type { ColumnType } from '../schema/types.js';
 import { encodeValue, ValueError, type Stored } from '../schema/values.js';
@@ -133,7 +134,7 @@ export function compileExpr(eb: ExpressionBuilder<any, any>, resolver: ColumnRes
 }
 
 export function compileEntry(eb: ExpressionBuilder<any, any>, resolver: ColumnResolver, auth: AuthContext, entry: RuleEntry): Compiled {
-  if (entry.group === 'self') return auth.uid === null ? false : eb(resolver.ref(eb, 'created_by'), '=', auth.uid);
+  if (entry.group === 'self') return auth.uid === null ? false : ownRows(eb, resolver.ref(eb, OWNER_COLUMN), auth.uid);
   if (entry.group) return inGroup(auth, entry.group);
   return compileExpr(eb, resolver, auth, entry.expr!);
 }

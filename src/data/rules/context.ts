@@ -1,4 +1,4 @@
-import type { Caller, CallerGroup } from '../../http/index.js';
+import type { Caller, CallerGroup } from '../../access/index.js';
 
 /** What a rule may know about the caller: the `auth.*` of the rule language. */
 export interface AuthContext {

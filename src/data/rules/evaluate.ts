@@ -1,3 +1,4 @@
+import { isOwnRow } from '../../access/index.js';
 import type { RuleEntry, TableModel } from '../schema/model.js';
 import { category, compareValues, encodeForColumn, operandValue } from './compile.js';
 import { inGroup, type AuthContext } from './context.js';
@@ -66,7 +67,7 @@ export function evaluateEntry(table: TableModel, row: Row, auth: AuthContext, en
   if (entry.group === 'self') {
     if (auth.uid === null) return false;
     if (!row) return undefined;
-    return row.created_by === auth.uid;
+    return isOwnRow(row, auth.uid);
   }
   if (entry.group) return inGroup(auth, entry.group);
   return evalExpr(table, row, auth, entry.expr!);

@@ -9,7 +9,9 @@ import { ENVIRONMENTS, isEnvironment, type Environment } from '../../tenancy/env
 //     GitHub token scheme: a scanner or our parser rejects typos offline, before any lookup.
 // The checksum is not a secret and not an authenticator; only the hash lookup is.
 
-export type KeyKind = 'publishable' | 'secret';
+import type { KeyKind } from '../../access/index.js';
+
+export type { KeyKind };
 
 const KIND_PREFIX: Record<KeyKind, 'pk' | 'sk'> = { publishable: 'pk', secret: 'sk' };
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -19,8 +21,7 @@ export const PROJECT_ID_PATTERN = /^[a-z2-7]{16}$/;
 const KEY_PATTERN = new RegExp(
   `^(pk|sk)_(${ENVIRONMENTS.join('|')})_([a-z2-7]{16})_([0-9A-Za-z]{${SECRET_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`,
 );
-/** Anything that claims to be a key, for telling a malformed key from a JWT. */
-export const LOOKS_LIKE_KEY = /^(pk|sk)_/;
+export { LOOKS_LIKE_KEY } from '../../access/index.js';
 
 export interface ParsedKey {
   kind: KeyKind;

@@ -1,6 +1,6 @@
 import { GatehouseError } from '../../errors/index.js';
 import type { KeyKind } from './format.js';
-import { hasScope } from './scopes.js';
+import { hasScope, holdsEveryScope } from '../../access/index.js';
 
 /**
  * What a caller may do with keys is bounded by its own power: otherwise a
@@ -41,7 +41,4 @@ export function assertMayManageKey(power: KeyPower, key: { kind: KeyKind; scopes
   }
 }
 
-/** A key with every scope: `null` or `*`. Acts that hand out the power of a whole role need it. */
-export function holdsEveryScope(scopes: readonly string[] | null): boolean {
-  return hasScope(scopes, '*');
-}
+export { holdsEveryScope };

@@ -3,17 +3,11 @@ import type { Environment } from '../../tenancy/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
 import { generateApiKey, hashApiKey, parseApiKey, type KeyKind } from './format.js';
-import { validateScope } from './scopes.js';
+import { ApiKeyRejected, validateScope, type CallerKey, type KeyRejection } from '../../access/index.js';
 import type { ApiKeyRow, ApiKeyStore } from './store.js';
 
-/** What a request learns from a valid key. */
-export interface VerifiedKey {
-  id: string;
-  kind: KeyKind;
-  projectId: string;
-  environment: Environment;
-  scopes: readonly string[] | null;
-}
+/** What a request learns from a valid key (the access layer's caller key). */
+export type VerifiedKey = CallerKey;
 
 /** What lists show: never the key or its hash. */
 export interface ApiKeySummary {
@@ -46,14 +40,7 @@ export interface CreateKeyInput {
   createdBy?: string | null;
 }
 
-/** Why a key was refused; logged as a security event, never sent beyond `invalid_api_key`. */
-export type KeyRejection = 'malformed' | 'checksum' | 'unknown' | 'revoked' | 'expired' | 'mismatch' | 'creator_lost_power';
-
-export class ApiKeyRejected extends GatehouseError {
-  constructor(readonly reason: KeyRejection) {
-    super('invalid_api_key');
-  }
-}
+export { ApiKeyRejected, type KeyRejection };
 
 export interface ApiKeyServiceDeps {
   store: ApiKeyStore;

@@ -1,4 +1,4 @@
-import type { CallerUser } from '../../http/index.js';
+import type { CallerUser } from '../../access/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { isoNow } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../../errors/index.js';
-import type { Caller, CallerUser } from '../../http/index.js';
+import type { Caller, CallerUser } from '../../access/index.js';
 import { normalizeEmail, type Scope } from '../accounts/index.js';
 import type { Identity } from '../identity.js';
 import type { RequestMeta } from '../sessions/index.js';

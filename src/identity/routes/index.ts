@@ -8,16 +8,15 @@ import { signInRoutes } from './sign-in.js';
 import { userRoutes } from './user.js';
 
 /** `/auth/v1/*`: GoTrue's wire format, so supabase-js auth works unchanged (API.md). */
-export async function authRoutes(app: FastifyInstance, { identity, events }: AuthRoutesOptions & { events: SecurityEvents }): Promise<void> {
+export async function authRoutes(app: FastifyInstance, { identity }: AuthRoutesOptions): Promise<void> {
   const options: AuthRoutesOptions = { identity };
-  app.addHook('onError', recordRejection(events));
   await app.register(signInRoutes, options);
   await app.register(userRoutes, options);
   await app.register(recoveryRoutes, options);
   await app.register(jwksRoutes, options);
 }
 
-// Rejections not already recorded where they happen (sign-in failures, backoff, reuse,
+// onError of the /auth surface. Rejections not already recorded where they happen (sign-in failures, backoff, reuse,
 // recovery and email-change codes, sign-up refusals and bad tokens record their own event;
 // schema errors are recorded by the error handler). Every 4xx of /auth/v1 thus leaves one
 // security event.
@@ -33,7 +32,7 @@ const EVENT_OF: Partial<Record<string, SecurityEventType>> = {
   user_not_found: 'token_rejected',
 };
 
-function recordRejection(events: SecurityEvents) {
+export function recordAuthRejections(events: SecurityEvents) {
   return async function onAuthError(request: FastifyRequest, _reply: FastifyReply, error: Error): Promise<void> {
     if (!isGatehouseError(error) || request.url.startsWith('/auth/v1/signup')) return;
     const type = EVENT_OF[error.code];

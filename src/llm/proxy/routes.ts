@@ -2,35 +2,22 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/index.js';
-import { GatehouseError, pinSurface } from '../../errors/index.js';
-import { requireScope, type Caller } from '../../http/index.js';
+import { actorId } from '../../access/index.js';
+import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { authorizeResources, notFound, type Owner } from '../ownership/index.js';
 import { authHeaders, type ResolvedProvider } from '../providers/index.js';
 import type { TokenUsage } from '../usage/index.js';
-import { guardTarget, matchEndpoint, NEVER_ALLOWED, upstreamQuery, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
+import { upstreamQuery } from '../whitelist/index.js';
 import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
-import { bodyKind, multipartBoundary, unsupportedType, type BodyKind, type BodyRules } from './body-types.js';
+import { multipartBoundary, unsupportedType } from './body-types.js';
 import { answerGeminiUpload, isGeminiUpload, planGeminiUpload, uploadUrlBase } from './gemini-upload.js';
 import { guardMultipart } from './multipart-guard.js';
+import { preparedOf, providerScope } from './prepare.js';
 import { respond } from './respond.js';
 import { upstreamError, upstreamRequestHeaders } from './upstream.js';
 import type { LlmServices } from '../services.js';
-
-interface Prepared {
-  caller: Caller;
-  target: GuardedTarget;
-  provider: ResolvedProvider;
-  match: EndpointMatch;
-  /** What the Content-Type makes the body (body-types.ts); null without a body. */
-  bodyKind: BodyKind | null;
-  bodyRules: BodyRules;
-}
-
-/** What the preParsing stage found, for the handler (on the request: cheaper than a WeakMap). */
-const PREPARED = Symbol('gatehouse.llm.prepared');
-type Preparable = FastifyRequest & { [PREPARED]?: Prepared };
 
 /** Emits `abort` (undici's signal protocol) once the caller has disconnected. */
 class ClientGone extends EventEmitter {
@@ -68,46 +55,9 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: config.limits.jsonBodyBytes }, (_request, body, done) => done(null, body));
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-  // Everything that needs no body runs before the body is read: a caller
-  // without a user token, a path trick or a closed endpoint costs us no upload.
-  // Authentication comes first: key and user token were verified in onRequest
-  // (app.ts), so a caller whose credentials fail never learns from a 404
-  // (provider), 403 (endpoint) or 415 here, nor leaves an event but the rejection.
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    const caller = request.caller;
-    if (!caller) throw new GatehouseError('missing_api_key');
-    if (!caller.user && caller.key.kind !== 'secret') throw new GatehouseError('user_token_required');
-    const target = guardTarget(request.url);
-    requireScope(request, `llm:${target.provider}`, events);
-    const provider = await llm.providers.resolve(caller.projectId, caller.environment, target.provider);
-    if (!provider) throw new GatehouseError('not_found', { message: `No provider named ${target.provider} is configured in this project environment.` });
-    // From here on errors speak the provider's kind, not the one its URL name suggests (a custom anthropic provider).
-    pinSurface(request, provider.kind);
-    const match = matchEndpoint(provider.endpoints, request.method, target.path);
-    // The account-endpoint ban holds on the actual path too: an admin pattern such as
-    // `GET /v1/{model}/{file}` passes the check on its text yet matches /v1/organization/users.
-    if (!match || NEVER_ALLOWED.test(target.path)) {
-      events.record('llm_endpoint_denied', {
-        projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id,
-        details: { provider: provider.name, method: request.method, path: target.path.slice(0, 200) },
-      });
-      throw new GatehouseError('llm_endpoint_not_allowed', { message: `${request.method} ${target.path.slice(0, 200)} is not enabled for the provider ${provider.name}.` });
-    }
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > config.limits.anyBodyBytes) throw new GatehouseError('payload_too_large');
-    const hasBody = declared > 0 || request.headers['transfer-encoding'] !== undefined;
-    // Only the content types this endpoint takes, before a byte of the body is read (415).
-    const bodyRules = { upload: match.pattern.flags.has('upload'), media: isGeminiUpload(provider, match) };
-    const kind = hasBody ? bodyKind(request.headers['content-type'], bodyRules) : null;
-    (request as Preparable)[PREPARED] = { caller, target, provider, match, bodyKind: kind, bodyRules };
-    return payload;
-  });
-
   async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const state = (request as Preparable)[PREPARED];
-    if (!state) throw new GatehouseError('unexpected_failure');
-    const { caller, target, provider, match, bodyKind: kind, bodyRules } = state;
-    const owner: Owner = caller.user ? { id: `user:${caller.user.id}`, enforced: true } : { id: `key:${caller.key.id}`, enforced: false };
+    const { caller, target, provider, match, bodyKind: kind, bodyRules } = preparedOf(request);
+    const owner: Owner = { id: actorId(caller), enforced: caller.user !== null };
     const scope = { projectId: caller.projectId, environment: caller.environment, provider: provider.name };
 
     const upload = isGeminiUpload(provider, match)
@@ -198,7 +148,7 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
     method: METHODS,
     url: '/llm/*',
     exposeHeadRoute: false,
-    config: { auth: 'key', routeClass: 'llm' },
+    config: { auth: 'key', routeClass: 'llm', scope: providerScope },
     schema: {
       tags: ['llm'],
       summary: 'Call an LLM provider through Gatehouse',

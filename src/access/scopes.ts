@@ -33,3 +33,17 @@ export function hasScope(scopes: readonly string[] | null, required: string): bo
   if (scopes === null) return true;
   return scopes.some((s) => matches(s, required));
 }
+
+/** A key with every scope: `null` or `*`. Acts that hand out the power of a whole role need it. */
+export function holdsEveryScope(scopes: readonly string[] | null): boolean {
+  return hasScope(scopes, '*');
+}
+
+/**
+ * Whether a key's own list names `required` (a wildcard that covers it counts; no list does
+ * not). For what no project's admin may have by default: an unscoped secret key is full admin of
+ * ONE project, and some routes (the process-wide /metrics) describe every tenant.
+ */
+export function namesScope(scopes: readonly string[] | null, required: string): boolean {
+  return scopes !== null && hasScope(scopes, required);
+}

@@ -1,0 +1,35 @@
+import type { Caller } from './caller.js';
+import { hasScope, namesScope } from './scopes.js';
+
+/**
+ * How a route is guarded. `public`: no key needed (health, docs). `key`: any valid key.
+ * `secret`: the admin group — a secret key, or an admin user.
+ */
+export type RouteAuth = 'public' | 'key' | 'secret';
+
+/**
+ * Whether a signed-in user must be behind the request. `unless-secret`: a user token, or a secret
+ * key (the app's own server acting for itself); a publishable key alone ships in every copy of the
+ * app, so it names no one.
+ */
+export type UserRequirement = 'none' | 'unless-secret';
+
+/**
+ * How a key must hold a route's scope. `granted`: its scopes cover it (an unscoped key holds every
+ * scope of its kind). `named`: a secret key whose own list names it (see namesScope).
+ */
+export type ScopeGrant = 'granted' | 'named';
+
+export type AccessDenial = 'secret_key_required' | 'user_token_required';
+
+/** The first rule of `auth` and `user` the caller breaks, or null. Scopes are checked apart (holdsScope): they may need the route's parameters. */
+export function accessDenial(caller: Caller, auth: RouteAuth, user: UserRequirement): AccessDenial | null {
+  if (auth === 'secret' && caller.group !== 'admin') return 'secret_key_required';
+  if (user === 'unless-secret' && caller.user === null && caller.key.kind !== 'secret') return 'user_token_required';
+  return null;
+}
+
+export function holdsScope(caller: Caller, scope: string, grant: ScopeGrant): boolean {
+  if (grant === 'named') return caller.key.kind === 'secret' && namesScope(caller.key.scopes, scope);
+  return hasScope(caller.key.scopes, scope);
+}

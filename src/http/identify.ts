@@ -1,0 +1,83 @@
+import type { FastifyRequest } from 'fastify';
+import {
+  ApiKeyRejected, bearerOf, createCaller, LOOKS_LIKE_KEY, presentedKey, TokenRejected,
+  type CallerKey, type CallerUser, type SurfaceDescriptor,
+} from '../access/index.js';
+import { timingSafeEqualString } from '../crypto/index.js';
+import { GatehouseError } from '../errors/index.js';
+import type { SecurityEvents } from '../observability/index.js';
+import { routeInfo } from './route-info.js';
+
+export interface IdentifyDeps {
+  apiKeys: { verify(key: string): Promise<CallerKey> };
+  /** A user's bearer token (Gatehouse's own or an external issuer's) → the user, session still live. */
+  userTokens: { verify(projectId: string, environment: string, token: string): Promise<CallerUser> };
+  events: SecurityEvents;
+  /** GATEHOUSE_METRICS_TOKEN, for the routes that take it (`config.metricsToken`). */
+  metricsToken: string | undefined;
+}
+
+/**
+ * onRequest stage: who is calling. The key resolves to a project environment; a bearer token that
+ * is not a key must be a live user's, verified against that environment. It publishes one new
+ * caller (request.caller) and nothing else. A public route needs no key; every other route (and
+ * any route not marked) needs one, so a new route fails closed. A bad credential is 401 on every
+ * route, never silently treated as a guest.
+ */
+export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken }: IdentifyDeps) {
+  async function verifyKey(request: FastifyRequest, key: string, route: string): Promise<CallerKey> {
+    try {
+      return await apiKeys.verify(key);
+    } catch (error) {
+      if (error instanceof ApiKeyRejected) {
+        // Only the key's public prefix is logged: enough to tell which kind and environment, useless to an attacker.
+        events.record('api_key_rejected', { ip: request.ip, requestId: request.id, details: { reason: error.reason, prefix: key.slice(0, 7), route } });
+      }
+      throw error;
+    }
+  }
+
+  async function verifyUser(request: FastifyRequest, key: CallerKey, token: string, route: string, surface: SurfaceDescriptor | undefined): Promise<CallerUser> {
+    try {
+      return await userTokens.verify(key.projectId, key.environment, token);
+    } catch (error) {
+      if (!(error instanceof TokenRejected)) throw error;
+      events.record('token_rejected', {
+        projectId: key.projectId, environment: key.environment, ip: request.ip, requestId: request.id, details: { reason: error.reason, route },
+      });
+      if (error.reason === 'session_revoked' && surface?.revokedSession) throw new GatehouseError(surface.revokedSession, { details: { reason: error.reason } });
+      if (error.reason === 'issuer_unavailable') throw new GatehouseError('service_unavailable', { message: 'The issuer of this token could not be reached to fetch its keys.' });
+      throw new GatehouseError('invalid_token', {
+        message: error.reason === 'expired' ? 'The bearer token has expired.' : 'The bearer token is not valid.',
+        details: { reason: error.reason },
+        headers: { 'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token"` },
+      });
+    }
+  }
+
+  /** Without a key, on a route that takes it: the metrics token, compared in constant time. */
+  function checkMetricsToken(request: FastifyRequest, bearer: string | undefined, route: string): void {
+    if (bearer !== undefined && metricsToken !== undefined && timingSafeEqualString(bearer, metricsToken)) return;
+    events.record('token_rejected', { ip: request.ip, requestId: request.id, details: { route, reason: bearer ? 'mismatch' : 'missing' } });
+    throw new GatehouseError(bearer ? 'invalid_token' : 'missing_api_key');
+  }
+
+  return async function identify(request: FastifyRequest): Promise<void> {
+    const route = routeInfo(request);
+    const config = route.config;
+    if (!route.url || config.auth === 'public') return; // no route (the 404 handler answers), or nothing to identify
+    const headers = request.headers;
+    const bearer = bearerOf(headers.authorization);
+    const key = presentedKey(headers.apikey, headers['x-api-key'], bearer);
+    if (key === undefined) {
+      if (config.metricsToken) return checkMetricsToken(request, bearer, route.url);
+      events.record('api_key_rejected', { ip: request.ip, requestId: request.id, details: { reason: 'missing', route: route.url } });
+      throw new GatehouseError('missing_api_key');
+    }
+    const verified = await verifyKey(request, key, route.url);
+    // A bearer that is a key was the key itself; on a metrics route it is the metrics token's place.
+    const userToken = bearer !== undefined && !config.metricsToken && !LOOKS_LIKE_KEY.test(bearer) ? bearer : undefined;
+    const user = userToken === undefined ? null : await verifyUser(request, verified, userToken, route.url, config.surface);
+    request.caller = createCaller(verified, user);
+  };
+}

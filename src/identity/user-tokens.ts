@@ -1,0 +1,33 @@
+import type { CallerUser } from '../access/index.js';
+import { decodeUnverified, TokenRejected, type AccessTokenService } from './jwt/index.js';
+import type { ExternalVerifier } from './external/index.js';
+import type { SessionService } from './sessions/index.js';
+
+export interface UserTokenVerifier {
+  /** The user behind a bearer token, or TokenRejected (the identify stage turns it into a 401). */
+  verify(projectId: string, environment: string, token: string): Promise<CallerUser>;
+}
+
+/**
+ * A Gatehouse token must verify against the signing keys of the caller's own project environment
+ * and name a live session; any other issuer must be an external issuer configured for that
+ * environment.
+ */
+export function createUserTokenVerifier({ tokens, sessions, external }: { tokens: AccessTokenService; sessions: SessionService; external: ExternalVerifier }): UserTokenVerifier {
+  return {
+    async verify(projectId, environment, token) {
+      // A token verified here before skips decoding; otherwise the issuer decides who verifies it.
+      const known = tokens.cached(projectId, environment, token);
+      if (known || decodeUnverified(token).payload.iss === tokens.issuer) {
+        const claims = known ?? await tokens.verify(projectId, environment, token);
+        const session = await sessions.active(projectId, environment, claims.session_id as string);
+        if (!session) throw new TokenRejected('session_revoked');
+        if (session.userId !== claims.sub) throw new TokenRejected('session_revoked');
+        // The role comes from the database, not the token: a demoted admin stops being admin at once.
+        // The claims are the verified-token cache's own, frozen: shared, not copied, per request.
+        return { id: session.userId, role: session.role, sessionId: session.id, claims };
+      }
+      return external.verify(projectId, environment, token);
+    },
+  };
+}
