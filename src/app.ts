@@ -10,6 +10,7 @@ import { llmRoutes } from './llm/index.js';
 import { dataRoutes } from './data/index.js';
 import { addressLimitHeaders, createAddressLimitStage, createResponseCounter, createSubjectLimitStage } from './limits/index.js';
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
+import { createOperations } from './operations/index.js';
 import {
   asHook, createAuthorizationStage, createCallerStage, createCorsStage, genRequestId, installDrain, installErrorHandling, registerJsonBody, securityHeaders,
 } from './http/index.js';
@@ -107,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { storage: deps.storage });
   await app.register(metricsRoutes, { metrics: deps.metrics, apiKeys: deps.apiKeys, events: deps.events, token: config.metricsToken });
-  await app.register(adminRoutes, { prefix: '/admin/v1', deps, cors });
+  await app.register(adminRoutes, { prefix: '/admin/v1', operations: createOperations(deps, { onCorsChange: () => cors.invalidate() }) });
   await app.register(authRoutes, { prefix: '/auth/v1', identity: deps.identity, events: deps.events });
   await app.register(llmRoutes, { deps });
   await app.register(dataRoutes, { prefix: '/rest/v1', data: deps.data, events: deps.events });
