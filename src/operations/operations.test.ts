@@ -1,10 +1,9 @@
 // The actions themselves, without a front end: each decides by its principal, and a refused act
 // changes nothing and audits nothing; an act that happens leaves one entry naming its principal.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { depsOn } from '../../test/harness/cli.js';
+import { depsOn, seedProject } from '../../test/harness/cli.js';
 import { engines, freshDatabaseUrl, type FreshDatabase } from '../../test/harness/engines.js';
 import type { Deps } from '../deps.js';
-import { createProjectWithDevKeys } from '../tenancy/index.js';
 import { actorOf, createOperations, OPERATOR, type ActionContext, type Operations, type Principal } from './index.js';
 import { creatorOf, keyPowerOf } from './principal.js';
 
@@ -36,8 +35,8 @@ describe.each(engines())('operations (%s)', (engine) => {
 
   beforeEach(async () => {
     db = await freshDatabaseUrl(engine);
+    projectId = (await seedProject(db, 'shop')).project.id;
     deps = await depsOn(db);
-    projectId = (await createProjectWithDevKeys(deps, 'shop', 'test')).project.id;
     operations = createOperations(deps);
   });
   afterEach(async () => {
