@@ -12,6 +12,7 @@ import {
   addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createResponseCounter, createSubjectLimitStage,
 } from './limits/index.js';
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
+import { createOperations } from './operations/index.js';
 import {
   asHook, createAuthorizationStage, createCorsStage, createIdentifyStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
   securityHeaders, stampSurfaces,
@@ -119,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The surfaces, with their own stages (ops: health, metrics and docs above).
   await app.register(healthRoutes, { storage: deps.storage });
   await app.register(metricsRoutes, { metrics: deps.metrics });
-  await app.register(adminRoutes, { prefix: '/admin/v1', deps, cors });
+  await app.register(adminRoutes, { prefix: '/admin/v1', operations: createOperations(deps, { onCorsChange: () => cors.invalidate() }) });
   await app.register(async (auth) => {
     auth.addHook('onError', recordAuthRejections(deps.events));
     await auth.register(authRoutes, { identity: deps.identity });

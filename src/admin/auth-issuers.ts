@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { GatehouseError } from '../errors/index.js';
 import type { Issuer } from '../identity/index.js';
-import type { AdminContext } from './context.js';
-import { actorOf, callerOf, requireSecretKey } from './context.js';
+import { actingOf, type AdminContext } from './context.js';
 
 const IssuerJson = Type.Object({
   id: Type.String(), kind: Type.String(), name: Type.String(), issuer: Type.String(), audience: Type.String(),
@@ -19,17 +17,14 @@ export function toIssuerJson(i: Issuer) {
 }
 
 /** External token issuers (Supabase, Firebase, OIDC) trusted by this project environment (issue #3 §5). */
-export async function issuerRoutes(app: FastifyInstance, { deps }: AdminContext): Promise<void> {
+export async function issuerRoutes(app: FastifyInstance, { operations }: AdminContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const config = { auth: 'secret', scope: 'admin:auth', routeClass: 'admin' } as const;
   const tags = ['admin: auth'];
 
   r.get('/auth/issuers', {
     config, schema: { tags, summary: 'List external issuers', response: { 200: Type.Object({ issuers: Type.Array(IssuerJson) }) } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    return { issuers: (await deps.identity.issuers.list(caller.projectId, caller.environment)).map(toIssuerJson) };
-  });
+  }, async (request) => ({ issuers: (await operations.auth.issuers(actingOf(request))).map(toIssuerJson) }));
 
   r.post('/auth/issuers', {
     config,
@@ -47,22 +42,12 @@ export async function issuerRoutes(app: FastifyInstance, { deps }: AdminContext)
       }, { additionalProperties: false }),
       response: { 201: IssuerJson },
     },
-  }, async (request, reply) => {
-    // An issuer is a token factory: whoever holds its signing key signs in as any of its users,
-    // with any claims, long after an admin *user* who added it has lost the role.
-    const caller = requireSecretKey(request, 'Only a secret key can trust a new issuer.');
-    const issuer = await deps.identity.issuers.create(caller.projectId, caller.environment, request.body);
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'issuer.create', target: issuer.id, details: { kind: issuer.kind, issuer: issuer.issuer } });
-    return reply.code(201).send(toIssuerJson(issuer));
-  });
+  }, async (request, reply) => reply.code(201).send(toIssuerJson(await operations.auth.addIssuer(actingOf(request), request.body))));
 
   r.delete('/auth/issuers/:id', {
     config, schema: { tags, summary: 'Stop trusting an issuer', params: Type.Object({ id: Type.String({ pattern: '^iss_[a-z2-7]{20}$' }) }) },
   }, async (request, reply) => {
-    const caller = callerOf(request);
-    const removed = await deps.identity.issuers.remove(caller.projectId, caller.environment, request.params.id);
-    if (!removed) throw new GatehouseError('not_found', { message: 'No such issuer in this project environment.' });
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'issuer.delete', target: removed.id });
+    await operations.auth.removeIssuer(actingOf(request), request.params.id);
     return reply.code(204).send();
   });
 }

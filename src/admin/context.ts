@@ -1,12 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.js';
 import { GatehouseError } from '../errors/index.js';
-import type { Caller, CorsStage } from '../http/index.js';
-import { holdsEveryScope } from '../identity/api-keys/index.js';
+import type { Caller } from '../http/index.js';
+import type { ActionContext, Operations, Principal } from '../operations/index.js';
 
+/** The admin API is a front end over the operations layer: it takes nothing else. */
 export interface AdminContext {
-  deps: AppDeps;
-  cors: CorsStage;
+  operations: Operations;
 }
 
 /** Admin routes are never public, so a caller is always there; fail closed if not. */
@@ -15,31 +14,19 @@ export function callerOf(request: FastifyRequest): Caller {
   return request.caller;
 }
 
-export function actorOf(request: FastifyRequest): string {
-  const caller = callerOf(request);
-  return caller.user ? `user:${caller.user.id}` : `key:${caller.key.id}`;
+/**
+ * The principal behind a request: a secret key (with the user whose token rode along, if any),
+ * or an admin user with the publishable key it came with. A publishable key without a user never
+ * reaches an admin route (auth: 'secret'); fail closed if it does.
+ */
+export function principalOf(caller: Caller): Principal {
+  if (caller.key.kind === 'secret') return { kind: 'secret_key', keyId: caller.key.id, scopes: caller.key.scopes, userId: caller.user?.id ?? null };
+  if (!caller.user) throw new GatehouseError('secret_key_required');
+  return { kind: 'admin_user', userId: caller.user.id, keyId: caller.key.id, scopes: caller.key.scopes };
 }
 
-/**
- * For acts an admin *user* may not do, though the route is open to admins: what would outlive
- * the user's role (an issuer it controls) or raise its own limits. Only a secret key may.
- */
-export function requireSecretKey(request: FastifyRequest, message: string): Caller {
+/** Who acts, on which project environment, from which request: what every action is called with. */
+export function actingOf(request: FastifyRequest): ActionContext {
   const caller = callerOf(request);
-  if (caller.key.kind !== 'secret') throw new GatehouseError('secret_key_required', { message });
-  return caller;
-}
-
-/**
- * For acts that hand out, or take over, the power of a whole role, which no scope list bounds:
- * granting the admin role, reading live sign-in codes, changing the limits the caller itself
- * is under. A scoped key doing them would gain what its scopes withhold; so only a secret key
- * holding every scope (unscoped, or `*`) may.
- */
-export function requireEveryScope(request: FastifyRequest, message: string): Caller {
-  const caller = requireSecretKey(request, message);
-  if (!holdsEveryScope(caller.key.scopes)) {
-    throw new GatehouseError('insufficient_scope', { message, details: { required_scope: '*' } });
-  }
-  return caller;
+  return { principal: principalOf(caller), projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id };
 }

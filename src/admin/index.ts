@@ -11,10 +11,13 @@ import { providerRoutes } from './providers.js';
 import { llmRequestLogRoutes } from './llm-request-log.js';
 import { userRoutes } from './users.js';
 
-/** `/admin/v1/*`: a secret key or an admin user, acting on its own project environment only. */
-export async function adminRoutes(app: FastifyInstance, { deps, cors }: AdminContext): Promise<void> {
+/**
+ * `/admin/v1/*`: a secret key or an admin user, acting on its own project environment only.
+ * Routes parse and print; the operations layer decides, acts and audits.
+ */
+export async function adminRoutes(app: FastifyInstance, { operations }: AdminContext): Promise<void> {
   // Pass only our context on: Fastify's own options (prefix) must not be re-applied to children.
-  const context: AdminContext = { deps, cors };
+  const context: AdminContext = { operations };
   await app.register(projectRoutes, context);
   await app.register(keyRoutes, context);
   await app.register(logRoutes, context);
@@ -28,4 +31,4 @@ export async function adminRoutes(app: FastifyInstance, { deps, cors }: AdminCon
 }
 
 export type { AdminContext } from './context.js';
-export { callerOf, actorOf, requireSecretKey, requireEveryScope } from './context.js';
+export { actingOf, callerOf, principalOf } from './context.js';

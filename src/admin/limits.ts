@@ -1,13 +1,12 @@
 // /admin/v1/limits: this environment's rate limits. The config file sets the policy of every
 // project; here an environment changes it (a patch per class and tier) and sets per-user and
 // per-key overrides. Changes apply on this instance at once and on every other within a second.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { GatehouseError } from '../errors/index.js';
-import { holdsEveryScope } from '../identity/api-keys/index.js';
 import { LimitsConfigSchema, LimitsPolicyPatchSchema, OverrideSubjectSchema, SubjectOverrideSchema, type OverrideEntry } from '../limits/index.js';
-import { actorOf, callerOf, requireEveryScope, requireSecretKey, type AdminContext } from './context.js';
+import type { ActionContext } from '../operations/index.js';
+import { actingOf, type AdminContext } from './context.js';
 
 const Override = Type.Object({
   subject: Type.String({ description: '`user:<id>` or `key:<id>`' }),
@@ -27,41 +26,21 @@ const SubjectParams = Type.Object({ subject: OverrideSubjectSchema }, { addition
 
 const toOverrideJson = (o: OverrideEntry) => ({ subject: o.subject, limits: o.limits, updated_at: o.updatedAt, updated_by: o.updatedBy });
 
-// Limits bound the caller too. The policy sets the tier every admin caller falls under, so only
-// a secret key holding every scope changes it; an admin user changes no limit at all (its own
-// override or tier would be among them); and no scoped key touches its own override.
-const POLICY_NEEDS = 'Only a secret key with every scope can change the rate-limit policy (its tiers bound the caller too).';
-
-function requireOverrideWriter(request: FastifyRequest, subject: string) {
-  const caller = requireSecretKey(request, 'Only a secret key can change rate-limit overrides.');
-  if (subject === `key:${caller.key.id}` && !holdsEveryScope(caller.key.scopes)) {
-    throw new GatehouseError('forbidden', { message: 'A scoped key cannot change its own rate-limit override.' });
-  }
-  return caller;
-}
-
-export async function limitRoutes(app: FastifyInstance, { deps }: AdminContext): Promise<void> {
+export async function limitRoutes(app: FastifyInstance, { operations }: AdminContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const config = { auth: 'secret', scope: 'admin:limits', routeClass: 'admin' } as const;
   const tags = ['admin: rate limits'];
-  const settings = deps.rateLimits.settings;
+  const { limits } = operations;
 
-  async function view(projectId: string, environment: string) {
-    const [effective, policy, overrides] = await Promise.all([
-      settings.effective(projectId, environment),
-      settings.getPolicy(projectId, environment),
-      settings.listOverrides(projectId, environment),
-    ]);
-    return { effective, policy: policy?.patch ?? null, policy_updated_at: policy?.updatedAt ?? null, overrides: overrides.map(toOverrideJson) };
+  async function view(ctx: ActionContext) {
+    const v = await limits.view(ctx);
+    return { effective: v.effective, policy: v.policy, policy_updated_at: v.policyUpdatedAt, overrides: v.overrides.map(toOverrideJson) };
   }
 
   r.get('/limits', {
     config,
     schema: { tags, summary: 'The rate limits in force in this environment, its policy changes and overrides', response: { 200: LimitsView } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    return view(caller.projectId, caller.environment);
-  });
+  }, async (request) => view(actingOf(request)));
 
   r.put('/limits/policy', {
     config,
@@ -72,30 +51,24 @@ export async function limitRoutes(app: FastifyInstance, { deps }: AdminContext):
       response: { 200: LimitsView },
     },
   }, async (request) => {
-    const caller = requireEveryScope(request, POLICY_NEEDS);
-    await settings.setPolicy(caller.projectId, caller.environment, request.body, actorOf(request));
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'rate_limits.policy.set', target: null, details: { policy: request.body } });
-    return view(caller.projectId, caller.environment);
+    const ctx = actingOf(request);
+    await limits.setPolicy(ctx, request.body);
+    return view(ctx);
   });
 
   r.delete('/limits/policy', {
     config,
     schema: { tags, summary: 'Drop this environment\'s policy changes: the config file policy applies', response: { 200: LimitsView } },
   }, async (request) => {
-    const caller = requireEveryScope(request, POLICY_NEEDS);
-    if (await settings.clearPolicy(caller.projectId, caller.environment)) {
-      await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'rate_limits.policy.clear', target: null });
-    }
-    return view(caller.projectId, caller.environment);
+    const ctx = actingOf(request);
+    await limits.clearPolicy(ctx);
+    return view(ctx);
   });
 
   r.get('/limits/overrides', {
     config,
     schema: { tags, summary: 'Per-user and per-key overrides of this environment', response: { 200: Type.Object({ overrides: Type.Array(Override) }) } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    return { overrides: (await settings.listOverrides(caller.projectId, caller.environment)).map(toOverrideJson) };
-  });
+  }, async (request) => ({ overrides: (await limits.overrides(actingOf(request))).map(toOverrideJson) }));
 
   r.put('/limits/overrides/:subject', {
     config,
@@ -106,20 +79,13 @@ export async function limitRoutes(app: FastifyInstance, { deps }: AdminContext):
       body: SubjectOverrideSchema,
       response: { 200: Override },
     },
-  }, async (request) => {
-    const caller = requireOverrideWriter(request, request.params.subject);
-    const entry = await settings.setOverride(caller.projectId, caller.environment, request.params.subject, request.body, actorOf(request));
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'rate_limits.override.set', target: entry.subject, details: { limits: request.body } });
-    return toOverrideJson(entry);
-  });
+  }, async (request) => toOverrideJson(await limits.setOverride(actingOf(request), request.params.subject, request.body)));
 
   r.delete('/limits/overrides/:subject', {
     config,
     schema: { tags, summary: 'Remove an override: the subject gets its tier\'s limits again', params: SubjectParams, response: { 204: Type.Null() } },
   }, async (request, reply) => {
-    const caller = requireOverrideWriter(request, request.params.subject);
-    if (!(await settings.removeOverride(caller.projectId, caller.environment, request.params.subject))) throw new GatehouseError('not_found', { message: 'No override for this subject.' });
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'rate_limits.override.remove', target: request.params.subject });
+    await limits.removeOverride(actingOf(request), request.params.subject);
     return reply.code(204).send(null);
   });
 }

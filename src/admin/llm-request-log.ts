@@ -4,9 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { GatehouseError } from '../errors/index.js';
 import { MAX_BODY_BYTES_LIMIT, MAX_RETENTION_DAYS, type RequestLogSettings } from '../llm/request-log/index.js';
-import { actorOf, callerOf, type AdminContext } from './context.js';
+import { actingOf, type AdminContext } from './context.js';
 
 const Settings = Type.Object({
   enabled: Type.Boolean(),
@@ -42,26 +41,21 @@ const Entry = Type.Object({
 });
 
 const UserFilter = Type.String({ minLength: 1, maxLength: 200, description: 'A user id, or key:<id>' });
-// An entry id (the previous page's next_before) or an ISO time.
-const BEFORE = /^(req_[0-9a-z]{25}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))$/;
 
 const toJson = (s: RequestLogSettings) => ({
   enabled: s.enabled, retention_days: s.retentionDays, max_body_bytes: s.maxBodyBytes, updated_at: s.updatedAt, updated_by: s.updatedBy,
 });
 
-export async function llmRequestLogRoutes(app: FastifyInstance, { deps }: AdminContext): Promise<void> {
+export async function llmRequestLogRoutes(app: FastifyInstance, { operations }: AdminContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const config = { auth: 'secret', scope: 'admin:llm_logs', routeClass: 'admin' } as const;
   const tags = ['admin: llm'];
-  const log = deps.llm.requestLog;
+  const log = operations.requestLog;
 
   r.get('/llm/request-log', {
     config,
     schema: { tags, summary: 'Whether LLM requests of this project environment are logged (off by default)', response: { 200: Settings } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    return toJson(await log.getSettings(caller.projectId, caller.environment));
-  });
+  }, async (request) => toJson(await log.settings(actingOf(request))));
 
   r.put('/llm/request-log', {
     config,
@@ -74,17 +68,8 @@ export async function llmRequestLogRoutes(app: FastifyInstance, { deps }: AdminC
       response: { 200: Settings },
     },
   }, async (request) => {
-    const caller = callerOf(request);
     const b = request.body;
-    if (b.enabled && b.retention_days === undefined) {
-      throw new GatehouseError('validation_failed', { message: 'retention_days is required when enabling request logging.', details: [{ field: 'retention_days', problem: 'is required when enabled is true' }] });
-    }
-    const settings = await log.putSettings(caller.projectId, caller.environment, { enabled: b.enabled, retentionDays: b.retention_days, maxBodyBytes: b.max_body_bytes }, actorOf(request));
-    await deps.audit.write({
-      projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'llm_request_log.put', target: null,
-      details: { enabled: settings.enabled, retention_days: settings.retentionDays, max_body_bytes: settings.maxBodyBytes },
-    });
-    return toJson(settings);
+    return toJson(await log.putSettings(actingOf(request), { enabled: b.enabled, retentionDays: b.retention_days, maxBodyBytes: b.max_body_bytes }));
   });
 
   r.get('/llm/request-log/entries', {
@@ -100,15 +85,9 @@ export async function llmRequestLogRoutes(app: FastifyInstance, { deps }: AdminC
       response: { 200: Type.Object({ entries: Type.Array(Entry), next_before: Type.Union([Type.String(), Type.Null()]) }) },
     },
   }, async (request) => {
-    const caller = callerOf(request);
-    const { user_id, limit = 20, before } = request.query;
-    if (before !== undefined && (!BEFORE.test(before) || (!before.startsWith('req_') && Number.isNaN(Date.parse(before))))) {
-      throw new GatehouseError('validation_failed', { message: 'before must be an entry id (next_before) or an ISO date-time.', details: [{ field: 'before', problem: 'is not an entry id or ISO date-time' }] });
-    }
-    const entries = await log.list(caller.projectId, caller.environment, { limit, before, userId: user_id });
-    // Reading users' prompts is itself worth a trail.
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'llm_request_log.read', target: user_id ?? null, details: { count: entries.length } });
-    return { entries, next_before: entries.length === limit ? entries.at(-1)!.id : null };
+    const { user_id: userId, limit, before } = request.query;
+    const page = await log.entries(actingOf(request), { userId, limit, before });
+    return { entries: page.entries, next_before: page.nextBefore };
   });
 
   r.delete('/llm/request-log/entries', {
@@ -119,10 +98,5 @@ export async function llmRequestLogRoutes(app: FastifyInstance, { deps }: AdminC
       querystring: Type.Object({ user_id: Type.Optional(UserFilter) }, { additionalProperties: false }),
       response: { 200: Type.Object({ deleted: Type.Integer() }) },
     },
-  }, async (request) => {
-    const caller = callerOf(request);
-    const deleted = await log.purge(caller.projectId, caller.environment, request.query.user_id);
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'llm_request_log.purge', target: request.query.user_id ?? null, details: { deleted } });
-    return { deleted };
-  });
+  }, async (request) => ({ deleted: await log.purge(actingOf(request), request.query.user_id) }));
 }

@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { GatehouseError } from '../errors/index.js';
-import { effectiveEndpoints } from '../llm/index.js';
-import type { AdminContext } from './context.js';
-import { actorOf, callerOf, requireSecretKey } from './context.js';
+import type { QuotaLimits } from '../llm/index.js';
+import { actingOf, type AdminContext } from './context.js';
 
 const ProviderName = Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' });
 const Pattern = Type.String({ minLength: 5, maxLength: 300 });
@@ -27,23 +25,22 @@ const ProviderSummary = Type.Object({
 const TokenLimit = Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 0, description: 'Tokens per user; null: no limit.' });
 const Quotas = Type.Object({ tokens_per_day: TokenLimit, tokens_per_month: TokenLimit }, { additionalProperties: false });
 
+const quotasJson = (limits: QuotaLimits) => ({ tokens_per_day: limits.tokensPerDay, tokens_per_month: limits.tokensPerMonth });
+
 /**
  * `/admin/v1/providers` (LLM providers of this project environment) and
  * `/admin/v1/llm/{quotas,usage}`. Provider keys go in, never out.
  */
-export async function providerRoutes(app: FastifyInstance, { deps }: AdminContext): Promise<void> {
+export async function providerRoutes(app: FastifyInstance, { operations }: AdminContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const config = { auth: 'secret', scope: 'admin:providers', routeClass: 'admin' } as const;
   const tags = ['admin: llm'];
-  const { llm } = deps;
+  const { providers } = operations;
 
   r.get('/providers', {
     config,
     schema: { tags, summary: 'List the LLM providers of this project environment', response: { 200: Type.Object({ providers: Type.Array(ProviderSummary) }) } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    return { providers: await llm.providers.list(caller.projectId, caller.environment) };
-  });
+  }, async (request) => ({ providers: await providers.list(actingOf(request)) }));
 
   r.get('/providers/:name', {
     config,
@@ -51,14 +48,7 @@ export async function providerRoutes(app: FastifyInstance, { deps }: AdminContex
       tags, summary: 'One provider, with the endpoints it allows', params: Type.Object({ name: ProviderName }),
       response: { 200: Type.Object({ ...ProviderSummary.properties, endpoints: Type.Array(Type.String()) }) },
     },
-  }, async (request) => {
-    const caller = callerOf(request);
-    const summary = await llm.providers.get(caller.projectId, caller.environment, request.params.name);
-    if (!summary) throw new GatehouseError('not_found', { message: `No provider named ${request.params.name}.` });
-    // The list the proxy enforces, built by the same code (spacing and flags normalised alike).
-    const endpoints = effectiveEndpoints(summary.kind, { add: summary.endpoints_add, remove: summary.endpoints_remove }).map((p) => p.source);
-    return { ...summary, endpoints };
-  });
+  }, async (request) => providers.get(actingOf(request), request.params.name));
 
   r.put('/providers/:name', {
     config,
@@ -80,50 +70,29 @@ export async function providerRoutes(app: FastifyInstance, { deps }: AdminContex
       response: { 200: ProviderSummary },
     },
   }, async (request) => {
-    const caller = callerOf(request);
     const b = request.body;
-    const summary = await llm.providers.put(caller.projectId, caller.environment, request.params.name, {
+    return providers.put(actingOf(request), request.params.name, {
       kind: b.kind, baseUrl: b.base_url, apiKey: b.api_key, endpointsAdd: b.endpoints_add, endpointsRemove: b.endpoints_remove, enabled: b.enabled,
     });
-    await deps.audit.write({
-      projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'llm_provider.put', target: request.params.name,
-      // Whether the key changed, never the key.
-      details: { kind: summary.kind, base_url: summary.base_url, key_changed: b.api_key !== undefined, has_key: summary.has_key, endpoints_add: summary.endpoints_add, endpoints_remove: summary.endpoints_remove, enabled: summary.enabled },
-    });
-    return summary;
   });
 
   r.delete('/providers/:name', {
     config,
     schema: { tags, summary: 'Remove a provider and its key', params: Type.Object({ name: ProviderName }), response: { 204: Type.Null() } },
   }, async (request, reply) => {
-    const caller = callerOf(request);
-    if (!(await llm.providers.remove(caller.projectId, caller.environment, request.params.name))) {
-      throw new GatehouseError('not_found', { message: `No provider named ${request.params.name}.` });
-    }
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'llm_provider.delete', target: request.params.name });
+    await providers.remove(actingOf(request), request.params.name);
     return reply.code(204).send(null);
   });
 
   r.get('/llm/quotas', {
     config,
     schema: { tags, summary: 'Per-user token quotas of this project environment (null: no limit)', response: { 200: Quotas } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    const limits = await llm.quotas.limitsOf(caller.projectId, caller.environment);
-    return { tokens_per_day: limits.tokensPerDay, tokens_per_month: limits.tokensPerMonth };
-  });
+  }, async (request) => quotasJson(await providers.quotas(actingOf(request))));
 
   r.put('/llm/quotas', {
     config,
     schema: { tags, summary: 'Set per-user token quotas (UTC day and month)', body: Quotas, response: { 200: Quotas } },
-  }, async (request) => {
-    // Quotas bound users, admin users included: an admin user must not lift its own.
-    const caller = requireSecretKey(request, 'Only a secret key can change token quotas.');
-    await llm.quotas.setLimits(caller.projectId, caller.environment, { tokensPerDay: request.body.tokens_per_day, tokensPerMonth: request.body.tokens_per_month });
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'llm_quotas.put', target: null, details: request.body });
-    return request.body;
-  });
+  }, async (request) => quotasJson(await providers.setQuotas(actingOf(request), { tokensPerDay: request.body.tokens_per_day, tokensPerMonth: request.body.tokens_per_month })));
 
   r.get('/llm/usage', {
     config,
@@ -137,9 +106,7 @@ export async function providerRoutes(app: FastifyInstance, { deps }: AdminContex
       }, { additionalProperties: false }),
     },
   }, async (request) => {
-    const caller = callerOf(request);
-    await llm.usage.flush();
-    const { from, to, user_id } = request.query;
-    return { usage: await llm.usage.report(caller.projectId, caller.environment, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), userId: user_id }) };
+    const { from, to, user_id: userId } = request.query;
+    return { usage: await providers.usage(actingOf(request), { from, to, userId }) };
   });
 }

@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { describeStep, testPolicy, type ApplyResult } from '../data/index.js';
-import { GatehouseError } from '../errors/index.js';
-import type { AdminContext } from './context.js';
-import { actorOf, callerOf } from './context.js';
+import { describeStep, type ApplyResult } from '../data/index.js';
+import { actingOf, type AdminContext } from './context.js';
 
 // Tables and policies of the Data API, for the caller's own project
 // environment. A schema is applied whole (like `gatehouse schema apply`), or
@@ -27,39 +25,22 @@ const SchemaBody = Type.Object({
 
 const TableParams = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9_]{0,47}$' }) });
 
-export async function tableRoutes(app: FastifyInstance, { deps }: AdminContext): Promise<void> {
+export async function tableRoutes(app: FastifyInstance, { operations }: AdminContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const config = { auth: 'secret', scope: 'admin:tables', routeClass: 'admin' } as const;
   const tags = ['admin: tables'];
 
-  async function apply(request: Parameters<typeof actorOf>[0], schema: unknown, allowDataLoss: boolean, dryRun: boolean) {
-    const caller = callerOf(request);
-    const result = await deps.data.applySchema(caller.projectId, caller.environment, schema, { allowDataLoss, dryRun });
-    if (result.applied) {
-      await deps.audit.write({
-        projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'data.schema.apply',
-        details: { steps: result.steps.map(describeStep), allow_data_loss: allowDataLoss },
-      });
-    }
-    return planJson(result);
-  }
+  const { schema } = operations;
 
-  r.get('/schema', { config, schema: { tags, summary: 'The schema of this project environment, as a schema document' } }, async (request) => {
-    const caller = callerOf(request);
-    return { schema: await deps.data.schema.document(caller.projectId, caller.environment) };
-  });
+  r.get('/schema', { config, schema: { tags, summary: 'The schema of this project environment, as a schema document' } }, async (request) => ({ schema: await schema.document(actingOf(request)) }));
 
   r.put('/schema', { config, schema: { tags, summary: 'Apply a whole schema document (tables not in it are dropped with allow_data_loss)', body: SchemaBody } },
-    async (request) => apply(request, request.body.schema, request.body.allow_data_loss ?? false, request.body.dry_run ?? false));
+    async (request) => planJson(await schema.apply(actingOf(request), request.body.schema, { allowDataLoss: request.body.allow_data_loss, dryRun: request.body.dry_run })));
 
   r.post('/schema/plan', { config, schema: { tags, summary: 'The plan for a schema document, without applying it', body: SchemaBody } },
-    async (request) => apply(request, request.body.schema, request.body.allow_data_loss ?? false, true));
+    async (request) => planJson(await schema.apply(actingOf(request), request.body.schema, { allowDataLoss: request.body.allow_data_loss, dryRun: true })));
 
-  r.get('/tables', { config, schema: { tags, summary: 'List the tables of this project environment' } }, async (request) => {
-    const caller = callerOf(request);
-    const doc = await deps.data.schema.document(caller.projectId, caller.environment);
-    return { tables: Object.entries(doc.tables).map(([name, spec]) => ({ name, ...spec })) };
-  });
+  r.get('/tables', { config, schema: { tags, summary: 'List the tables of this project environment' } }, async (request) => ({ tables: await schema.tables(actingOf(request)) }));
 
   r.put('/tables/:name', {
     config,
@@ -68,23 +49,12 @@ export async function tableRoutes(app: FastifyInstance, { deps }: AdminContext):
       querystring: Type.Object({ allow_data_loss: Type.Optional(Type.Boolean()), dry_run: Type.Optional(Type.Boolean()) }),
       body: Type.Unknown(),
     },
-  }, async (request) => {
-    const caller = callerOf(request);
-    const doc = await deps.data.schema.document(caller.projectId, caller.environment);
-    const schema = { tables: { ...doc.tables, [request.params.name]: request.body } };
-    return apply(request, schema, request.query.allow_data_loss ?? false, request.query.dry_run ?? false);
-  });
+  }, async (request) => planJson(await schema.putTable(actingOf(request), request.params.name, request.body, { allowDataLoss: request.query.allow_data_loss, dryRun: request.query.dry_run })));
 
   r.delete('/tables/:name', {
     config,
     schema: { tags, summary: 'Drop a table and its rows (needs allow_data_loss=true)', params: TableParams, querystring: Type.Object({ allow_data_loss: Type.Optional(Type.Boolean()), dry_run: Type.Optional(Type.Boolean()) }) },
-  }, async (request) => {
-    const caller = callerOf(request);
-    const doc = await deps.data.schema.document(caller.projectId, caller.environment);
-    if (!doc.tables[request.params.name]) throw new GatehouseError('not_found', { message: `No table ${request.params.name}.` });
-    const { [request.params.name]: _dropped, ...rest } = doc.tables;
-    return apply(request, { tables: rest }, request.query.allow_data_loss ?? false, request.query.dry_run ?? false);
-  });
+  }, async (request) => planJson(await schema.dropTable(actingOf(request), request.params.name, { allowDataLoss: request.query.allow_data_loss, dryRun: request.query.dry_run })));
 
   r.post('/policies/test', {
     config: { ...config, scope: 'admin:policies' },
@@ -103,10 +73,7 @@ export async function tableRoutes(app: FastifyInstance, { deps }: AdminContext):
       }, { additionalProperties: false }),
     },
   }, async (request) => {
-    const caller = callerOf(request);
-    const tables = await deps.data.schema.tables(caller.projectId, caller.environment);
-    const table = tables.get(request.body.table);
-    if (!table) throw new GatehouseError('not_found', { message: `No table ${request.body.table}.` });
-    return testPolicy(table, { operation: request.body.operation, caller: request.body.caller, row: request.body.row ?? null });
+    const { table, operation, caller, row } = request.body;
+    return schema.testPolicy(actingOf(request), table, { operation, caller, row: row ?? null });
   });
 }

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { GatehouseError } from '../errors/index.js';
-import { normalizeEmail, toUserJson } from '../identity/index.js';
-import type { AdminContext } from './context.js';
-import { actorOf, callerOf, requireEveryScope, requireSecretKey } from './context.js';
+import { toUserJson } from '../identity/index.js';
+import { MAX_USERS_PER_PAGE } from '../operations/index.js';
+import { actingOf, type AdminContext } from './context.js';
 
 const UserIdParams = Type.Object({ id: Type.String({ pattern: '^usr_[a-z2-7]{20}$' }) }, { additionalProperties: false });
 const SessionIdParams = Type.Object({ id: Type.String({ pattern: '^sess_[a-z2-7]{20}$' }) }, { additionalProperties: false });
@@ -30,26 +29,20 @@ function toAdminUser(row: Parameters<typeof toUserJson>[0]) {
 }
 
 /** End users of this project environment and their sessions (issue #3 §1, §4, §8). */
-export async function userRoutes(app: FastifyInstance, { deps }: AdminContext): Promise<void> {
+export async function userRoutes(app: FastifyInstance, { operations }: AdminContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const config = { auth: 'secret', scope: 'admin:users', routeClass: 'admin' } as const;
   const tags = ['admin: users'];
-  const { identity } = deps;
+  const { users } = operations;
 
   r.get('/users', {
     config,
     schema: {
       tags, summary: 'List end users',
-      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), offset: Type.Optional(Type.Integer({ minimum: 0 })), email: Type.Optional(Type.String({ maxLength: 320 })) }),
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_USERS_PER_PAGE })), offset: Type.Optional(Type.Integer({ minimum: 0 })), email: Type.Optional(Type.String({ maxLength: 320 })) }),
       response: { 200: Type.Object({ users: Type.Array(AdminUser) }) },
     },
-  }, async (request) => {
-    const caller = callerOf(request);
-    const rows = await identity.users.list(caller.projectId, caller.environment, {
-      limit: request.query.limit ?? 100, offset: request.query.offset ?? 0, email: request.query.email?.trim().toLowerCase(),
-    });
-    return { users: rows.map(toAdminUser) };
-  });
+  }, async (request) => ({ users: (await users.list(actingOf(request), request.query)).map(toAdminUser) }));
 
   r.post('/users', {
     config,
@@ -62,21 +55,11 @@ export async function userRoutes(app: FastifyInstance, { deps }: AdminContext): 
       }, { additionalProperties: false }),
       response: { 201: AdminUser },
     },
-  }, async (request, reply) => {
-    const caller = request.body.role === 'admin' ? requireEveryScope(request, 'Only a secret key with every scope can create admin users.') : callerOf(request);
-    const row = await identity.accounts.create({ projectId: caller.projectId, environment: caller.environment }, request.body);
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'user.create', target: row.id, details: { role: row.role } });
-    return reply.code(201).send(toAdminUser(row));
-  });
+  }, async (request, reply) => reply.code(201).send(toAdminUser(await users.create(actingOf(request), request.body))));
 
   r.get('/users/:id', {
     config, schema: { tags, summary: 'One user', params: UserIdParams, response: { 200: AdminUser } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    const row = await identity.users.byId(caller.projectId, caller.environment, request.params.id);
-    if (!row) throw new GatehouseError('not_found', { message: 'No such user in this project environment.' });
-    return toAdminUser(row);
-  });
+  }, async (request) => toAdminUser(await users.get(actingOf(request), request.params.id)));
 
   r.patch('/users/:id', {
     config,
@@ -85,33 +68,12 @@ export async function userRoutes(app: FastifyInstance, { deps }: AdminContext): 
       body: Type.Object({ role: Type.Union([Type.Literal('authenticated'), Type.Literal('admin')]) }, { additionalProperties: false }),
       response: { 200: AdminUser },
     },
-  }, async (request) => {
-    // Granting admin is a secret-key act (issue #3 §8): an admin user cannot mint more admins. Nor can
-    // a key scoped to admin:users: the new admin would hold every admin scope that key lacks.
-    const caller = request.body.role === 'admin'
-      ? requireEveryScope(request, 'Only a secret key with every scope can grant the admin role.')
-      : requireSecretKey(request, 'Only a secret key can change user roles.');
-    const row = await identity.users.byId(caller.projectId, caller.environment, request.params.id);
-    if (!row) throw new GatehouseError('not_found', { message: 'No such user in this project environment.' });
-    const updated = await identity.accounts.setRole({ projectId: caller.projectId, environment: caller.environment }, row.id, request.body.role);
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'user.set_role', target: row.id, details: { role: request.body.role } });
-    return toAdminUser(updated);
-  });
+  }, async (request) => toAdminUser(await users.setRole(actingOf(request), request.params.id, request.body.role)));
 
   r.delete('/users/:id', {
     config, schema: { tags, summary: 'Delete a user (their sessions and logged LLM prompts go with them)', params: UserIdParams },
   }, async (request, reply) => {
-    const caller = callerOf(request);
-    if (!(await identity.users.remove(caller.projectId, caller.environment, request.params.id))) {
-      throw new GatehouseError('not_found', { message: 'No such user in this project environment.' });
-    }
-    // Logged prompts and completions are the user's content: they go with the user. Usage rows
-    // and resource records hold counts and ids only, and stay for accounting.
-    const purged = await deps.llm.requestLog.purge(caller.projectId, caller.environment, request.params.id);
-    await deps.audit.write({
-      projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'user.delete', target: request.params.id,
-      details: { llm_request_log_entries_deleted: purged },
-    });
+    await users.remove(actingOf(request), request.params.id);
     return reply.code(204).send();
   });
 
@@ -122,39 +84,17 @@ export async function userRoutes(app: FastifyInstance, { deps }: AdminContext): 
       body: Type.Object({ email: Type.String({ maxLength: 320 }) }, { additionalProperties: false }),
       response: { 201: Type.Object({ email: Type.String() }) },
     },
-  }, async (request, reply) => {
-    const caller = callerOf(request);
-    const email = normalizeEmail(request.body.email);
-    await identity.signup.invite(caller.projectId, caller.environment, email);
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'user.invite', target: email });
-    return reply.code(201).send({ email });
-  });
+  }, async (request, reply) => reply.code(201).send({ email: await users.invite(actingOf(request), request.body.email) }));
 
   r.get('/users/:id/sessions', {
     config, schema: { tags, summary: 'A user\'s sessions', params: UserIdParams, response: { 200: Type.Object({ sessions: Type.Array(SessionJson) }) } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    return { sessions: await identity.sessions.list(caller.projectId, caller.environment, request.params.id) };
-  });
+  }, async (request) => ({ sessions: await users.sessions(actingOf(request), request.params.id) }));
 
   r.post('/users/:id/sessions/revoke', {
     config, schema: { tags, summary: 'Revoke every session of a user', params: UserIdParams, response: { 200: Type.Object({ revoked: Type.Integer() }) } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    const revoked = await identity.sessions.revokeAllOfUser(caller.projectId, caller.environment, request.params.id, 'revoked_by_admin');
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'user.sessions_revoke', target: request.params.id, details: { revoked } });
-    return { revoked };
-  });
+  }, async (request) => ({ revoked: await users.revokeSessions(actingOf(request), request.params.id) }));
 
   r.post('/sessions/:id/revoke', {
     config, schema: { tags, summary: 'Revoke one session', params: SessionIdParams, response: { 200: SessionJson } },
-  }, async (request) => {
-    const caller = callerOf(request);
-    const session = await identity.sessions.get(caller.projectId, caller.environment, request.params.id);
-    if (!session) throw new GatehouseError('not_found', { message: 'No such session in this project environment.' });
-    await identity.sessions.revoke(caller.projectId, caller.environment, session.id, 'revoked_by_admin');
-    deps.events.record('session_revoked', { projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id, details: { session_id: session.id, by: actorOf(request) } });
-    await deps.audit.write({ projectId: caller.projectId, environment: caller.environment, actor: actorOf(request), action: 'session.revoke', target: session.id });
-    return (await identity.sessions.get(caller.projectId, caller.environment, session.id))!;
-  });
+  }, async (request) => users.revokeSession(actingOf(request), request.params.id));
 }

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { createDeps, type Deps } from '../deps.js';
 import { createLogger } from '../observability/index.js';
 import { GatehouseError } from '../errors/index.js';
+import { createOperations, OPERATOR, type ActionContext, type Operations } from '../operations/index.js';
 import { isEnvironment, type Environment, type Project } from '../tenancy/index.js';
 import { createOutput, type Output } from './output.js';
 
@@ -53,9 +54,10 @@ export function targetOptions(command: Command): Command {
 }
 
 export interface EnvironmentContext {
-  deps: Deps;
-  projectId: string;
-  environment: Environment;
+  /** The same actions as the admin API: the CLI only parses and prints. */
+  operations: Operations;
+  /** The operator (full power) acting on the project environment of `-p`/`-e`. */
+  acting: ActionContext;
   output: Output;
 }
 
@@ -64,6 +66,7 @@ export async function inEnvironment(cmd: Command, opts: TargetOptions, fn: (ctx:
   const global = cmd.optsWithGlobals<GlobalOptions>();
   await withDeps(global, async (deps) => {
     const project = await findProject(deps, opts.project);
-    await fn({ deps, projectId: project.id, environment: parseEnvironment(opts.env), output: createOutput(!!global.json) });
+    const acting: ActionContext = { principal: OPERATOR, projectId: project.id, environment: parseEnvironment(opts.env) };
+    await fn({ operations: createOperations(deps), acting, output: createOutput(!!global.json) });
   });
 }

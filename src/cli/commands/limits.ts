@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { GatehouseError } from '../../errors/index.js';
-import {
-  ROUTE_CLASSES, TIERS, type LimitsConfig, type LimitsPolicyPatch, type RouteClass, type SubjectOverride, type Tier, type Window,
-} from '../../limits/index.js';
+import { ROUTE_CLASSES, TIERS, type LimitsConfig, type RouteClass, type Tier, type Window } from '../../limits/index.js';
 import { table } from '../output.js';
 import { inEnvironment, targetOptions, type TargetOptions as Target } from '../context.js';
 
@@ -50,10 +48,9 @@ export function registerLimitCommands(program: Command): void {
   targetOptions(limits.command('show'))
     .description('the limits in force, per class and tier, and the overrides')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        const effective = await deps.rateLimits.settings.effective(projectId, environment);
-        const policy = await deps.rateLimits.settings.getPolicy(projectId, environment);
-        output.result({ effective, policy: policy?.patch ?? null }, () => describe(effective));
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const { effective, policy } = await operations.limits.view(acting);
+        output.result({ effective, policy }, () => describe(effective));
       });
     });
 
@@ -69,18 +66,9 @@ export function registerLimitCommands(program: Command): void {
       const windows = opts.window?.map(parseWindow);
       if (opts.failMode !== undefined && opts.failMode !== 'open' && opts.failMode !== 'closed') throw new GatehouseError('validation_failed', { message: '--fail-mode must be open or closed.' });
       if (!windows && !opts.failMode) throw new GatehouseError('validation_failed', { message: 'Give --window and/or --fail-mode.' });
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        const settings = deps.rateLimits.settings;
-        const patch: LimitsPolicyPatch = structuredClone((await settings.getPolicy(projectId, environment))?.patch ?? {});
-        const change = (patch[rc] ??= {});
-        if (opts.failMode) change.failMode = opts.failMode as 'open' | 'closed';
-        if (windows) {
-          change.tiers ??= {};
-          for (const tier of tiers) change.tiers[tier] = windows;
-        }
-        const effective = await settings.setPolicy(projectId, environment, patch, 'cli');
-        await deps.audit.write({ projectId, environment, actor: 'cli', action: 'rate_limits.policy.set', target: null, details: { policy: patch } });
-        output.result({ effective, policy: patch }, () => describe(effective));
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const { effective, policy } = await operations.limits.changeClass(acting, rc, { tiers, windows, failMode: opts.failMode as 'open' | 'closed' | undefined });
+        output.result({ effective, policy }, () => describe(effective));
       });
     });
 
@@ -89,17 +77,8 @@ export function registerLimitCommands(program: Command): void {
     .option('--class <class>', 'only this route class')
     .action(async (opts: Target & { class?: string }, cmd: Command) => {
       const rc = opts.class === undefined ? undefined : parseClass(opts.class);
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        const settings = deps.rateLimits.settings;
-        if (rc) {
-          const patch: LimitsPolicyPatch = structuredClone((await settings.getPolicy(projectId, environment))?.patch ?? {});
-          delete patch[rc];
-          await settings.setPolicy(projectId, environment, patch, 'cli');
-        } else {
-          await settings.clearPolicy(projectId, environment);
-        }
-        await deps.audit.write({ projectId, environment, actor: 'cli', action: 'rate_limits.policy.clear', target: rc ?? null });
-        const effective = await settings.effective(projectId, environment);
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const effective = await operations.limits.clearPolicy(acting, rc);
         output.result({ effective }, () => describe(effective));
       });
     });
@@ -109,8 +88,8 @@ export function registerLimitCommands(program: Command): void {
   targetOptions(override.command('list'))
     .description('list overrides')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        const list = await deps.rateLimits.settings.listOverrides(projectId, environment);
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const list = await operations.limits.overrides(acting);
         output.result({ overrides: list }, () =>
           table(list.map((o) => ({ subject: o.subject, limits: Object.entries(o.limits).map(([rc, w]) => `${rc}: ${formatWindows(w as Window[])}`).join('; '), updated: o.updatedAt, by: o.updatedBy })),
             ['subject', 'limits', 'updated', 'by']));
@@ -124,12 +103,8 @@ export function registerLimitCommands(program: Command): void {
     .action(async (subject: string, opts: Target & { class: string; window: string[] }, cmd: Command) => {
       const rc = parseClass(opts.class);
       const windows = opts.window.map(parseWindow);
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        const settings = deps.rateLimits.settings;
-        const current = (await settings.listOverrides(projectId, environment)).find((o) => o.subject === subject);
-        const limits: SubjectOverride = { ...(current?.limits ?? {}), [rc]: windows };
-        const entry = await settings.setOverride(projectId, environment, subject, limits, 'cli');
-        await deps.audit.write({ projectId, environment, actor: 'cli', action: 'rate_limits.override.set', target: subject, details: { limits } });
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const entry = await operations.limits.changeOverrideClass(acting, subject, rc, windows);
         output.result(entry, () => `Override for ${subject}: ${rc} ${formatWindows(windows)}.`);
       });
     });
@@ -137,9 +112,8 @@ export function registerLimitCommands(program: Command): void {
   targetOptions(override.command('remove <subject>'))
     .description('remove an override')
     .action(async (subject: string, opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        if (!(await deps.rateLimits.settings.removeOverride(projectId, environment, subject))) throw new GatehouseError('not_found', { message: `No override for ${subject}.` });
-        await deps.audit.write({ projectId, environment, actor: 'cli', action: 'rate_limits.override.remove', target: subject });
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        await operations.limits.removeOverride(acting, subject);
         output.result({ removed: subject }, () => `Removed the override of ${subject}.`);
       });
     });

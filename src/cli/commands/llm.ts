@@ -24,20 +24,16 @@ export function registerLlmCommands(program: Command): void {
   const log = llm.command('request-log').description('opt-in logging of proxied LLM requests (prompts and completions, stored encrypted)');
 
   const save = (cmd: Command, opts: Target, change: { enabled: boolean; retentionDays?: number; maxBodyBytes?: number }) =>
-    inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-      const settings = await deps.llm.requestLog.putSettings(projectId, environment, change, 'cli');
-      await deps.audit.write({
-        projectId, environment, actor: 'cli', action: 'llm_request_log.put', target: null,
-        details: { enabled: settings.enabled, retention_days: settings.retentionDays, max_body_bytes: settings.maxBodyBytes },
-      });
+    inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+      const settings = await operations.requestLog.putSettings(acting, change);
       output.result(toJson(settings), () => describeSettings(settings));
     });
 
   targetOptions(log.command('show'))
     .description('show whether requests are logged, for how long, and the body cap')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        const settings = await deps.llm.requestLog.getSettings(projectId, environment);
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const settings = await operations.requestLog.settings(acting);
         output.result(toJson(settings), () => describeSettings(settings));
       });
     });

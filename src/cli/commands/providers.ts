@@ -38,12 +38,11 @@ export function registerProviderCommands(program: Command): void {
       if (opts.enable && opts.disable) throw new Error('--enable and --disable cannot be used together');
       if (opts.kind && !['openai', 'anthropic', 'gemini'].includes(opts.kind)) throw new Error('--kind must be openai, anthropic or gemini');
       const apiKey = opts.keyStdin ? await readStdin() : opts.key === false ? null : undefined;
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        const summary = await deps.llm.providers.put(projectId, environment, name, {
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const summary = await operations.providers.put(acting, name, {
           kind: opts.kind as 'openai' | undefined, baseUrl: opts.baseUrl, apiKey,
           endpointsAdd: opts.allow, endpointsRemove: opts.deny, enabled: opts.disable ? false : opts.enable ? true : undefined,
         });
-        await deps.audit.write({ projectId, environment, actor: 'cli', action: 'llm_provider.put', target: name, details: { key_changed: apiKey !== undefined, has_key: summary.has_key, base_url: summary.base_url } });
         output.result(summary, () => `Saved provider ${name} (${summary.kind}, ${summary.base_url}, key ${summary.has_key ? `…${summary.key_last_four}` : 'none'}).`);
       });
     });
@@ -51,8 +50,8 @@ export function registerProviderCommands(program: Command): void {
   targetOptions(providers.command('list'))
     .description('list providers (never their keys)')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        const list = await deps.llm.providers.list(projectId, environment);
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const list = await operations.providers.list(acting);
         output.result({ providers: list }, () =>
           table(list.map((p) => ({ name: p.name, kind: p.kind, 'base url': p.base_url, key: p.has_key ? `…${p.key_last_four}` : null, enabled: p.enabled, updated: p.updated_at })),
             ['name', 'kind', 'base url', 'key', 'enabled', 'updated']));
@@ -62,10 +61,9 @@ export function registerProviderCommands(program: Command): void {
   targetOptions(providers.command('remove <name>'))
     .description('remove a provider and its key')
     .action(async (name: string, opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        const removed = await deps.llm.providers.remove(projectId, environment, name);
-        if (removed) await deps.audit.write({ projectId, environment, actor: 'cli', action: 'llm_provider.delete', target: name });
-        output.result({ removed }, () => (removed ? `Removed ${name}.` : `No provider named ${name}.`));
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        await operations.providers.remove(acting, name);
+        output.result({ removed: true }, () => `Removed ${name}.`);
       });
     });
 
@@ -76,15 +74,10 @@ export function registerProviderCommands(program: Command): void {
     .action(async (opts: Target & { day?: string; month?: string }, cmd: Command) => {
       const day = parseLimit(opts.day, '--day');
       const month = parseLimit(opts.month, '--month');
-      await inEnvironment(cmd, opts, async ({ deps, projectId, environment, output }) => {
-        let limits = await deps.llm.quotas.limitsOf(projectId, environment);
-        if (day !== undefined || month !== undefined) {
-          limits = await deps.llm.quotas.setLimits(projectId, environment, {
-            tokensPerDay: day === undefined ? limits.tokensPerDay : day,
-            tokensPerMonth: month === undefined ? limits.tokensPerMonth : month,
-          });
-          await deps.audit.write({ projectId, environment, actor: 'cli', action: 'llm_quotas.put', target: null, details: { ...limits } });
-        }
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const limits = day === undefined && month === undefined
+          ? await operations.providers.quotas(acting)
+          : await operations.providers.setQuotas(acting, { tokensPerDay: day, tokensPerMonth: month });
         output.result({ tokens_per_day: limits.tokensPerDay, tokens_per_month: limits.tokensPerMonth },
           () => `Per user: ${limits.tokensPerDay ?? 'no limit'} tokens a day, ${limits.tokensPerMonth ?? 'no limit'} a month.`);
       });

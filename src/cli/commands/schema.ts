@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { describeStep, testPolicy, type ApplyResult, type Operation } from '../../data/index.js';
+import { describeStep, type ApplyResult, type Operation } from '../../data/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { createOutput } from '../output.js';
-import { findProject, parseEnvironment, withDeps, type GlobalOptions } from '../context.js';
+import { inEnvironment, targetOptions as target, type TargetOptions as Target } from '../context.js';
 
 // `gatehouse schema apply <file>`: the schema file lives in the app's
 // repository; apply prints the plan, and --dry-run stops there.
-
-interface Target { project: string; env: string }
 
 function readJsonFile(file: string): unknown {
   let text: string;
@@ -36,25 +34,16 @@ function planText(result: ApplyResult, dryRun: boolean): string {
 }
 
 export function registerSchemaCommands(program: Command): void {
-  const target = (c: Command) =>
-    c.requiredOption('-p, --project <name-or-id>', 'project').option('-e, --env <env>', 'environment: dev, staging or prod', 'dev');
-
   const schema = program.command('schema').description('tables of the Data API');
   target(schema.command('apply <file>'))
     .description('make the environment\'s tables match a schema file (JSON)')
     .option('--dry-run', 'print the plan, change nothing')
     .option('--allow-data-loss', 'allow dropping tables or columns and changing column types')
     .action(async (file: string, opts: Target & { dryRun?: boolean; allowDataLoss?: boolean }, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
       const document = readJsonFile(file);
-      await withDeps(global, async (deps) => {
-        const project = await findProject(deps, opts.project);
-        const environment = parseEnvironment(opts.env);
-        const result = await deps.data.applySchema(project.id, environment, document, { dryRun: !!opts.dryRun, allowDataLoss: !!opts.allowDataLoss });
-        if (result.applied) {
-          await deps.audit.write({ projectId: project.id, environment, actor: 'cli', action: 'data.schema.apply', details: { steps: result.steps.map(describeStep) } });
-        }
-        createOutput(!!global.json).result(
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const result = await operations.schema.apply(acting, document, { dryRun: !!opts.dryRun, allowDataLoss: !!opts.allowDataLoss });
+        output.result(
           { applied: result.applied, steps: result.steps.map(describeStep), destructive: result.destructive.length > 0, problems: result.problems },
           () => planText(result, !!opts.dryRun),
         );
@@ -64,11 +53,9 @@ export function registerSchemaCommands(program: Command): void {
   target(schema.command('show'))
     .description('print the environment\'s schema as a schema file')
     .action(async (opts: Target, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
-      await withDeps(global, async (deps) => {
-        const project = await findProject(deps, opts.project);
-        const document = await deps.data.schema.document(project.id, parseEnvironment(opts.env));
-        createOutput(true).result(document, () => '');
+      await inEnvironment(cmd, opts, async ({ operations, acting }) => {
+        // Always JSON: the output is a schema file.
+        createOutput(true).result(await operations.schema.document(acting), () => '');
       });
     });
 
@@ -81,23 +68,18 @@ export function registerSchemaCommands(program: Command): void {
     .option('--claims <json>', 'the caller\'s token claims, as JSON')
     .option('--row <json>', 'the row, as JSON (e.g. {"created_by":"usr_…","public":true})')
     .action(async (table: string, operation: string, opts: Target & { group: string; user?: string; role?: string; claims?: string; row?: string }, cmd: Command) => {
-      const global = cmd.optsWithGlobals<GlobalOptions>();
       if (!['guest', 'user', 'admin'].includes(opts.group)) throw new GatehouseError('validation_failed', { message: '--group must be guest, user or admin' });
       const parse = (text: string | undefined, name: string) => {
         if (text === undefined) return undefined;
         try { return JSON.parse(text) as Record<string, unknown>; } catch { throw new GatehouseError('validation_failed', { message: `${name} is not valid JSON` }); }
       };
-      await withDeps(global, async (deps) => {
-        const project = await findProject(deps, opts.project);
-        const tables = await deps.data.schema.tables(project.id, parseEnvironment(opts.env));
-        const model = tables.get(table);
-        if (!model) throw new GatehouseError('not_found', { message: `No table ${table}.` });
-        const result = testPolicy(model, {
+      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+        const result = await operations.schema.testPolicy(acting, table, {
           operation: operation as Operation,
           caller: { group: opts.group as 'guest' | 'user' | 'admin', user_id: opts.user ?? null, role: opts.role ?? null, claims: parse(opts.claims, '--claims') ?? {} },
           row: parse(opts.row, '--row') ?? null,
         });
-        createOutput(!!global.json).result(result, () => [
+        output.result(result, () => [
           `${result.decision.toUpperCase()}: ${result.reason}`,
           ...result.checks.map((c) => `  ${c.operation}: ${c.decision}${c.rule === null ? '' : ` (rule #${c.index}: ${c.rule})`}`),
           `  readable columns: ${result.columns.readable.join(', ')}${result.columns.self_readable.length ? `; own rows only: ${result.columns.self_readable.join(', ')}` : ''}`,

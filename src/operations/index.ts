@@ -1,0 +1,40 @@
+// The operations layer: every administrative act, once. The admin API and the CLI (and later the
+// dashboard and a remote CLI) parse their input, call an action with a principal and a project
+// environment, and print the result; the action validates, checks the principal's power, acts
+// and writes its audit entry. Actions throw GatehouseError, which each front end renders its way.
+import { auditWith, type OperationsDeps, type OperationsOptions } from './context.js';
+import { authOperations } from './auth.js';
+import { keyOperations } from './keys.js';
+import { limitOperations } from './limits.js';
+import { logOperations } from './logs.js';
+import { projectOperations } from './project.js';
+import { providerOperations } from './providers.js';
+import { requestLogOperations } from './request-log.js';
+import { schemaOperations } from './schema.js';
+import { userOperations } from './users.js';
+
+export function createOperations(deps: OperationsDeps, options: OperationsOptions = {}) {
+  const audit = auditWith(deps.audit);
+  return {
+    keys: keyOperations(deps, audit),
+    users: userOperations(deps, audit),
+    auth: authOperations(deps, audit),
+    providers: providerOperations(deps, audit),
+    limits: limitOperations(deps, audit),
+    schema: schemaOperations(deps, audit),
+    requestLog: requestLogOperations(deps, audit),
+    project: projectOperations(deps, audit, options),
+    logs: logOperations(deps),
+  };
+}
+
+export type Operations = ReturnType<typeof createOperations>;
+
+export type { ActionContext, OperationsDeps, OperationsOptions } from './context.js';
+export { OPERATOR, actorOf, type Principal } from './principal.js';
+export { MAX_ROTATION_GRACE_SECONDS, type CreateKeyRequest } from './keys.js';
+export type { ClassChange } from './limits.js';
+export type { QuotaChange } from './providers.js';
+export type { RequestLogChange } from './request-log.js';
+export type { ApplyOptions } from './schema.js';
+export { MAX_USERS_PER_PAGE } from './users.js';
