@@ -65,7 +65,7 @@ type WithAddressResult = FastifyRequest & { [ADDRESS_RESULT]?: LimitResult | nul
 export function createAddressLimitStage(deps: LimitStageDeps) {
   const refuse = createRefusal(deps);
   return async function limitAddress(request: FastifyRequest): Promise<void> {
-    const result = await deps.rateLimits.checkAddress(request.ip, deps.clock.now().getTime());
+    const result = await deps.rateLimits.checkAddress(request.ip, deps.clock.nowMs());
     if (result.allowed) (request as WithAddressResult)[ADDRESS_RESULT] = result;
     else refuse(request, result, ADDRESS_CLASS, 'address');
   };
@@ -99,7 +99,7 @@ export function createSubjectLimitStage(deps: LimitStageDeps) {
       keyIsShared: caller.key.kind === 'publishable',
       ip: request.ip,
       account,
-      nowMs: deps.clock.now().getTime(),
+      nowMs: deps.clock.nowMs(),
     });
     if (result.allowed) {
       reply.headers(result.headers);

@@ -6,11 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../src/identity/api-keys/index.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines, freshDatabaseUrl } from '../harness/engines.js';
+import { clockAt } from '../../src/shared/clock.js';
 
 /** A clock tests move by hand. */
 function manualClock(start = Date.parse('2026-01-01T00:00:00Z')) {
   let now = start;
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
+  return { ...clockAt(() => now), advance: (ms: number) => void (now += ms) };
 }
 
 async function eventsOf(gh: TestApp, type: string) {

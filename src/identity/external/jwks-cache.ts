@@ -1,5 +1,6 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { request } from 'undici';
+import type { Clock } from '../../shared/clock.js';
 import { TokenRejected } from '../jwt/index.js';
 
 export interface JwksCacheOptions {
@@ -7,7 +8,7 @@ export interface JwksCacheOptions {
   ttlMs: number;
   /** Milliseconds between two fetches of one URL caused by unknown kids (DoS guard). */
   refetchIntervalMs: number;
-  now: () => number;
+  clock: Pick<Clock, 'nowMs'>;
   /** Milliseconds for the whole fetch. */
   timeoutMs?: number;
 }
@@ -59,7 +60,10 @@ async function fetchJwks(url: string, timeoutMs: number): Promise<JSONWebKeySet>
 }
 
 export function createJwksCache(options: JwksCacheOptions): JwksCache {
-  const { ttlMs, refetchIntervalMs, now, timeoutMs = 5000 } = options;
+  const { ttlMs, refetchIntervalMs, clock, timeoutMs = 5000 } = options;
+  const now = () => clock.nowMs();
+  // Not the shared TTL cache: past its TTL a set is still the fallback while the issuer is down
+  // (a TTL cache would drop it), and the URLs are the configured issuers', so the maps stay small.
   const entries = new Map<string, Entry>();
   const inflight = new Map<string, Promise<Entry>>();
   const lastAttempt = new Map<string, number>();
