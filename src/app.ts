@@ -71,7 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public' };
   });
 
-  const cors = createCorsStage({ projects: deps.projects, allOrigins: () => deps.projects.allCorsOrigins(), events: deps.events });
+  const cors = createCorsStage({ projects: deps.projects, allOrigins: () => deps.projects.allCorsOrigins(), events: deps.events, clock: deps.clock });
   const headers = securityHeaders({ tls: Boolean(tls) });
   app.addHook('onRequest', asHook((request, reply) => {
     reply.headers(headers).header('X-Request-Id', request.id);

@@ -9,10 +9,11 @@ import { createApiKeyService, createApiKeyStore, type ApiKeyService } from './id
 import { createIdentity, type Identity } from './identity/index.js';
 import { createAuditLog, createLogger, createSecurityEvents, startSecurityEventPruning, type AuditLog, type SecurityEvents } from './observability/index.js';
 import { createMetrics, type Metrics } from './observability/index.js';
-import { createPeriodQuotaStore, createRateLimits, type RateLimits } from './limits/index.js';
+import { createPeriodQuotaStore, createRateLimits, openCounterStore, type RateLimits } from './limits/index.js';
 import { createLlmServices, type LlmServices } from './llm/index.js';
 import { createDataService, type DataService } from './data/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
+import { createWriteBehind, type WriteBehind } from './shared/write-behind.js';
 import { createProjectService, type ProjectService } from './tenancy/index.js';
 
 /** Everything the app and the CLI run on, built once from the config (STYLE.md §5). */
@@ -32,6 +33,8 @@ export interface Deps {
   metrics: Metrics;
   /** Rate limiter, per-environment limit settings and quota counters (memory, or Redis with REDIS_URL). */
   rateLimits: RateLimits;
+  /** The one background writer: LLM usage, token counters (SQL), the request log and security events. */
+  writer: WriteBehind;
   /** LLM proxy: providers, resource ownership, usage and token quotas. */
   llm: LlmServices;
   /** Data API: user tables, schema, row- and column-level rules (issue #4). */
@@ -60,10 +63,15 @@ export interface CreateDepsOptions {
   clock?: Clock;
 }
 
+/** ms between two batches of the background writer: bookkeeping reaches the database within this. */
+const WRITE_BEHIND_INTERVAL_MS = 500;
+
 export async function createDeps(config: Readonly<Config>, options: CreateDepsOptions = {}): Promise<Deps> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
   const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const writer = createWriteBehind({ intervalMs: WRITE_BEHIND_INTERVAL_MS, logger });
+  let counters: Awaited<ReturnType<typeof openCounterStore>> | null = null;
   try {
     await migrateToLatest(storage);
     const master = resolveMasterKey(config);
@@ -76,27 +84,33 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       store: createSqlDataKeyStore(storage.db),
       now: () => clock.now(),
     });
-    const events = createSecurityEvents({ db: storage.db, logger, clock, retentionDays: config.securityEvents.retentionDays });
-    const identity = await createIdentity({ config, db: storage.db, keyring, clock, events, logger });
+    const events = createSecurityEvents({ db: storage.db, logger, clock, writer, retentionDays: config.securityEvents.retentionDays });
+    // One counter store (and with REDIS_URL one Redis client) for the limiter, the token quotas
+    // and the sign-in backoff.
+    counters = await openCounterStore({ redisUrl: config.redisUrl, logger });
+    const { store } = counters;
+    const identity = await createIdentity({ config, db: storage.db, keyring, clock, events, logger, attempts: store });
     const metrics = createMetrics();
-    const limits = await createRateLimits({
-      redisUrl: config.redisUrl,
+    const rateLimits = createRateLimits({
+      store,
       rateLimits: config.rateLimits,
       db: storage.db,
       logger,
-      now: () => clock.now().toISOString(),
+      clock,
       onStoreError: (routeClass, mode) => metrics.limiterStoreErrors.inc({ route_class: routeClass, mode }),
     });
     // Token quotas count in Redis when there is one (shared by every instance, no database write
     // per request); otherwise in SQL, which outlives a restart unlike the limiter's memory store.
     const llm = createLlmServices({
-      config, db: storage.db, keyring, clock, logger,
-      quotaStore: limits.rateLimits.storeKind === 'redis' ? createPeriodQuotaStore(limits.rateLimits.quotas) : undefined,
+      config, db: storage.db, keyring, clock, logger, writer,
+      quotaStore: store.kind === 'redis' ? createPeriodQuotaStore(store, { clock }) : undefined,
     });
     // The first proxied request must already know whether its environment logs requests.
     await llm.requestLog.ready();
-    // Last, once nothing below can fail: close() is what stops it.
+    // Last, once nothing below can fail: close() is what stops them.
+    writer.start();
     const pruning = startSecurityEventPruning(events, { intervalMs: config.securityEvents.pruneIntervalMs, logger });
+    const openCounters = counters;
     return {
       config,
       logger,
@@ -115,19 +129,23 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       events,
       audit: createAuditLog({ db: storage.db, clock }),
       metrics,
-      rateLimits: limits.rateLimits,
+      rateLimits,
+      writer,
       llm,
       data: createDataService({ storage, clock }),
       async close() {
         await identity.close();
         await llm.close();
-        await limits.close();
         await pruning.stop();
-        await events.flush();
+        // After everything that records: what is still buffered reaches the database before it closes.
+        await writer.close();
+        await openCounters.close();
         await storage.close();
       },
     };
   } catch (error) {
+    await writer.close();
+    await counters?.close();
     await storage.close();
     throw error;
   }

@@ -4,6 +4,7 @@ import type { DataKeyStore, WrappedDataKey } from './data-key-store.js';
 import { KeyringError } from './errors.js';
 import { assertMasterKey, masterKeyId } from './master-key.js';
 import { CIPHERTEXT_VERSION, formatCiphertext, parseCiphertext } from './sealed-format.js';
+import { systemClock } from '../shared/clock.js';
 
 export interface KeyringOptions {
   /** Wraps new data keys; from parseMasterKey() or loadOrCreateDevMasterKey(). */
@@ -55,7 +56,7 @@ interface MasterKey {
 }
 
 export function createKeyring(options: KeyringOptions): Keyring {
-  const { store, now = () => new Date() } = options;
+  const { store, now = systemClock.now } = options;
   assertMasterKey(options.masterKey);
   const previous = options.previousMasterKeys ?? [];
   if (!Array.isArray(previous)) throw new TypeError('previousMasterKeys must be an array of 32-byte Buffers');

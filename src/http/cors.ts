@@ -3,6 +3,7 @@ import { GatehouseError } from '../errors/index.js';
 import type { SecurityEvents } from '../observability/index.js';
 import { compileOrigins, type OriginMatcher, type ProjectService } from '../tenancy/index.js';
 import type { Environment } from '../tenancy/index.js';
+import type { Clock } from '../shared/clock.js';
 import { createTtlCache } from '../shared/ttl-cache.js';
 import type { Caller } from './types.js';
 
@@ -28,13 +29,14 @@ export interface CorsStageDeps {
   projects: ProjectService;
   allOrigins: () => Promise<string[]>;
   events: SecurityEvents;
+  clock: Clock;
   /** How long allowlists are cached; changes apply within this time on every instance. */
   cacheTtlMs?: number;
 }
 
-export function createCorsStage({ projects, allOrigins, events, cacheTtlMs = 1000 }: CorsStageDeps) {
+export function createCorsStage({ projects, allOrigins, events, clock, cacheTtlMs = 1000 }: CorsStageDeps) {
   // Allowlists by project environment, and their union (key `*`, for preflights, which carry no key).
-  const matchers = createTtlCache<Promise<OriginMatcher>>({ ttlMs: cacheTtlMs });
+  const matchers = createTtlCache<Promise<OriginMatcher>>({ ttlMs: cacheTtlMs, clock });
   const UNION = '*';
 
   function environmentMatcher(projectId: string, environment: Environment): Promise<OriginMatcher> {

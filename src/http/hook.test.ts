@@ -24,7 +24,7 @@ describe('asHook', () => {
   });
 
   it('waits for a stage that returns a promise, and passes its rejection on', async () => {
-    expect(await run(() => new Promise<void>((r) => setTimeout(r, 5)))).toEqual({ error: undefined, sync: false });
+    expect(await run(() => new Promise<void>((r) => setImmediate(r)))).toEqual({ error: undefined, sync: false });
     const boom = new Error('later');
     expect(await run(() => Promise.reject(boom))).toEqual({ error: boom, sync: false });
   });

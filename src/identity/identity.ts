@@ -10,8 +10,8 @@ import {
   type AccountService, type EmailChangeService, type RecoveryService, type SignedIn, type SignupPolicy, type UserStore,
 } from './accounts/index.js';
 import { createExternalVerifier, createIssuerService, createJwksCache, type IssuerService } from './external/index.js';
-import { createMemoryAttemptStore, createRedisAttemptStore, createSignInBackoff, type AttemptStore } from './guard/index.js';
-import { createLimiterRedisClient } from '../limits/index.js';
+import { createSignInBackoff } from './guard/index.js';
+import type { AttemptStore } from '../limits/index.js';
 import { createAccessTokenService, createSigningKeyService, type AccessTokenService, type SigningKeyService } from './jwt/index.js';
 import { createOutbox, createSmtpMailer, type Mailer, type Outbox } from './mailer/index.js';
 import { createPasswordHasher, defaultHashGate, type PasswordHasher } from './passwords/index.js';
@@ -59,8 +59,11 @@ export interface IdentityDeps {
   clock: Clock;
   events: SecurityEvents;
   logger: Logger;
-  /** Failed sign-in counters; memory by default, Redis once limits are wired. */
-  attempts?: AttemptStore;
+  /**
+   * Failed sign-in counters: the process's counter store (with REDIS_URL shared by every instance,
+   * so spreading guesses over instances does not help; an outage fails sign-in closed with 503).
+   */
+  attempts: AttemptStore;
 }
 
 /** The issuer (`iss`) of Gatehouse tokens: GoTrue's `<public url>/auth/v1`. */
@@ -90,12 +93,8 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   // Codes an earlier development run left in the outbox must not sit in clear in a production database.
   if (config.mode === 'production') await db.deleteFrom('identity_outbox').execute();
   const signup = createSignupPolicy({ db, clock, defaultMode: c.defaultSignupMode });
-  // With REDIS_URL the failure counters are shared by every instance; a dedicated fail-fast client,
-  // like the limiter's, so that an outage answers 503 at once instead of queueing sign-ins.
-  const redis = !d.attempts && config.redisUrl ? createLimiterRedisClient(config.redisUrl) : null;
-  redis?.on('error', (error: Error) => d.logger.warn({ err: { message: error.message } }, 'sign-in backoff Redis unavailable'));
   const backoff = createSignInBackoff({
-    store: d.attempts ?? (redis ? createRedisAttemptStore(redis) : createMemoryAttemptStore()), clock, events,
+    store: d.attempts, clock, events,
     policy: {
       freePerAccount: c.backoffFreeAttemptsPerAccount, freePerAccountAllAddresses: c.backoffFreeAttemptsPerAccountAllAddresses,
       freePerIp: c.backoffFreeAttemptsPerIp, baseMs: c.backoffBaseMs, maxMs: c.backoffMaxMs,
@@ -106,7 +105,7 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   const accounts = createAccountService({ store: users, hasher, sessions, backoff, signup, events, clock, emailChange });
   const recovery = createRecoveryService({ codes, store: users, sessions, mailer, events, clock, logger: d.logger });
   const issuers = createIssuerService({ db, keyring, clock, allowHttp: config.mode !== 'production' });
-  const jwks = createJwksCache({ ttlMs: c.jwksCacheTtlMs, refetchIntervalMs: c.jwksRefetchIntervalMs, now: () => clock.now().getTime() });
+  const jwks = createJwksCache({ ttlMs: c.jwksCacheTtlMs, refetchIntervalMs: c.jwksRefetchIntervalMs, clock });
   const external = createExternalVerifier({ issuers, jwks, users, clock, clockSkewSeconds: c.clockSkewSeconds });
 
   return {
@@ -121,7 +120,7 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
       const json = toUserJson(user);
       const access = await tokens.issue(user.project_id, user.environment, {
         sub: user.id, email: user.email, role: user.role, sessionId, appMetadata: json.app_metadata, userMetadata: json.user_metadata,
-        authTime: Math.floor(clock.now().getTime() / 1000), method,
+        authTime: Math.floor(clock.nowMs() / 1000), method,
       });
       return { access_token: access.token, token_type: 'bearer', expires_in: access.expiresIn, expires_at: access.expiresAt, refresh_token: refreshToken, user: json };
     },
@@ -129,7 +128,6 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
       // Recoveries still being mailed finish before the mailer and the database go.
       await recovery.flush();
       smtp?.close();
-      if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

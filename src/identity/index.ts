@@ -6,4 +6,3 @@ export type { SessionSummary } from './sessions/index.js';
 export type { Issuer, IssuerInput, IssuerKind } from './external/index.js';
 export type { OutboxEntry } from './mailer/index.js';
 export type { SigningKeySummary } from './jwt/index.js';
-export { createMemoryAttemptStore, type AttemptStore, type AttemptState } from './guard/index.js';

@@ -1,6 +1,7 @@
 // Micro-benchmark of one store: sequential hits, so the figure is per-decision latency (for Redis,
 // one round trip each) rather than throughput under concurrency. Used by `npm run bench`.
 import type { Window } from './policy.js';
+import { systemClock } from '../shared/clock.js';
 import type { LimiterStore } from './store.js';
 
 export interface BenchResult {
@@ -18,14 +19,14 @@ const BENCH_WINDOWS: Window[] = [
 
 export async function benchLimiter(store: LimiterStore, n: number): Promise<BenchResult> {
   if (!Number.isInteger(n) || n < 1) throw new TypeError('benchLimiter: n must be a positive integer');
-  const prefix = `bench:${process.pid}:${Date.now()}`;
+  const prefix = `bench:${process.pid}:${systemClock.nowMs()}`;
   const latenciesNs = new Float64Array(n);
   const started = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     // 1,000 subjects: realistic key churn without one hot key.
     const key = `${prefix}:${i % 1000}`;
     const t0 = process.hrtime.bigint();
-    await store.hit(key, BENCH_WINDOWS, Date.now());
+    await store.hit(key, BENCH_WINDOWS, systemClock.nowMs());
     latenciesNs[i] = Number(process.hrtime.bigint() - t0);
   }
   const elapsedNs = Number(process.hrtime.bigint() - started);

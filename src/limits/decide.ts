@@ -4,7 +4,8 @@ import { rateLimitHeaders, retryAfterSeconds } from './headers.js';
 import {
   resolveAddressPolicy, resolvePolicy, type FailMode, type LimitsConfig, type RouteClass, type RoutePolicy, type Tier,
 } from './policy.js';
-import { LimiterUnavailableError, type Decision, type LimiterStore } from './store.js';
+import { isServiceUnavailable, type ServiceUnavailableError } from '../errors/index.js';
+import type { Decision, LimiterStore } from './store.js';
 import { normaliseIp, type Subject } from './subject.js';
 
 /** The pseudo route class of the per-address pre-check, in metrics, headers and onStoreError. */
@@ -23,7 +24,7 @@ export interface LimiterOptions {
    * fail-open limiter that nobody counts is an unlimited API nobody knows about: wire it to a
    * metric and a log line.
    */
-  onStoreError: (routeClass: RouteClass | typeof ADDRESS_CLASS, mode: FailMode, error: LimiterUnavailableError) => void;
+  onStoreError: (routeClass: RouteClass | typeof ADDRESS_CLASS, mode: FailMode, error: ServiceUnavailableError) => void;
 }
 
 export interface LimitRequest {
@@ -85,7 +86,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
       decision = await store.hit(counterKey, policy.windows, nowMs);
     } catch (error) {
       // Only an outage is subject to failMode; anything else is a bug and must surface.
-      if (!(error instanceof LimiterUnavailableError)) throw error;
+      if (!isServiceUnavailable(error)) throw error;
       onStoreError(name, policy.failMode, error);
       return policy.failMode === 'open' ? { allowed: true, headers: {} } : { allowed: false, headers: {}, unavailable: true };
     }

@@ -27,21 +27,23 @@ export {
   type Window,
 } from './policy.js';
 export { normaliseIp, resolveSubject, subjectKey, type Subject, type SubjectInput } from './subject.js';
-export { LimiterUnavailableError, type Decision, type LimiterStore, type WindowState } from './store.js';
+export {
+  counterStoreUnavailable, type AttemptState, type AttemptStore, type CounterStore, type Decision, type LimiterStore, type QuotaCounter, type WindowState,
+} from './store.js';
 export { limiterUnavailable } from './unavailable.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { LIMITER_REDIS_OPTIONS, RedisStore, createLimiterRedisClient, type RedisStoreOptions } from './redis-store.js';
 export { ADDRESS_CLASS, createLimiter, type AddressRequest, type Limiter, type LimiterOptions, type LimitRequest, type LimitResult } from './decide.js';
 export { rateLimitHeaders, retryAfterSeconds } from './headers.js';
 export { benchLimiter, type BenchResult } from './bench.js';
-export { MemoryQuotaCounter, RedisQuotaCounter, type QuotaCounter } from './quota.js';
+export { openCounterStore, type CounterStoreRuntime } from './open-store.js';
 export {
   applyLimitSettings, createLimitSettings, LimitsPolicyPatchSchema, MAX_OVERRIDES_PER_ENVIRONMENT, OverrideSubjectSchema,
   type LimitSettings, type LimitSettingsOptions, type LimitsPolicyPatch, type OverrideEntry, type SubjectOverride,
 } from './settings.js';
 export { createLimitSettingsStore, type LimitSettingsStore } from './settings-store.js';
 export {
-  createRateLimits, createRateLimitsOver, type CallerLimitInput, type RateLimits, type RateLimitsRuntime, type StoreErrorHandler,
+  createRateLimits, createRateLimitsOver, type CallerLimitInput, type RateLimits, type StoreErrorHandler,
 } from './service.js';
 export {
   addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createResponseCounter, createSubjectLimitStage, routeClassOf, type LimitStageDeps,

@@ -1,7 +1,9 @@
-// In-process counters for a single instance (no Redis configured). Several instances each
-// count on their own, so a deployment with more than one instance needs the Redis store.
+// In-process counters for a single instance (no Redis configured): windows, totals and attempts.
+// Several instances each count on their own, so a deployment with more than one instance needs
+// the Redis store. Every method is synchronous from read to write (the Promise is only for the
+// interface): nothing else runs on this event loop in between, which is what makes each one atomic.
 //
-// Memory is bounded two ways:
+// Window counters are bounded two ways:
 // - expiry: a counter lives until its window ends. Window ends are aligned to the epoch, so all
 //   live counters share only a handful of distinct end times; counters are grouped by end time
 //   and a whole group is dropped as soon as a hit arrives at or after it (lazy sweep, no timer,
@@ -10,16 +12,30 @@
 //   closest to their end are evicted first: they carry the least remaining state, so the most a
 //   flood of fresh subjects can achieve is resetting a few nearly-finished windows early, rather
 //   than the store refusing everyone (which a fail-closed class would turn into an outage).
+//
+// Totals (quotas) are few, one per subject and period, and swept at most once a minute. Attempts
+// are capped (default 100,000): the least recently written goes first, so a spray of keys cannot
+// grow memory without limit.
 import type { Window } from './policy.js';
-import { decisionFromCounts, windowIndex, windowResetMs, type Decision, type LimiterStore } from './store.js';
+import {
+  checkTotal, decisionFromCounts, TOTAL_GRACE_MS, windowIndex, windowResetMs, type AttemptState, type CounterStore, type Decision,
+} from './store.js';
 
 export interface MemoryStoreOptions {
-  /** Most live counters kept (one per subject, route class and window). Default 1,000,000. */
+  /** Most live window counters kept (one per subject, route class and window). Default 1,000,000. */
   maxKeys?: number;
+  /** Most attempt entries kept (failures and marks). Default 100,000. */
+  maxAttemptKeys?: number;
 }
 
-export class MemoryStore implements LimiterStore {
+export class MemoryStore implements CounterStore {
+  readonly kind = 'memory';
   readonly #maxKeys: number;
+  readonly #maxAttemptKeys: number;
+  readonly #totals = new Map<string, { total: number; expiresAtMs: number }>();
+  #nextTotalSweepMs = 0;
+  /** Re-inserted on each write, so Map order is least recently written first. */
+  readonly #attempts = new Map<string, AttemptState & { expiresMs: number }>();
   readonly #counts = new Map<string, number>();
   /** Counter keys grouped by the epoch ms at which their window ends. */
   readonly #byExpiry = new Map<number, Set<string>>();
@@ -29,6 +45,9 @@ export class MemoryStore implements LimiterStore {
     const maxKeys = options.maxKeys ?? 1_000_000;
     if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new TypeError('MemoryStore: maxKeys must be a positive integer');
     this.#maxKeys = maxKeys;
+    const maxAttemptKeys = options.maxAttemptKeys ?? 100_000;
+    if (!Number.isInteger(maxAttemptKeys) || maxAttemptKeys < 1) throw new TypeError('MemoryStore: maxAttemptKeys must be a positive integer');
+    this.#maxAttemptKeys = maxAttemptKeys;
   }
 
   /** Live counters (for metrics and tests). */
@@ -36,8 +55,6 @@ export class MemoryStore implements LimiterStore {
     return this.#counts.size;
   }
 
-  // Synchronous from read to write: nothing else runs on this event loop in between, which is
-  // what makes the check-then-increment atomic. The Promise is only for the interface.
   hit(key: string, windows: readonly Window[], nowMs: number): Promise<Decision> {
     if (nowMs >= this.#nextExpiryMs) this.#sweep(nowMs);
     const keys = windows.map((w) => `${key}|${w.windowMs}|${windowIndex(nowMs, w.windowMs)}`);
@@ -93,5 +110,65 @@ export class MemoryStore implements LimiterStore {
       this.#byExpiry.delete(this.#nextExpiryMs);
       this.#sweep(Number.NEGATIVE_INFINITY);
     }
+  }
+
+  // async only for the interface (errors become rejections); no await inside, so read-add-write is atomic.
+  async add(key: string, amount: number, keepUntilMs: number, nowMs: number): Promise<number> {
+    checkTotal(key, amount);
+    this.#sweepTotals(nowMs);
+    const stored = this.#totals.get(key);
+    const entry = stored && stored.expiresAtMs > nowMs ? stored : undefined;
+    const expiresAtMs = Math.max(entry?.expiresAtMs ?? 0, keepUntilMs + TOTAL_GRACE_MS);
+    const total = (entry?.total ?? 0) + amount;
+    this.#totals.set(key, { total, expiresAtMs });
+    return total;
+  }
+
+  async total(key: string, nowMs: number): Promise<number> {
+    checkTotal(key, 0);
+    const entry = this.#totals.get(key);
+    return entry && entry.expiresAtMs > nowMs ? entry.total : 0;
+  }
+
+  // O(n) but at most once a minute; totals are few (one per subject and period).
+  #sweepTotals(nowMs: number): void {
+    if (nowMs < this.#nextTotalSweepMs) return;
+    this.#nextTotalSweepMs = nowMs + 60_000;
+    for (const [key, entry] of this.#totals) if (entry.expiresAtMs <= nowMs) this.#totals.delete(key);
+  }
+
+  async recordFailure(key: string, nowMs: number, ttlMs: number): Promise<AttemptState> {
+    const existing = this.#attempts.get(key);
+    const failures = existing && existing.expiresMs > nowMs ? existing.failures + 1 : 1;
+    this.#putAttempt(key, { failures, lastFailureMs: nowMs, expiresMs: nowMs + ttlMs });
+    return { failures, lastFailureMs: nowMs };
+  }
+
+  async failures(key: string, nowMs: number): Promise<AttemptState | null> {
+    const e = this.#attempts.get(key);
+    if (!e || e.expiresMs <= nowMs) return null;
+    return { failures: e.failures, lastFailureMs: e.lastFailureMs };
+  }
+
+  async reset(key: string): Promise<void> {
+    this.#attempts.delete(key);
+  }
+
+  async mark(key: string, nowMs: number, ttlMs: number): Promise<void> {
+    this.#putAttempt(key, { failures: 0, lastFailureMs: nowMs, expiresMs: nowMs + ttlMs });
+  }
+
+  async isMarked(key: string, nowMs: number): Promise<boolean> {
+    const e = this.#attempts.get(key);
+    return e !== undefined && e.expiresMs > nowMs;
+  }
+
+  #putAttempt(key: string, entry: AttemptState & { expiresMs: number }): void {
+    this.#attempts.delete(key);
+    if (this.#attempts.size >= this.#maxAttemptKeys) {
+      const oldest = this.#attempts.keys().next().value;
+      if (oldest !== undefined) this.#attempts.delete(oldest);
+    }
+    this.#attempts.set(key, entry);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPeriodQuotaStore, periodEndMs } from './period-quota-store.js';
-import { MemoryQuotaCounter } from './quota.js';
+import { clockAt } from '../shared/clock.js';
+import { MemoryStore } from './memory-store.js';
 
 describe('period quota store over a quota counter', () => {
   it('period ends are the next UTC day or month', () => {
@@ -11,7 +12,7 @@ describe('period quota store over a quota counter', () => {
   });
 
   it('adds to every period and keeps users, environments and projects apart', async () => {
-    const store = createPeriodQuotaStore(new MemoryQuotaCounter({ now: () => Date.UTC(2026, 10, 23) }));
+    const store = createPeriodQuotaStore(new MemoryStore(), { clock: clockAt(() => Date.UTC(2026, 10, 23)) });
     const alice = { projectId: 'p1', environment: 'dev', userId: 'u1' };
     const periods = ['day:2026-11-23', 'month:2026-11'];
     await store.add(alice, periods, 100);

@@ -1,12 +1,13 @@
-// Quota counters on both stores: atomic totals that hold across instances (Redis) and expire
-// after their period.
+// Quota totals on both counter stores: atomic totals that hold across instances (Redis) and
+// expire after their period.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startRedis } from '../../test/harness/redis.js';
-import { MemoryQuotaCounter, RedisQuotaCounter, type QuotaCounter } from './quota.js';
-import { createLimiterRedisClient } from './redis-store.js';
-import { LimiterUnavailableError } from './store.js';
+import { ServiceUnavailableError } from '../errors/index.js';
+import { MemoryStore } from './memory-store.js';
+import { createLimiterRedisClient, RedisStore } from './redis-store.js';
+import type { QuotaCounter } from './store.js';
 
 const redisUrl = inject('redisUrl');
 const DAY = 86_400_000;
@@ -23,15 +24,23 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
 });
 
+/** The quota side of a counter store, on the given clock. */
+function totals(store: QuotaCounter, now: () => number) {
+  return {
+    addUsage: (key: string, amount: number, periodEndMs: number) => store.add(key, amount, periodEndMs, now()),
+    get: (key: string) => store.total(key, now()),
+  };
+}
+
 const CASES = [
-  { name: 'memory', available: true, make: async (now: () => number) => [new MemoryQuotaCounter({ now })] as QuotaCounter[] },
+  { name: 'memory', available: true, make: async (now: () => number) => [totals(new MemoryStore(), now)] },
   {
     name: 'redis',
     available: redisUrl !== null,
     make: async (now: () => number) => {
       const prefix = `test:quota:${randomUUID()}:`;
       // Four clients: four "instances" adding to one total.
-      return Promise.all([0, 1, 2, 3].map(async () => new RedisQuotaCounter({ client: await client(redisUrl ?? ''), prefix, now }))) as Promise<QuotaCounter[]>;
+      return Promise.all([0, 1, 2, 3].map(async () => totals(new RedisStore({ client: await client(redisUrl ?? ''), prefix }), now)));
     },
   },
 ];
@@ -65,7 +74,7 @@ describe.each(CASES)('quota counter on the $name store', ({ available, make }) =
 describe('quota totals expire after their period', () => {
   it('memory: gone an hour after the period ends', async () => {
     let now = Date.UTC(2030, 0, 31, 12);
-    const counter = new MemoryQuotaCounter({ now: () => now });
+    const counter = totals(new MemoryStore(), () => now);
     const periodEnd = Date.UTC(2030, 1, 1);
     await counter.addUsage('m', 10, periodEnd);
     now = periodEnd + 30 * 60_000;
@@ -79,24 +88,24 @@ describe('quota totals expire after their period', () => {
     const c = await client(redisUrl ?? '');
     const prefix = `test:quota:${randomUUID()}:`;
     const now = Date.now();
-    const counter = new RedisQuotaCounter({ client: c, prefix, now: () => now });
+    const counter = totals(new RedisStore({ client: c, prefix }), () => now);
     await counter.addUsage('x', 1, now + DAY);
-    const ttl1 = await c.pttl(`${prefix}x`);
+    const ttl1 = await c.pttl(`${prefix}quota:x`);
     expect(ttl1).toBeGreaterThan(DAY);
     expect(ttl1).toBeLessThanOrEqual(DAY + 3_600_000 + 1000);
     await counter.addUsage('x', 1, now + 1000); // an earlier period end never shortens it
-    expect(await c.pttl(`${prefix}x`)).toBeGreaterThan(DAY);
-    await c.del(`${prefix}x`);
+    expect(await c.pttl(`${prefix}quota:x`)).toBeGreaterThan(DAY);
+    await c.del(`${prefix}quota:x`);
   });
 
-  it('redis down: LimiterUnavailableError, so the caller applies its fail mode', async () => {
+  it('redis down: the one outage error (ServiceUnavailableError), so the caller applies its fail mode', async () => {
     const server = await startRedis();
     try {
-      const counter = new RedisQuotaCounter({ client: await client(server.url), prefix: 'q:' });
+      const counter = totals(new RedisStore({ client: await client(server.url), prefix: 'q:' }), Date.now);
       expect(await counter.addUsage('x', 3, Date.now() + DAY)).toBe(3);
       await server.stop();
-      await expect(counter.addUsage('x', 1, Date.now() + DAY)).rejects.toBeInstanceOf(LimiterUnavailableError);
-      await expect(counter.get('x')).rejects.toBeInstanceOf(LimiterUnavailableError);
+      await expect(counter.addUsage('x', 1, Date.now() + DAY)).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expect(counter.get('x')).rejects.toBeInstanceOf(ServiceUnavailableError);
     } finally {
       await server.stop();
     }

@@ -7,7 +7,7 @@ import { benchLimiter } from './bench.js';
 import { ADDRESS_CLASS, createLimiter } from './decide.js';
 import { DEFAULT_LIMITS, type FailMode, type LimitsConfig, type RouteClass } from './policy.js';
 import { createLimiterRedisClient, RedisStore } from './redis-store.js';
-import { LimiterUnavailableError } from './store.js';
+import { ServiceUnavailableError } from '../errors/index.js';
 import { resolveSubject } from './subject.js';
 
 const redisUrl = inject('redisUrl');
@@ -44,7 +44,7 @@ describe.skipIf(redisUrl === null)('redis store', () => {
     const decisions = await Promise.all(hits);
     expect(decisions.filter((d) => d.allowed)).toHaveLength(100);
     // And the 300 refusals were not counted.
-    expect(await clients[0]!.get(`${prefix}{race}:60000:${Math.floor((T0 + 1_000) / 60_000)}`)).toBe('100');
+    expect(await clients[0]!.get(`${prefix}rl:{race}:60000:${Math.floor((T0 + 1_000) / 60_000)}`)).toBe('100');
   });
 
   it('refuses a client that would queue commands while Redis is down', () => {
@@ -104,7 +104,7 @@ describe.skipIf(redisUrl === null)('redis store outage', () => {
       ['auth', 'closed'],
       ['data_read', 'open'],
     ]);
-    await expect(store.hit('x', [{ limit: 1, windowMs: 1_000 }], T0)).rejects.toBeInstanceOf(LimiterUnavailableError);
+    await expect(store.hit('x', [{ limit: 1, windowMs: 1_000 }], T0)).rejects.toBeInstanceOf(ServiceUnavailableError);
 
     // Stay down long enough for the reconnect backoff to reach its cap (ioredis's default would
     // by now wait seconds between attempts); then time recovery from the restart itself.
@@ -130,7 +130,7 @@ describe.skipIf(redisUrl === null)('redis store outage', () => {
     try {
       await admin.call('CLIENT', 'PAUSE', '2500', 'ALL');
       const startedAt = Date.now();
-      await expect(store.hit('paused', [{ limit: 5, windowMs: 60_000 }], T0)).rejects.toBeInstanceOf(LimiterUnavailableError);
+      await expect(store.hit('paused', [{ limit: 5, windowMs: 60_000 }], T0)).rejects.toBeInstanceOf(ServiceUnavailableError);
       expect(Date.now() - startedAt).toBeLessThan(2_000);
     } finally {
       await sleep(2_600);

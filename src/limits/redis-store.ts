@@ -1,5 +1,6 @@
-// Counters shared by every instance, in Redis: one Lua script per decision, so the read, the
-// decision and the increments are one atomic step on the server and one network round trip.
+// Counters shared by every instance, in Redis: windows, totals and attempts on ONE fail-fast
+// client. One Lua script (or one command) per operation, so the read, the decision and the
+// writes are one atomic step on the server and one network round trip.
 //
 // Clock: the caller passes nowMs (so tests can freeze time) instead of the script reading Redis's
 // TIME. Every instance must therefore keep its clock synchronised (NTP): the window index is
@@ -10,10 +11,14 @@
 //
 // Failure: a dead Redis must fail fast, not queue requests until it returns, so the client is
 // required to have no offline queue and a command timeout (see LIMITER_REDIS_OPTIONS). Every
-// Redis error becomes LimiterUnavailableError, and the route class's failMode decides.
+// Redis error becomes the one outage error (counterStoreUnavailable), and the caller's fail mode
+// decides: the route class's for the limiter, closed for token quotas and sign-in backoff.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Window } from './policy.js';
-import { decisionFromCounts, LimiterUnavailableError, windowIndex, type Decision, type LimiterStore } from './store.js';
+import {
+  checkTotal, counterStoreUnavailable, decisionFromCounts, TOTAL_GRACE_MS, windowIndex,
+  type AttemptState, type CounterStore, type Decision,
+} from './store.js';
 
 // KEYS[i]: counter of window i. ARGV[i]: its limit. ARGV[n+i]: its TTL in ms.
 // Returns { allowed (1|0), count_1 .. count_n } with the counts as they were BEFORE this request.
@@ -36,7 +41,26 @@ end
 return result
 `;
 
-const COMMAND = 'gatehouseLimitHit';
+// INCRBY and the expiry in one step: a crash between two commands must not leave an immortal key.
+// PEXPIREAT only ever moves the expiry later (GT needs Redis 7, so compare by hand).
+// KEYS[1]: the total. ARGV: amount, keep-until ms, now ms.
+const ADD_SCRIPT = `
+local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+local at = tonumber(ARGV[2])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 or tonumber(ARGV[3]) + ttl < at then redis.call('PEXPIREAT', KEYS[1], at) end
+return total
+`;
+
+// Count the failure, remember when, and push the expiry out. KEYS[1]: the hash. ARGV: now ms, ttl ms.
+const RECORD_FAILURE_SCRIPT = `
+local failures = redis.call('HINCRBY', KEYS[1], 'f', 1)
+redis.call('HSET', KEYS[1], 'l', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return failures
+`;
+
+const COMMANDS = { hit: 'gatehouseLimitHit', add: 'gatehouseQuotaAdd', recordFailure: 'gatehouseAttemptRecord' } as const;
 
 /** Keys outlive their window by this much so an instance whose clock lags a little still finds them. */
 const TTL_GRACE_MS = 5_000;
@@ -61,7 +85,7 @@ export const LIMITER_REDIS_OPTIONS = Object.freeze({
   retryStrategy: (times: number): number => Math.min(times * 50, 200),
 } satisfies RedisOptions);
 
-/** Attach an 'error' listener to log connection errors; failed decisions already throw LimiterUnavailableError. */
+/** Attach an 'error' listener to log connection errors; failed operations already throw the outage error. */
 export function createLimiterRedisClient(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { ...LIMITER_REDIS_OPTIONS, ...options });
 }
@@ -69,15 +93,25 @@ export function createLimiterRedisClient(url: string, options: RedisOptions = {}
 export interface RedisStoreOptions {
   /** A client configured with LIMITER_REDIS_OPTIONS (checked). The store never closes it. */
   client: Redis;
-  /** Prefix of every key. Default `gatehouse:rl:`. */
+  /**
+   * A namespace for every key (tests): windows under `<prefix>rl:`, totals `<prefix>quota:`,
+   * attempts `<prefix>attempts:`. Default: the production keys, `gatehouse:rl:`,
+   * `gatehouse:quota:` and `gh:attempts:`, which every instance of every version shares.
+   */
   prefix?: string;
 }
 
-type HitCommand = (numKeys: number, ...args: Array<string | number>) => Promise<unknown>;
+type ScriptCommand = (numKeys: number, ...args: Array<string | number>) => Promise<unknown>;
 
-export class RedisStore implements LimiterStore {
-  readonly #hit: HitCommand;
+export class RedisStore implements CounterStore {
+  readonly kind = 'redis';
+  readonly #client: Redis;
+  readonly #hit: ScriptCommand;
+  readonly #add: ScriptCommand;
+  readonly #recordFailure: ScriptCommand;
   readonly #prefix: string;
+  readonly #totalsPrefix: string;
+  readonly #attemptsPrefix: string;
 
   constructor(options: RedisStoreOptions) {
     const { client } = options;
@@ -87,13 +121,13 @@ export class RedisStore implements LimiterStore {
     if (!client.options.commandTimeout || client.options.commandTimeout <= 0) {
       throw new TypeError('RedisStore: the client must have a commandTimeout (use createLimiterRedisClient)');
     }
-    this.#prefix = options.prefix ?? 'gatehouse:rl:';
-    // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (e.g. after a Redis restart
-    // emptied the script cache), so the steady state sends the 40-byte hash, not the script.
-    client.defineCommand(COMMAND, { lua: HIT_SCRIPT });
-    const command = (client as unknown as Record<string, HitCommand>)[COMMAND];
-    if (typeof command !== 'function') throw new TypeError('RedisStore: defineCommand did not register the script');
-    this.#hit = command.bind(client);
+    this.#client = client;
+    this.#prefix = options.prefix === undefined ? 'gatehouse:rl:' : `${options.prefix}rl:`;
+    this.#totalsPrefix = options.prefix === undefined ? 'gatehouse:quota:' : `${options.prefix}quota:`;
+    this.#attemptsPrefix = options.prefix === undefined ? 'gh:attempts:' : `${options.prefix}attempts:`;
+    this.#hit = defineScript(client, COMMANDS.hit, HIT_SCRIPT);
+    this.#add = defineScript(client, COMMANDS.add, ADD_SCRIPT);
+    this.#recordFailure = defineScript(client, COMMANDS.recordFailure, RECORD_FAILURE_SCRIPT);
   }
 
   async hit(key: string, windows: readonly Window[], nowMs: number): Promise<Decision> {
@@ -106,17 +140,71 @@ export class RedisStore implements LimiterStore {
     try {
       reply = await this.#hit(keys.length, ...keys, ...limits, ...ttls);
     } catch (error) {
-      throw new LimiterUnavailableError('rate-limit store (Redis) unavailable', { cause: error });
+      throw counterStoreUnavailable('rate-limit store (Redis) unavailable', error);
     }
     if (!Array.isArray(reply) || reply.length !== windows.length + 1 || !reply.every((v) => typeof v === 'number')) {
-      throw new LimiterUnavailableError('rate-limit store (Redis) returned an unexpected reply');
+      throw counterStoreUnavailable('rate-limit store (Redis) returned an unexpected reply');
     }
     const [allowedFlag, ...before] = reply as number[];
     const decision = decisionFromCounts(windows, before, nowMs);
     // Same arithmetic on both sides; a mismatch means the script and this file disagree.
     if (decision.allowed !== (allowedFlag === 1)) {
-      throw new LimiterUnavailableError('rate-limit store (Redis) decision disagrees with the counts');
+      throw counterStoreUnavailable('rate-limit store (Redis) decision disagrees with the counts');
     }
     return decision;
   }
+
+  async add(key: string, amount: number, keepUntilMs: number, nowMs: number): Promise<number> {
+    checkTotal(key, amount);
+    const reply = await this.#call('quota store', () => this.#add(1, this.#totalsPrefix + key, amount, keepUntilMs + TOTAL_GRACE_MS, nowMs));
+    if (typeof reply !== 'number') throw counterStoreUnavailable('quota store (Redis) returned an unexpected reply');
+    return reply;
+  }
+
+  // Redis expires totals and attempts itself (PEXPIREAT / PEXPIRE): `nowMs` is not needed to read them.
+  async total(key: string, _nowMs?: number): Promise<number> {
+    checkTotal(key, 0);
+    const reply = await this.#call('quota store', () => this.#client.get(this.#totalsPrefix + key));
+    return reply === null ? 0 : Number(reply);
+  }
+
+  async recordFailure(key: string, nowMs: number, ttlMs: number): Promise<AttemptState> {
+    const failures = await this.#call('attempt store', () => this.#recordFailure(1, this.#attemptsPrefix + key, String(nowMs), String(ttlMs)));
+    return { failures: Number(failures), lastFailureMs: nowMs };
+  }
+
+  async failures(key: string, _nowMs?: number): Promise<AttemptState | null> {
+    const [f, l] = await this.#call('attempt store', () => this.#client.hmget(this.#attemptsPrefix + key, 'f', 'l'));
+    if (f === null || l === null || f === undefined || l === undefined) return null;
+    return { failures: Number(f), lastFailureMs: Number(l) };
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.#call('attempt store', () => this.#client.del(this.#attemptsPrefix + key));
+  }
+
+  async mark(key: string, _nowMs: number, ttlMs: number): Promise<void> {
+    await this.#call('attempt store', () => this.#client.set(this.#attemptsPrefix + key, '1', 'PX', ttlMs));
+  }
+
+  async isMarked(key: string, _nowMs?: number): Promise<boolean> {
+    return (await this.#call('attempt store', () => this.#client.exists(this.#attemptsPrefix + key))) === 1;
+  }
+
+  async #call<T>(what: string, command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw counterStoreUnavailable(`${what} (Redis) unavailable`, error);
+    }
+  }
+}
+
+// defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (e.g. after a Redis restart
+// emptied the script cache), so the steady state sends the 40-byte hash, not the script.
+function defineScript(client: Redis, name: string, lua: string): ScriptCommand {
+  client.defineCommand(name, { lua });
+  const command = (client as unknown as Record<string, ScriptCommand>)[name];
+  if (typeof command !== 'function') throw new TypeError('RedisStore: defineCommand did not register the script');
+  return command.bind(client);
 }

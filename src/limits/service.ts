@@ -1,19 +1,16 @@
-// What the rest of Gatehouse uses: the limiter over the configured store, per-environment
-// settings, and quota counters on the same store. Built once from the config (createRateLimits)
-// and handed down through deps.
+// What the rest of Gatehouse uses: the limiter over the process's counter store, per-environment
+// settings, and quota totals on the same store. Built once (createRateLimits) and handed down
+// through deps.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
 import type { Database } from '../db/index.js';
-import { createOutageLog } from '../shared/outage-log.js';
+import type { ServiceUnavailableError } from '../errors/index.js';
+import type { Clock } from '../shared/clock.js';
 import { createLimiter, type ADDRESS_CLASS, type Limiter, type LimitResult } from './decide.js';
-import { MemoryStore } from './memory-store.js';
 import { validateLimitsConfig, type FailMode, type LimitsConfig, type RouteClass, type Tier } from './policy.js';
-import { MemoryQuotaCounter, RedisQuotaCounter, type QuotaCounter } from './quota.js';
-import { createLimiterRedisClient, RedisStore } from './redis-store.js';
 import { createLimitSettingsStore } from './settings-store.js';
 import { createLimitSettings, type LimitSettings } from './settings.js';
-import type { LimiterStore, LimiterUnavailableError } from './store.js';
+import type { CounterStore, QuotaCounter } from './store.js';
 import { accountSubject, resolveSubject } from './subject.js';
 
 export interface CallerLimitInput {
@@ -51,12 +48,10 @@ export interface RateLimits {
   checkCaller(input: CallerLimitInput): Promise<LimitResult>;
 }
 
-export type StoreErrorHandler = (routeClass: RouteClass | typeof ADDRESS_CLASS, mode: FailMode, error: LimiterUnavailableError) => void;
+export type StoreErrorHandler = (routeClass: RouteClass | typeof ADDRESS_CLASS, mode: FailMode, error: ServiceUnavailableError) => void;
 
 export function createRateLimitsOver(options: {
-  store: LimiterStore;
-  storeKind: 'memory' | 'redis';
-  quotas: QuotaCounter;
+  store: CounterStore;
   settings: LimitSettings;
   base: LimitsConfig;
   onStoreError: StoreErrorHandler;
@@ -65,8 +60,8 @@ export function createRateLimitsOver(options: {
   const limiter: Limiter = createLimiter({ store: options.store, config: () => base, onStoreError: options.onStoreError });
   return {
     settings,
-    quotas: options.quotas,
-    storeKind: options.storeKind,
+    quotas: options.store,
+    storeKind: options.store.kind,
     checkAddress: (ip, nowMs) => limiter.checkAddress({ ip, nowMs }),
     async checkCaller(input) {
       const config = await settings.effective(input.projectId, input.environment);
@@ -95,78 +90,28 @@ export function createRateLimitsOver(options: {
   };
 }
 
-export interface RateLimitsRuntime {
-  rateLimits: RateLimits;
-  /** Closes the Redis client, if any. */
-  close(): Promise<void>;
-}
-
 /**
- * From the config: MemoryStore without REDIS_URL, else a RedisStore on a dedicated fail-fast
- * client. Waits briefly for Redis at start; if it is not there, the server still starts and each
- * class applies its fail mode until Redis answers (reconnection is automatic).
+ * The limiter over the process's counter store (openCounterStore), the per-environment settings
+ * (cached on the injected clock) and the quota totals on the same store.
  */
-export async function createRateLimits(options: {
-  redisUrl: string | undefined;
+export function createRateLimits(options: {
+  store: CounterStore;
   rateLimits: LimitsConfig;
   db: Kysely<Database>;
   logger: Logger;
-  now: () => string;
+  clock: Clock;
   onStoreError: StoreErrorHandler;
   /** ms of settings cache. Default 1000. */
   settingsCacheTtlMs?: number;
-}): Promise<RateLimitsRuntime> {
+}): RateLimits {
   const base = validateLimitsConfig(options.rateLimits);
   const settings = createLimitSettings({
     store: createLimitSettingsStore(options.db),
     base,
-    now: options.now,
+    clock: options.clock,
     cacheTtlMs: options.settingsCacheTtlMs,
     onInvalidStored: (projectId, environment, problems) =>
       options.logger.error({ project: projectId, environment, problems }, 'stored rate-limit settings are invalid; the config file policy applies'),
   });
-  if (!options.redisUrl) {
-    return {
-      rateLimits: createRateLimitsOver({ store: new MemoryStore(), storeKind: 'memory', quotas: new MemoryQuotaCounter(), settings, base, onStoreError: options.onStoreError }),
-      close: () => Promise.resolve(),
-    };
-  }
-  const client = createLimiterRedisClient(options.redisUrl);
-  watchConnection(client, options.logger);
-  await waitReady(client, 2_000).catch(() => options.logger.warn('rate-limit Redis not reachable at start; classes apply their fail mode until it is'));
-  return {
-    rateLimits: createRateLimitsOver({
-      store: new RedisStore({ client }), storeKind: 'redis', quotas: new RedisQuotaCounter({ client }), settings, base, onStoreError: options.onStoreError,
-    }),
-    async close() {
-      // quit() waits for replies in flight; disconnect() when the server is already gone.
-      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-      else client.disconnect();
-    },
-  };
-}
-
-/**
- * An 'error' listener is required (ioredis prints unhandled ones), and reconnect attempts fail
- * every 200 ms during an outage: log the first failure and the recovery, not each attempt.
- */
-function watchConnection(client: Redis, logger: Logger): void {
-  const outage = createOutageLog(logger, 'rate-limit Redis');
-  client.on('error', (error: Error) => outage.down(error));
-  client.on('ready', () => outage.up());
-}
-
-function waitReady(client: Redis, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('ready', onReady);
-      reject(new Error('timeout'));
-    }, timeoutMs);
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    client.once('ready', onReady);
-  });
+  return createRateLimitsOver({ store: options.store, settings, base, onStoreError: options.onStoreError });
 }

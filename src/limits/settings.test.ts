@@ -9,9 +9,9 @@ import { createProjectService } from '../tenancy/index.js';
 import { DEFAULT_LIMITS } from './policy.js';
 import { createLimitSettingsStore, type LimitSettingsStore } from './settings-store.js';
 import { applyLimitSettings, createLimitSettings } from './settings.js';
+import { clockAt, systemClock } from '../shared/clock.js';
 
 const w = (limit: number, windowMs = 60_000) => ({ limit, windowMs });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('applyLimitSettings', () => {
   it('changes only what the patch names: one tier keeps the other tiers and the fail mode', () => {
@@ -30,10 +30,13 @@ describe.each(engines())('limit settings on %s', (engine) => {
   let projectId: string;
   let loads: number;
   const invalid: string[][] = [];
+  // The settings cache ages on this clock: the TTL test advances it instead of sleeping.
+  let nowMs = Date.UTC(2030, 0, 1);
+  const clock = clockAt(() => nowMs);
 
   beforeEach(async () => {
     ({ db, storage } = await migratedStorage(engine));
-    projectId = (await createProjectService({ db: storage.db, clock: { now: () => new Date() }, devOrigins: [] }).create('limits')).id;
+    projectId = (await createProjectService({ db: storage.db, clock: systemClock, devOrigins: [] }).create('limits')).id;
     const raw = createLimitSettingsStore(storage.db);
     loads = 0;
     store = { ...raw, getPolicy: (...a) => ((loads += 1), raw.getPolicy(...a)) };
@@ -45,7 +48,7 @@ describe.each(engines())('limit settings on %s', (engine) => {
   });
 
   const service = (cacheTtlMs = 1000) =>
-    createLimitSettings({ store, base: DEFAULT_LIMITS, cacheTtlMs, now: () => new Date().toISOString(), onInvalidStored: (_p, _e, problems) => invalid.push(problems) });
+    createLimitSettings({ store, base: DEFAULT_LIMITS, cacheTtlMs, clock, onInvalidStored: (_p, _e, problems) => invalid.push(problems) });
 
   it('a stored patch and override apply to their environment only', async () => {
     const s = service();
@@ -83,7 +86,9 @@ describe.each(engines())('limit settings on %s', (engine) => {
     // Here: at once. There: stale until the TTL has passed.
     expect((await s.effective(projectId, 'dev')).classes.default.tiers.admin).toEqual([w(7)]);
     expect((await other.effective(projectId, 'dev')).classes.default.tiers.admin).toEqual([w(1000)]);
-    await sleep(320);
+    nowMs += 299;
+    expect((await other.effective(projectId, 'dev')).classes.default.tiers.admin).toEqual([w(1000)]);
+    nowMs += 1;
     expect((await other.effective(projectId, 'dev')).classes.default.tiers.admin).toEqual([w(7)]);
   });
 

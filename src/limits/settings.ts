@@ -12,6 +12,8 @@ import {
   limitsConfigErrors, OVERRIDE_SUBJECT_PATTERN, ROUTE_CLASSES, SubjectOverrideSchema, TIERS, validateLimitsConfig, WindowsSchema,
   type ClassPolicy, type LimitsConfig, type RouteClass,
 } from './policy.js';
+import { isoNow, type Clock } from '../shared/clock.js';
+import { createTtlCache } from '../shared/ttl-cache.js';
 import type { LimitSettingsStore } from './settings-store.js';
 
 const ClassPatchSchema = Type.Object(
@@ -67,7 +69,7 @@ export interface LimitSettingsOptions {
   base: LimitsConfig;
   /** ms an environment's effective config is cached. Default 1000. */
   cacheTtlMs?: number;
-  now: () => string;
+  clock: Clock;
   /** A stored row that no longer validates (hand-edited database): logged, and the base applies. */
   onInvalidStored: (projectId: string, environment: string, problems: string[]) => void;
 }
@@ -92,12 +94,11 @@ export function applyLimitSettings(base: LimitsConfig, patch: LimitsPolicyPatch,
 const CACHE_MAX_ENTRIES = 10_000;
 
 export function createLimitSettings(options: LimitSettingsOptions): LimitSettings {
-  const { store, base, now, onInvalidStored } = options;
-  const ttlMs = options.cacheTtlMs ?? 1000;
-  // performance.now, not the injected clock: the TTL is operational and must pass even when tests freeze time.
-  const cache = new Map<string, { config: LimitsConfig; atMs: number; generation: number }>();
-  const pending = new Map<string, Promise<LimitsConfig>>();
-  let generation = 0;
+  const { store, base, clock, onInvalidStored } = options;
+  // A promise per environment: 400 concurrent requests at expiry make one query pair, and a change
+  // made here evicts the entry, so a load that began before it cannot put the older read back.
+  const cache = createTtlCache<Promise<LimitsConfig>>({ ttlMs: options.cacheTtlMs ?? 1000, maxEntries: CACHE_MAX_ENTRIES, clock });
+  const now = () => isoNow(clock);
   const cacheKey = (projectId: string, environment: string) => `${projectId}/${environment}`;
 
   async function readStored(projectId: string, environment: string) {
@@ -127,25 +128,7 @@ export function createLimitSettings(options: LimitSettingsOptions): LimitSetting
 
   const service: LimitSettings = {
     effective(projectId, environment) {
-      const key = cacheKey(projectId, environment);
-      const hit = cache.get(key);
-      if (hit && performance.now() - hit.atMs < ttlMs) return Promise.resolve(hit.config);
-      // One load per environment at a time: 400 concurrent requests at expiry make one query pair.
-      const inFlight = pending.get(key);
-      if (inFlight) return inFlight;
-      const startedGeneration = generation;
-      const loading = load(projectId, environment)
-        .then((config) => {
-          // A change made here while this load ran must not be overwritten by the older read.
-          if (startedGeneration === generation) {
-            if (cache.size >= CACHE_MAX_ENTRIES) cache.clear();
-            cache.set(key, { config, atMs: performance.now(), generation });
-          }
-          return config;
-        })
-        .finally(() => pending.delete(key));
-      pending.set(key, loading);
-      return loading;
+      return cache.getOrLoad(cacheKey(projectId, environment), () => load(projectId, environment));
     },
 
     async getPolicy(projectId, environment) {
@@ -199,7 +182,6 @@ export function createLimitSettings(options: LimitSettingsOptions): LimitSetting
     },
 
     invalidate(projectId, environment) {
-      generation++;
       cache.delete(cacheKey(projectId, environment));
     },
   };

@@ -59,7 +59,7 @@ type WithAddressResult = FastifyRequest & { [ADDRESS_RESULT]?: LimitResult | nul
 export function createAddressLimitStage(deps: LimitStageDeps) {
   const refuse = createRefusal(deps);
   return async function limitAddress(request: FastifyRequest): Promise<void> {
-    const result = await deps.rateLimits.checkAddress(request.ip, deps.clock.now().getTime());
+    const result = await deps.rateLimits.checkAddress(request.ip, deps.clock.nowMs());
     if (result.allowed) (request as WithAddressResult)[ADDRESS_RESULT] = result;
     else refuse(request, result, ADDRESS_CLASS, 'address');
   };
@@ -92,7 +92,7 @@ function createSubjectCheck(deps: LimitStageDeps) {
       keyIsShared: caller.key.kind === 'publishable',
       ip: request.ip,
       account,
-      nowMs: deps.clock.now().getTime(),
+      nowMs: deps.clock.nowMs(),
     });
     if (result.allowed) {
       reply.headers(result.headers);

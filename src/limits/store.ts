@@ -2,7 +2,7 @@
 //
 // A store makes ONE atomic hit per request: it checks every window and, only when all of them
 // have room, counts the request in all of them. Being over the limit is a returned Decision; an
-// unreachable store is a thrown LimiterUnavailableError, which the policy's failMode turns into
+// unreachable store is a thrown ServiceUnavailableError, which the policy's failMode turns into
 // "let it through" or 503. (Shape after animir/node-rate-limiter-flexible
 // lib/RateLimiterStoreAbstract.js, which separates the same two outcomes.)
 //
@@ -10,6 +10,7 @@
 // instance computes the same index for the same instant, so a shared store counts exactly, and a
 // subject is freed exactly at the boundary. The trade-off is a possible burst of 2×limit across a
 // boundary, accepted for exactness and one cheap key per window.
+import { ServiceUnavailableError } from '../errors/index.js';
 import type { Window } from './policy.js';
 
 export interface WindowState {
@@ -29,22 +30,77 @@ export interface Decision {
   retryAfterMs: number;
 }
 
-export interface LimiterStore {
+/** Failed attempts under one key (sign-in backoff). */
+export interface AttemptState {
+  failures: number;
+  lastFailureMs: number;
+}
+
+/**
+ * The one counter store: every counter Gatehouse keeps (request windows, quota totals, failed
+ * attempts) lives in one engine, memory for a single instance or Redis shared by every instance,
+ * behind this interface. Each method is one atomic step (one Lua script or one command on Redis,
+ * synchronous from read to write in memory). Callers pass `nowMs` from the injected clock, so
+ * tests freeze time and every instance agrees on epoch-aligned windows.
+ *
+ * Errors: being over a limit is a returned value; an unreachable store is a thrown
+ * ServiceUnavailableError('redis') (see counterStoreUnavailable), which each caller turns into its
+ * fail mode. No store throws anything HTTP-specific: the caller decides what the client hears.
+ */
+export interface CounterStore {
+  readonly kind: 'memory' | 'redis';
+
   /**
    * Atomically: for every window, read the count of `key` in the current window; if all are below
    * their limit, increment all and allow; else change nothing and deny. A denied request does not
    * consume, so a client hammering a closed window does not extend its own lock-out.
    */
   hit(key: string, windows: readonly Window[], nowMs: number): Promise<Decision>;
+
+  /**
+   * Atomically adds `amount` (a non-negative safe integer) to the total under `key` and returns
+   * the new total; the total is kept at least until `keepUntilMs` plus a grace (an instance whose
+   * clock lags still adds to the right total). `amount` 0 reads without changing.
+   */
+  add(key: string, amount: number, keepUntilMs: number, nowMs: number): Promise<number>;
+  /** The current total (0 when unknown or expired). */
+  total(key: string, nowMs: number): Promise<number>;
+
+  /** Adds one failure; the entry is forgotten `ttlMs` after its last failure. */
+  recordFailure(key: string, nowMs: number, ttlMs: number): Promise<AttemptState>;
+  failures(key: string, nowMs: number): Promise<AttemptState | null>;
+  /** Forgets a key's failures or mark. */
+  reset(key: string): Promise<void>;
+  /** Sets a flag (e.g. "this address signed into this account") that lasts `ttlMs` from now. */
+  mark(key: string, nowMs: number, ttlMs: number): Promise<void>;
+  isMarked(key: string, nowMs: number): Promise<boolean>;
 }
 
-/** The store could not answer (network, timeout, server down). Never thrown for "over the limit". */
-export class LimiterUnavailableError extends Error {
-  readonly code = 'limiter_unavailable';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LimiterUnavailableError';
-  }
+/** What the limiter uses. */
+export type LimiterStore = Pick<CounterStore, 'hit'>;
+/** What quotas use. */
+export type QuotaCounter = Pick<CounterStore, 'add' | 'total'>;
+/** What the sign-in backoff uses. */
+export type AttemptStore = Pick<CounterStore, 'recordFailure' | 'failures' | 'reset' | 'mark' | 'isMarked'>;
+
+/**
+ * The store could not answer (network, timeout, server down). Never thrown for "over the limit".
+ * `reason` stays in the cause (logs), not in what a client reads.
+ */
+export function counterStoreUnavailable(reason: string, cause?: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError('redis', {
+    message: 'A backing service is temporarily unavailable; retry shortly.',
+    retryAfterS: 1,
+    cause: new Error(reason, { cause }),
+  });
+}
+
+/** Totals outlive their period by this much: an instance whose clock lags still adds to the right total. */
+export const TOTAL_GRACE_MS = 60 * 60_000;
+
+export function checkTotal(key: string, amount: number): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 512) throw new TypeError('counter store: key must be 1..512 characters');
+  if (!Number.isSafeInteger(amount) || amount < 0) throw new TypeError('counter store: amount must be a non-negative safe integer');
 }
 
 export function windowIndex(nowMs: number, windowMs: number): number {

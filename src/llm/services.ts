@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import type { Keyring } from '../crypto/index.js';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
+import type { WriteBehind } from '../shared/write-behind.js';
 import { createResourceStore, type ResourceStore } from './ownership/index.js';
 import { createProviderService, createProviderStore, type ProviderService } from './providers/index.js';
 import { createUpstreams, type Upstreams } from './proxy/upstream.js';
@@ -31,6 +32,7 @@ export interface LlmServices {
   track(work: Promise<unknown>): void;
   /** Resolves when tracked work and buffered usage are stored (tests, shutdown). */
   flush(): Promise<void>;
+  /** Stops the timers and stores what is buffered (the background writer itself is the deps'). */
   close(): Promise<void>;
 }
 
@@ -40,16 +42,18 @@ export interface LlmServicesOptions {
   keyring: Keyring;
   clock: Clock;
   logger: Logger;
+  /** The process's background writer: usage, token counters (SQL) and the request log are stored through it. */
+  writer: WriteBehind;
   /** Defaults to the SQL store; a Redis store can be passed instead. */
   quotaStore?: QuotaStore;
 }
 
-export function createLlmServices({ config, db, keyring, clock, logger, quotaStore }: LlmServicesOptions): LlmServices {
+export function createLlmServices({ config, db, keyring, clock, logger, writer, quotaStore }: LlmServicesOptions): LlmServices {
   const pending = new Set<Promise<unknown>>();
-  const usage = createUsageRecorder({ db, logger });
-  const requestLog = createRequestLog({ db, keyring, clock, logger });
+  const usage = createUsageRecorder({ db, writer });
+  const requestLog = createRequestLog({ db, keyring, clock, logger, writer });
   // The database store is buffered (two upserts per response otherwise); a shared Redis store is not.
-  const buffered = quotaStore ? null : createBufferedQuotaStore(createSqlQuotaStore(db), { logger });
+  const buffered = quotaStore ? null : createBufferedQuotaStore(createSqlQuotaStore(db), { writer, clock });
   const upstreams = createUpstreams({
     connectTimeoutMs: config.llm.connectTimeoutMs,
     headersTimeoutMs: config.llm.headersTimeoutMs,
@@ -101,9 +105,7 @@ export function createLlmServices({ config, db, keyring, clock, logger, quotaSto
     async close() {
       if (sweepTimer) clearInterval(sweepTimer);
       await flush();
-      await usage.close();
       await requestLog.close();
-      await buffered?.close();
       await upstreams.close();
     },
   };

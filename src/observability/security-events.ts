@@ -1,8 +1,9 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.js';
 import { normaliseIp } from '../shared/ip.js';
 import { isoNow, type Clock } from '../shared/clock.js';
+import type { WriteBehind } from '../shared/write-behind.js';
 import { createEventThrottle } from './event-throttle.js';
 
 /** Things worth an operator's attention; stable names, used in queries and alerts. */
@@ -57,13 +58,15 @@ const THROTTLE_MAX_KEYS = 10_000;
 const DAY_MS = 24 * 3600_000;
 /** Rows deleted per statement, so a long backlog is pruned without one huge transaction. */
 const PRUNE_BATCH = 5_000;
+/** Rows per INSERT (7 bound values each, far below either engine's limit); more start a flush at once. */
+const WRITE_BATCH = 100;
 
 export interface SecurityEvents {
   record(type: SecurityEventType, input: SecurityEventInput): void;
   list(projectId: string, environment: string, options?: { limit?: number; beforeId?: number; type?: string }): Promise<
     Array<{ id: number; type: string; ip: string | null; request_id: string | null; details: unknown; created_at: string }>
   >;
-  /** Resolves when pending writes are stored (tests, shutdown). */
+  /** Resolves when events recorded so far are stored (tests, shutdown). */
   flush(): Promise<void>;
   /** Deletes events older than the retention, as of the clock's now. Returns how many. */
   prune(): Promise<number>;
@@ -73,6 +76,8 @@ export interface SecurityEventsOptions {
   db: Kysely<Database>;
   logger: Logger;
   clock: Clock;
+  /** Stores events off the request path, in batches. */
+  writer: WriteBehind;
   /** Days an event is kept (securityEvents.retentionDays). */
   retentionDays: number;
 }
@@ -86,9 +91,18 @@ function throttleSubject(input: SecurityEventInput): string {
   }
 }
 
-export function createSecurityEvents({ db, logger, clock, retentionDays }: SecurityEventsOptions): SecurityEvents {
+export function createSecurityEvents({ db, logger, clock, writer, retentionDays }: SecurityEventsOptions): SecurityEvents {
   if (!Number.isInteger(retentionDays) || retentionDays < 1) throw new TypeError('createSecurityEvents: retentionDays must be a positive integer');
-  const pending = new Set<Promise<unknown>>();
+  // Written off the request path: a flood of bad requests must not slow good ones.
+  const pending = writer.buffer<Insertable<Database['security_events']>>({
+    name: 'security events',
+    maxBatch: WRITE_BATCH,
+    async write(batch) {
+      const rows = [...batch.values()];
+      for (let i = 0; i < rows.length; i += WRITE_BATCH) await db.insertInto('security_events').values(rows.slice(i, i + WRITE_BATCH)).execute();
+    },
+  });
+  let sequence = 0;
   const throttle = createEventThrottle({ intervalMs: THROTTLE_INTERVAL_MS, maxKeys: THROTTLE_MAX_KEYS });
   let pruning: Promise<number> | null = null;
   return {
@@ -97,29 +111,24 @@ export function createSecurityEvents({ db, logger, clock, retentionDays }: Secur
       const limit = THROTTLED[type];
       if (limit) {
         const key = `${type}|${input.projectId ?? ''}|${input.environment ?? ''}|${throttleSubject(input)}`;
-        const admitted = throttle.admit(key, clock.now().getTime(), limit.burst);
+        const admitted = throttle.admit(key, clock.nowMs(), limit.burst);
         if (!admitted) return;
         if (admitted.suppressed > 0) input = { ...input, details: { ...input.details, suppressed: admitted.suppressed } };
       }
       logger.warn({ security_event: type, project: input.projectId, environment: input.environment, ip: input.ip, request_id: input.requestId, details: input.details }, 'security event');
-      // Written off the request path: a flood of bad requests must not slow good ones.
-      const write = db
-        .insertInto('security_events')
-        .values({
-          project_id: input.projectId ?? null,
-          environment: input.environment ?? null,
-          type,
-          ip: input.ip ?? null,
-          request_id: input.requestId ?? null,
-          details: JSON.stringify(input.details ?? {}),
-          created_at: isoNow(clock),
-        })
-        .execute()
-        .catch((error: unknown) => logger.error({ err: error }, 'could not store security event'))
-        .finally(() => pending.delete(write));
-      pending.add(write);
+      pending.put(String(sequence++), {
+        project_id: input.projectId ?? null,
+        environment: input.environment ?? null,
+        type,
+        ip: input.ip ?? null,
+        request_id: input.requestId ?? null,
+        details: JSON.stringify(input.details ?? {}),
+        created_at: isoNow(clock),
+      });
     },
     async list(projectId, environment, options = {}) {
+      // Readers (the admin API) see every event recorded before they asked.
+      await pending.flush();
       let query = db
         .selectFrom('security_events')
         .select(['id', 'type', 'ip', 'request_id', 'details', 'created_at'])
@@ -132,13 +141,11 @@ export function createSecurityEvents({ db, logger, clock, retentionDays }: Secur
       const rows = await query.execute();
       return rows.map((r) => ({ ...r, id: Number(r.id), details: JSON.parse(r.details) as unknown }));
     },
-    async flush() {
-      await Promise.all([...pending]);
-    },
+    flush: () => pending.flush(),
     prune() {
       // One prune at a time: a slow one must not be overlapped by the next tick.
       pruning ??= (async () => {
-        const cutoff = new Date(clock.now().getTime() - retentionDays * DAY_MS).toISOString();
+        const cutoff = new Date(clock.nowMs() - retentionDays * DAY_MS).toISOString();
         let deleted = 0;
         for (;;) {
           const batch = db.selectFrom('security_events').select('id').where('created_at', '<', cutoff).limit(PRUNE_BATCH);

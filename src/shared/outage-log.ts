@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 // A backing service that goes down fails every request until it is back, and reconnect attempts
 // fail every few hundred ms: logging each would bury the one line that matters. This logs the
 // transitions only — the first failure (with its cause) and the recovery — so an outage is two
-// lines whatever the traffic.
+// lines whatever the traffic. `outage_ms` is a duration measured for the log line, not "now":
+// performance.now is monotonic, so a wall-clock step during an outage cannot make it negative.
 
 export interface OutageLog {
   /** A failure that means the service is unreachable; logged only when it was up. */
@@ -21,13 +22,13 @@ export function createOutageLog(logger: Logger | undefined, what: string): Outag
     down(cause) {
       if (down) return;
       down = true;
-      since = Date.now();
+      since = performance.now();
       logger?.error({ err: describe(cause) }, `${what} unavailable`);
     },
     up() {
       if (!down) return;
       down = false;
-      logger?.info({ outage_ms: Date.now() - since }, `${what} available again`);
+      logger?.info({ outage_ms: Math.round(performance.now() - since) }, `${what} available again`);
     },
     get isDown() {
       return down;

@@ -1,19 +1,25 @@
+import type { Clock } from './clock.js';
+
 /**
- * A small in-process cache with a time-to-live, for lookups on the request
- * path whose staleness is bounded by design (a revoked session or a changed
- * setting is seen within `ttlMs` on every instance, and at once on the
- * instance that made the change, which evicts). Values are usually promises,
- * so concurrent misses share one lookup. Hand-written: the libraries (lru-cache
- * and friends) bring far more than a bounded Map with an expiry needs.
+ * The one in-process cache: lookups on the request path whose staleness is
+ * bounded by design (a revoked session or a changed setting is seen within
+ * `ttlMs` on every instance, and at once on the instance that made the change,
+ * which evicts). Values are usually promises, so concurrent misses share one
+ * lookup. Ages are read from the injected clock, so a test advances time
+ * instead of sleeping; an entry is valid only while `storedAt <= now <
+ * expiresAt`, so a clock that steps back ends entries early instead of keeping
+ * them past their TTL. Hand-written: the libraries (lru-cache and friends)
+ * bring far more than a bounded Map with an expiry needs.
  */
 export interface TtlCache<V> {
   get(key: string): V | undefined;
   /**
    * `since` (from `epoch()` before a lookup began) drops the value if an
    * eviction happened meanwhile: a lookup that raced a revocation must not
-   * put the pre-revocation answer back.
+   * put the pre-revocation answer back. `ttlMs` overrides the cache's TTL for
+   * this entry (e.g. until a token's own expiry).
    */
-  set(key: string, value: V, since?: number): void;
+  set(key: string, value: V, options?: { since?: number; ttlMs?: number }): void;
   /** Bumped by every eviction. */
   epoch(): number;
   /** Looks up, or runs `load` once and caches what it returns (a rejected promise is not kept). */
@@ -22,30 +28,35 @@ export interface TtlCache<V> {
   /** Evicts every entry whose value matches (e.g. all sessions of one user). */
   deleteWhere(test: (value: V, key: string) => boolean): void;
   clear(): void;
+  readonly size: number;
 }
 
-export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, now = () => performance.now() }: {
+export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock }: {
   ttlMs: number;
   /** Past this the oldest entry goes: memory stays bounded under a flood of distinct keys. */
   maxEntries?: number;
-  now?: () => number;
+  clock: Pick<Clock, 'nowMs'>;
 }): TtlCache<V> {
-  const entries = new Map<string, { value: V; expiresAt: number }>();
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('createTtlCache: maxEntries must be a positive integer');
+  const entries = new Map<string, { value: V; storedAt: number; expiresAt: number }>();
   let evictions = 0;
 
   function get(key: string): V | undefined {
     const hit = entries.get(key);
     if (!hit) return undefined;
-    if (hit.expiresAt > now()) return hit.value;
+    const now = clock.nowMs();
+    if (now < hit.expiresAt && now >= hit.storedAt) return hit.value;
     entries.delete(key);
     return undefined;
   }
 
-  function set(key: string, value: V, since?: number): void {
-    if (ttlMs <= 0 || (since !== undefined && since !== evictions)) return;
+  function set(key: string, value: V, options?: { since?: number; ttlMs?: number }): void {
+    const ttl = options?.ttlMs ?? ttlMs;
+    if (!(ttl > 0) || (options?.since !== undefined && options.since !== evictions)) return;
     entries.delete(key); // re-inserted last: insertion order is eviction order
     if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-    entries.set(key, { value, expiresAt: now() + ttlMs });
+    const now = clock.nowMs();
+    entries.set(key, { value, storedAt: now, expiresAt: now + ttl });
   }
 
   return {
@@ -75,6 +86,9 @@ export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, now = () => perf
     clear() {
       evictions++;
       entries.clear();
+    },
+    get size() {
+      return entries.size;
     },
   };
 }

@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { generousAuthLimitsEnv } from '../harness/users.js';
 import { startSecurityEventPruning } from '../../src/observability/index.js';
+import { clockAt } from '../../src/shared/clock.js';
 
 const DAY = 24 * 3600_000;
 
@@ -14,7 +15,7 @@ describe.each(engines())('security event throttle and retention (%s)', (engine) 
   let nowMs = Date.parse('2032-05-01T10:00:00Z');
   beforeAll(async () => {
     gh = await startTestApp(engine, {
-      clock: { now: () => new Date(nowMs) },
+      clock: clockAt(() => nowMs),
       env: {
         ...generousAuthLimitsEnv(),
         // Backoff out of the way: every guess is a plain refused sign-in.
@@ -83,7 +84,7 @@ describe.each(engines())('security event throttle and retention (%s)', (engine) 
       project_id: gh.project.id, environment: 'dev', type: 'token_rejected', ip: null, request_id: 'stale-at-start', details: '{}', created_at: new Date(nowMs - 90 * DAY).toISOString(),
     }).execute();
     const second = await startTestApp(engine, {
-      clock: { now: () => new Date(nowMs) }, env: { GATEHOUSE_SECURITY_EVENT_RETENTION_DAYS: '30' },
+      clock: clockAt(() => nowMs), env: { GATEHOUSE_SECURITY_EVENT_RETENTION_DAYS: '30' },
       database: { databaseUrl: gh.config.databaseUrl, dataDir: gh.config.dataDir },
     });
     try {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliOn } from '../harness/cli.js';
+import { clockAt } from '../../src/shared/clock.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { generousLimitsEnv, TODO_SCHEMA } from './fixtures.js';
@@ -13,13 +14,16 @@ const clone = <T>(v: T): T => structuredClone(v);
 
 describe.each(engines())('data schema (%s)', (engine) => {
   let gh: TestApp;
+  // Real time plus what a test skips ahead: the schema cache ages on this clock.
+  let shiftMs = 0;
+  const clock = clockAt(() => Date.now() + shiftMs);
   const admin = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
     gh.app.inject({ method, url: `/admin/v1${url}`, headers: { apikey: gh.secretKey }, ...(payload === undefined ? {} : { payload: payload as object }) });
   const rest = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
     gh.app.inject({ method, url: `/rest/v1${url}`, headers: { apikey: gh.secretKey, prefer: 'return=representation' }, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   beforeAll(async () => {
-    gh = await startTestApp(engine, { env: generousLimitsEnv() });
+    gh = await startTestApp(engine, { env: generousLimitsEnv(), clock });
   });
   afterAll(async () => gh?.close());
 
@@ -144,7 +148,7 @@ describe.each(engines())('data schema (%s)', (engine) => {
     const applied = await cli('--json', 'schema', 'apply', file, '--project', project, '--allow-data-loss');
     expect(applied.code).toBe(0);
     expect(JSON.parse(applied.out)).toMatchObject({ applied: true, destructive: true });
-    await new Promise((r) => setTimeout(r, 1100)); // the server's schema cache (1 s) sees the CLI's change
+    shiftMs += 1000; // a second later the server's schema cache sees the CLI's change
     expect((await rest('GET', '/notes')).statusCode).toBe(200);
     const policy = await cli('--json', 'policy', 'test', 'notes', 'select', '--project', project, '--group', 'user', '--user', 'usr_x', '--row', '{"created_by":"usr_y","shared":true}');
     expect(policy.code).toBe(0);

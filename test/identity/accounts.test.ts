@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { createTestUser, generousAuthLimitsEnv } from '../harness/users.js';
+import { clockAt } from '../../src/shared/clock.js';
 
 describe.each(engines())('accounts (%s)', (engine) => {
   let gh: TestApp;
   let nowMs = Date.parse('2026-06-01T12:00:00Z');
   beforeAll(async () => {
     gh = await startTestApp(engine, {
-      clock: { now: () => new Date(nowMs) },
+      clock: clockAt(() => nowMs),
       env: {
         ...generousAuthLimitsEnv(),
         GATEHOUSE_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT: '3', GATEHOUSE_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT_ALL_ADDRESSES: '3', GATEHOUSE_SIGNIN_FREE_ATTEMPTS_PER_IP: '6',

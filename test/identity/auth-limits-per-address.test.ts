@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { createTestUser } from '../harness/users.js';
+import { clockAt } from '../../src/shared/clock.js';
 
 const LIMIT = 3;
 
@@ -29,7 +30,7 @@ describe.each(engines())('auth limits per address and account (%s)', (engine) =>
   let gh: TestApp;
   let nowMs = Date.parse('2031-03-01T08:00:00Z');
   beforeAll(async () => {
-    gh = await startTestApp(engine, { env: tightAuthEnv(), clock: { now: () => new Date(nowMs) } });
+    gh = await startTestApp(engine, { env: tightAuthEnv(), clock: clockAt(() => nowMs) });
   });
   afterAll(async () => { await gh?.close(); });
 

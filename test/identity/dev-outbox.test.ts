@@ -6,6 +6,7 @@ import { generateMasterKey } from '../../src/crypto/index.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines, freshDatabaseUrl } from '../harness/engines.js';
 import { createTestUser, generousAuthLimitsEnv } from '../harness/users.js';
+import { clockAt } from '../../src/shared/clock.js';
 
 const SMTP_ENV = { GATEHOUSE_MAILER: 'smtp', GATEHOUSE_SMTP_URL: 'smtp://127.0.0.1:9' }; // nothing listens: sends fail, and are only logged
 
@@ -13,7 +14,7 @@ describe.each(engines())('dev outbox (%s)', (engine) => {
   let gh: TestApp;
   let nowMs = Date.parse('2026-07-01T09:00:00Z');
   beforeAll(async () => {
-    gh = await startTestApp(engine, { clock: { now: () => new Date(nowMs) }, env: { ...generousAuthLimitsEnv(), GATEHOUSE_OUTBOX_RETENTION_SECONDS: '60' } });
+    gh = await startTestApp(engine, { clock: clockAt(() => nowMs), env: { ...generousAuthLimitsEnv(), GATEHOUSE_OUTBOX_RETENTION_SECONDS: '60' } });
   });
   afterAll(async () => { await gh?.close(); });
 

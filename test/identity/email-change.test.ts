@@ -10,6 +10,7 @@ import { sha256Hex } from '../../src/crypto/index.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { generousAuthLimitsEnv } from '../harness/users.js';
+import { clockAt } from '../../src/shared/clock.js';
 
 // Node 20 has no global WebSocket; realtime is never used here.
 class NoWebSocket {
@@ -25,7 +26,7 @@ describe.each(engines())('email change (%s)', (engine) => {
   // The server's clock: real time plus what a test skips ahead (supabase-js judges expiry by real time).
   let offsetMs = 0;
   beforeAll(async () => {
-    gh = await startTestApp(engine, { env: generousAuthLimitsEnv(), listen: true, clock: { now: () => new Date(Date.now() + offsetMs) } });
+    gh = await startTestApp(engine, { env: generousAuthLimitsEnv(), listen: true, clock: clockAt(() => Date.now() + offsetMs) });
   });
   afterAll(async () => { await gh?.close(); });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { generousAuthLimitsEnv } from '../harness/users.js';
+import { clockAt } from '../../src/shared/clock.js';
 
 interface Idp { url: string; keys: JWK[]; fetches: number; down: boolean; close(): Promise<void> }
 
@@ -39,7 +40,7 @@ describe.each(engines())('external issuers (%s)', (engine) => {
   let rsa: Awaited<ReturnType<typeof keyPair>>;
 
   beforeAll(async () => {
-    gh = await startTestApp(engine, { env: generousAuthLimitsEnv(), clock: { now: () => new Date(nowMs) } });
+    gh = await startTestApp(engine, { env: generousAuthLimitsEnv(), clock: clockAt(() => nowMs) });
     idp = await startIdp();
     rsa = await keyPair('RS256', 'k1');
     idp.keys = [rsa.jwk];

@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { generousAuthLimitsEnv, createTestUser } from '../harness/users.js';
+import { clockAt } from '../../src/shared/clock.js';
 
 describe.each(engines())('sessions and signing keys (%s)', (engine) => {
   let gh: TestApp;
   let nowMs = Date.parse('2026-06-01T12:00:00Z');
   const advance = (ms: number) => { nowMs += ms; };
 
-  beforeAll(async () => { gh = await startTestApp(engine, { env: generousAuthLimitsEnv(), clock: { now: () => new Date(nowMs) } }); });
+  beforeAll(async () => { gh = await startTestApp(engine, { env: generousAuthLimitsEnv(), clock: clockAt(() => nowMs) }); });
   afterAll(async () => { await gh?.close(); });
 
   const refresh = (token: string) => gh.app.inject({

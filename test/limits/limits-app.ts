@@ -16,6 +16,7 @@ import { freshDatabaseUrl, type EngineName } from '../harness/engines.js';
 export interface SettableClock {
   ms: number;
   now(): Date;
+  nowMs(): number;
 }
 
 /**
@@ -25,7 +26,7 @@ export interface SettableClock {
 export function frozenClock(): SettableClock {
   const hour = 3_600_000;
   const ms = Date.UTC(2035, 0, 1) + Math.floor(Math.random() * 5_000_000) * hour;
-  return { ms, now() { return new Date(this.ms); } };
+  return { ms, now() { return new Date(this.ms); }, nowMs() { return this.ms; } };
 }
 
 /** Probe routes: one per class and surface. `hits` counts how often each handler really ran. */

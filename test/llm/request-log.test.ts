@@ -2,7 +2,7 @@
 // project environment; then bodies are stored sealed, truncated at a cap, readable only by that
 // environment's admins, and deleted after the retention period.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Clock } from '../../src/shared/clock.js';
+import { clockAt, type Clock } from '../../src/shared/clock.js';
 import { startTestApp } from '../harness/app.js';
 import { runCliOn, useSeededDatabase } from '../harness/cli.js';
 import { engines } from '../harness/engines.js';
@@ -15,7 +15,7 @@ describe.each(engines())('LLM request log (%s)', (engine) => {
   let t: LlmTest;
   // Real time plus a shift the retention test moves forward.
   let shiftMs = 0;
-  const clock: Clock = { now: () => new Date(Date.now() + shiftMs) };
+  const clock: Clock = clockAt(() => Date.now() + shiftMs);
   const db = () => t.gh.deps.storage.db;
   const rows = () => db().selectFrom('llm_request_log').selectAll().orderBy('id').execute();
   const entries = async (query = '') => {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
+import { createTtlCache } from '../../shared/ttl-cache.js';
 import { physicalTableName } from '../names.js';
 import { runStep } from './migrate.js';
 import { buildTableModel, type TableModel } from './model.js';
@@ -46,7 +47,7 @@ export interface SchemaServiceOptions {
 }
 
 export function createSchemaService({ db, clock, byteOrderCollation, cacheTtlMs = 1000 }: SchemaServiceOptions): SchemaService {
-  const cache = new Map<string, { at: number; tables: Promise<ReadonlyMap<string, TableModel>> }>();
+  const cache = createTtlCache<Promise<ReadonlyMap<string, TableModel>>>({ ttlMs: cacheTtlMs, clock });
   // Applies of one process run one at a time: two plans made from the same
   // starting point must not both run.
   let queue: Promise<unknown> = Promise.resolve();
@@ -59,17 +60,11 @@ export function createSchemaService({ db, clock, byteOrderCollation, cacheTtlMs 
 
   const service: SchemaService = {
     tables(projectId, environment) {
-      const key = `${projectId}/${environment}`;
-      const hit = cache.get(key);
-      if (hit && Date.now() - hit.at < cacheTtlMs) return hit.tables;
-      const tables = load(projectId, environment).then((rows) => {
+      return cache.getOrLoad(`${projectId}/${environment}`, () => load(projectId, environment).then((rows) => {
         const models = new Map<string, TableModel>();
         for (const [name, row] of rows) models.set(name, buildTableModel(name, row.physical, row.spec));
         return models as ReadonlyMap<string, TableModel>;
-      });
-      tables.catch(() => cache.delete(key));
-      cache.set(key, { at: Date.now(), tables });
-      return tables;
+      }));
     },
 
     async document(projectId, environment) {

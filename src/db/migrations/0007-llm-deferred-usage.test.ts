@@ -3,8 +3,9 @@ import { engines } from '../../../test/harness/engines.js';
 import { useMigratedStorage } from '../../../test/harness/storage.js';
 import { createProjectService } from '../../tenancy/index.js';
 import { llmDeferredUsageMigration } from './0007-llm-deferred-usage.js';
+import { clockAt } from '../../shared/clock.js';
 
-const clock = { now: () => new Date('2026-11-23T12:00:00Z') };
+const clock = clockAt(() => Date.parse('2026-11-23T12:00:00Z'));
 
 describe.each(engines())('migration 0007-llm-deferred-usage (%s)', (engine) => {
   const fresh = useMigratedStorage(engine);

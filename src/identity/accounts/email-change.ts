@@ -61,7 +61,7 @@ export function createEmailChangeService(d: {
       if (user.issuer_id) throw new GatehouseError('validation_failed', { message: 'The email of an external user is managed by its issuer.' });
       const address = normalizeEmail(rawEmail);
       if (address === user.email) return user;
-      const nowMs = clock.now().getTime();
+      const nowMs = clock.nowMs();
       const lastMs = user.email_change_sent_at ? Date.parse(user.email_change_sent_at) : Number.NaN;
       if (nowMs - lastMs < EMAIL_CHANGE_RESEND_MS) {
         const retryAfterS = Math.ceil((lastMs + EMAIL_CHANGE_RESEND_MS - nowMs) / 1000);

@@ -81,7 +81,7 @@ If it was not you, ignore this message.`,
       const row = await codes.byCode(scope, 'recovery', token);
       if (!row) throw reject('unknown');
       if (row.used_at !== null) throw reject('used');
-      if (Date.parse(row.expires_at) <= clock.now().getTime()) throw reject('expired');
+      if (Date.parse(row.expires_at) <= clock.nowMs()) throw reject('expired');
       const user = await store.byId(scope.projectId, scope.environment, row.user_id);
       if (!user) throw reject('unknown');
       if (input.email !== undefined && input.email !== null && input.email !== '' && normalizeEmail(input.email) !== user.email) throw reject('email_mismatch');

@@ -2,6 +2,7 @@ import { GatehouseError } from '../../errors/index.js';
 import type { Environment } from '../../tenancy/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
+import { createTtlCache } from '../../shared/ttl-cache.js';
 import { generateApiKey, hashApiKey, parseApiKey, type KeyKind } from './format.js';
 import { ApiKeyRejected, validateScope, type CallerKey, type KeyRejection } from '../../access/index.js';
 import type { ApiKeyRow, ApiKeyStore } from './store.js';
@@ -58,7 +59,8 @@ export interface ApiKeyServiceDeps {
 
 interface CacheEntry {
   row: ApiKeyRow;
-  cachedAtMs: number;
+  /** The row's expires_at in epoch ms (Infinity when none): the hot path compares numbers, not ISO strings. */
+  expiresAtMs: number;
   /** Set once the row has passed every check: later hits skip parsing, checksum and JSON (frozen: shared by requests). */
   verified?: VerifiedKey;
 }
@@ -78,8 +80,9 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
   // timing. Bounded TTL
   // (not invalidation messages) bounds revocation delay across instances;
   // local revokes also evict at once.
-  const cache = new Map<string, CacheEntry>();
-  const lastTouchMs = new Map<string, number>();
+  const cache = createTtlCache<CacheEntry>({ ttlMs: cacheTtlMs, maxEntries: MAX_CACHE_ENTRIES, clock });
+  // Keys whose last_used_at was written within the interval (one more ms: written again only once it has passed).
+  const touched = createTtlCache<true>({ ttlMs: TOUCH_INTERVAL_MS + 1, maxEntries: MAX_CACHE_ENTRIES, clock });
 
   /**
    * A key made by a user: only a publishable one (a user never had a secret key's power, so a
@@ -145,25 +148,23 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
   }
 
   /** last_used_at is advisory: written at most once a minute per key, off the request path. */
-  function touch(id: string, now: Date): void {
-    const last = lastTouchMs.get(id) ?? 0;
-    if (now.getTime() - last <= TOUCH_INTERVAL_MS) return;
-    lastTouchMs.set(id, now.getTime());
-    store.touch(id, now.toISOString()).catch(() => lastTouchMs.delete(id));
+  function touch(id: string, nowMs: number): void {
+    if (touched.get(id)) return;
+    touched.set(id, true);
+    store.touch(id, new Date(nowMs).toISOString()).catch(() => touched.delete(id));
   }
 
   function evictById(id: string): void {
-    for (const [presented, entry] of cache) if (entry.row.id === id) cache.delete(presented);
+    cache.deleteWhere((entry) => entry.row.id === id);
   }
 
-  async function lookup(presented: string, nowMs: number): Promise<ApiKeyRow | undefined> {
+  async function lookup(presented: string): Promise<ApiKeyRow | undefined> {
     const hit = cache.get(presented);
-    if (hit && nowMs - hit.cachedAtMs < cacheTtlMs) return hit.row;
+    if (hit) return hit.row;
+    // A revocation while the query runs must not put the pre-revocation row back.
+    const since = cache.epoch();
     const row = await store.findByHash(hashApiKey(presented));
-    if (row && cacheTtlMs > 0) {
-      if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
-      cache.set(presented, { row, cachedAtMs: nowMs });
-    }
+    if (row) cache.set(presented, { row, expiresAtMs: row.expires_at ? Date.parse(row.expires_at) : Number.POSITIVE_INFINITY }, { since });
     return row;
   }
 
@@ -211,7 +212,7 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
           projectId, environment, kind: old.kind, name: old.name,
           scopes: old.scopes === null ? null : (JSON.parse(old.scopes) as string[]), createdBy,
         }, nowIso);
-        const graceEnd = new Date(clock.now().getTime() + graceSeconds * 1000).toISOString();
+        const graceEnd = new Date(clock.nowMs() + graceSeconds * 1000).toISOString();
         const oldEnd = old.expires_at && old.expires_at < graceEnd ? old.expires_at : graceEnd;
         await s.markRotated(old.id, created.summary.id, oldEnd);
         evictById(old.id);
@@ -224,28 +225,28 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
      * first so typos and garbage never reach the database.
      */
     async verify(presented: string): Promise<VerifiedKey> {
-      const now = clock.now();
+      const nowMs = clock.nowMs();
       // Hot path: this exact key passed every check below within the cache TTL.
       const hit = cache.get(presented);
-      if (hit?.verified && now.getTime() - hit.cachedAtMs < cacheTtlMs && !(hit.row.expires_at && hit.row.expires_at <= now.toISOString())) {
-        touch(hit.row.id, now);
+      if (hit?.verified && nowMs < hit.expiresAtMs) {
+        touch(hit.row.id, nowMs);
         return hit.verified;
       }
       const parsed = parseApiKey(presented);
       if (parsed === 'malformed' || parsed === 'checksum') throw new ApiKeyRejected(parsed);
-      const row = await lookup(presented, now.getTime());
+      const row = await lookup(presented);
       if (!row) throw new ApiKeyRejected('unknown');
       // The hash already binds the key to its row; re-checking the claimed
       // project, environment and kind is defence in depth against a bad row.
       if (row.project_id !== parsed.projectId || row.environment !== parsed.environment || row.kind !== parsed.kind) {
         throw new ApiKeyRejected('mismatch');
       }
-      const nowIso = now.toISOString();
+      const nowIso = new Date(nowMs).toISOString();
       if (row.revoked_at) throw new ApiKeyRejected('revoked');
       if (row.expires_at && row.expires_at <= nowIso) throw new ApiKeyRejected('expired');
       // Re-asked at most once per cache TTL, like revocation: a demotion stops the key within a second.
       if (await creatorLostPower(row)) throw new ApiKeyRejected('creator_lost_power');
-      touch(row.id, now);
+      touch(row.id, nowMs);
       const verified: VerifiedKey = Object.freeze({
         id: row.id,
         kind: row.kind,

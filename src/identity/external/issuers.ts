@@ -5,6 +5,7 @@ import type { Database } from '../../db/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
+import { createTtlCache } from '../../shared/ttl-cache.js';
 import { isUniqueViolation } from '../accounts/index.js';
 
 export type IssuerKind = 'supabase' | 'firebase' | 'oidc';
@@ -135,7 +136,7 @@ export interface IssuerService {
 
 export function createIssuerService(d: { db: Kysely<Database>; keyring: Keyring; clock: Clock; allowHttp: boolean; cacheMs?: number }): IssuerService {
   const { db, keyring, clock, allowHttp, cacheMs = 2000 } = d;
-  const cache = new Map<string, { at: number; issuers: Array<Issuer & { hmacSecret: Uint8Array | null }> }>();
+  const cache = createTtlCache<Promise<Array<Issuer & { hmacSecret: Uint8Array | null }>>>({ ttlMs: cacheMs, clock });
   const scopeOf = (p: string, e: string) => `${p}/${e}`;
   const toIssuer = (r: { id: string; kind: string; name: string; issuer: string; audience: string; jwks_url: string | null; hmac_secret: string | null; algorithms: string; created_at: string }): Issuer => ({
     id: r.id, kind: r.kind as IssuerKind, name: r.name, issuer: r.issuer, audience: r.audience, jwksUrl: r.jwks_url,
@@ -173,18 +174,11 @@ export function createIssuerService(d: { db: Kysely<Database>; keyring: Keyring;
     },
     async findByIss(projectId, environment, iss) {
       const scope = scopeOf(projectId, environment);
-      const nowMs = clock.now().getTime();
-      let entry = cache.get(scope);
-      if (!entry || nowMs - entry.at >= cacheMs) {
-        const all = await rows(projectId, environment);
-        const issuers = await Promise.all(all.map(async (r) => ({
-          ...toIssuer(r),
-          hmacSecret: r.hmac_secret ? new TextEncoder().encode(await keyring.decryptString(scope, r.hmac_secret, `issuer_secret:${r.id}`)) : null,
-        })));
-        entry = { at: nowMs, issuers };
-        cache.set(scope, entry);
-      }
-      return entry.issuers.find((i) => i.issuer === iss) ?? null;
+      const issuers = await cache.getOrLoad(scope, async () => Promise.all((await rows(projectId, environment)).map(async (r) => ({
+        ...toIssuer(r),
+        hmacSecret: r.hmac_secret ? new TextEncoder().encode(await keyring.decryptString(scope, r.hmac_secret, `issuer_secret:${r.id}`)) : null,
+      }))));
+      return issuers.find((i) => i.issuer === iss) ?? null;
     },
   };
 }

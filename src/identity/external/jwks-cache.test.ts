@@ -70,7 +70,7 @@ describe('JWKS cache fetch limits', () => {
     await evil?.close();
   });
 
-  const cache = (nowMs: () => number = () => Date.now()) => createJwksCache({ ttlMs: 3600_000, refetchIntervalMs: 60_000, now: nowMs, timeoutMs: 500 });
+  const cache = (nowMs: () => number = () => Date.now()) => createJwksCache({ ttlMs: 3600_000, refetchIntervalMs: 60_000, clock: { nowMs }, timeoutMs: 500 });
 
   it('control: a well-behaved JWKS resolves the key', async () => {
     const key = await cache().resolver(`${target.base}/jwks.json`)(header, { payload: '', signature: '' } as never);

@@ -1,5 +1,7 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { request } from 'undici';
+import type { Clock } from '../../shared/clock.js';
+import { createTtlCache } from '../../shared/ttl-cache.js';
 import { TokenRejected } from '../jwt/index.js';
 
 export interface JwksCacheOptions {
@@ -7,7 +9,7 @@ export interface JwksCacheOptions {
   ttlMs: number;
   /** Milliseconds between two fetches of one URL caused by unknown kids (DoS guard). */
   refetchIntervalMs: number;
-  now: () => number;
+  clock: Pick<Clock, 'nowMs'>;
   /** Milliseconds for the whole fetch. */
   timeoutMs?: number;
 }
@@ -59,26 +61,31 @@ async function fetchJwks(url: string, timeoutMs: number): Promise<JSONWebKeySet>
 }
 
 export function createJwksCache(options: JwksCacheOptions): JwksCache {
-  const { ttlMs, refetchIntervalMs, now, timeoutMs = 5000 } = options;
+  const { ttlMs, refetchIntervalMs, clock, timeoutMs = 5000 } = options;
+  const now = () => clock.nowMs();
+  // The last good set per URL, in a plain Map rather than the TTL cache: past its TTL it is still
+  // the fallback while the issuer is down (a TTL cache would drop it). The URLs are the configured
+  // issuers', so the map stays small.
   const entries = new Map<string, Entry>();
   const inflight = new Map<string, Promise<Entry>>();
-  const lastAttempt = new Map<string, number>();
-  // When the last fetch of a URL failed: with no good set to fall back on, requests fail fast
-  // until the refetch interval has passed instead of each one waiting out a dead issuer's timeout.
-  const lastFailure = new Map<string, number>();
+  // URLs fetched within the refetch interval: an unknown kid does not fetch them again.
+  const attempted = createTtlCache<true>({ ttlMs: refetchIntervalMs, clock });
+  // URLs whose last fetch failed within the interval: with no good set to fall back on, requests
+  // fail fast instead of each one waiting out a dead issuer's timeout.
+  const failed = createTtlCache<true>({ ttlMs: refetchIntervalMs, clock });
 
   function load(url: string): Promise<Entry> {
     let pending = inflight.get(url);
     if (!pending) {
-      lastAttempt.set(url, now());
+      attempted.set(url, true);
       pending = fetchJwks(url, timeoutMs)
         .then((jwks) => {
           const entry = { set: createLocalJWKSet(jwks), fetchedAt: now() };
           entries.set(url, entry);
-          lastFailure.delete(url);
+          failed.delete(url);
           return entry;
         }, (error: unknown) => {
-          lastFailure.set(url, now());
+          failed.set(url, true);
           throw error;
         })
         .finally(() => inflight.delete(url));
@@ -90,8 +97,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   async function current(url: string): Promise<Entry> {
     const entry = entries.get(url);
     if (entry && now() - entry.fetchedAt < ttlMs) return entry;
-    const failedAt = lastFailure.get(url);
-    if (!entry && failedAt !== undefined && now() - failedAt < refetchIntervalMs) throw new TokenRejected('issuer_unavailable');
+    if (!entry && failed.get(url)) throw new TokenRejected('issuer_unavailable');
     try {
       return await load(url);
     } catch {
@@ -111,8 +117,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
           if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
           // Unknown kid: maybe the issuer rotated. Refetch, but not more than once per interval,
           // or a stream of made-up kids would turn us into a request amplifier against the issuer.
-          const last = lastAttempt.get(url) ?? 0;
-          if (now() - last < refetchIntervalMs) throw new TokenRejected('unknown_key');
+          if (attempted.get(url)) throw new TokenRejected('unknown_key');
           let fresh: Entry;
           try {
             fresh = await load(url);
@@ -125,8 +130,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     },
     forget(url) {
       entries.delete(url);
-      lastAttempt.delete(url);
-      lastFailure.delete(url);
+      attempted.delete(url);
+      failed.delete(url);
     },
   };
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
-import { createMemoryAttemptStore } from './attempt-store.js';
+import { MemoryStore } from '../../limits/index.js';
 import { backoffDelayMs, createSignInBackoff } from './backoff.js';
+import { clockAt } from '../../shared/clock.js';
 
 const noEvents: SecurityEvents = { record: () => {}, list: async () => [], flush: async () => {}, prune: async () => 0 };
 
@@ -15,7 +16,7 @@ describe('sign-in backoff', () => {
   it('answers 429 with Retry-After while cooling down; success clears only the account', async () => {
     let now = 0;
     const backoff = createSignInBackoff({
-      store: createMemoryAttemptStore(), clock: { now: () => new Date(now) }, events: noEvents,
+      store: new MemoryStore(), clock: clockAt(() => now), events: noEvents,
       policy: { freePerAccount: 2, freePerAccountAllAddresses: 100, freePerIp: 100, baseMs: 1000, maxMs: 60_000 },
     });
     const subject = { projectId: 'p', environment: 'dev', account: 'a@example.test', ip: '198.51.100.1' };
@@ -31,15 +32,5 @@ describe('sign-in backoff', () => {
     await backoff.succeeded(subject);
     await backoff.failed(subject);
     await backoff.check(subject); // one failure after the reset: free again
-  });
-
-  it('the memory store forgets the least recently failed key when full', async () => {
-    const store = createMemoryAttemptStore(2);
-    await store.recordFailure('a', 0, 1000);
-    await store.recordFailure('b', 0, 1000);
-    await store.recordFailure('c', 0, 1000);
-    expect(await store.get('a', 1)).toBeNull();
-    expect(await store.get('c', 1)).toEqual({ failures: 1, lastFailureMs: 0 });
-    expect(await store.get('c', 1000)).toBeNull(); // expired
   });
 });

@@ -1,8 +1,8 @@
 import { GatehouseError } from '../../errors/index.js';
+import type { AttemptStore } from '../../limits/index.js';
 import { normaliseIp } from '../../shared/ip.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import type { Clock } from '../../shared/clock.js';
-import type { AttemptStore } from './attempt-store.js';
 
 // Failed sign-ins are slowed by three counters, so that the guesser is refused and the people
 // who share its address (a campus or mobile-carrier NAT) are not:
@@ -91,9 +91,9 @@ export function createSignInBackoff({ store, clock, events, policy }: { store: A
 
   return {
     async check(subject) {
-      const nowMs = clock.now().getTime();
+      const nowMs = clock.nowMs();
       const [pair, acct, ip, known] = await Promise.all([
-        store.get(pairKey(subject), nowMs), store.get(accountKey(subject), nowMs), store.get(addressKey(subject, nowMs), nowMs), store.isMarked(knownKey(subject), nowMs),
+        store.failures(pairKey(subject), nowMs), store.failures(accountKey(subject), nowMs), store.failures(addressKey(subject, nowMs), nowMs), store.isMarked(knownKey(subject), nowMs),
       ]);
       const wait = Math.max(
         waitMs(pair, policy.freePerAccount, nowMs),
@@ -109,7 +109,7 @@ export function createSignInBackoff({ store, clock, events, policy }: { store: A
       throw new GatehouseError('over_request_rate_limit', { retryAfterS, message: `Too many failed sign-in attempts; retry in ${retryAfterS} s.` });
     },
     async failed(subject) {
-      const nowMs = clock.now().getTime();
+      const nowMs = clock.nowMs();
       await Promise.all([
         store.recordFailure(pairKey(subject), nowMs, forgetMs),
         store.recordFailure(accountKey(subject), nowMs, forgetMs),
@@ -117,7 +117,7 @@ export function createSignInBackoff({ store, clock, events, policy }: { store: A
       ]);
     },
     async succeeded(subject) {
-      const nowMs = clock.now().getTime();
+      const nowMs = clock.nowMs();
       await Promise.all([store.reset(pairKey(subject)), store.reset(accountKey(subject)), store.mark(knownKey(subject), nowMs, KNOWN_TTL_MS)]);
     },
   };

@@ -1,6 +1,7 @@
 import { SignJWT, type JWTPayload } from 'jose';
 import type { Clock } from '../../shared/clock.js';
 import { deepFreeze } from '../../shared/deep-freeze.js';
+import { createTtlCache } from '../../shared/ttl-cache.js';
 import { checkHeader, decodeUnverified } from './header-checks.js';
 import { verifySignatureAndClaims } from './claims.js';
 import type { SigningKeyService } from './signing-keys.js';
@@ -47,16 +48,20 @@ export function createAccessTokenService(options: {
   // signature check costs ~0.3 ms of CPU and a client sends the same token for an
   // hour; what can change meanwhile (session revoked, role) is checked per request
   // by the caller, not here, so caching the signature verdict is safe.
-  // Keyed by environment, then by the token itself: no per-request key string built from a
-  // token of several hundred characters. Claims are frozen: every request shares them.
-  const verified = new Map<string, Map<string, { claims: JWTPayload; expMs: number }>>();
-  let verifiedCount = 0;
-  const MAX_VERIFIED = 20_000;
+  // Keyed by the token itself (no per-request key string built from a token of several hundred
+  // characters), each entry kept until the token's own expiry; the environment it verified for is
+  // compared on every hit, so a token never counts as verified for another one. Claims are
+  // frozen: every request shares them.
+  const verified = createTtlCache<{ projectId: string; environment: string; claims: JWTPayload }>({ ttlMs: 0, maxEntries: 20_000, clock });
+  const cachedFor = (projectId: string, environment: string, token: string) => {
+    const hit = verified.get(token);
+    return hit && hit.projectId === projectId && hit.environment === environment ? hit.claims : undefined;
+  };
   return {
     issuer,
     async issue(projectId, environment, c) {
       const key = await keys.current(projectId, environment);
-      const iat = Math.floor(clock.now().getTime() / 1000);
+      const iat = Math.floor(clock.nowMs() / 1000);
       const exp = iat + ttlSeconds;
       // Claim names follow GoTrue so that code written for Supabase reads them unchanged.
       const token = await new SignJWT({
@@ -70,24 +75,13 @@ export function createAccessTokenService(options: {
       return { token, expiresIn: ttlSeconds, expiresAt: exp };
     },
 
-    cached(projectId, environment, token) {
-      const hit = verified.get(`${projectId}/${environment}`)?.get(token);
-      return hit && clock.now().getTime() < hit.expMs ? hit.claims : undefined;
-    },
+    cached: cachedFor,
 
     async verify(projectId, environment, token) {
-      const hit = verified.get(`${projectId}/${environment}`)?.get(token);
-      if (hit && clock.now().getTime() < hit.expMs) return hit.claims;
+      const hit = cachedFor(projectId, environment, token);
+      if (hit) return hit;
       const claims = deepFreeze(await verifyUncached(projectId, environment, token));
-      if (verifiedCount >= MAX_VERIFIED) {
-        verified.clear();
-        verifiedCount = 0;
-      }
-      const scope = `${projectId}/${environment}`;
-      let tokens = verified.get(scope);
-      if (!tokens) verified.set(scope, (tokens = new Map()));
-      if (!tokens.has(token)) verifiedCount += 1;
-      tokens.set(token, { claims, expMs: (claims.exp as number) * 1000 });
+      verified.set(token, { projectId, environment, claims }, { ttlMs: (claims.exp as number) * 1000 - clock.nowMs() });
       return claims;
     },
   };

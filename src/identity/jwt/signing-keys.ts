@@ -4,6 +4,7 @@ import type { Keyring } from '../../crypto/index.js';
 import type { Database } from '../../db/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
+import { createTtlCache } from '../../shared/ttl-cache.js';
 
 export type SigningAlg = 'ES256' | 'EdDSA';
 
@@ -48,9 +49,9 @@ const scopeOf = (projectId: string, environment: string) => `${projectId}/${envi
 export function createSigningKeyService(options: SigningKeyOptions): SigningKeyService {
   const { db, keyring, clock, alg, verifyGraceSeconds, cacheMs = 5000 } = options;
   // Re-read now and then: another instance may have rotated the key.
-  const signing = new Map<string, { at: number; value: { kid: string; alg: string; key: CryptoKey } }>();
-  const verifying = new Map<string, { at: number; keys: VerificationKey[] }>();
-  const creating = new Map<string, Promise<{ kid: string; alg: string; key: CryptoKey }>>();
+  // A promise per environment: one creation per environment per process even under a burst of first sign-ins.
+  const signing = createTtlCache<Promise<{ kid: string; alg: string; key: CryptoKey }>>({ ttlMs: 60_000, clock });
+  const verifying = createTtlCache<{ loadedAtMs: number; keys: VerificationKey[] }>({ ttlMs: cacheMs, clock });
 
   async function createKey(projectId: string, environment: string): Promise<{ kid: string; alg: string; key: CryptoKey }> {
     const pair = await generateKeyPair(alg, { extractable: true });
@@ -76,26 +77,15 @@ export function createSigningKeyService(options: SigningKeyOptions): SigningKeyS
 
   return {
     async current(projectId, environment) {
-      const scope = scopeOf(projectId, environment);
-      const cached = signing.get(scope);
-      if (cached && clock.now().getTime() - cached.at < 60_000) return cached.value;
-      // One creation per environment per process even under a burst of first sign-ins.
-      let pending = creating.get(scope);
-      if (!pending) {
-        pending = loadCurrent(projectId, environment).finally(() => creating.delete(scope));
-        creating.set(scope, pending);
-      }
-      const key = await pending;
-      signing.set(scope, { at: clock.now().getTime(), value: key });
-      return key;
+      return signing.getOrLoad(scopeOf(projectId, environment), () => loadCurrent(projectId, environment));
     },
 
     async verificationKeys(projectId, environment, { reload = false } = {}) {
       const scope = scopeOf(projectId, environment);
-      const nowMs = clock.now().getTime();
+      const nowMs = clock.nowMs();
       const cached = verifying.get(scope);
       // A reload on an unknown kid is throttled to once a second: random kids must not become a DB flood.
-      if (cached && nowMs - cached.at < (reload ? 1000 : cacheMs)) return cached.keys;
+      if (cached && (!reload || nowMs - cached.loadedAtMs < 1000)) return cached.keys;
       const oldest = new Date(nowMs - verifyGraceSeconds * 1000).toISOString();
       const rows = await db.selectFrom('identity_signing_keys').select(['kid', 'alg', 'public_jwk'])
         .where('project_id', '=', projectId).where('environment', '=', environment)
@@ -105,7 +95,7 @@ export function createSigningKeyService(options: SigningKeyOptions): SigningKeyS
         const publicJwk = JSON.parse(r.public_jwk) as JWK;
         return { kid: r.kid, alg: r.alg, publicJwk, key: (await importJWK(publicJwk, r.alg)) as CryptoKey };
       }));
-      verifying.set(scope, { at: nowMs, keys });
+      verifying.set(scope, { loadedAtMs: nowMs, keys });
       return keys;
     },
 
@@ -117,12 +107,12 @@ export function createSigningKeyService(options: SigningKeyOptions): SigningKeyS
         .where('project_id', '=', projectId).where('environment', '=', environment).where('retired_at', 'is', null).execute();
       signing.delete(scope);
       const created = await createKey(projectId, environment);
-      signing.set(scope, { at: clock.now().getTime(), value: created });
+      signing.set(scope, Promise.resolve(created));
       return { kid: created.kid, previous: previous[0]?.kid ?? null };
     },
 
     async list(projectId, environment) {
-      const nowMs = clock.now().getTime();
+      const nowMs = clock.nowMs();
       const rows = await db.selectFrom('identity_signing_keys').select(['kid', 'alg', 'created_at', 'retired_at'])
         .where('project_id', '=', projectId).where('environment', '=', environment).orderBy('created_at', 'desc').execute();
       return rows.map((r) => ({

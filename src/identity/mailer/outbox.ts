@@ -25,7 +25,7 @@ export interface Outbox extends Mailer {
  */
 export function createOutbox({ db, clock, retentionMs }: { db: Kysely<Database>; clock: Clock; retentionMs: number }): Outbox {
   if (!Number.isInteger(retentionMs) || retentionMs <= 0) throw new TypeError('createOutbox: retentionMs must be a positive integer');
-  const cutoff = () => new Date(clock.now().getTime() - retentionMs).toISOString();
+  const cutoff = () => new Date(clock.nowMs() - retentionMs).toISOString();
   const purge = (projectId: string, environment: string, before: string) => db.deleteFrom('identity_outbox')
     .where('project_id', '=', projectId).where('environment', '=', environment).where('created_at', '<', before).execute();
   return {

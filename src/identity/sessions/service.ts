@@ -63,7 +63,7 @@ const REFRESH_TOKEN_BYTES = 32;
 
 export function createSessionService(options: SessionOptions): SessionService {
   const { db, clock, events, reuseIntervalSeconds, inactivitySeconds } = options;
-  const liveness = createTtlCache<{ projectId: string; environment: string; session: ActiveSession | null }>({ ttlMs: options.cacheMs ?? 0 });
+  const liveness = createTtlCache<{ projectId: string; environment: string; session: ActiveSession | null }>({ ttlMs: options.cacheMs ?? 0, clock });
 
   async function mint(sessionId: string, parentId: string | null): Promise<string> {
     const token = randomToken(REFRESH_TOKEN_BYTES);
@@ -74,7 +74,7 @@ export function createSessionService(options: SessionOptions): SessionService {
   }
 
   function idleTooLong(refreshedAt: string): boolean {
-    return inactivitySeconds > 0 && clock.now().getTime() - Date.parse(refreshedAt) > inactivitySeconds * 1000;
+    return inactivitySeconds > 0 && clock.nowMs() - Date.parse(refreshedAt) > inactivitySeconds * 1000;
   }
 
   async function revokeFamily(sessionId: string, reason: string): Promise<void> {
@@ -115,7 +115,7 @@ export function createSessionService(options: SessionOptions): SessionService {
         : false;
       if (!spent) {
         const usedAt = row.used_at ?? now;
-        const withinInterval = clock.now().getTime() - Date.parse(usedAt) <= reuseIntervalSeconds * 1000;
+        const withinInterval = clock.nowMs() - Date.parse(usedAt) <= reuseIntervalSeconds * 1000;
         if (!withinInterval) {
           await revokeFamily(row.session_id, 'refresh_token_reused');
           events.record('refresh_token_reused', { projectId, environment, ip: meta.ip, requestId: meta.requestId, details: { session_id: row.session_id, user_id: row.user_id } });
@@ -137,7 +137,7 @@ export function createSessionService(options: SessionOptions): SessionService {
         .where('s.id', '=', sessionId).where('s.project_id', '=', projectId).where('s.environment', '=', environment)
         .executeTakeFirst();
       const session = !row || row.revoked_at !== null ? null : { id: row.id, userId: row.user_id, role: row.role };
-      liveness.set(sessionId, { projectId, environment, session }, since);
+      liveness.set(sessionId, { projectId, environment, session }, { since });
       return session;
     },
 

@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { engines, type FreshDatabase } from '../../../test/harness/engines.js';
 import { migratedStorage } from '../../../test/harness/storage.js';
 import type { Storage } from '../../db/index.js';
-import type { Clock } from '../../shared/clock.js';
+import { clockAt, type Clock } from '../../shared/clock.js';
 import { createProjectService } from '../../tenancy/index.js';
 import { effectiveEndpoints, matchEndpoint } from '../whitelist/index.js';
 import { authorizeResources, bodyReferences, createResourceStore, filterList, recordOutcome, type Owner, type ResourceStore } from './index.js';
 
-const clock: Clock = { now: () => new Date('2026-11-23T12:00:00Z') };
+const clock: Clock = clockAt(() => Date.parse('2026-11-23T12:00:00Z'));
 const endpoints = effectiveEndpoints('openai', { add: [], remove: [] });
 const match = (method: string, path: string) => matchEndpoint(endpoints, method, path)!;
 const alice: Owner = { id: 'user:alice', enforced: true };

@@ -6,8 +6,9 @@ import { createKeyring, createSqlDataKeyStore } from '../../crypto/index.js';
 import type { Storage } from '../../db/index.js';
 import { createProjectService } from '../../tenancy/index.js';
 import { createProviderService, createProviderStore, type ProviderService } from './index.js';
+import { clockAt } from '../../shared/clock.js';
 
-const clock = { now: () => new Date('2026-11-23T12:00:00Z') };
+const clock = clockAt(() => Date.parse('2026-11-23T12:00:00Z'));
 const KEY = 'sk-live-provider-key-abcdef123456';
 
 describe.each(engines())('provider settings (%s)', (engine) => {

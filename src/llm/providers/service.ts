@@ -56,7 +56,7 @@ const contextOf = (name: string) => `provider_key:${name}`;
 export function createProviderService({ store, keyring, clock, cacheMs }: ProviderServiceOptions) {
   // Decrypting on every request would cost an AEAD open and a data-key lookup;
   // a short cache bounds how long a changed key takes to apply on other instances.
-  const cache = createTtlCache<Promise<ResolvedProvider | null>>({ ttlMs: cacheMs, now: () => Date.now() });
+  const cache = createTtlCache<Promise<ResolvedProvider | null>>({ ttlMs: cacheMs, clock });
   const cacheKey = (p: string, e: string, n: string) => `${p}\u0000${e}\u0000${n}`;
 
   async function load(projectId: string, environment: string, name: string): Promise<ResolvedProvider | null> {

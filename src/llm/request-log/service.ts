@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Keyring } from '../../crypto/index.js';
 import type { Database } from '../../db/index.js';
 import type { Clock } from '../../shared/clock.js';
+import type { WriteBehind } from '../../shared/write-behind.js';
 import { startCapture, timePrefix, type CaptureStart, type CapturedEntry, type ReplyLike, type RequestLogHandle } from './capture.js';
 import { createRequestLogSettings, type RequestLogSettings, type SettingsChange } from './settings.js';
 import { createRequestLogStore, type RequestLogRow } from './store.js';
@@ -22,10 +23,10 @@ export interface RequestLogOptions {
   keyring: Keyring;
   clock: Clock;
   logger: Logger;
+  /** Seals and stores captured entries off the request path. */
+  writer: WriteBehind;
   /** How stale the settings snapshot may get on other instances (≤ 1 s, issue 5 §7). */
   refreshMs?: number;
-  /** How often captured entries are sealed and stored. */
-  flushMs?: number;
   /** How often expired entries are deleted (also once at start-up). */
   cleanupMs?: number;
   /** Captured bytes waiting to be stored; past it new entries are dropped (and counted), so a slow database cannot exhaust memory. */
@@ -44,24 +45,14 @@ const contextOf = (id: string, part: 'request' | 'response') => `llm_request_log
  * cap as they pass and everything else (sealing, SQL) runs off the request
  * path in batches.
  */
-export function createRequestLog({ db, keyring, clock, logger, refreshMs = 1000, flushMs = 500, cleanupMs = 10 * 60_000, maxPendingBytes = 32 * 1024 * 1024 }: RequestLogOptions) {
+export function createRequestLog({ db, keyring, clock, logger, writer, refreshMs = 1000, cleanupMs = 10 * 60_000, maxPendingBytes = 32 * 1024 * 1024 }: RequestLogOptions) {
   const settings = createRequestLogSettings({ db, clock, logger, refreshMs });
   const store = createRequestLogStore(db);
-  let pending: CapturedEntry[] = [];
-  let pendingBytes = 0;
-  let dropped = 0;
-  let inFlight: Promise<void> = Promise.resolve();
+  const pending = writer.buffer<CapturedEntry>({ name: 'LLM request log entries', write, maxBatch: 200, maxBytes: maxPendingBytes });
   let cleaning: Promise<number> | null = null;
 
   function enqueue(entry: CapturedEntry): void {
-    const size = (entry.request?.length ?? 0) + (entry.response?.length ?? 0) + 512;
-    if (pendingBytes + size > maxPendingBytes) {
-      dropped += 1;
-      return;
-    }
-    pending.push(entry);
-    pendingBytes += size;
-    if (pending.length >= 200) void flush();
+    pending.put(entry.id, entry, (entry.request?.length ?? 0) + (entry.response?.length ?? 0) + 512);
   }
 
   async function seal(entry: CapturedEntry): Promise<RequestLogRow> {
@@ -79,11 +70,10 @@ export function createRequestLog({ db, keyring, clock, logger, refreshMs = 1000,
     };
   }
 
-  async function write(batch: CapturedEntry[], lost: number): Promise<void> {
-    // Counts and ids only: a log line must never carry a prompt or completion.
-    if (lost > 0) logger.warn({ dropped: lost }, 'LLM request log entries dropped: too many waiting to be stored');
+  async function write(batch: ReadonlyMap<string, CapturedEntry>): Promise<void> {
+    // Ids only: a log line must never carry a prompt or completion.
     const rows: RequestLogRow[] = [];
-    for (const entry of batch) {
+    for (const entry of batch.values()) {
       try {
         rows.push(await seal(entry));
       } catch (error) {
@@ -93,21 +83,12 @@ export function createRequestLog({ db, keyring, clock, logger, refreshMs = 1000,
     await store.insert(rows, (error) => logger.error({ err: error }, 'could not store an LLM request log entry'));
   }
 
-  function flush(): Promise<void> {
-    if (pending.length === 0 && dropped === 0) return inFlight;
-    const batch = pending;
-    const lost = dropped;
-    pending = [];
-    pendingBytes = 0;
-    dropped = 0;
-    inFlight = inFlight.then(() => write(batch, lost)).catch((error: unknown) => logger.error({ err: error }, 'could not store LLM request log entries'));
-    return inFlight;
-  }
+  const flush = (): Promise<void> => pending.flush();
 
   /** Deletes entries past their environment's retention, as of the clock's now. Returns how many. */
   function cleanup(): Promise<number> {
     cleaning ??= (async () => {
-      const now = clock.now().getTime();
+      const now = clock.nowMs();
       let deleted = 0;
       for (const r of await settings.retentions()) {
         deleted += await store.deleteOlderThan(r.projectId, r.environment, new Date(now - r.retentionDays * DAY_MS).toISOString());
@@ -120,8 +101,6 @@ export function createRequestLog({ db, keyring, clock, logger, refreshMs = 1000,
   }
 
   const runCleanup = () => void cleanup().catch((error: unknown) => logger.error({ err: error }, 'LLM request log cleanup failed'));
-  const flushTimer = setInterval(() => void flush(), flushMs);
-  flushTimer.unref();
   const cleanupTimer = setInterval(runCleanup, cleanupMs);
   cleanupTimer.unref();
   runCleanup();
@@ -158,7 +137,7 @@ export function createRequestLog({ db, keyring, clock, logger, refreshMs = 1000,
     async list(projectId: string, environment: string, q: { limit: number; before?: string; userId?: string }): Promise<RequestLogEntry[]> {
       await flush();
       const { retentionDays } = await settings.get(projectId, environment);
-      const since = new Date(clock.now().getTime() - retentionDays * DAY_MS).toISOString();
+      const since = new Date(clock.nowMs() - retentionDays * DAY_MS).toISOString();
       const beforeId = q.before === undefined ? undefined : q.before.startsWith('req_') ? q.before : `req_${timePrefix(Date.parse(q.before))}`;
       const rows = await store.page(projectId, environment, { limit: q.limit, beforeId, since, userId: q.userId });
       return Promise.all(rows.map(async (r) => {
@@ -182,7 +161,6 @@ export function createRequestLog({ db, keyring, clock, logger, refreshMs = 1000,
     flush,
 
     async close(): Promise<void> {
-      clearInterval(flushTimer);
       clearInterval(cleanupTimer);
       await settings.close();
       await cleaning?.catch(() => undefined);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../shared/clock.js';
+import { createWriteBehind } from '../../shared/write-behind.js';
 import { createBufferedQuotaStore } from './buffered-quota-store.js';
 import type { QuotaStore, QuotaSubject } from './quota-store.js';
 
@@ -20,12 +22,15 @@ function countingStore() {
 }
 
 const alice: QuotaSubject = { projectId: 'p', environment: 'dev', userId: 'alice' };
-const logger = { error() {} };
+const logger = { error() {}, warn() {} };
+/** A writer whose timer never fires within a test: only flush() and close() write. */
+const writer = () => createWriteBehind({ intervalMs: 60_000, logger });
 
 describe('createBufferedQuotaStore', () => {
   it('counts this instance’s own tokens at once, writes them in one batch, and never under-counts around a flush', async () => {
     const db = countingStore();
-    const store = createBufferedQuotaStore(db.store, { logger, flushMs: 60_000 });
+    const background = writer();
+    const store = createBufferedQuotaStore(db.store, { writer: background, clock: systemClock });
     for (let i = 0; i < 50; i++) await store.add(alice, ['day:2026-11-27', 'month:2026-11'], 10);
     expect(db.calls.add).toBe(0);
     expect(await store.used(alice, ['day:2026-11-27', 'month:2026-11'])).toEqual([500, 500]);
@@ -35,22 +40,22 @@ describe('createBufferedQuotaStore', () => {
     expect(await store.used(alice, ['day:2026-11-27'])).toEqual([500]);
     await store.add(alice, ['day:2026-11-27'], 5);
     expect(await store.used(alice, ['day:2026-11-27'])).toEqual([505]);
-    await store.close();
+    await background.close();
     expect(db.totals.get('alice/day:2026-11-27')).toBe(505);
   });
 
   it('reads the database once per cache period, and sees other instances’ writes after it', async () => {
     const db = countingStore();
     let readCacheMs = 60_000;
-    const store = createBufferedQuotaStore(db.store, { logger, flushMs: 60_000, readCacheMs });
+    const background = writer();
+    const store = createBufferedQuotaStore(db.store, { writer: background, clock: systemClock, readCacheMs });
     expect(await store.used(alice, ['day:x'])).toEqual([0]);
     expect(await store.used(alice, ['day:x'])).toEqual([0]);
     expect(db.calls.used).toBe(1);
-    await store.close();
     readCacheMs = 0;
-    const fresh = createBufferedQuotaStore(db.store, { logger, flushMs: 60_000, readCacheMs });
+    const fresh = createBufferedQuotaStore(db.store, { writer: background, clock: systemClock, readCacheMs });
     db.totals.set('alice/day:x', 42); // written by another instance
     expect(await fresh.used(alice, ['day:x'])).toEqual([42]);
-    await fresh.close();
+    await background.close();
   });
 });

@@ -1,5 +1,6 @@
-import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
 import { createTtlCache } from '../../shared/ttl-cache.js';
+import type { WriteBehind } from '../../shared/write-behind.js';
 import type { QuotaStore, QuotaSubject } from './quota-store.js';
 
 interface Counted { subject: QuotaSubject; period: string; tokens: number }
@@ -7,52 +8,33 @@ interface Counted { subject: QuotaSubject; period: string; tokens: number }
 /**
  * Write-behind over a database quota store: every LLM response adds tokens
  * to two periods (day and month), and two upserts per request were the
- * largest cost of a proxied call. Additions are summed in memory and written
- * every `flushMs`; totals read from the database are cached for as long, and
- * what this instance has counted but not yet written is added on top, so an
- * instance never under-counts its own traffic. Other instances' tokens show
- * up within `flushMs` + `readCacheMs` (quotas are approximate anyway: a
- * request's tokens are only known after it ran). With Redis the store is
- * shared and atomic, and this buffer is not used.
+ * largest cost of a proxied call. Additions are summed in memory and stored
+ * by the background writer; totals read from the database are cached for
+ * `readCacheMs`, and what this instance has counted but not yet written is
+ * added on top, so an instance never under-counts its own traffic. Other
+ * instances' tokens show up within the writer's interval + `readCacheMs`
+ * (quotas are approximate anyway: a request's tokens are only known after it
+ * ran). With Redis the store is shared and atomic, and this buffer is not used.
  */
-export function createBufferedQuotaStore(inner: QuotaStore, { logger, flushMs = 1000, readCacheMs = 1000 }: {
-  logger: Pick<Logger, 'error'>;
-  flushMs?: number;
+export function createBufferedQuotaStore(inner: QuotaStore, { writer, clock, readCacheMs = 1000 }: {
+  writer: WriteBehind;
+  clock: Pick<Clock, 'nowMs'>;
   readCacheMs?: number;
-}): QuotaStore & { flush(): Promise<void>; close(): Promise<void> } {
-  let pending = new Map<string, Counted>();
-  /** Written but maybe not yet visible to a read that began before the write. */
-  let flushing = new Map<string, Counted>();
-  let inFlight: Promise<void> = Promise.resolve();
-  const stored = createTtlCache<number>({ ttlMs: readCacheMs });
+}): QuotaStore & { flush(): Promise<void> } {
+  const stored = createTtlCache<number>({ ttlMs: readCacheMs, clock });
+  const pending = writer.buffer<Counted>({
+    name: 'LLM token counters',
+    async write(batch) {
+      for (const c of batch.values()) await inner.add(c.subject, [c.period], c.tokens);
+    },
+    // The database now holds these tokens (or lost them, logged): forget the cached totals they
+    // would be missing from, in the same tick as they stop counting as `writing`.
+    settled(batch) {
+      for (const key of batch.keys()) stored.delete(key);
+    },
+  });
   // NUL cannot occur in ids or period names: the joined key is unambiguous.
   const keyOf = (s: QuotaSubject, period: string) => `${s.projectId}\u0000${s.environment}\u0000${s.userId}\u0000${period}`;
-
-  async function write(batch: Map<string, Counted>): Promise<void> {
-    for (const c of batch.values()) await inner.add(c.subject, [c.period], c.tokens);
-  }
-
-  function flush(): Promise<void> {
-    if (pending.size === 0) return inFlight;
-    const batch = pending;
-    pending = new Map();
-    inFlight = inFlight.then(async () => {
-      flushing = batch;
-      try {
-        await write(batch);
-      } catch (error) {
-        logger.error({ err: error }, 'could not store LLM token counters');
-      } finally {
-        // The database now holds these tokens: forget the cached totals they would be missing from.
-        for (const key of batch.keys()) stored.delete(key);
-        flushing = new Map();
-      }
-    });
-    return inFlight;
-  }
-
-  const timer = setInterval(() => void flush(), flushMs);
-  timer.unref();
 
   return {
     async used(subject, periods) {
@@ -62,9 +44,9 @@ export function createBufferedQuotaStore(inner: QuotaStore, { logger, flushMs = 
         if (total === undefined) {
           const since = stored.epoch();
           total = (await inner.used(subject, [period]))[0] ?? 0;
-          stored.set(key, total, since);
+          stored.set(key, total, { since });
         }
-        return total + (flushing.get(key)?.tokens ?? 0) + (pending.get(key)?.tokens ?? 0);
+        return total + (pending.writing(key)?.tokens ?? 0) + (pending.get(key)?.tokens ?? 0);
       }));
       return totals;
     },
@@ -74,13 +56,9 @@ export function createBufferedQuotaStore(inner: QuotaStore, { logger, flushMs = 
         const key = keyOf(subject, period);
         const entry = pending.get(key);
         if (entry) entry.tokens += tokens;
-        else pending.set(key, { subject, period, tokens });
+        else pending.put(key, { subject, period, tokens });
       }
     },
-    flush,
-    async close() {
-      clearInterval(timer);
-      await flush();
-    },
+    flush: () => pending.flush(),
   };
 }

@@ -5,12 +5,13 @@ import type { Storage } from '../../db/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { createProjectService } from '../../tenancy/index.js';
 import { createQuotaService, createSqlQuotaStore } from './index.js';
+import { clockAt } from '../../shared/clock.js';
 
 describe.each(engines())('token quotas on the SQL store (%s)', (engine) => {
   let db: FreshDatabase;
   let storage: Storage;
   let now = new Date('2026-11-23T23:59:00Z');
-  const clock = { now: () => now };
+  const clock = clockAt(() => now.getTime());
   let subject: { projectId: string; environment: string; userId: string };
 
   beforeEach(async () => {

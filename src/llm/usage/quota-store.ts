@@ -1,23 +1,14 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/index.js';
-
-export interface QuotaSubject {
-  projectId: string;
-  environment: string;
-  userId: string;
-}
+import type { PeriodQuotaStore, PeriodQuotaSubject } from '../../limits/index.js';
 
 /**
- * Token counters per user and period (`day:2026-11-23`, `month:2026-11`).
- * Engine-neutral seam: the SQL store is below; a Redis store (INCRBY with
- * EXPIRE per period key) can replace it without touching the quota logic.
+ * Token counters per user and period (`day:2026-11-23`, `month:2026-11`): the limits module's one
+ * period-quota interface. With Redis it runs over the shared counter store; without, over SQL
+ * (below, behind the write-behind buffer), which outlives a restart unlike memory counters.
  */
-export interface QuotaStore {
-  /** Tokens counted so far in each period, in the order given. */
-  used(subject: QuotaSubject, periods: readonly string[]): Promise<number[]>;
-  /** Adds tokens to every period atomically per period. */
-  add(subject: QuotaSubject, periods: readonly string[], tokens: number): Promise<void>;
-}
+export type QuotaStore = PeriodQuotaStore;
+export type QuotaSubject = PeriodQuotaSubject;
 
 export function createSqlQuotaStore(db: Kysely<Database>): QuotaStore {
   return {

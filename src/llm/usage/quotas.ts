@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/index.js';
 import { GatehouseError } from '../../errors/index.js';
-import { LimiterUnavailableError, limiterUnavailable } from '../../limits/index.js';
+import { isServiceUnavailable } from '../../errors/index.js';
+import { limiterUnavailable } from '../../limits/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import type { QuotaStore, QuotaSubject } from './quota-store.js';
 import { createTtlCache } from '../../shared/ttl-cache.js';
@@ -38,7 +39,7 @@ export function periodsAt(at: Date): Periods {
  * counting tokens, which cannot be reserved up front).
  */
 export function createQuotaService({ db, store, clock, cacheMs }: { db: Kysely<Database>; store: QuotaStore; clock: Clock; cacheMs: number }) {
-  const cache = createTtlCache<Promise<QuotaLimits>>({ ttlMs: cacheMs, now: () => Date.now() });
+  const cache = createTtlCache<Promise<QuotaLimits>>({ ttlMs: cacheMs, clock });
 
   async function loadLimits(projectId: string, environment: string): Promise<QuotaLimits> {
     const row = await db.selectFrom('llm_quotas').selectAll().where('project_id', '=', projectId).where('environment', '=', environment).executeTakeFirst();
@@ -72,7 +73,7 @@ export function createQuotaService({ db, store, clock, cacheMs }: { db: Kysely<D
         used = await store.used(subject, periods.map((p) => p.key));
       } catch (error) {
         // Fails closed like the llm rate-limit class: unmetered requests would run up the provider bill.
-        if (error instanceof LimiterUnavailableError) throw limiterUnavailable('Token quota checking', error);
+        if (isServiceUnavailable(error)) throw limiterUnavailable('Token quota checking', error);
         throw error;
       }
       periods.forEach((p, i) => {

@@ -85,7 +85,7 @@ export function createDeferredSweep(o: DeferredSweepOptions) {
   return {
     /** One pass: fetches up to `batch` uncounted runs and responses after the last pass's; returns what became of each. */
     async sweep(options: { minAgeMs?: number; batch?: number } = {}): Promise<Record<SweepOutcome, number>> {
-      const now = clock.now().getTime();
+      const now = clock.nowMs();
       const from = new Date(now - (o.maxAgeMs ?? 24 * 3_600_000)).toISOString();
       const to = new Date(now - (options.minAgeMs ?? o.minAgeMs ?? 60_000)).toISOString();
       const limit = options.batch ?? batch;

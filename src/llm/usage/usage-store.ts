@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { Logger } from 'pino';
 import type { Database } from '../../db/index.js';
+import type { WriteBehind } from '../../shared/write-behind.js';
 import type { TokenUsage } from './extract.js';
 
 export interface UsageKey {
@@ -13,17 +13,16 @@ export interface UsageKey {
 interface Pending { key: UsageKey; model: string; hour: string; requests: number; input: number; output: number; total: number }
 
 /**
- * Usage per user, model and hour. Writes are aggregated in memory and flushed
- * every `flushMs`, so a burst of requests costs one upsert per
+ * Usage per user, model and hour. Writes are aggregated in memory and stored
+ * by the background writer, so a burst of requests costs one upsert per
  * user/model/hour instead of one per request. Only counts are stored: never
  * prompts, completions or tokens' text.
  */
-export function createUsageRecorder({ db, logger, flushMs = 1000 }: { db: Kysely<Database>; logger: Logger; flushMs?: number }) {
-  let pending = new Map<string, Pending>();
-  let inFlight: Promise<void> = Promise.resolve();
+export function createUsageRecorder({ db, writer }: { db: Kysely<Database>; writer: WriteBehind }) {
+  const pending = writer.buffer<Pending>({ name: 'LLM usage', write });
 
-  async function write(batch: Pending[]): Promise<void> {
-    for (const p of batch) {
+  async function write(batch: ReadonlyMap<string, Pending>): Promise<void> {
+    for (const p of batch.values()) {
       await db.insertInto('llm_usage').values({
         project_id: p.key.projectId, environment: p.key.environment, user_id: p.key.userId, provider: p.key.provider,
         model: p.model, hour: p.hour, requests: p.requests, input_tokens: p.input, output_tokens: p.output, total_tokens: p.total,
@@ -35,17 +34,6 @@ export function createUsageRecorder({ db, logger, flushMs = 1000 }: { db: Kysely
       })).execute();
     }
   }
-
-  function flush(): Promise<void> {
-    if (pending.size === 0) return inFlight;
-    const batch = [...pending.values()];
-    pending = new Map();
-    inFlight = inFlight.then(() => write(batch)).catch((error: unknown) => logger.error({ err: error }, 'could not store LLM usage'));
-    return inFlight;
-  }
-
-  const timer = setInterval(() => void flush(), flushMs);
-  timer.unref();
 
   return {
     add(key: UsageKey, usage: TokenUsage, at: Date): void {
@@ -61,13 +49,10 @@ export function createUsageRecorder({ db, logger, flushMs = 1000 }: { db: Kysely
         existing.total += usage.total;
         return;
       }
-      pending.set(id, { key, model, hour: new Date(hourMs).toISOString(), requests: 1, input: usage.input, output: usage.output, total: usage.total });
+      pending.put(id, { key, model, hour: new Date(hourMs).toISOString(), requests: 1, input: usage.input, output: usage.output, total: usage.total });
     },
-    flush,
-    async close(): Promise<void> {
-      clearInterval(timer);
-      await flush();
-    },
+    /** Resolves once usage added so far is stored. */
+    flush: (): Promise<void> => pending.flush(),
     async report(projectId: string, environment: string, options: { from: string; to: string; userId?: string }) {
       let q = db.selectFrom('llm_usage').selectAll()
         .where('project_id', '=', projectId).where('environment', '=', environment)
