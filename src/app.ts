@@ -104,7 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Gatehouse', version: '1', description: 'Secure backend for apps and AI apps. See API.md.' },
+      info: { title: 'Gatehouse', version: '1', description: 'Secure backend for apps and AI apps. The contract: docs/api.md in the repository.' },
       components: {
         securitySchemes: {
           apikey: { type: 'apiKey', in: 'header', name: 'apikey' },

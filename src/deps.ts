@@ -16,7 +16,7 @@ import { systemClock, type Clock } from './shared/clock.js';
 import { createWriteBehind, type WriteBehind } from './shared/write-behind.js';
 import { createProjectService, type ProjectService } from './tenancy/index.js';
 
-/** Everything the app and the CLI run on, built once from the config (STYLE.md §5). */
+/** Everything the app and the CLI run on, built once from the config. */
 export interface Deps {
   config: Readonly<Config>;
   logger: Logger;

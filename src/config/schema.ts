@@ -76,7 +76,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     /**
-     * Rate limits (API.md "Rate limits"): per route class, a fail mode and windows per tier, plus
+     * Rate limits (docs/api.md "Rate limits"): per route class, a fail mode and windows per tier, plus
      * per-user / per-key overrides and the per-IP pre-check. Absent parts default to DEFAULT_LIMITS
      * (rate-limits.ts). Each project environment can change it further through the admin API.
      */

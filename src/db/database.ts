@@ -12,7 +12,7 @@ export type EngineName = 'sqlite' | 'postgres';
 
 /**
  * What differs between engines, as flags feature code may consult — never
- * `if (engine === 'postgres')` in a feature (STYLE.md §6).
+ * `if (engine === 'postgres')` in a feature.
  */
 export interface EngineCapabilities {
   /** ILIKE exists; on SQLite, LIKE is already case-insensitive for ASCII. */

@@ -1,5 +1,5 @@
 // The one table of Gatehouse error codes. Codes are part of the public contract
-// (API.md): once shipped, a code never changes meaning or name. Code throws
+// (docs/api.md): once shipped, a code never changes meaning or name. Code throws
 // `new GatehouseError('invalid_api_key')`, never a bare HTTP status.
 
 export const ERROR_CODES = {

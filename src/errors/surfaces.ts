@@ -1,7 +1,7 @@
 import type { GatehouseError } from './gatehouse-error.js';
 
 // Each public surface speaks the error dialect its clients already parse
-// (API.md): supabase-js reads GoTrue's and PostgREST's shapes, the OpenAI /
+// (docs/api.md): supabase-js reads GoTrue's and PostgREST's shapes, the OpenAI /
 // Anthropic / Gemini SDKs read their provider's. Every shape carries our
 // request id so a support request can be traced.
 

@@ -1,4 +1,4 @@
-// Response headers for a rate-limit Decision (API.md "Rate limits").
+// Response headers for a rate-limit Decision (docs/api.md "Rate limits").
 //
 // Two families, because clients in the wild read either:
 // - the de-facto X-RateLimit-Limit / -Remaining / -Reset (Reset as absolute Unix seconds, as

@@ -16,7 +16,7 @@ export { normaliseIp };
 
 export interface SubjectInput {
   projectId: string;
-  /** `dev`, `staging` or `prod`: part of every key, so no counter is shared across environments (API.md). */
+  /** `dev`, `staging` or `prod`: part of every key, so no counter is shared across environments (docs/api.md). */
   environment: string;
   /** Server-resolved user id (from a verified token), when the request carries one. */
   userId?: string | undefined;

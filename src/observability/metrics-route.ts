@@ -1,4 +1,4 @@
-// GET /metrics: Prometheus text, never public (API.md). An ordinary route: the identify and
+// GET /metrics: Prometheus text, never public (docs/api.md). An ordinary route: the identify and
 // authorization stages let in
 //   - `Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>`, compared in constant time: what a
 //     Prometheus scrape config can send (`metricsToken`);

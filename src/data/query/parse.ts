@@ -5,7 +5,7 @@ import {
 } from './ast.js';
 
 // A strict parser for PostgREST's URL grammar (docs.postgrest.org, "Tables and
-// Views"), the subset of API.md. Anything outside it is a 400 PGRST100 that
+// Views"), the subset of docs/api.md. Anything outside it is a 400 PGRST100 that
 // names the parameter, never a guess: embedded resources, casts, JSON paths
 // and other operators are refused rather than half-supported.
 

@@ -4,7 +4,7 @@ import type { ColumnModel, TableModel } from '../schema/model.js';
 /**
  * The one place that turns a column name into SQL: only names of the table's
  * model resolve, and Kysely quotes them. Rules, filters, select and order all
- * come through here (STYLE.md §6, pocketbase's FieldResolver).
+ * come through here.
  */
 export interface ColumnResolver {
   readonly table: TableModel;

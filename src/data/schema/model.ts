@@ -26,7 +26,7 @@ export interface ColumnModel {
   write: ReadonlySet<RuleGroup> | null;
 }
 
-/** A user table, compiled once per schema version and cached (registry.ts). */
+/** A user table, compiled once per schema version and cached (schema/service.ts). */
 export interface TableModel {
   name: string;
   physical: string;

@@ -7,7 +7,7 @@ export type ColumnType = (typeof COLUMN_TYPES)[number];
 export const OPERATIONS = ['select', 'insert', 'update', 'delete'] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
-/** Row-rule groups (API.md). `self`: the row's created_by is the caller. */
+/** Row-rule groups (docs/api.md). `self`: the row's created_by is the caller. */
 export const RULE_GROUPS = ['admin', 'user', 'guest', 'self'] as const;
 export type RuleGroup = (typeof RULE_GROUPS)[number];
 

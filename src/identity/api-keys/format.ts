@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { ENVIRONMENTS, isEnvironment, type Environment } from '../../tenancy/environments.js';
 
-// Key format (API.md): `<pk|sk>_<env>_<project id>_<secret><checksum>`.
+// Key format (docs/api.md): `<pk|sk>_<env>_<project id>_<secret><checksum>`.
 //   - the key names its project and environment, so no extra header is needed;
 //   - <secret> is 43 base62 characters from a CSPRNG: 43·log2(62) ≈ 256 bits (≥ 192 required);
 //   - <checksum> is CRC32 of everything before it, as 6 base62 characters — the

@@ -7,7 +7,7 @@ import { recoveryRoutes } from './recovery.js';
 import { signInRoutes } from './sign-in.js';
 import { userRoutes } from './user.js';
 
-/** `/auth/v1/*`: GoTrue's wire format, so supabase-js auth works unchanged (API.md). */
+/** `/auth/v1/*`: GoTrue's wire format, so supabase-js auth works unchanged (docs/api.md). */
 export async function authRoutes(app: FastifyInstance, { identity }: AuthRoutesOptions): Promise<void> {
   const options: AuthRoutesOptions = { identity };
   await app.register(signInRoutes, options);

@@ -75,7 +75,7 @@ export async function userRoutes(app: FastifyInstance, { identity }: AuthRoutesO
     const user = userOf(request);
     const { projectId, environment } = scopeOf(request);
     const session = await identity.sessions.get(projectId, environment, request.params.id);
-    // Another user's session is "not found", never "forbidden" (API.md §404).
+    // Another user's session is "not found", never "forbidden" (docs/api.md §404).
     if (!session || session.user_id !== user.id) throw new GatehouseError('session_not_found');
     await identity.sessions.revoke(projectId, environment, session.id, 'revoked_by_user');
     return reply.code(204).send();

@@ -20,7 +20,7 @@ export interface Denial {
 /**
  * Checks every id the request names, in its path or body, against the
  * records, with one query. Someone else's resource and an unknown one get the
- * same 404, so ids cannot be probed (API.md: never reveal another user's resource).
+ * same 404, so ids cannot be probed (docs/api.md: never reveal another user's resource).
  */
 export async function authorizeResources(
   store: ResourceStore, scope: ResourceScope, owner: Owner, match: EndpointMatch, body: unknown, query = '',

@@ -40,7 +40,7 @@ export interface LlmRoutesOptions {
 }
 
 /**
- * `/llm/<provider>/<provider path>` (API.md). An encapsulated plugin: inside
+ * `/llm/<provider>/<provider path>` (docs/api.md). An encapsulated plugin: inside
  * it the app's JSON parser is replaced so bodies reach the provider byte for
  * byte — JSON is buffered (bounded by the JSON limit) to check the ids it
  * references; multipart forms (upload endpoints) stream through with their

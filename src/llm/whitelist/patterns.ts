@@ -1,7 +1,7 @@
 // Endpoint patterns: "METHOD /path/{param}/literal flag flag". Each pattern is
 // matched against the whole path (never a prefix), so allowing
 // `GET /v1/files/{file}` does not open `GET /v1/files/{file}/anything`.
-// A parameter's name is the kind of resource it holds; ownership.ts decides
+// A parameter's name is the kind of resource it holds; llm/ownership/resource-kinds.ts decides
 // from that name whether the id must belong to the caller.
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
