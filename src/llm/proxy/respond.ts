@@ -1,4 +1,4 @@
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { GatehouseError } from '../../errors/index.js';
@@ -9,7 +9,7 @@ import { accountAnswer, accountStream, answersDeferred, SseEventScanner, type De
 import type { EndpointMatch } from '../whitelist/index.js';
 import { readBounded } from './request-body.js';
 import { scrubbedErrorBody } from './scrub.js';
-import { maskingStream, maskSecret, secretNeedle, type SecretNeedle } from './secret-mask.js';
+import { chunkMasker, maskSecret, secretNeedle, type SecretNeedle } from './secret-mask.js';
 import { downstreamHeaders, upstreamError } from './upstream.js';
 
 export interface Exchange {
@@ -99,11 +99,22 @@ function deferred(x: Exchange): DeferredAccounting {
   return { kind: x.provider.kind, resources: x.llm.resources, scope: x.scope, account: x.account, accountOwner: x.accountOwner, track: (work) => x.llm.track(work) };
 }
 
-/** The body through the mask; either end failing or closing tears down both (and so the upstream request). */
-function masked(body: Dispatcher.ResponseData['body'], needle: SecretNeedle, on?: Parameters<typeof maskingStream>[1]): Readable {
-  const out = maskingStream(needle, on);
-  pipeline(body, out, () => {});
-  return out;
+/**
+ * The body with the key masked in each chunk before it is written (secret-mask.ts), and each
+ * chunk then handed to `onChunk`. The listener is attached, the stream paused, before Fastify
+ * pipes it: a stream's `data` listeners run in the order they were added, so the pipe writes
+ * what the mask left. The body goes to the socket as it is otherwise (Fastify pipes it with
+ * backpressure and destroys it when the client leaves, which aborts the upstream request).
+ */
+function masked(body: Dispatcher.ResponseData['body'], needle: SecretNeedle, onChunk?: (chunk: Buffer) => void): Readable {
+  const mask = chunkMasker(needle);
+  if (mask === null && onChunk === undefined) return body;
+  body.pause();
+  body.on('data', (chunk: Buffer) => {
+    mask?.(chunk);
+    onChunk?.(chunk);
+  });
+  return body;
 }
 
 function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply: FastifyReply, needle: SecretNeedle): FastifyReply {
@@ -115,11 +126,9 @@ function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply:
     records.push(record);
     x.llm.track(record);
   });
-  // The provider's body goes to the socket chunk by chunk through the key mask, a Transform that
-  // also hands each chunk, as it leaves, to the scanner (usage and created ids). Fastify pipes the
-  // mask with backpressure and destroys it when the client leaves; the pipeline then destroys the
-  // provider's body, which aborts the upstream request.
-  const out = masked(body, needle, { chunk: (chunk) => scanner.write(chunk), end: () => scanner.end() });
+  // Each chunk, once masked, also goes to the scanner (usage and created ids).
+  const out = masked(body, needle, (chunk) => scanner.write(chunk));
+  body.once('end', () => scanner.end());
   out.once('close', () => {
     // A stream cut before its usage event still costs tokens: estimate from the bytes passed
     // (about 4 bytes of event framing and JSON per token, deliberately on the high side).

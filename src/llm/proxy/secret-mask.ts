@@ -1,5 +1,3 @@
-import { Transform } from 'node:stream';
-
 // The provider key is the one secret Gatehouse sends upstream, so it is the
 // one an upstream can send back: an error page that echoes the request's
 // Authorization header, a debug field, a misbehaving OpenAI-compatible server.
@@ -70,40 +68,36 @@ function splitTail(bytes: Buffer, needle: Buffer): number {
 }
 
 /**
- * A pass-through stream that masks the secret, also when it is split across
- * chunks: a tail that could be the secret's beginning is held back until the
- * next chunk (or the end) shows whether it is. Chunks otherwise leave as they
- * came, at once. `on.chunk` sees each chunk as it leaves (the SSE scanner), `on.end`
- * the end of the last.
+ * A stream split the secret across two chunks at this many bytes or more: the first
+ * chunk's tail is masked as it leaves, before the next chunk shows whether it was the
+ * secret. Below it (a tail such as `s`, `sk`, `sk-`) the bytes leave as they are, since
+ * plain text ends that way often and those bytes are the key's public prefix; the rest
+ * of the secret is masked in the next chunk.
  */
-export function maskingStream(needle: SecretNeedle, on: { chunk?(bytes: Buffer): void; end?(): void } = {}): Transform {
-  let held: Buffer | null = null;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      if (needle === null) {
-        on.chunk?.(chunk);
-        return callback(null, chunk);
+const EARLY_MASK_BYTES = 4;
+
+/**
+ * Masks a stream's chunks in place, one after another, as a `data` listener attached
+ * before the stream is piped to the client (so it runs before the pipe writes the chunk).
+ * In place and beside the pipe, not a Transform: a stream hop per response cost about a
+ * third of the proxy's streaming capacity. Returns null when there is nothing to mask.
+ */
+export function chunkMasker(needle: SecretNeedle): ((chunk: Buffer) => void) | null {
+  if (needle === null) return null;
+  /** How many bytes of the secret the previous chunk ended with. */
+  let carry = 0;
+  return (chunk) => {
+    if (carry > 0) {
+      const n = Math.min(needle.length - carry, chunk.length);
+      if (chunk.compare(needle, carry, carry + n, 0, n) === 0) {
+        chunk.fill(MASK_BYTE, 0, n);
+        carry += n;
+        if (carry < needle.length) return; // still inside the secret: the chunk was all of it
       }
-      let bytes = held === null ? chunk : Buffer.concat([held, chunk]);
-      held = null;
-      maskWhole(bytes, needle);
-      const tail = splitTail(bytes, needle);
-      if (tail > 0) {
-        held = Buffer.from(bytes.subarray(bytes.length - tail));
-        bytes = bytes.subarray(0, bytes.length - tail);
-      }
-      if (bytes.length === 0) return callback();
-      on.chunk?.(bytes);
-      callback(null, bytes);
-    },
-    flush(callback) {
-      // The stream ended inside what may be the secret's beginning.
-      if (held !== null) {
-        maskPartialEnd(held, held.length);
-        on.chunk?.(held);
-      }
-      on.end?.();
-      callback(null, held ?? undefined);
-    },
-  });
+      carry = 0;
+    }
+    maskWhole(chunk, needle);
+    carry = splitTail(chunk, needle);
+    if (carry >= EARLY_MASK_BYTES) chunk.fill(MASK_BYTE, chunk.length - carry);
+  };
 }
