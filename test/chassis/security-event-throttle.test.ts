@@ -53,6 +53,20 @@ describe.each(engines())('security event throttle and retention (%s)', (engine) 
     expect(await failedEvents(other)).toHaveLength(3);
   });
 
+  it('150 forged user tokens from one address: each is 401, but the events stop at 60 a minute', async () => {
+    nowMs += 60_000;
+    const ip = '203.0.113.152';
+    const forged = 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.AAAA';
+    for (let i = 0; i < 150; i++) {
+      const res = await gh.app.inject({ url: '/rest/v1/notes', headers: { apikey: gh.publishableKey, authorization: `Bearer ${forged}` }, remoteAddress: ip });
+      expect(res.statusCode).toBe(401);
+    }
+    await gh.deps.events.flush();
+    const rejected = (await gh.deps.events.list(gh.project.id, 'dev', { type: 'token_rejected', limit: 1000 })).filter((e) => e.ip === ip);
+    expect(rejected).toHaveLength(60);
+    expect(gh.logs.filter((l) => l.includes('"security_event":"token_rejected"') && l.includes(`"ip":"${ip}"`))).toHaveLength(60);
+  });
+
   it('rotating addresses inside one IPv6 /64 does not mint fresh event budgets', async () => {
     nowMs += 60_000;
     for (let i = 0; i < 20; i++) await signIn(`v6-${i}@example.test`, `2001:db8:77:1::${(i + 1).toString(16)}`);
