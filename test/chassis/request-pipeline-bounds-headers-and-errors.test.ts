@@ -33,7 +33,7 @@ describe('request pipeline', () => {
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-    // No TLS here, so no HSTS (server.test.ts covers the TLS case).
+    // No TLS here, so no HSTS (first-run-keys-once-and-tls.test.ts covers the TLS case).
     expect(res.headers['strict-transport-security']).toBeUndefined();
   });
 

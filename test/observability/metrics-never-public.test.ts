@@ -2,7 +2,7 @@
 // the admin:metrics scope. It counts responses by class and status, 429s, and store failures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../harness/engines.js';
-import { frozenClock, PROBES, startLimitsApp, type LimitsApp } from './limits-app.js';
+import { frozenClock, PROBES, startLimitsApp, type LimitsApp } from '../limits/limits-app.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef-0123456789';
 
