@@ -8,7 +8,7 @@ export interface RunningServer {
   app: FastifyInstance;
   deps: Deps;
   url: string;
-  /** Set when this start created the default project: shown once. */
+  /** Set when this start created the default project (development only): shown once. */
   firstRun?: { project: string; publishableKey: string; secretKey: string };
   close(): Promise<void>;
   /**
@@ -28,7 +28,11 @@ export async function startServer(config: Readonly<Config>, options: { print?: (
   try {
     app = await buildApp(deps);
     let firstRun: RunningServer['firstRun'];
-    if ((await deps.projects.list()).length === 0) {
+    // In production stdout is the log (a container's, a journal), which others read and keep: a
+    // first start there makes no key at all, and `gatehouse init` shows the keys on the operator's
+    // own terminal instead. Development keeps the one-step start.
+    const noProject = (await deps.projects.list()).length === 0;
+    if (noProject && config.mode === 'development') {
       const created = await createProjectWithDevKeys(deps, 'default', 'first-run');
       firstRun = { project: created.project.name, publishableKey: created.publishableKey, secretKey: created.secretKey };
     }
@@ -40,6 +44,7 @@ export async function startServer(config: Readonly<Config>, options: { print?: (
     const url = `${scheme}://${host}:${port}`;
     deps.logger.info({ url, engine: deps.storage.engine, mode: config.mode, ready_ms: Math.round(performance.now() - startedAt) }, 'gatehouse ready');
     if (firstRun && options.print) printFirstRun(options.print, url, firstRun);
+    if (noProject && !firstRun) deps.logger.info('no project yet: run `gatehouse init` on a terminal to create one; its keys are shown there, once');
     const server = app;
     return {
       app: server, deps, url, firstRun,

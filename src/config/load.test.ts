@@ -52,6 +52,35 @@ describe('configuration', () => {
     expect(problem).toMatch(/^GATEHOUSE_PROT: unknown setting/);
   });
 
+  it('an invalid choice lists the allowed values', () => {
+    expect(problemsOf(() => loadConfig({ env: { GATEHOUSE_MODE: 'prod' } }))).toEqual(['GATEHOUSE_MODE: expected one of "development", "production" (got "prod")']);
+    expect(problemsOf(() => loadConfig({ env: { GATEHOUSE_LOG_LEVEL: 'verbose' } }))[0]).toMatch(/^GATEHOUSE_LOG_LEVEL: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"/);
+  });
+
+  it('an unknown GATEHOUSE_ variable names the closest known one', () => {
+    expect(problemsOf(() => loadConfig({ env: { GATEHOUSE_LOG_LEVL: 'debug' } }))).toEqual(['GATEHOUSE_LOG_LEVL: unknown setting; did you mean GATEHOUSE_LOG_LEVEL?']);
+    expect(problemsOf(() => loadConfig({ env: { GATEHOUSE_PROT: '9090' } }))[0]).toMatch(/did you mean GATEHOUSE_PORT\?$/);
+    expect(problemsOf(() => loadConfig({ env: { GATEHOUSE_CONFGI: 'x.json' } }))[0]).toMatch(/did you mean GATEHOUSE_CONFIG\?$/);
+    // Nothing near: no guess, and no list of every variable either.
+    const [far] = problemsOf(() => loadConfig({ env: { GATEHOUSE_FROBNICATE_EVERYTHING: '1' } }));
+    expect(far).toMatch(/^GATEHOUSE_FROBNICATE_EVERYTHING: unknown setting; see /);
+    expect(far).not.toContain('GATEHOUSE_PORT');
+  });
+
+  it('a broken JSON config file names the line and column', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-config-'));
+    const file = join(dir, 'gatehouse.json');
+    const at = (text: string) => {
+      writeFileSync(file, text);
+      return problemsOf(() => loadConfig({ env: {}, configFile: file }))[0];
+    };
+    expect(at('{\n  "port": 7000\n  "host": "x"\n}')).toBe(`config file ${file}: not valid JSON at line 3, column 3`);
+    expect(at('{\n  "secureEmailChange": tru\n}')).toMatch(/line 2, column 27$/);
+    expect(at('{ "port": 7000, }')).toMatch(/line 1, column 17$/);
+    expect(at('{ "port": 7000')).toMatch(/line 1, column 15$/);
+    expect(at('{ "host": "a\tb" }')).toMatch(/line 1, column 13$/);
+  });
+
   it('never echoes a secret value in an error', () => {
     const problems = problemsOf(() => loadConfig({ env: { GATEHOUSE_MASTER_KEY: 'short-secret-value' } }));
     expect(problems.join('\n')).toContain('GATEHOUSE_MASTER_KEY');

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, ENV_VARS, LIST_KEYS, LOADER_VARS, type Config } from './schema.js';
 import { checkProductionSafety } from './production.js';
+import { allowedValues, closest, jsonErrorPosition } from './explain.js';
 
 /** A bad setting: the message names the setting and what is expected, never its value if secret. */
 export class ConfigError extends Error {
@@ -47,7 +48,7 @@ function readConfigFile(path: string): { data: Json; problems: string[] } {
     }
     return { data: data as Json, problems: [] };
   } catch {
-    return { data: {}, problems: [`config file ${path}: not valid JSON`] };
+    return { data: {}, problems: [`config file ${path}: not valid JSON at ${jsonErrorPosition(text)}`] };
   }
 }
 
@@ -75,7 +76,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     const key = (ENV_VARS as Record<string, string>)[name];
     if (!key) {
       if (name.startsWith('GATEHOUSE_') && !LOADER_VARS.has(name)) {
-        problems.push(`${name}: unknown setting (known: ${Object.keys(ENV_VARS).join(', ')})`);
+        const near = closest(name, [...Object.keys(ENV_VARS), ...LOADER_VARS].filter((k) => k.startsWith('GATEHOUSE_')));
+        problems.push(`${name}: unknown setting; ${near ? `did you mean ${near}?` : 'see the settings table in the README'}`);
       }
       continue;
     }
@@ -96,7 +98,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     const where = source ?? (filePath ? `${filePath} ${error.path || '/'}` : error.path || 'config');
     const secret = /masterKey|smtpUrl|metricsToken/i.test(error.path);
     const got = secret || error.value === undefined ? '' : ` (got ${JSON.stringify(error.value).slice(0, 60)})`;
-    problems.push(`${where}: ${error.message}${got}`);
+    problems.push(`${where}: ${allowedValues(error.schema) ?? error.message}${got}`);
   }
   if (problems.length > 0) throw new ConfigError(dedupe(problems));
 

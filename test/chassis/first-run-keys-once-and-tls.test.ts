@@ -7,12 +7,20 @@ import { request } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { generateMasterKey } from '../../src/crypto/index.js';
+import { spawnGatehouse, type GatehouseProcess } from '../harness/gatehouse-process.js';
 
 let server: RunningServer | undefined;
+let child: GatehouseProcess | undefined;
 const dirs: string[] = [];
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  if (child?.alive()) {
+    child.kill('SIGKILL');
+    await child.exited;
+  }
+  child = undefined;
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -42,6 +50,34 @@ describe('first run', () => {
     server = await startServer(config, { print: (l) => again.push(l) });
     expect(server.firstRun).toBeUndefined();
     expect(again).toEqual([]);
+  });
+});
+
+describe('first run in production', () => {
+  // Its stdout is the log that others read and keep: no key may appear there.
+  it('creates no key and prints nothing secret, only how to get keys with `gatehouse init`', async () => {
+    const dataDir = tempDir();
+    const production = {
+      GATEHOUSE_MODE: 'production', GATEHOUSE_MASTER_KEY: generateMasterKey(), GATEHOUSE_MAILER: 'smtp',
+      GATEHOUSE_SMTP_URL: 'smtps://user:pass@mail.example.com', GATEHOUSE_PUBLIC_URL: 'https://api.example.com',
+    };
+    child = await spawnGatehouse({ dataDir, env: production });
+    const output = child.output();
+    expect(output).not.toMatch(/sk_|pk_/);
+    expect(child.secretKey).toBeUndefined();
+    expect(child.logs().some((l) => /no project yet.*gatehouse init/.test(String(l.msg)))).toBe(true);
+    // Nothing was created that a key could open.
+    const res = await fetch(`${child.url}/admin/v1/project`, { headers: { apikey: 'sk_dev_x' } });
+    expect(res.status).toBe(401);
+    child.kill('SIGTERM');
+    await child.exited;
+    const { createDeps } = await import('../../src/deps.js');
+    const deps = await createDeps(loadConfig({ env: { ...production, GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_LOG_LEVEL: 'silent' } }));
+    try {
+      expect(await deps.projects.list()).toEqual([]);
+    } finally {
+      await deps.close();
+    }
   });
 });
 
