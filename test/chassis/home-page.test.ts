@@ -25,6 +25,7 @@ describe('home page', () => {
 
   it('loads nothing external and runs no script, so the CSP of every response allows all of it', async () => {
     const res = await gh.app.inject({ url: '/' });
+    expect(res.statusCode).toBe(200);
     const csp = String(res.headers['content-security-policy']);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("style-src 'self' 'unsafe-inline'");
@@ -37,6 +38,8 @@ describe('home page', () => {
 
   it('reveals no project, key or setting', async () => {
     const res = await gh.app.inject({ url: '/' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('<h1>Gatehouse</h1>');
     for (const secret of [gh.project.id, gh.secretKey, gh.publishableKey, gh.config.dataDir]) expect(res.body).not.toContain(secret);
   });
 });
