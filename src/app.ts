@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.js';
 import { adminRoutes } from './admin/index.js';
 import { healthRoutes } from './health/routes.js';
+import { homeRoutes } from './home/routes.js';
 import { authRoutes, recordAuthRejections } from './identity/index.js';
 import { createLlmPrepareStage, llmRoutes } from './llm/index.js';
 import { dataRoutes, recordDataDenials } from './data/index.js';
@@ -117,7 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  // The surfaces, with their own stages (ops: health, metrics and docs above).
+  // The surfaces, with their own stages (ops: home page, health, metrics and docs above).
+  await app.register(homeRoutes);
   await app.register(healthRoutes, { storage: deps.storage });
   await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(adminRoutes, { prefix: '/admin/v1', operations: createOperations(deps, { onCorsChange: () => cors.invalidate() }) });

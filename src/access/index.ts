@@ -4,7 +4,7 @@ export { actorId, createCaller, type Caller, type CallerGroup, type CallerKey, t
 export {
   ApiKeyRejected, bearerOf, LOOKS_LIKE_KEY, presentedKey, TokenRejected, type KeyRejection, type TokenRejectReason,
 } from './credentials.js';
-export { hasScope, holdsEveryScope, namesScope, validateScope } from './scopes.js';
+export { hasScope, holdsEveryScope, validateScope } from './scopes.js';
 export { ROUTE_CLASSES, type RouteClass } from './route-class.js';
 export { accessDenial, holdsScope, type AccessDenial, type RouteAuth, type ScopeGrant, type UserRequirement } from './requirements.js';
 export { isOwnRow, ownRows, OWNER_COLUMN } from './self.js';

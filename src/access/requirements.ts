@@ -1,5 +1,5 @@
 import type { Caller } from './caller.js';
-import { hasScope, namesScope } from './scopes.js';
+import { hasScope } from './scopes.js';
 
 /**
  * How a route is guarded. `public`: no key needed (health, docs). `key`: any valid key.
@@ -16,9 +16,10 @@ export type UserRequirement = 'none' | 'unless-secret';
 
 /**
  * How a key must hold a route's scope. `granted`: its scopes cover it (an unscoped key holds every
- * scope of its kind). `named`: a secret key whose own list names it (see namesScope).
+ * scope of its kind). `secret`: the same, from a secret key only (/metrics: a publishable key ships
+ * in every copy of the app, so even an unscoped one must not read the operator's counters).
  */
-export type ScopeGrant = 'granted' | 'named';
+export type ScopeGrant = 'granted' | 'secret';
 
 export type AccessDenial = 'secret_key_required' | 'user_token_required';
 
@@ -30,6 +31,6 @@ export function accessDenial(caller: Caller, auth: RouteAuth, user: UserRequirem
 }
 
 export function holdsScope(caller: Caller, scope: string, grant: ScopeGrant): boolean {
-  if (grant === 'named') return caller.key.kind === 'secret' && namesScope(caller.key.scopes, scope);
+  if (grant === 'secret' && caller.key.kind !== 'secret') return false;
   return hasScope(caller.key.scopes, scope);
 }

@@ -38,12 +38,3 @@ export function hasScope(scopes: readonly string[] | null, required: string): bo
 export function holdsEveryScope(scopes: readonly string[] | null): boolean {
   return hasScope(scopes, '*');
 }
-
-/**
- * Whether a key's own list names `required` (a wildcard that covers it counts; no list does
- * not). For what no project's admin may have by default: an unscoped secret key is full admin of
- * ONE project, and some routes (the process-wide /metrics) describe every tenant.
- */
-export function namesScope(scopes: readonly string[] | null, required: string): boolean {
-  return scopes !== null && hasScope(scopes, required);
-}

@@ -10,6 +10,23 @@ export type Surface = 'gatehouse' | 'gotrue' | 'postgrest' | 'openai' | 'anthrop
 
 type Renderer = (error: GatehouseError, requestId: string) => unknown;
 
+/**
+ * The whole seconds a client should wait, as sent in `Retry-After`: the header takes an integer
+ * of at least 1, and the body's `retry_after` must say the same, or a client reading one and a
+ * proxy reading the other would retry at different times.
+ */
+export function retryAfterOf(error: GatehouseError): number | undefined {
+  return error.retryAfterS === undefined ? undefined : Math.max(1, Math.ceil(error.retryAfterS));
+}
+
+// Every dialect carries `retry_after` beside `request_id`: SDKs that read only the body (and
+// logs that keep only the body) still learn when to retry. Extra top-level fields are ignored
+// by the clients of each dialect.
+function retryAfter(error: GatehouseError): { retry_after?: number } {
+  const seconds = retryAfterOf(error);
+  return seconds === undefined ? {} : { retry_after: seconds };
+}
+
 // PostgREST codes clients may branch on; the rest keep our snake_case code.
 const POSTGREST_CODES: Partial<Record<string, string>> = {
   invalid_api_key: 'PGRST301',
@@ -60,7 +77,7 @@ const RENDERERS: Record<Surface, Renderer> = {
     message: e.message,
     request_id: requestId,
     ...(e.details === undefined ? {} : { details: e.details }),
-    ...(e.retryAfterS === undefined ? {} : { retry_after: e.retryAfterS }),
+    ...retryAfter(e),
   }),
   // GoTrue >= 2.x: { code, error_code, msg }; supabase-js maps error_code to AuthApiError.code.
   gotrue: (e, requestId) => ({
@@ -69,7 +86,7 @@ const RENDERERS: Record<Surface, Renderer> = {
     msg: e.message,
     request_id: requestId,
     ...(e.details === undefined ? {} : { details: e.details }),
-    ...(e.retryAfterS === undefined ? {} : { retry_after: e.retryAfterS }),
+    ...retryAfter(e),
   }),
   postgrest: (e, requestId) => ({
     code: POSTGREST_CODES[e.code] ?? e.code,
@@ -78,6 +95,7 @@ const RENDERERS: Record<Surface, Renderer> = {
     hint: null,
     error: e.code,
     request_id: requestId,
+    ...retryAfter(e),
   }),
   openai: (e, requestId) => ({
     error: {
@@ -87,15 +105,18 @@ const RENDERERS: Record<Surface, Renderer> = {
       code: e.code,
     },
     request_id: requestId,
+    ...retryAfter(e),
   }),
   anthropic: (e, requestId) => ({
     type: 'error',
     error: { type: ANTHROPIC_TYPES[e.status] ?? 'api_error', message: e.message },
     request_id: requestId,
+    ...retryAfter(e),
   }),
   gemini: (e, requestId) => ({
     error: { code: e.status, message: e.message, status: GRPC_STATUS[e.status] ?? 'INTERNAL' },
     request_id: requestId,
+    ...retryAfter(e),
   }),
 };
 

@@ -5,15 +5,18 @@ import type { Storage } from '../db/index.js';
 
 const Status = Type.Object({ status: Type.String() });
 
-/** Liveness and readiness for load balancers; public, and they reveal nothing. */
+/**
+ * Liveness and readiness for load balancers; public, and they reveal nothing. Not limited by
+ * address: a probe refused with 429 would take a healthy instance out of rotation.
+ */
 export async function healthRoutes(app: FastifyInstance, { storage }: { storage: Storage }): Promise<void> {
   app.get('/health', {
-    config: { auth: 'public' },
+    config: { auth: 'public', addressLimit: false },
     schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Status } },
   }, async () => ({ status: 'ok' }));
 
   app.get('/ready', {
-    config: { auth: 'public' },
+    config: { auth: 'public', addressLimit: false },
     schema: { tags: ['operations'], summary: 'The database answers and the server is not shutting down', response: { 200: Status } },
   }, async (request) => {
     try {

@@ -31,8 +31,8 @@ export function createAuthorizationStage({ events }: { events: SecurityEvents })
       projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id, details: { needed, key_id: caller.key.id, route: route.url },
     });
     throw new GatehouseError('insufficient_scope', {
-      message: grant === 'named'
-        ? `This route needs a secret key that names the scope ${needed}${config.metricsToken ? ', or the metrics token' : ''}.`
+      message: grant === 'secret'
+        ? `This route needs a secret key with the scope ${needed}${config.metricsToken ? ', or the metrics token' : ''}.`
         : `The API key lacks the scope ${needed}.`,
       details: { required_scope: needed },
     });

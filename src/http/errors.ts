@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SurfaceTable } from '../access/index.js';
-import { GatehouseError, isServiceUnavailable, renderError, toGatehouseError } from '../errors/index.js';
+import { GatehouseError, isServiceUnavailable, renderError, retryAfterOf, toGatehouseError } from '../errors/index.js';
 import type { Metrics, SecurityEvents } from '../observability/index.js';
 import { routeInfo } from './route-info.js';
 import { errorDialectOf } from './surface.js';
@@ -33,7 +33,8 @@ export function installErrorHandling(app: FastifyInstance, { events, metrics, su
       }
     }
     if (error.headers) reply.headers(error.headers);
-    if (error.retryAfterS !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterS))));
+    const retryAfterS = retryAfterOf(error);
+    if (retryAfterS !== undefined) reply.header('Retry-After', String(retryAfterS));
     if (error.status === 401 && !reply.hasHeader('WWW-Authenticate')) reply.header('WWW-Authenticate', 'Bearer realm="gatehouse"');
     // A failed request may have half-set headers of its handler; the error body is always JSON.
     return reply.code(error.status).type('application/json; charset=utf-8').send(renderError(errorDialectOf(request, surfaces), error, request.id));

@@ -24,6 +24,12 @@ declare module 'fastify' {
     scopeGrant?: ScopeGrant;
     /** Defaults to the surface's. */
     routeClass?: RouteClass;
+    /**
+     * `false` on load balancers' probes (/health, /ready): they come every few seconds from the
+     * same few addresses, and a probe answered 429 takes a healthy instance out of rotation.
+     * They are not counted either, so probes never spend the address budget of real requests.
+     */
+    addressLimit?: false;
     /** A bearer that is not a key is the operator's metrics token here, not a user's JWT (/metrics). */
     metricsToken?: boolean;
     /**

@@ -59,6 +59,8 @@ type WithAddressResult = FastifyRequest & { [ADDRESS_RESULT]?: LimitResult | nul
 export function createAddressLimitStage(deps: LimitStageDeps) {
   const refuse = createRefusal(deps);
   return async function limitAddress(request: FastifyRequest): Promise<void> {
+    // Probes opt out (see FastifyContextConfig.addressLimit); they are public and read nothing.
+    if (routeInfo(request).config.addressLimit === false) return;
     const result = await deps.rateLimits.checkAddress(request.ip, deps.clock.nowMs());
     if (result.allowed) (request as WithAddressResult)[ADDRESS_RESULT] = result;
     else refuse(request, result, ADDRESS_CLASS, 'address');

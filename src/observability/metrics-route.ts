@@ -2,9 +2,10 @@
 // authorization stages let in
 //   - `Authorization: Bearer <GATEHOUSE_METRICS_TOKEN>`, compared in constant time: what a
 //     Prometheus scrape config can send (`metricsToken`);
-//   - a secret key whose scopes name `admin:metrics` explicitly (`scopeGrant: 'named'`). An
-//     unscoped secret key is full admin of ONE project, while these counters describe the whole
-//     process (every tenant's traffic), so project admin alone is not enough.
+//   - a secret key that holds `admin:metrics` (`scopeGrant: 'secret'`): an unscoped secret key
+//     holds every scope, as everywhere else, and a scoped one must list it (or a wildcard over
+//     it). The counters carry no tenant (route class and status only), so a project's admin
+//     learns totals, never another project's traffic. A publishable key never reads them.
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from './metrics.js';
 
@@ -16,7 +17,7 @@ export interface MetricsRouteOptions {
 
 export async function metricsRoutes(app: FastifyInstance, { metrics }: MetricsRouteOptions): Promise<void> {
   app.get('/metrics', {
-    config: { auth: 'key', scope: METRICS_SCOPE, scopeGrant: 'named', metricsToken: true, routeClass: 'admin' },
+    config: { auth: 'key', scope: METRICS_SCOPE, scopeGrant: 'secret', metricsToken: true, routeClass: 'admin' },
     schema: { tags: ['operations'], summary: 'Prometheus metrics (metrics token or a secret key with admin:metrics)', hide: false },
   }, async (_request, reply) => {
     const body = await metrics.registry.metrics();

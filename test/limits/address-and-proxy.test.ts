@@ -53,8 +53,9 @@ describe.each(COMBOS)('client address limits ($engine, $store store)', ({ engine
 
   it('the address budget is shown where no subject budget replaces it (public route, bad key), and only there', async () => {
     const gh = await start();
-    const health = await gh.app.inject({ url: '/health' });
-    expect(health.headers).toMatchObject({ 'x-ratelimit-remaining': '4', 'ratelimit-policy': '"address-60s";q=5;w=60' });
+    // (Not /health: probes are outside the address ceiling, probes-not-address-limited.test.ts.)
+    const spec = await gh.app.inject({ url: '/openapi.json' });
+    expect(spec.headers).toMatchObject({ 'x-ratelimit-remaining': '4', 'ratelimit-policy': '"address-60s";q=5;w=60' });
     const keyed = await get(gh, { apikey: gh.secretKey });
     expect(keyed.statusCode).toBe(200);
     expect(String(keyed.headers['ratelimit-policy'])).not.toContain('address-');

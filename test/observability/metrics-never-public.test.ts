@@ -1,5 +1,5 @@
-// GET /metrics is never public: the metrics token (constant-time compare) or a secret key with
-// the admin:metrics scope. It counts responses by class and status, 429s, and store failures.
+// GET /metrics is never public: the metrics token (constant-time compare) or a secret key that
+// holds the admin:metrics scope (an unscoped secret key holds every scope). It counts responses by class and status, 429s, and store failures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../harness/engines.js';
 import { frozenClock, PROBES, startLimitsApp, type LimitsApp } from '../limits/limits-app.js';
@@ -13,13 +13,15 @@ describe.each(engines())('GET /metrics (%s)', (engine) => {
   });
   afterAll(() => gh?.close());
 
-  it('refuses anonymous callers, a wrong token, a publishable key and an unscoped secret key', async () => {
+  it('refuses anonymous callers, a wrong token, a publishable key and a secret key scoped without admin:metrics', async () => {
+    const narrow = await gh.app.inject({ method: 'POST', url: '/admin/v1/keys', headers: { apikey: gh.secretKey }, payload: { kind: 'secret', scopes: ['data:*:read'] } });
+    expect(narrow.statusCode, narrow.body).toBe(201);
     const cases: Array<[Record<string, string>, number, string]> = [
       [{}, 401, 'missing_api_key'],
       [{ authorization: `Bearer ${TOKEN}x` }, 401, 'invalid_token'],
       [{ authorization: `Bearer ${TOKEN.slice(0, -1)}` }, 401, 'invalid_token'],
       [{ apikey: gh.publishableKey }, 403, 'insufficient_scope'],
-      [{ apikey: gh.secretKey }, 403, 'insufficient_scope'],
+      [{ apikey: narrow.json().key }, 403, 'insufficient_scope'],
     ];
     for (const [headers, status, code] of cases) {
       const res = await gh.app.inject({ url: '/metrics', headers });
@@ -51,5 +53,14 @@ describe.each(engines())('GET /metrics (%s)', (engine) => {
     const byKey = await gh.app.inject({ url: '/metrics', headers: { apikey: created.json().key } });
     expect(byKey.statusCode).toBe(200);
     expect(byKey.body).toContain('gatehouse_rate_limited_total');
+  });
+
+  it('answers an unscoped secret key: it holds every scope, admin:metrics included', async () => {
+    const res = await gh.app.inject({ url: '/metrics', headers: { apikey: gh.secretKey } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toContain('# TYPE gatehouse_http_requests_total counter');
+    // Totals only: no tenant in any label.
+    expect(res.body).not.toContain(gh.project.id);
   });
 });
