@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { Caller, RouteAuth, RouteClass, ScopeGrant, SurfaceDescriptor, UserRequirement } from '../access/index.js';
 
 export type { Caller, CallerGroup, CallerUser, RouteAuth, RouteClass } from '../access/index.js';

@@ -1,9 +1,6 @@
 // kill -9 of Gatehouse under writes, on both engines: every write it acknowledged (201) is there
 // after a restart. SQLite commits in WAL mode with synchronous=NORMAL, which survives a process
 // crash (only an OS crash may lose the last commits); PostgreSQL commits before answering.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generousLimitsEnv } from '../data/fixtures.js';
 import { engines, freshDatabaseUrl, type FreshDatabase } from '../harness/engines.js';

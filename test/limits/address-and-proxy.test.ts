@@ -1,16 +1,11 @@
 // The per-IP pre-check and the client address: floods of missing or invalid keys are limited by
 // address before any key lookup; X-Forwarded-For is believed only from a configured trusted proxy.
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { engines } from '../harness/engines.js';
-import { frozenClock, PROBES, startLimitsApp, type LimitsApp } from './limits-app.js';
+import { frozenClock, PROBES, startLimitsApp, storeCombos, type LimitsApp } from './limits-app.js';
 
-const redisUrl = inject('redisUrl');
 const MIN = 60_000;
-const COMBOS = engines().flatMap((engine) => [
-  { engine, store: 'memory' as const, redis: null },
-  ...(redisUrl ? [{ engine, store: 'redis' as const, redis: redisUrl }] : []),
-]);
+const COMBOS = storeCombos();
 const ADDRESS_5 = { address: { failMode: 'open', windows: [{ limit: 5, windowMs: MIN }] } };
 const BAD_KEY = 'pk_dev_aaaaaaaaaaaaaaaa_not-a-real-key';
 

@@ -11,7 +11,8 @@ import { createDeps, type Deps } from '../../src/deps.js';
 import { createLogger } from '../../src/observability/index.js';
 import { createProjectWithDevKeys } from '../../src/operations/create-project.js';
 import type { Project } from '../../src/tenancy/index.js';
-import { freshDatabaseUrl, type EngineName } from '../harness/engines.js';
+import { inject } from 'vitest';
+import { engines, freshDatabaseUrl, type EngineName } from '../harness/engines.js';
 
 export interface SettableClock {
   ms: number;
@@ -111,4 +112,13 @@ export async function startLimitsApp(engine: EngineName, options: LimitsAppOptio
       await fresh?.cleanup();
     },
   };
+}
+
+/** Every engine with the memory store and, when the run has a Redis, with the Redis store. */
+export function storeCombos(): Array<{ engine: EngineName; store: 'memory' | 'redis'; redis: string | null }> {
+  const redisUrl = inject('redisUrl');
+  return engines().flatMap((engine) => [
+    { engine, store: 'memory' as const, redis: null },
+    ...(redisUrl ? [{ engine, store: 'redis' as const, redis: redisUrl }] : []),
+  ]);
 }

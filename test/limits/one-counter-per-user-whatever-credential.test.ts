@@ -1,19 +1,14 @@
 // Signed-in users: the user tier, one counter per user whatever key or token carries it, and
 // per-user overrides.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { engines } from '../harness/engines.js';
 import type { TestApp } from '../harness/app.js';
 import { createTestUser, type TestUser } from '../harness/users.js';
-import { frozenClock, PROBES, startLimitsApp, type LimitsApp } from './limits-app.js';
+import { frozenClock, PROBES, startLimitsApp, storeCombos, type LimitsApp } from './limits-app.js';
 
-const redisUrl = inject('redisUrl');
 const MIN = 60_000;
 const HOUR = 3_600_000;
-const COMBOS = engines().flatMap((engine) => [
-  { engine, store: 'memory' as const, redis: null },
-  ...(redisUrl ? [{ engine, store: 'redis' as const, redis: redisUrl }] : []),
-]);
+const COMBOS = storeCombos();
 const ROOMY_ADDRESS = { address: { failMode: 'open', windows: [{ limit: 1_000_000, windowMs: MIN }] } };
 const w = (limit: number) => ({ limit, windowMs: MIN });
 

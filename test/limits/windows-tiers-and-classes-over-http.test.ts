@@ -1,18 +1,13 @@
 // Rate limits through the real HTTP pipeline, on every storage engine and on the memory store
 // and a real Redis: windows, tiers, classes, overrides, exact headers, Retry-After, each surface's
 // 429 dialect, and that the handler never runs once a subject is over its limit.
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { engines } from '../harness/engines.js';
-import { frozenClock, PROBES, startLimitsApp, type LimitsApp, type ProbeName, type SettableClock } from './limits-app.js';
+import { frozenClock, PROBES, startLimitsApp, storeCombos, type LimitsApp, type ProbeName, type SettableClock } from './limits-app.js';
 
-const redisUrl = inject('redisUrl');
 const MIN = 60_000;
 const HOUR = 3_600_000;
-const COMBOS = engines().flatMap((engine) => [
-  { engine, store: 'memory' as const, redis: null },
-  ...(redisUrl ? [{ engine, store: 'redis' as const, redis: redisUrl }] : []),
-]);
+const COMBOS = storeCombos();
 /** So the dozens of requests of these tests never meet the per-IP pre-check (tested on its own). */
 const ROOMY_ADDRESS = { address: { failMode: 'open', windows: [{ limit: 1_000_000, windowMs: MIN }] } };
 

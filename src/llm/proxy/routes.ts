@@ -7,7 +7,7 @@ import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { authorizeResources, notFound, type Owner } from '../ownership/index.js';
-import { authHeaders, type ResolvedProvider } from '../providers/index.js';
+import { authHeaders } from '../providers/index.js';
 import type { TokenUsage } from '../usage/index.js';
 import { upstreamQuery } from '../whitelist/index.js';
 import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
