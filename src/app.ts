@@ -125,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes, { prefix: '/admin/v1', operations: createOperations(deps, { onCorsChange: () => cors.invalidate() }) });
   await app.register(async (auth) => {
     auth.addHook('onError', recordAuthRejections(deps.events));
-    await auth.register(authRoutes, { identity: deps.identity });
+    await auth.register(authRoutes, { identity: deps.identity, projects: deps.projects, clock: deps.clock });
   }, { prefix: '/auth/v1' });
   await app.register(async (llm) => {
     llm.addHook('preParsing', createLlmPrepareStage({ anyBodyBytes: config.limits.anyBodyBytes, events: deps.events, llm: deps.llm }));

@@ -12,7 +12,9 @@ import {
 import { createExternalVerifier, createIssuerService, createJwksCache, type IssuerService } from './external/index.js';
 import { createSignInBackoff } from './guard/index.js';
 import type { AttemptStore } from '../limits/index.js';
-import { createAccessTokenService, createSigningKeyService, type AccessTokenService, type SigningKeyService } from './jwt/index.js';
+import {
+  createAccessTokenService, createIssuerUrls, createPublicBase, createSigningKeyService, type AccessTokenService, type PublicBase, type SigningKeyService,
+} from './jwt/index.js';
 import { createOutbox, createSmtpMailer, type Mailer, type Outbox } from './mailer/index.js';
 import { createPasswordHasher, defaultHashGate, type PasswordHasher } from './passwords/index.js';
 import { createSessionService, type SessionService } from './sessions/index.js';
@@ -27,6 +29,8 @@ export interface Identity {
   sessions: SessionService;
   signingKeys: SigningKeyService;
   tokens: AccessTokenService;
+  /** Where this server's public URLs (the environments' issuers) start. */
+  publicBase: PublicBase;
   issuers: IssuerService;
   /** The development mail outbox; null when mail goes through SMTP (always in production). */
   outbox: Outbox | null;
@@ -66,11 +70,6 @@ export interface IdentityDeps {
   attempts: AttemptStore;
 }
 
-/** The issuer (`iss`) of Gatehouse tokens: GoTrue's `<public url>/auth/v1`. */
-export function gatehouseIssuer(config: Readonly<Config>): string {
-  return `${(config.publicUrl ?? 'urn:gatehouse').replace(/\/+$/, '')}/auth/v1`;
-}
-
 export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   const { config, db, keyring, clock, events } = d;
   const c = config.identity;
@@ -85,7 +84,10 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   });
   const users = createUserStore(db, (projectId, environment, id) => sessions.forgetUser(projectId, environment, id));
   const signingKeys = createSigningKeyService({ db, keyring, clock, alg: c.signingAlg, verifyGraceSeconds: c.accessTokenTtlSeconds + c.clockSkewSeconds });
-  const tokens = createAccessTokenService({ keys: signingKeys, clock, issuer: gatehouseIssuer(config), ttlSeconds: c.accessTokenTtlSeconds, clockSkewSeconds: c.clockSkewSeconds });
+  const publicBase = createPublicBase(config);
+  // The legacy issuer is the one formula every earlier version minted with: `<public url>/auth/v1`.
+  const issuerUrls = createIssuerUrls(publicBase, config.publicUrl ?? 'urn:gatehouse');
+  const tokens = createAccessTokenService({ keys: signingKeys, clock, issuerUrls, ttlSeconds: c.accessTokenTtlSeconds, clockSkewSeconds: c.clockSkewSeconds });
   const outbox = c.mailer === 'outbox' ? createOutbox({ db, clock, retentionMs: c.outboxRetentionSeconds * 1000 }) : null;
   const smtp = c.mailer === 'smtp' && c.smtpUrl ? createSmtpMailer({ url: c.smtpUrl, from: c.mailFrom }) : null;
   const mailer: Mailer | null = smtp ?? outbox;
@@ -109,7 +111,7 @@ export async function createIdentity(d: IdentityDeps): Promise<Identity> {
   const external = createExternalVerifier({ issuers, jwks, users, clock, clockSkewSeconds: c.clockSkewSeconds });
 
   return {
-    accounts, recovery, emailChange, signup, users, sessions, signingKeys, tokens, issuers, outbox, hasher,
+    accounts, recovery, emailChange, signup, users, sessions, signingKeys, tokens, publicBase, issuers, outbox, hasher,
     userTokens: createUserTokenVerifier({ tokens, sessions, external }),
     async isAdmin(projectId, environment, userId) {
       const user = await users.byId(projectId, environment, userId);

@@ -1,5 +1,5 @@
 // Public surface of end-user identity (issue #3). api-keys/ has its own index.
-export { createIdentity, gatehouseIssuer, type Identity, type IdentityDeps, type SessionResponse } from './identity.js';
+export { createIdentity, type Identity, type IdentityDeps, type SessionResponse } from './identity.js';
 export { authRoutes, recordAuthRejections } from './routes/index.js';
 export { normalizeEmail, toUserJson, SIGNUP_MODES, type SignupMode, type UserRow, type UserJson } from './accounts/index.js';
 export type { SessionSummary } from './sessions/index.js';

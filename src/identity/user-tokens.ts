@@ -11,14 +11,21 @@ export interface UserTokenVerifier {
 /**
  * A Gatehouse token must verify against the signing keys of the caller's own project environment
  * and name a live session; any other issuer must be an external issuer configured for that
- * environment.
+ * environment. That includes another environment of this server, trusted through its public
+ * JWKS like any OIDC issuer; untrusted, such a token goes to our own verifier, which refuses it
+ * with the precise reason (`wrong_project`) rather than `wrong_issuer`.
  */
 export function createUserTokenVerifier({ tokens, sessions, external }: { tokens: AccessTokenService; sessions: SessionService; external: ExternalVerifier }): UserTokenVerifier {
+  async function isOurs(projectId: string, environment: string, iss: unknown): Promise<boolean> {
+    if (tokens.accepts(projectId, environment, iss)) return true;
+    return typeof iss === 'string' && tokens.issuerUrls.isOwn(iss) && !(await external.trusts(projectId, environment, iss));
+  }
+
   return {
     async verify(projectId, environment, token) {
       // A token verified here before skips decoding; otherwise the issuer decides who verifies it.
       const known = tokens.cached(projectId, environment, token);
-      if (known || decodeUnverified(token).payload.iss === tokens.issuer) {
+      if (known || await isOurs(projectId, environment, decodeUnverified(token).payload.iss)) {
         const claims = known ?? await tokens.verify(projectId, environment, token);
         const session = await sessions.active(projectId, environment, claims.session_id as string);
         if (!session) throw new TokenRejected('session_revoked');

@@ -10,6 +10,8 @@ import type { JwksCache } from './jwks-cache.js';
 export interface ExternalVerifier {
   /** Verifies a token of an issuer configured for this environment and maps it to a local user. */
   verify(projectId: string, environment: string, token: string): Promise<CallerUser>;
+  /** Whether `iss` is configured as an issuer of this environment. */
+  trusts(projectId: string, environment: string, iss: string): Promise<boolean>;
 }
 
 export function createExternalVerifier(d: { issuers: IssuerService; jwks: JwksCache; users: UserStore; clock: Clock; clockSkewSeconds: number }): ExternalVerifier {
@@ -38,6 +40,8 @@ export function createExternalVerifier(d: { issuers: IssuerService; jwks: JwksCa
   }
 
   return {
+    trusts: async (projectId, environment, iss) => (await issuers.findByIss(projectId, environment, iss)) !== null,
+
     async verify(projectId, environment, token) {
       const { header, payload } = decodeUnverified(token);
       if (typeof payload.iss !== 'string') throw new TokenRejected('missing_claim');

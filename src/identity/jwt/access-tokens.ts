@@ -4,6 +4,7 @@ import { deepFreeze } from '../../shared/deep-freeze.js';
 import { createTtlCache } from '../../shared/ttl-cache.js';
 import { checkHeader, decodeUnverified } from './header-checks.js';
 import { verifySignatureAndClaims } from './claims.js';
+import type { IssuerUrls } from './issuer-urls.js';
 import type { SigningKeyService } from './signing-keys.js';
 import { TokenRejected } from './token-rejected.js';
 
@@ -29,7 +30,9 @@ export interface IssuedAccessToken {
 }
 
 export interface AccessTokenService {
-  readonly issuer: string;
+  readonly issuerUrls: IssuerUrls;
+  /** Whether this environment's verifier takes a token naming `iss`: its own issuer, or the legacy one. */
+  accepts(projectId: string, environment: string, iss: unknown): boolean;
   issue(projectId: string, environment: string, claims: AccessTokenClaims): Promise<IssuedAccessToken>;
   /** Signature, header and claims only; session revocation is the caller's next check. */
   verify(projectId: string, environment: string, token: string): Promise<JWTPayload>;
@@ -38,9 +41,12 @@ export interface AccessTokenService {
 }
 
 export function createAccessTokenService(options: {
-  keys: SigningKeyService; clock: Clock; issuer: string; ttlSeconds: number; clockSkewSeconds: number;
+  keys: SigningKeyService; clock: Clock; issuerUrls: IssuerUrls; ttlSeconds: number; clockSkewSeconds: number;
 }): AccessTokenService {
-  const { keys, clock, issuer, ttlSeconds, clockSkewSeconds } = options;
+  const { keys, clock, issuerUrls, ttlSeconds, clockSkewSeconds } = options;
+  // Each environment's own issuer, and the legacy one: nothing mints it any more, so what it
+  // still admits ends one access-token TTL after the upgrade (see IssuerUrls.legacy).
+  const accepted = (projectId: string, environment: string) => [issuerUrls.of(projectId, environment), issuerUrls.legacy];
   // Every algorithm Gatehouse can sign with (asymmetric only), so that tokens signed before
   // a change of identity.signingAlg keep verifying; each key's own alg must still match exactly.
   const algorithms = ['ES256', 'EdDSA'];
@@ -58,7 +64,8 @@ export function createAccessTokenService(options: {
     return hit && hit.projectId === projectId && hit.environment === environment ? hit.claims : undefined;
   };
   return {
-    issuer,
+    issuerUrls,
+    accepts: (projectId, environment, iss) => typeof iss === 'string' && accepted(projectId, environment).includes(iss),
     async issue(projectId, environment, c) {
       const key = await keys.current(projectId, environment);
       const iat = Math.floor(clock.nowMs() / 1000);
@@ -70,7 +77,7 @@ export function createAccessTokenService(options: {
         project_id: projectId, environment,
       })
         .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-        .setIssuer(issuer).setAudience(ACCESS_TOKEN_AUDIENCE).setSubject(c.sub).setIssuedAt(iat).setExpirationTime(exp)
+        .setIssuer(issuerUrls.of(projectId, environment)).setAudience(ACCESS_TOKEN_AUDIENCE).setSubject(c.sub).setIssuedAt(iat).setExpirationTime(exp)
         .sign(key.key);
       return { token, expiresIn: ttlSeconds, expiresAt: exp };
     },
@@ -103,7 +110,7 @@ export function createAccessTokenService(options: {
     }
     if (match.alg !== header.alg) throw new TokenRejected('alg_not_allowed');
     const claims = await verifySignatureAndClaims(token, match.key, {
-      algorithms: [match.alg], issuer, audience: ACCESS_TOKEN_AUDIENCE, clockSkewS: clockSkewSeconds, now: clock.now(),
+      algorithms: [match.alg], issuer: accepted(projectId, environment), audience: ACCESS_TOKEN_AUDIENCE, clockSkewS: clockSkewSeconds, now: clock.now(),
     });
     // Defence in depth: the key set is per environment already.
     if (claims.project_id !== projectId || claims.environment !== environment) throw new TokenRejected('wrong_project');

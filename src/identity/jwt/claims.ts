@@ -3,7 +3,8 @@ import { TokenRejected } from './token-rejected.js';
 
 export interface ClaimRules {
   algorithms: readonly string[];
-  issuer: string;
+  /** One accepted `iss`, or several (an environment's own issuer and the legacy one). */
+  issuer: string | readonly string[];
   audience: string | readonly string[];
   /** Seconds, ≤ 60 (RFC 8725 §3.8 asks for a small window). */
   clockSkewS: number;
@@ -22,7 +23,7 @@ export async function verifySignatureAndClaims(token: string, key: Key | JWTVeri
   try {
     const result = await jwtVerify(token, key as JWTVerifyGetKey, {
       algorithms: [...rules.algorithms],
-      issuer: rules.issuer,
+      issuer: typeof rules.issuer === 'string' ? rules.issuer : [...rules.issuer],
       audience: typeof rules.audience === 'string' ? rules.audience : [...rules.audience],
       clockTolerance: rules.clockSkewS,
       currentDate: rules.now,

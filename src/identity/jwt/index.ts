@@ -3,3 +3,4 @@ export { createAccessTokenService, ACCESS_TOKEN_AUDIENCE, type AccessTokenServic
 export { checkHeader, decodeUnverified, MAX_TOKEN_LENGTH, type UnverifiedToken } from './header-checks.js';
 export { verifySignatureAndClaims, type ClaimRules } from './claims.js';
 export { TokenRejected, type TokenRejectReason } from './token-rejected.js';
+export { createIssuerUrls, createPublicBase, ISSUERS_UNDER_AUTH, type IssuerUrls, type PublicBase } from './issuer-urls.js';

@@ -3,17 +3,21 @@ import { isGatehouseError } from '../../errors/index.js';
 import type { SecurityEvents, SecurityEventType } from '../../observability/index.js';
 import type { AuthRoutesOptions } from './context.js';
 import { jwksRoutes } from './jwks.js';
+import { oidcRoutes, type OidcRoutesOptions } from './oidc.js';
 import { recoveryRoutes } from './recovery.js';
 import { signInRoutes } from './sign-in.js';
 import { userRoutes } from './user.js';
 
 /** `/auth/v1/*`: GoTrue's wire format, so supabase-js auth works unchanged (docs/api.md). */
-export async function authRoutes(app: FastifyInstance, { identity }: AuthRoutesOptions): Promise<void> {
+export async function authRoutes(app: FastifyInstance, { identity, projects, clock }: OidcRoutesOptions): Promise<void> {
+  // Without GATEHOUSE_PUBLIC_URL (development only), issuers name the address this server listens on.
+  identity.publicBase.listenOn(app.server);
   const options: AuthRoutesOptions = { identity };
   await app.register(signInRoutes, options);
   await app.register(userRoutes, options);
   await app.register(recoveryRoutes, options);
   await app.register(jwksRoutes, options);
+  await app.register(oidcRoutes, { identity, projects, clock });
 }
 
 // onError of the /auth surface. Rejections not already recorded where they happen (sign-in failures, backoff, reuse,
