@@ -34,7 +34,7 @@ export const ConfigSchema = Type.Object(
     /** Proxies whose X-Forwarded-For is believed: IPs, CIDRs, or proxy-addr names (loopback, uniquelocal). Empty: never believed. */
     trustProxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     tls: Type.Optional(Type.Object({ certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
-    /** The URL clients use to reach this server; the issuer of Gatehouse JWTs. */
+    /** The URL clients use to reach this server; the base of each environment's JWT issuer (`<url>/auth/v1/projects/<id>/<env>`). */
     publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
     cors: Type.Object(
       {
