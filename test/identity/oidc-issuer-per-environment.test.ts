@@ -209,6 +209,20 @@ describe('issuer with GATEHOUSE_PUBLIC_URL', () => {
     expect(res.json()).toMatchObject({ issuer, jwks_uri: `${issuer}/.well-known/jwks.json` });
   });
 
+  it('instances of one deployment share the public URL, so each accepts the tokens of the others', async () => {
+    const user = await createTestUser(gh);
+    const second = await startTestApp('sqlite', {
+      listen: true, env: { ...generousAuthLimitsEnv(), GATEHOUSE_PUBLIC_URL: PUBLIC }, database: { databaseUrl: gh.config.databaseUrl, dataDir: gh.config.dataDir },
+    });
+    try {
+      const res = await second.app.inject({ url: '/auth/v1/user', headers: { apikey: gh.publishableKey, authorization: `Bearer ${user.accessToken}` } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().id).toBe(user.id);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('a token of the previous version (iss <public url>/auth/v1) still works until it expires', async () => {
     const user = await createTestUser(gh);
     const real = await gh.deps.identity.signingKeys.current(gh.project.id, 'dev');

@@ -16,10 +16,13 @@ describe.skipIf(redisUrl === null)(`4 instances sharing one Redis and one databa
   const instances: LimitsApp[] = [];
 
   beforeAll(async () => {
-    const first = await startLimitsApp(exactEngine, { clock, redisUrl, rateLimits: ROOMY_ADDRESS, listen: true });
+    // One deployment behind one address: the instances share the public URL, hence the issuer of
+    // the tokens any of them mints (each would otherwise name its own listen address).
+    const env = { GATEHOUSE_PUBLIC_URL: 'http://gatehouse.test' };
+    const first = await startLimitsApp(exactEngine, { clock, redisUrl, rateLimits: ROOMY_ADDRESS, listen: true, env });
     instances.push(first);
     for (let i = 1; i < 4; i++) {
-      instances.push(await startLimitsApp(exactEngine, { clock, redisUrl, rateLimits: ROOMY_ADDRESS, listen: true, database: first.database }));
+      instances.push(await startLimitsApp(exactEngine, { clock, redisUrl, rateLimits: ROOMY_ADDRESS, listen: true, database: first.database, env }));
     }
   }, 120_000);
   afterAll(async () => {
