@@ -19,6 +19,8 @@ export interface RunningServer {
    * or storage could not be closed in time: buffered bookkeeping may be lost.
    */
   shutdown(timeoutMs: number): Promise<ShutdownOutcome>;
+  /** Brings a shutdown's deadline forward to now (a second signal): what is open is cut, buffers are still flushed. */
+  hurry(): void;
 }
 
 export type ShutdownOutcome = 'drained' | 'cut' | 'unflushed';
@@ -53,18 +55,21 @@ export async function startServer(config: Readonly<Config>, options: { print?: (
     if (firstRun && options.print) printFirstRun(options.print, url, firstRun);
     if (noProject && !firstRun) deps.logger.info('no project yet: run `gatehouse init` on a terminal to create one; its keys are shown there, once');
     const server = app;
+    let hurry = () => {};
+    const hurried = new Promise<void>((resolve) => (hurry = resolve));
     return {
       app: server, deps, url, firstRun,
       async close() {
         await server.close();
         await deps.close();
       },
+      hurry: () => hurry(),
       async shutdown(timeoutMs) {
         deps.logger.info({ timeout_ms: timeoutMs }, 'shutting down: draining requests');
         // close(): the drain refuses new requests (http/drain.ts), the listener stops, idle
         // connections go; it resolves once the last connection has ended.
         const drained = server.close();
-        const cut = (await settle(timeoutMs, drained)) === 'timeout';
+        const cut = (await settle(timeoutMs, Promise.race([drained, hurried.then(() => Promise.reject(new Error('hurried')))]))) !== 'done';
         if (cut) {
           // Open streams are ended with an error event (the client sees the end, not a hang), the rest is reset.
           const report = cutInFlight(server.server);

@@ -30,11 +30,16 @@ export function buildProgram(): Command {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const config = configFrom(global, { host: opts.host, port: opts.port });
       const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`) });
-      let stopping = false;
+      let signals = 0;
       const stop = (signal: string) => {
-        // A second signal (Ctrl-C twice) means now.
-        if (stopping) process.exit(1);
-        stopping = true;
+        signals += 1;
+        // A second signal (Ctrl-C twice) means now: the deadline comes forward, the buffers are
+        // still flushed (about 3 s at most). A third one exits without them.
+        if (signals === 2) {
+          server.deps.logger.warn({ signal }, 'second signal: cutting what is still open now');
+          return server.hurry();
+        }
+        if (signals > 2) process.exit(1);
         server.deps.logger.info({ signal }, 'signal received');
         // Cutting what outlives the deadline is the designed stop (exit 0, so a supervisor does not
         // report a failure on every deploy); 1 means the buffers could not be flushed.

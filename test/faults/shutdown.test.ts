@@ -117,13 +117,32 @@ describe('SIGTERM', () => {
     expect(await streamed).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"server_shutdown"[^\n]*\n\n$/);
   }, 60_000);
 
-  it('a second signal during the drain stops at once', async () => {
+  it('a second signal during the drain cuts at once, still flushes, exit 0; a third exits at once', async () => {
+    const { gh, port, key } = await start(60_000);
+    fake.mode.stallBody = true;
+    const streamed = stream(port, key).catch(() => '');
+    await upstreamReached();
+    gh.kill('SIGTERM');
+    await gh.waitFor('"msg":"shutting down: draining requests"', 5_000);
+    const secondAt = performance.now();
+    gh.kill('SIGINT');
+    const { code } = await gh.exited;
+    // Cut (1 s grace at most) and flushed (2 s at most) instead of waiting for the 60 s deadline.
+    expect(performance.now() - secondAt).toBeLessThan(3_500);
+    expect(code).toBe(0);
+    expect(await streamed).toContain('"type":"server_shutdown"');
+    expect(gh.logs().find((l) => l.msg === 'stopped')).toMatchObject({ outcome: 'cut' });
+  }, 60_000);
+
+  it('a third signal exits at once without waiting for anything', async () => {
     const { gh, port, key } = await start(60_000);
     fake.mode.stallBody = true;
     void stream(port, key).catch(() => '');
     await upstreamReached();
     gh.kill('SIGTERM');
     await gh.waitFor('"msg":"shutting down: draining requests"', 5_000);
+    gh.kill('SIGINT');
+    await gh.waitFor('"msg":"second signal: cutting what is still open now"', 5_000);
     gh.kill('SIGINT');
     const { code } = await gh.exited;
     expect(code).toBe(1);
