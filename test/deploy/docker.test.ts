@@ -10,14 +10,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { generateMasterKey } from '../../src/crypto/index.js';
 import { freshDatabaseUrl, postgresUrl, redisUrl, type FreshDatabase } from '../harness/engines.js';
-import { DEPLOY, ROOT, run } from './tools.js';
+import { DEPLOY, freePort, ROOT, run } from './tools.js';
 
 interface Stage {
   from: string;
@@ -160,13 +159,6 @@ describe.skipIf(!postgresUrl() || !redisUrl())('the image\'s start command and H
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
 
   /** The HEALTHCHECK command's exit code, polled like Docker would until `want` (or the last one). */
   async function healthy(env: Record<string, string>, want: number, tries = 100): Promise<number> {

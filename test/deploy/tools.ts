@@ -2,29 +2,20 @@
 // tool only where it is absent and this is not CI: .ci/run installs them, so in CI a missing
 // tool fails the test that needs it.
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findOnPath } from '../harness/redis.js';
+
+export { freePort } from '../harness/redis.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEPLOY = join(ROOT, 'deploy');
 
 const inCi = Boolean(process.env.CI);
 
-/** The tool's path, or null (outside CI only; in CI a missing tool throws when first needed). */
+/** The tool's path, or null. sbin too: nginx lives in /usr/sbin, outside a normal user's PATH. */
 export function findTool(name: string): string | null {
-  // sbin too: nginx lives in /usr/sbin, outside a normal user's PATH.
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
-  for (const dir of dirs) {
-    const path = join(dir, name);
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // next
-    }
-  }
-  return null;
+  return findOnPath(name, ['/usr/sbin', '/sbin']);
 }
 
 /** Whether tests needing `name` should be skipped: absent, and not in CI. */
