@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config/index.js';
 import { createDeps, type Deps } from './deps.js';
+import { cutInFlight } from './http/index.js';
 import { createProjectWithDevKeys } from './operations/create-project.js';
 
 export interface RunningServer {
@@ -13,11 +14,19 @@ export interface RunningServer {
   close(): Promise<void>;
   /**
    * Graceful stop (SIGTERM/SIGINT): refuse new work, give requests in flight until `timeoutMs`,
-   * then cut what is left; `clean` when nothing had to be cut.
+   * then cut what is left, flush every buffer and close storage. `drained` when nothing had to be
+   * cut, `cut` when the deadline ended some (both are a normal stop), `unflushed` when the buffers
+   * or storage could not be closed in time: buffered bookkeeping may be lost.
    */
-  shutdown(timeoutMs: number): Promise<'clean' | 'forced'>;
+  shutdown(timeoutMs: number): Promise<ShutdownOutcome>;
+  /** Brings a shutdown's deadline forward to now (a second signal): what is open is cut, buffers are still flushed. */
+  hurry(): void;
 }
 
+export type ShutdownOutcome = 'drained' | 'cut' | 'unflushed';
+
+/** After the cut: at most this long for the last events to leave before every connection is destroyed. */
+const CUT_GRACE_MS = 1_000;
 /** After the drain: at most this long to flush buffered events and close storage and Redis. */
 const CLOSE_BUDGET_MS = 2_000;
 
@@ -46,27 +55,37 @@ export async function startServer(config: Readonly<Config>, options: { print?: (
     if (firstRun && options.print) printFirstRun(options.print, url, firstRun);
     if (noProject && !firstRun) deps.logger.info('no project yet: run `gatehouse init` on a terminal to create one; its keys are shown there, once');
     const server = app;
+    let hurry = () => {};
+    const hurried = new Promise<void>((resolve) => (hurry = resolve));
     return {
       app: server, deps, url, firstRun,
       async close() {
         await server.close();
         await deps.close();
       },
+      hurry: () => hurry(),
       async shutdown(timeoutMs) {
         deps.logger.info({ timeout_ms: timeoutMs }, 'shutting down: draining requests');
         // close(): the drain refuses new requests (http/drain.ts), the listener stops, idle
         // connections go; it resolves once the last connection has ended.
         const drained = server.close();
-        const outcome = await within(timeoutMs, drained);
-        if (outcome === 'timeout') {
-          deps.logger.warn({ timeout_ms: timeoutMs }, 'shutdown deadline reached: closing the connections still open');
-          server.server.closeAllConnections();
+        const cut = (await settle(timeoutMs, Promise.race([drained, hurried.then(() => Promise.reject(new Error('hurried')))]))) !== 'done';
+        if (cut) {
+          // Open streams are ended with an error event (the client sees the end, not a hang), the rest is reset.
+          const report = cutInFlight(server.server);
+          deps.logger.warn({ timeout_ms: timeoutMs, streams_ended: report.streams, connections_cut: report.connections }, 'shutdown deadline reached: closing the connections still open');
+          if ((await settle(CUT_GRACE_MS, drained)) === 'timeout') server.server.closeAllConnections();
         }
-        // A handler stuck on a dead database can hold its pool client: bounded, not awaited forever.
-        const closed = await within(CLOSE_BUDGET_MS, drained.then(() => deps.close()));
-        if (closed === 'timeout') deps.logger.warn('storage did not close in time');
-        else deps.logger.info({ outcome: outcome === 'done' ? 'clean' : 'forced' }, 'stopped');
-        return outcome === 'done' && closed === 'done' ? 'clean' : 'forced';
+        // Not chained on `drained`: a connection that will not close must not keep the buffers
+        // (usage, request log, security events) from reaching the database.
+        const closed = await settle(CLOSE_BUDGET_MS, deps.close());
+        if (closed !== 'done') {
+          deps.logger.error({ budget_ms: CLOSE_BUDGET_MS, failure: closed }, 'buffers and storage did not close cleanly: buffered entries may be lost');
+          return 'unflushed';
+        }
+        const outcome = cut ? 'cut' : 'drained';
+        deps.logger.info({ outcome }, 'stopped');
+        return outcome;
       },
     };
   } catch (error) {
@@ -76,12 +95,12 @@ export async function startServer(config: Readonly<Config>, options: { print?: (
   }
 }
 
-function within(ms: number, work: Promise<unknown>): Promise<'done' | 'timeout'> {
+function settle(ms: number, work: Promise<unknown>): Promise<'done' | 'failed' | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), ms);
   });
-  return Promise.race([work.then(() => 'done' as const, () => 'done' as const), deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([work.then(() => 'done' as const, () => 'failed' as const), deadline]).finally(() => clearTimeout(timer));
 }
 
 function printFirstRun(print: (line: string) => void, url: string, keys: NonNullable<RunningServer['firstRun']>): void {

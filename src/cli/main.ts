@@ -30,14 +30,20 @@ export function buildProgram(): Command {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       const config = configFrom(global, { host: opts.host, port: opts.port });
       const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`) });
-      let stopping = false;
+      let signals = 0;
       const stop = (signal: string) => {
-        // A second signal (Ctrl-C twice) means now.
-        if (stopping) process.exit(1);
-        stopping = true;
+        signals += 1;
+        // A second signal (Ctrl-C twice) means now: the deadline comes forward, the buffers are
+        // still flushed (about 3 s at most). A third one exits without them.
+        if (signals === 2) {
+          server.deps.logger.warn({ signal }, 'second signal: cutting what is still open now');
+          return server.hurry();
+        }
+        if (signals > 2) process.exit(1);
         server.deps.logger.info({ signal }, 'signal received');
-        // Exit 0 only when every request finished within the deadline.
-        server.shutdown(config.shutdownTimeoutMs).then((outcome) => process.exit(outcome === 'clean' ? 0 : 1), () => process.exit(1));
+        // Cutting what outlives the deadline is the designed stop (exit 0, so a supervisor does not
+        // report a failure on every deploy); 1 means the buffers could not be flushed.
+        server.shutdown(config.shutdownTimeoutMs).then((outcome) => process.exit(outcome === 'unflushed' ? 1 : 0), () => process.exit(1));
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));

@@ -27,10 +27,11 @@ export const ConfigSchema = Type.Object(
     ),
     /**
      * Milliseconds that SIGTERM/SIGINT give in-flight requests and open LLM streams to finish before
-     * their connections are cut (then at most 2 s more to flush events and close storage). Kubernetes
-     * sends SIGKILL 30 s after SIGTERM by default: stay below it.
+     * they are cut (then at most 1 s for the cut streams' last event and 2 s to flush buffers and
+     * close storage). A supervisor must wait longer before its SIGKILL: Kubernetes'
+     * terminationGracePeriodSeconds ≥ 35 (its default is 30), systemd TimeoutStopSec, compose stop_grace_period.
      */
-    shutdownTimeoutMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 25_000 }),
+    shutdownTimeoutMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000 }),
     /** Proxies whose X-Forwarded-For is believed: IPs, CIDRs, or proxy-addr names (loopback, uniquelocal). Empty: never believed. */
     trustProxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     tls: Type.Optional(Type.Object({ certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) }, { additionalProperties: false })),

@@ -15,7 +15,8 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-function findOnPath(name: string, extraDirs: string[] = []): string | null {
+/** An executable on PATH or in `extraDirs`, or null. */
+export function findOnPath(name: string, extraDirs: string[] = []): string | null {
   for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...extraDirs]) {
     if (!dir) continue;
     const candidate = join(dir, name);
@@ -34,7 +35,8 @@ export function findRedisBin(): string | null {
   return findOnPath('redis-server', ['/usr/bin', '/usr/local/bin', '/usr/sbin']);
 }
 
-function freePort(): Promise<number> {
+/** A loopback port free at the time of the call. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
