@@ -25,6 +25,8 @@ export const ConfigSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
     ),
+    /** `auto`: pretty lines on a terminal in development, JSON otherwise; `json` / `pretty` force one. */
+    logFormat: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto' }),
     /**
      * Milliseconds that SIGTERM/SIGINT give in-flight requests and open LLM streams to finish before
      * their connections are cut (then at most 2 s more to flush events and close storage). Kubernetes
@@ -181,6 +183,7 @@ export const ENV_VARS = {
   GATEHOUSE_MASTER_KEY_FILE: 'masterKeyFile',
   GATEHOUSE_MASTER_KEY_PREVIOUS: 'previousMasterKeys',
   GATEHOUSE_LOG_LEVEL: 'logLevel',
+  GATEHOUSE_LOG_FORMAT: 'logFormat',
   GATEHOUSE_TRUST_PROXY: 'trustProxy',
   GATEHOUSE_TLS_CERT: 'tls.certFile',
   GATEHOUSE_TLS_KEY: 'tls.keyFile',
