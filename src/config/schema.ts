@@ -232,5 +232,11 @@ export const ENV_VARS = {
 /** Read by the loader itself, not part of Config. */
 export const LOADER_VARS = new Set(['GATEHOUSE_CONFIG']);
 
+/**
+ * Read by clients of a running Gatehouse (the examples in the docs, scripts), never by the server:
+ * a shell that exported them can still start one, so they are ignored rather than refused.
+ */
+export const CLIENT_VARS = new Set(['GATEHOUSE_URL', 'GATEHOUSE_PUBLISHABLE_KEY', 'GATEHOUSE_SECRET_KEY']);
+
 /** Settings given as comma-separated lists in the environment. */
 export const LIST_KEYS = new Set(['previousMasterKeys', 'trustProxy', 'cors.devOrigins']);
