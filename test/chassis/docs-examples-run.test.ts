@@ -116,6 +116,20 @@ describe('examples in README.md and docs/', () => {
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
+    it('an example that Gatehouse refuses fails, in TypeScript and in the shell', async () => {
+      const workDir = exampleWorkDir(workBase, 'refusals');
+      const refused = (info: string, code: string): DocBlock => ({ file: 'refusals.md', line: 1, info, code, action: extractBlocks(`\`\`\`${info}\nx\n\`\`\``, 'x')[0]!.action });
+      // No key: 401. supabase-js-style code that ignores the answer must still fail.
+      const ts = await runBlock(refused('ts', "await fetch(`${process.env.GATEHOUSE_URL}/admin/v1/project`);\n"), { workDir, env, timeoutMs: BLOCK_TIMEOUT_MS });
+      expect(ts.code).not.toBe(0);
+      expect(ts.stderr).toMatch(/Gatehouse refused GET \/admin\/v1\/project: 401/);
+      const sh = await runBlock(refused('bash', 'curl "$GATEHOUSE_URL/admin/v1/project"\n'), { workDir, env, timeoutMs: BLOCK_TIMEOUT_MS });
+      expect(sh.code).not.toBe(0);
+      // The honest forms of both pass.
+      const ok = await runBlock(refused('bash', 'curl "$GATEHOUSE_URL/admin/v1/project" -H "apikey: $GATEHOUSE_SECRET_KEY"\n'), { workDir, env, timeoutMs: BLOCK_TIMEOUT_MS });
+      expect(ok.code, ok.stderr).toBe(0);
+    }, 3 * BLOCK_TIMEOUT_MS);
+
     for (const [file, fileBlocks] of byFile) {
       if (!fileBlocks.some(runnable)) continue;
       // A file's blocks run in order, in one working directory: a later block may use what an
