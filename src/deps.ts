@@ -67,8 +67,8 @@ export interface CreateDepsOptions {
 const WRITE_BEHIND_INTERVAL_MS = 500;
 
 export async function createDeps(config: Readonly<Config>, options: CreateDepsOptions = {}): Promise<Deps> {
-  const pretty = wantsPrettyLogs({ format: config.logFormat, mode: config.mode, isTTY: process.stdout.isTTY });
-  const logger = options.logger ?? createLogger({ level: config.logLevel, pretty });
+  const logger = options.logger
+    ?? createLogger({ level: config.logLevel, pretty: wantsPrettyLogs({ format: config.logFormat, mode: config.mode, isTTY: process.stdout.isTTY }) });
   const clock = options.clock ?? systemClock;
   const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   const writer = createWriteBehind({ intervalMs: WRITE_BEHIND_INTERVAL_MS, logger });
