@@ -7,7 +7,7 @@ import {
 import { migrateToLatest, openStorage, type Storage } from './db/index.js';
 import { createApiKeyService, createApiKeyStore, type ApiKeyService } from './identity/api-keys/index.js';
 import { createIdentity, type Identity } from './identity/index.js';
-import { createAuditLog, createLogger, createSecurityEvents, startSecurityEventPruning, type AuditLog, type SecurityEvents } from './observability/index.js';
+import { createAuditLog, createLogger, createSecurityEvents, startSecurityEventPruning, wantsPrettyLogs, type AuditLog, type SecurityEvents } from './observability/index.js';
 import { createMetrics, type Metrics } from './observability/index.js';
 import { createPeriodQuotaStore, createRateLimits, openCounterStore, type RateLimits } from './limits/index.js';
 import { createLlmServices, type LlmServices } from './llm/index.js';
@@ -67,7 +67,8 @@ export interface CreateDepsOptions {
 const WRITE_BEHIND_INTERVAL_MS = 500;
 
 export async function createDeps(config: Readonly<Config>, options: CreateDepsOptions = {}): Promise<Deps> {
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const logger = options.logger
+    ?? createLogger({ level: config.logLevel, pretty: wantsPrettyLogs({ format: config.logFormat, mode: config.mode, isTTY: process.stdout.isTTY }) });
   const clock = options.clock ?? systemClock;
   const storage = openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   const writer = createWriteBehind({ intervalMs: WRITE_BEHIND_INTERVAL_MS, logger });

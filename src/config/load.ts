@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema, ENV_VARS, LIST_KEYS, LOADER_VARS, type Config } from './schema.js';
+import { CLIENT_VARS, ConfigSchema, ENV_VARS, LIST_KEYS, LOADER_VARS, type Config } from './schema.js';
 import { checkProductionSafety } from './production.js';
 import { allowedValues, closest, jsonErrorPosition } from './explain.js';
 
@@ -75,7 +75,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     if (raw === undefined) continue;
     const key = (ENV_VARS as Record<string, string>)[name];
     if (!key) {
-      if (name.startsWith('GATEHOUSE_') && !LOADER_VARS.has(name)) {
+      if (name.startsWith('GATEHOUSE_') && !LOADER_VARS.has(name) && !CLIENT_VARS.has(name)) {
         const near = closest(name, [...Object.keys(ENV_VARS), ...LOADER_VARS].filter((k) => k.startsWith('GATEHOUSE_')));
         problems.push(`${name}: unknown setting; ${near ? `did you mean ${near}?` : 'see the settings table in the README'}`);
       }

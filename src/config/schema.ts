@@ -25,6 +25,8 @@ export const ConfigSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
     ),
+    /** `auto`: pretty lines on a terminal in development, JSON otherwise; `json` / `pretty` force one. */
+    logFormat: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto' }),
     /**
      * Milliseconds that SIGTERM/SIGINT give in-flight requests and open LLM streams to finish before
      * they are cut (then at most 1 s for the cut streams' last event and 2 s to flush buffers and
@@ -182,6 +184,7 @@ export const ENV_VARS = {
   GATEHOUSE_MASTER_KEY_FILE: 'masterKeyFile',
   GATEHOUSE_MASTER_KEY_PREVIOUS: 'previousMasterKeys',
   GATEHOUSE_LOG_LEVEL: 'logLevel',
+  GATEHOUSE_LOG_FORMAT: 'logFormat',
   GATEHOUSE_TRUST_PROXY: 'trustProxy',
   GATEHOUSE_TLS_CERT: 'tls.certFile',
   GATEHOUSE_TLS_KEY: 'tls.keyFile',
@@ -229,6 +232,12 @@ export const ENV_VARS = {
 
 /** Read by the loader itself, not part of Config. */
 export const LOADER_VARS = new Set(['GATEHOUSE_CONFIG']);
+
+/**
+ * Read by clients of a running Gatehouse (the examples in the docs, scripts), never by the server:
+ * a shell that exported them can still start one, so they are ignored rather than refused.
+ */
+export const CLIENT_VARS = new Set(['GATEHOUSE_URL', 'GATEHOUSE_PUBLISHABLE_KEY', 'GATEHOUSE_SECRET_KEY']);
 
 /** Settings given as comma-separated lists in the environment. */
 export const LIST_KEYS = new Set(['previousMasterKeys', 'trustProxy', 'cors.devOrigins']);

@@ -1,4 +1,4 @@
-export { createLogger, redactUrl, REDACT_PATHS } from './logger.js';
+export { createLogger, redactUrl, REDACT_PATHS, wantsPrettyLogs, type LogFormat } from './logger.js';
 export {
   createSecurityEvents, startSecurityEventPruning, type SecurityEvents, type SecurityEventType, type SecurityEventInput, type SecurityEventsOptions,
 } from './security-events.js';

@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 // Secrets never reach a log (issue #2). Redaction covers the places they
 // travel: credential headers, and any body or object field whose name says
@@ -32,7 +33,28 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[Redacted]');
 }
 
-export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {
+/** `GATEHOUSE_LOG_FORMAT`: `auto` (the default) decides by where stdout goes. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/**
+ * Pretty lines are for a person at a terminal; everything else (a pipe, a file, a log collector)
+ * gets one JSON object per line, which machines parse. `auto` in production stays JSON even on a
+ * TTY: `docker run -t` and compose's `tty: true` give a container a TTY whose output is still
+ * collected and parsed. `json` / `pretty` force the choice.
+ */
+export function wantsPrettyLogs(options: { format: LogFormat; mode: 'development' | 'production'; isTTY: boolean | undefined }): boolean {
+  if (options.format !== 'auto') return options.format === 'pretty';
+  return options.isTTY === true && options.mode === 'development';
+}
+
+export function createLogger(options: {
+  level: string;
+  destination?: pino.DestinationStream;
+  /** Human-readable lines instead of JSON (see wantsPrettyLogs). */
+  pretty?: boolean;
+  /** ANSI colours in pretty lines; default: when the destination is a colour terminal. */
+  colorize?: boolean;
+}): Logger {
   const config: LoggerOptions = {
     level: options.level,
     redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
@@ -48,5 +70,18 @@ export function createLogger(options: { level: string; destination?: pino.Destin
       err: pino.stdSerializers.err,
     },
   };
+  if (options.pretty) {
+    // pino redacts and serializes first; pino-pretty only reformats the finished JSON line, so a
+    // pretty line holds exactly what the JSON line would. A stream in this thread (not a transport
+    // worker) keeps lines in order with the first-run banner printed to the same stdout.
+    const stream = pinoPretty({
+      destination: options.destination ?? 1,
+      sync: true,
+      ...(options.colorize === undefined ? {} : { colorize: options.colorize }),
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname',
+    });
+    return pino(config, stream);
+  }
   return options.destination ? pino(config, options.destination) : pino(config);
 }

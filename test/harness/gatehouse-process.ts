@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = fileURLToPath(new URL('./gatehouse-main.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
 
 export interface GatehouseProcess {
   url: string;
@@ -32,6 +33,8 @@ export interface SpawnOptions {
   databaseUrl?: string | undefined;
   /** Extra GATEHOUSE_* settings. */
   env?: Record<string, string>;
+  /** Run the built `bin/gatehouse.js` (dist/, what `npm start` runs) instead of the sources. */
+  fromDist?: boolean;
 }
 
 const live = new Set<ChildProcess>();
@@ -50,7 +53,8 @@ export async function spawnGatehouse(options: SpawnOptions): Promise<GatehousePr
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const entry = options.fromDist ? [BIN] : ['--import', 'tsx', MAIN];
+  const child = spawn(process.execPath, [...entry, 'start', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   const listeners = new Set<() => void>();
