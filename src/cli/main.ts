@@ -5,6 +5,7 @@ import { KeyringError } from '../crypto/index.js';
 import { startServer } from '../server.js';
 import { configFrom, type GlobalOptions } from './context.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerLimitCommands } from './commands/limits.js';
 import { registerMasterKeyCommands } from './commands/master-key.js';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerLlmCommands(program);
   registerUserCommands(program);
   registerAuditCommands(program);
+  registerBackupCommands(program);
   return program;
 }
 
