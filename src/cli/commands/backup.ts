@@ -29,7 +29,9 @@ export function registerBackupCommands(program: Command): void {
         : await backupSqlite(config.dataDir, target);
       createOutput(!!global.json).result(backupJson(summary), () => [
         `Backed up the ${summary.engine} database to ${summary.file} (${summary.bytes} bytes, migration ${summary.migration ?? '-'}).`,
-        `It needs the master key with id ${summary.masterKeyIds.join(' or ') || '(no data keys yet)'} to decrypt what is encrypted in it.`,
+        summary.masterKeyIds.length > 0
+          ? `It needs the master key with id ${summary.masterKeyIds.join(' or ')} to decrypt what is encrypted in it.`
+          : 'Nothing in it is encrypted yet.',
         KEY_REMINDER,
       ].join('\n'));
     });
@@ -56,7 +58,9 @@ export function registerBackupCommands(program: Command): void {
         { restored: source, into: opts.dataDir ? resolve(opts.dataDir) : 'database_url', migration: contents.migrations.at(-1) ?? null, master_key_ids: contents.masterKeyIds },
         () => [
           `Restored ${source} into ${target} (migration ${contents.migrations.at(-1) ?? '-'}).`,
-          `Start Gatehouse on it with the master key with id ${contents.masterKeyIds.join(' or ') || '(no data keys)'} (GATEHOUSE_MASTER_KEY or GATEHOUSE_MASTER_KEY_FILE, or the old data dir's master.key copied in).`,
+          contents.masterKeyIds.length > 0
+            ? `Start Gatehouse on it with the master key with id ${contents.masterKeyIds.join(' or ')} (GATEHOUSE_MASTER_KEY or GATEHOUSE_MASTER_KEY_FILE, or the old data dir's master.key copied in).`
+            : 'Nothing in it is encrypted: any master key will do.',
         ].join('\n'),
       );
     });
