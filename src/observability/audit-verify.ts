@@ -75,9 +75,12 @@ export async function verifyAuditChain(log: AuditLog, projectId: string, environ
   }
   if (lastSeq > headSeq) {
     const latest = await log.head(projectId, environment);
-    if ((latest?.seq ?? 0) < lastSeq) {
-      const from = (latest?.seq ?? 0) + 1;
-      return report(lastSeq, { kind: 'inserted', seq: from, id: null, message: `entries from seq ${from} on were not written by Gatehouse: the head records seq ${latest?.seq ?? 0}, the chain goes on to ${lastSeq}` }, latest);
+    if (!latest) {
+      return report(lastSeq, { kind: 'head_mismatch', seq: lastSeq, id: last!.id, message: `the chain has ${lastSeq} entries but no head: the head row was deleted` }, latest);
+    }
+    if (latest.seq < lastSeq) {
+      const from = latest.seq + 1;
+      return report(lastSeq, { kind: 'inserted', seq: from, id: null, message: `entries from seq ${from} on were not written by Gatehouse: the head records seq ${latest.seq}, the chain goes on to ${lastSeq}` }, latest);
     }
     return report(lastSeq, null, latest);
   }

@@ -123,6 +123,31 @@ describe.each(engines())('audit chain (%s)', (engine) => {
     expect((await p.verifyCli()).out).toContain('dev: BROKEN at seq 4 (removed): entries seq 4 to 5 are missing: the head records seq 5');
   });
 
+  it('a chain whose head row was deleted is named: head_mismatch', async () => {
+    const p = await projectWithEntries(2);
+    await db().deleteFrom('audit_chain_heads').where('project_id', '=', p.projectId).where('environment', '=', 'dev').execute();
+    expect((await p.verifyHttp()).chains[0]!.problem).toMatchObject({ kind: 'head_mismatch', seq: 2, message: 'the chain has 2 entries but no head: the head row was deleted' });
+  });
+
+  it('a tail rewritten with recomputed hashes and head verifies, but no longer matches a head kept elsewhere', async () => {
+    const p = await projectWithEntries(3);
+    const kept = (await runCliOn(gh.config, ['--json', 'audit', 'head', '-p', p.projectId])).out;
+    // Rewrite entry 2 and everything after it the way a writer who knows the scheme would.
+    const rows = await p.rows();
+    let prev = rows[0]!.hash!;
+    for (const row of rows.slice(1)) {
+      const fields = { ...row, seq: Number(row.seq), prev_hash: prev, target: row.seq === rows[1]!.seq ? 'key_innocent' : row.target };
+      const hash = auditEntryHash(fields);
+      await db().updateTable('audit_log').set({ target: fields.target, prev_hash: prev, hash }).where('id', '=', row.id).execute();
+      prev = hash;
+    }
+    await db().updateTable('audit_chain_heads').set({ hash: prev }).where('project_id', '=', p.projectId).where('environment', '=', 'dev').execute();
+    expect((await p.verifyHttp()).ok).toBe(true);
+    const now = (await runCliOn(gh.config, ['--json', 'audit', 'head', '-p', p.projectId])).out;
+    expect(JSON.parse(now).chains[0]).toMatchObject({ seq: 3 });
+    expect(JSON.parse(now).chains[0].hash).not.toBe(JSON.parse(kept).chains[0].hash);
+  });
+
   it('an entry slipped in without Gatehouse is named: inserted, whether without a seq or as a twin', async () => {
     const p = await projectWithEntries(2);
     const forged = { project_id: p.projectId, environment: 'dev', actor: 'cli', action: 'api_key.revoke', target: 'key_x', details: '{}', created_at: new Date().toISOString() };
