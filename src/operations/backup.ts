@@ -8,6 +8,9 @@
 // process), in one step: one read transaction, so the copy is the database as of one instant
 // after the command started, and the server's writes go on meanwhile (WAL: readers do not block
 // the writer). PostgreSQL: pg_dump's custom format (a snapshot too), see backup-postgres.ts.
+//
+// The operator's acts (the CLI, with the database's own credentials), not actions of the admin
+// API: a backup over HTTP would hand every password hash and wrapped key to whoever holds a key.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

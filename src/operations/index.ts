@@ -40,4 +40,6 @@ export type { QuotaChange } from './providers.js';
 export type { RequestLogChange } from './request-log.js';
 export type { ApplyOptions } from './schema.js';
 export type { AuditVerdict, ChainHeadView, ExportedEntry } from './audit.js';
+export { backupSqlite, restoreSqlite, type BackupSummary, type Contents } from './backup.js';
+export { backupPostgres, restorePostgres, type PgTools } from './backup-postgres.js';
 export { MAX_USERS_PER_PAGE } from './users.js';

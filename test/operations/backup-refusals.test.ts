@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backupSqlite } from '../../src/operations/backup.js';
+import { backupSqlite } from '../../src/operations/index.js';
 import { runCliOn, useSeededDatabase } from '../harness/cli.js';
 import { engines } from '../harness/engines.js';
 

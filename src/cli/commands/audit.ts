@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { ChainReport } from '../../observability/index.js';
 import { table } from '../output.js';
@@ -38,7 +39,10 @@ export function registerAuditCommands(program: Command): void {
     .description('write every entry, with seq, prev_hash and hash, as JSON lines on stdout')
     .action(async (opts: Target, cmd: Command) => {
       await inEnvironment(cmd, opts, async ({ operations, acting }) => {
-        for await (const entry of operations.audit.export(acting)) process.stdout.write(`${JSON.stringify(entry)}\n`);
+        for await (const entry of operations.audit.export(acting)) {
+          // Wait for a slow reader (a pipe to gzip, ssh): a long log is never held in memory.
+          if (!process.stdout.write(`${JSON.stringify(entry)}\n`)) await once(process.stdout, 'drain');
+        }
       });
     });
 }

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { GatehouseError } from '../../errors/index.js';
-import { backupSqlite, restoreSqlite, type BackupSummary, type Contents } from '../../operations/backup.js';
-import { backupPostgres, restorePostgres } from '../../operations/backup-postgres.js';
+import { backupPostgres, backupSqlite, restorePostgres, restoreSqlite, type BackupSummary, type Contents } from '../../operations/index.js';
 import { createOutput } from '../output.js';
 import { configFrom, type GlobalOptions } from '../context.js';
 
