@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AdminContext } from './context.js';
+import { auditRoutes } from './audit.js';
 import { authSettingsRoutes } from './auth-settings.js';
 import { issuerRoutes } from './auth-issuers.js';
 import { keyRoutes } from './keys.js';
@@ -21,6 +22,7 @@ export async function adminRoutes(app: FastifyInstance, { operations }: AdminCon
   await app.register(projectRoutes, context);
   await app.register(keyRoutes, context);
   await app.register(logRoutes, context);
+  await app.register(auditRoutes, context);
   await app.register(tableRoutes, context);
   await app.register(userRoutes, context);
   await app.register(issuerRoutes, context);

@@ -4,6 +4,8 @@ import { GatehouseError } from '../errors/index.js';
 import { KeyringError } from '../crypto/index.js';
 import { startServer } from '../server.js';
 import { configFrom, type GlobalOptions } from './context.js';
+import { registerAuditCommands } from './commands/audit.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerLimitCommands } from './commands/limits.js';
 import { registerMasterKeyCommands } from './commands/master-key.js';
@@ -57,6 +59,8 @@ export function buildProgram(): Command {
   registerProviderCommands(program);
   registerLlmCommands(program);
   registerUserCommands(program);
+  registerAuditCommands(program);
+  registerBackupCommands(program);
   return program;
 }
 

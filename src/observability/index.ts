@@ -2,7 +2,9 @@ export { createLogger, redactUrl, REDACT_PATHS, wantsPrettyLogs, type LogFormat 
 export {
   createSecurityEvents, startSecurityEventPruning, type SecurityEvents, type SecurityEventType, type SecurityEventInput, type SecurityEventsOptions,
 } from './security-events.js';
-export { createAuditLog, type AuditLog, type AuditEntry } from './audit-log.js';
+export { createAuditLog, type AuditLog, type AuditEntry, type ChainedEntry, type ChainHead } from './audit-log.js';
+export { verifyAuditChain, type ChainReport, type ChainProblem, type ChainProblemKind } from './audit-verify.js';
+export { auditEntryHash, canonicalJson, GENESIS_HASH } from './audit-hash.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { metricsRoutes, METRICS_SCOPE, type MetricsRouteOptions } from './metrics-route.js';
 export { deferredChildLoggerFactory } from './request-logger.js';

@@ -1,6 +1,6 @@
 import type { Generated } from 'kysely';
 
-// Row types of the security-event and audit tables (migration 0001-core), merged into db/'s
+// Row types of the security-event and audit tables (migrations 0001-core and 0012-audit-chain), merged into db/'s
 // Database (see db/tables.ts).
 
 export interface SecurityEventsTable {
@@ -25,11 +25,26 @@ export interface AuditLogTable {
   target: string | null;
   details: string;
   created_at: string;
+  /** Place in the chain of (project_id, environment): 1, 2, 3… with no gaps (migration 0012). */
+  seq: number | null;
+  /** `hash` of the entry at seq - 1; 64 zeros for seq 1. */
+  prev_hash: string | null;
+  /** SHA-256 (hex) of the entry's fields and prev_hash: see audit-hash.ts. */
+  hash: string | null;
+}
+
+/** The last seq and hash of each audit chain; environment '' is the project-wide chain. */
+export interface AuditChainHeadsTable {
+  project_id: string;
+  environment: string;
+  seq: number;
+  hash: string;
 }
 
 export interface ObservabilityTables {
   security_events: SecurityEventsTable;
   audit_log: AuditLogTable;
+  audit_chain_heads: AuditChainHeadsTable;
 }
 
 declare module '../db/index.js' {

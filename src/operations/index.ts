@@ -3,6 +3,7 @@
 // environment, and print the result; the action validates, checks the principal's power, acts
 // and writes its audit entry. Actions throw GatehouseError, which each front end renders its way.
 import { auditWith, type OperationsDeps, type OperationsOptions } from './context.js';
+import { auditOperations } from './audit.js';
 import { authOperations } from './auth.js';
 import { keyOperations } from './keys.js';
 import { limitOperations } from './limits.js';
@@ -25,6 +26,7 @@ export function createOperations(deps: OperationsDeps, options: OperationsOption
     requestLog: requestLogOperations(deps, audit),
     project: projectOperations(deps, audit, options),
     logs: logOperations(deps),
+    audit: auditOperations(deps),
   };
 }
 
@@ -37,4 +39,7 @@ export type { ClassChange } from './limits.js';
 export type { QuotaChange } from './providers.js';
 export type { RequestLogChange } from './request-log.js';
 export type { ApplyOptions } from './schema.js';
+export type { AuditVerdict, ChainHeadView, ExportedEntry } from './audit.js';
+export { backupSqlite, restoreSqlite, type BackupSummary, type Contents } from './backup.js';
+export { backupPostgres, restorePostgres, type PgTools } from './backup-postgres.js';
 export { MAX_USERS_PER_PAGE } from './users.js';
