@@ -3,6 +3,9 @@ export {
   createSecurityEvents, startSecurityEventPruning, type SecurityEvents, type SecurityEventType, type SecurityEventInput, type SecurityEventsOptions,
 } from './security-events.js';
 export { createAuditLog, type AuditLog, type AuditEntry } from './audit-log.js';
-export { createMetrics, type Metrics } from './metrics.js';
+export { createMetrics, type BufferStats, type Metrics, type MetricsSources, type PoolStats } from './metrics.js';
+export { noteFailure } from './metrics-http.js';
+export type { LlmMetrics, UpstreamErrorKind } from './metrics-llm.js';
+export type { AuthKind, AuthMetrics, DataMetrics, LimitMetrics, RowOperation } from './metrics-outcomes.js';
 export { metricsRoutes, METRICS_SCOPE, type MetricsRouteOptions } from './metrics-route.js';
 export { deferredChildLoggerFactory } from './request-logger.js';

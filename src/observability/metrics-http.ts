@@ -1,0 +1,79 @@
+// Per-response metrics: the response counter, the duration histogram, and the outcome of the auth
+// routes that declare one (sign-in, sign-up, refresh). One onResponse hook for all of them.
+//
+// Labels are the route's pattern (`/rest/v1/:table`, never the URL), its surface, a method from a
+// fixed list and a status class: bounded by the routes the app registers. Each label set's
+// children are bound once and kept (prom-client otherwise hashes the label object per call).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { routeInfo } from '../http/route-info.js';
+import type { AuthMetrics } from './metrics-outcomes.js';
+
+/** Seconds. From a fast cache hit to a long LLM stream. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+/** Anything else (Node accepts some 30 methods) is one label value. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const STATUS_CLASSES = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+export function statusClass(status: number): string {
+  return STATUS_CLASSES[Math.trunc(status / 100)] ?? '5xx';
+}
+
+export interface HttpMetrics {
+  /** onResponse: `surfaceOf` names the surface of a path no route matched. */
+  responseStage(surfaceOf: (path: string) => string, auth: AuthMetrics): (request: FastifyRequest, reply: FastifyReply) => void;
+}
+
+// The error code a failed request was answered with (set by the one error handler), for the
+// reason label of an auth route's outcome.
+const FAILURE = Symbol('gatehouse.failureCode');
+type WithFailure = FastifyRequest & { [FAILURE]?: string };
+
+export function noteFailure(request: FastifyRequest, code: string): void {
+  (request as WithFailure)[FAILURE] = code;
+}
+
+interface Bound {
+  count: { inc(): void };
+  duration: { observe(seconds: number): void };
+}
+
+export function createHttpMetrics(registry: Registry, requests: Counter<'route_class' | 'status'>, enabled: boolean): HttpMetrics {
+  const duration = new Histogram({
+    name: 'gatehouse_http_request_duration_seconds',
+    help: 'Time from request received to response sent, by surface, route pattern (or unmatched), method and status class.',
+    labelNames: ['surface', 'route', 'method', 'status_class'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const bound = new Map<string, Bound>();
+  return {
+    responseStage(surfaceOf, auth) {
+      return function recordResponse(request: FastifyRequest, reply: FastifyReply): void {
+        if (!enabled) return;
+        const info = routeInfo(request);
+        const status = reply.statusCode;
+        const method = METHODS.has(request.method) ? request.method : 'other';
+        const route = info.url ?? 'unmatched';
+        const surface = info.url ? (info.config.surface?.name ?? 'ops') : surfaceOf(request.url);
+        const key = `${surface}\u0000${route}\u0000${method}\u0000${status}`;
+        let children = bound.get(key);
+        if (!children) {
+          children = {
+            count: requests.labels({ route_class: info.url ? (info.config.routeClass ?? 'default') : 'unmatched', status: String(status) }),
+            duration: duration.labels({ surface, route, method, status_class: statusClass(status) }),
+          };
+          bound.set(key, children);
+        }
+        children.count.inc();
+        children.duration.observe(reply.elapsedTime / 1000);
+        // An auth route's outcome, once the caller's key was accepted (a bad key is counted as such by identify).
+        const kind = info.config.authOutcome;
+        if (kind && request.caller) {
+          const named = typeof kind === 'function' ? kind(request) : kind;
+          if (named) auth.outcome(named, status < 400 ? 'ok' : ((request as WithFailure)[FAILURE] ?? 'unknown'));
+        }
+      };
+    },
+  };
+}
