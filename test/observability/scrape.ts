@@ -33,8 +33,16 @@ export function parseScrape(text: string): Scrape {
   };
 }
 
+let scrapes = 0;
+
+/**
+ * One scrape, each from its own address (TEST-NET-1) so that scrapes never spend the per-address
+ * budget of a test's requests. A scrape is itself a request: it counts in the metrics that the
+ * next scrape shows (one address check allowed, one response of GET /metrics).
+ */
 export async function scrape(app: FastifyInstance): Promise<Scrape> {
-  const res = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const remoteAddress = `192.0.2.${(scrapes++ % 254) + 1}`;
+  const res = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` }, remoteAddress });
   expect(res.statusCode, res.body).toBe(200);
   return parseScrape(res.body);
 }
