@@ -90,24 +90,24 @@ export function createLlmMetrics(registry: Registry, enabled: boolean): LlmMetri
     active: true,
     start: () => performance.now(),
     headers(provider, startMs) {
-      ttfb([provider]).observe((performance.now() - startMs) / 1000);
+      ttfb(provider).observe((performance.now() - startMs) / 1000);
     },
     finished(provider, status, startMs) {
-      exchange([provider, status === null ? 'error' : statusClass(status)]).observe((performance.now() - startMs) / 1000);
+      exchange(provider, status === null ? 'error' : statusClass(status)).observe((performance.now() - startMs) / 1000);
     },
     error(provider, kind) {
-      errors([provider, kind]).inc();
+      errors(provider, kind).inc();
     },
     tokens(provider, model, input, output) {
       const label = modelLabel(model);
-      if (input > 0) tokens([provider, label, 'input']).inc(input);
-      if (output > 0) tokens([provider, label, 'output']).inc(output);
+      if (input > 0) tokens(provider, label, 'input').inc(input);
+      if (output > 0) tokens(provider, label, 'output').inc(output);
     },
     streamOpened(provider) {
-      streams([provider]).inc();
+      streams(provider).inc();
     },
     streamClosed(provider) {
-      streams([provider]).dec();
+      streams(provider).dec();
     },
   };
 }
