@@ -2,11 +2,11 @@
 // routes that declare one (sign-in, sign-up, refresh). One onResponse hook for all of them.
 //
 // Labels are the route's pattern (`/rest/v1/:table`, never the URL), its surface, a method from a
-// fixed list and a status class: bounded by the routes the app registers. Each label set's
-// children are bound once and kept (prom-client otherwise hashes the label object per call).
+// fixed list and a status class: bounded by the routes the app registers.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { routeInfo } from '../http/route-info.js';
+import { FastHistogram, type FastCounter } from './metrics-fast.js';
 import type { AuthMetrics } from './metrics-outcomes.js';
 
 /** Seconds. From a fast cache hit to a long LLM stream. */
@@ -33,20 +33,13 @@ export function noteFailure(request: FastifyRequest, code: string): void {
   (request as WithFailure)[FAILURE] = code;
 }
 
-interface Bound {
-  count: { inc(): void };
-  duration: { observe(seconds: number): void };
-}
-
-export function createHttpMetrics(registry: Registry, requests: Counter<'route_class' | 'status'>, enabled: boolean): HttpMetrics {
-  const duration = new Histogram({
+export function createHttpMetrics(registry: Registry, requests: FastCounter, enabled: boolean): HttpMetrics {
+  const duration = new FastHistogram(registry, {
     name: 'gatehouse_http_request_duration_seconds',
     help: 'Time from request received to response sent, by surface, route pattern (or unmatched), method and status class.',
-    labelNames: ['surface', 'route', 'method', 'status_class'] as const,
+    labelNames: ['surface', 'route', 'method', 'status_class'],
     buckets: DURATION_BUCKETS,
-    registers: [registry],
   });
-  const bound = new Map<string, Bound>();
   return {
     responseStage(surfaceOf, auth) {
       return function recordResponse(request: FastifyRequest, reply: FastifyReply): void {
@@ -56,17 +49,8 @@ export function createHttpMetrics(registry: Registry, requests: Counter<'route_c
         const method = METHODS.has(request.method) ? request.method : 'other';
         const route = info.url ?? 'unmatched';
         const surface = info.url ? (info.config.surface?.name ?? 'ops') : surfaceOf(request.url);
-        const key = `${surface}\u0000${route}\u0000${method}\u0000${status}`;
-        let children = bound.get(key);
-        if (!children) {
-          children = {
-            count: requests.labels({ route_class: info.url ? (info.config.routeClass ?? 'default') : 'unmatched', status: String(status) }),
-            duration: duration.labels({ surface, route, method, status_class: statusClass(status) }),
-          };
-          bound.set(key, children);
-        }
-        children.count.inc();
-        children.duration.observe(reply.elapsedTime / 1000);
+        requests.series(info.url ? (info.config.routeClass ?? 'default') : 'unmatched', String(status)).inc();
+        duration.series(surface, route, method, statusClass(status)).observe(reply.elapsedTime / 1000);
         // An auth route's outcome, once the caller's key was accepted (a bad key is counted as such by identify).
         const kind = info.config.authOutcome;
         if (kind && request.caller) {

@@ -8,9 +8,9 @@
 // does not look like a model id count as `other`. Without the cap one caller looping over
 // invented model names would create series without end, and exhaust Prometheus' memory first.
 import { performance } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { FastCounter, FastGauge, FastHistogram } from './metrics-fast.js';
 import { statusClass } from './metrics-http.js';
-import { boundChildren } from './metrics-outcomes.js';
 
 export const MAX_MODELS = 100;
 const MODEL_ID = /^[A-Za-z0-9][\w.:/@-]{0,99}$/;
@@ -39,40 +39,33 @@ const EXCHANGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 const TTFB_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export function createLlmMetrics(registry: Registry, enabled: boolean): LlmMetrics {
-  const exchange = boundChildren(new Histogram({
+  const exchange = new FastHistogram(registry, {
     name: 'gatehouse_llm_upstream_duration_seconds',
     help: 'Whole upstream exchange (request sent to response body ended), by provider and upstream status class (error: no response).',
-    labelNames: ['provider', 'status_class'] as const,
+    labelNames: ['provider', 'status_class'],
     buckets: EXCHANGE_BUCKETS,
-    registers: [registry],
-  }), ['provider', 'status_class']);
-  const ttfb = boundChildren(new Histogram({
+  });
+  const ttfb = new FastHistogram(registry, {
     name: 'gatehouse_llm_upstream_ttfb_seconds',
     help: 'Time from the upstream request sent to the provider\'s response headers, by provider.',
-    labelNames: ['provider'] as const,
+    labelNames: ['provider'],
     buckets: TTFB_BUCKETS,
-    registers: [registry],
-  }), ['provider']);
-  const tokenLabels = ['provider', 'model', 'direction'] as const;
-  const tokens = boundChildren(new Counter({
+  });
+  const tokens = new FastCounter(registry, {
     name: 'gatehouse_llm_tokens_total',
     help: `Tokens counted, by provider, model (the first ${MAX_MODELS} distinct per process, then "other") and direction (input, output).`,
-    labelNames: tokenLabels,
-    registers: [registry],
-  }), tokenLabels);
-  const streams = boundChildren(new Gauge({
+    labelNames: ['provider', 'model', 'direction'],
+  });
+  const streams = new FastGauge(registry, {
     name: 'gatehouse_llm_streams_open',
     help: 'Event streams being relayed from a provider right now, by provider.',
-    labelNames: ['provider'] as const,
-    registers: [registry],
-  }), ['provider']);
-  const errorLabels = ['provider', 'kind'] as const;
-  const errors = boundChildren(new Counter({
+    labelNames: ['provider'],
+  });
+  const errors = new FastCounter(registry, {
     name: 'gatehouse_llm_upstream_errors_total',
     help: 'Upstream exchanges that failed, by provider and kind (connect, timeout, reset, aborted, status_4xx, status_5xx, other).',
-    labelNames: errorLabels,
-    registers: [registry],
-  }), errorLabels);
+    labelNames: ['provider', 'kind'],
+  });
   const models = new Set<string>();
   const modelLabel = (model: string | null): string => {
     if (model === null) return 'unknown';
@@ -90,24 +83,24 @@ export function createLlmMetrics(registry: Registry, enabled: boolean): LlmMetri
     active: true,
     start: () => performance.now(),
     headers(provider, startMs) {
-      ttfb(provider).observe((performance.now() - startMs) / 1000);
+      ttfb.series(provider).observe((performance.now() - startMs) / 1000);
     },
     finished(provider, status, startMs) {
-      exchange(provider, status === null ? 'error' : statusClass(status)).observe((performance.now() - startMs) / 1000);
+      exchange.series(provider, status === null ? 'error' : statusClass(status)).observe((performance.now() - startMs) / 1000);
     },
     error(provider, kind) {
-      errors(provider, kind).inc();
+      errors.series(provider, kind).inc();
     },
     tokens(provider, model, input, output) {
       const label = modelLabel(model);
-      if (input > 0) tokens(provider, label, 'input').inc(input);
-      if (output > 0) tokens(provider, label, 'output').inc(output);
+      if (input > 0) tokens.series(provider, label, 'input').inc(input);
+      if (output > 0) tokens.series(provider, label, 'output').inc(output);
     },
     streamOpened(provider) {
-      streams(provider).inc();
+      streams.series(provider).inc();
     },
     streamClosed(provider) {
-      streams(provider).dec();
+      streams.series(provider).dec();
     },
   };
 }

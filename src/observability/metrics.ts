@@ -4,9 +4,11 @@
 // URL (unbounded cardinality, and /metrics must not become a directory of tenants). The one label
 // a client can influence, the LLM model name, is capped (metrics-llm.ts).
 //
-// The recorders (http, auth, limits, llm, data) are what the pipeline calls. Off
+// The recorders (http, auth, limits, llm, data) are what the pipeline calls; what they record on
+// every request is kept in metrics-fast.ts series (an add, no label hashing). Off
 // (GATEHOUSE_METRICS=off) they are no-ops, so the benchmark can measure what recording costs.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { FastCounter } from './metrics-fast.js';
 import { createAuthMetrics, createDataMetrics, createLimitMetrics, type AuthMetrics, type DataMetrics, type LimitMetrics } from './metrics-outcomes.js';
 import { createHttpMetrics, type HttpMetrics } from './metrics-http.js';
 import { createLlmMetrics, type LlmMetrics } from './metrics-llm.js';
@@ -31,7 +33,7 @@ export interface Metrics {
   /** False with GATEHOUSE_METRICS=off: recorders do nothing and GET /metrics is not served. */
   enabled: boolean;
   /** Every response, by route class and status code. */
-  requests: Counter<'route_class' | 'status'>;
+  requests: FastCounter;
   /** 429s, by route class (`address` for the per-IP pre-check). */
   rateLimited: Counter<'route_class'>;
   /** Limiter decisions the store could not make, by route class and the fail mode applied. */
@@ -61,11 +63,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // `gatehouse_nodejs_eventloop_lag_p99_seconds`. (A prefix of `gatehouse_process_` doubled the
   // process ones into `gatehouse_process_process_…`.)
   if (enabled && (options.defaultMetrics ?? true)) collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
-  const requests = new Counter({
+  const requests = new FastCounter(registry, {
     name: 'gatehouse_http_requests_total',
     help: 'HTTP responses by route class and status code.',
-    labelNames: ['route_class', 'status'] as const,
-    registers: [registry],
+    labelNames: ['route_class', 'status'],
   });
   return {
     registry,
