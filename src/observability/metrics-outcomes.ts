@@ -1,9 +1,10 @@
 // Counters of decisions: auth outcomes, rate-limit decisions, data rows. Their label values are
 // codes and classes from fixed tables.
 import type { Registry } from 'prom-client';
-import { FastCounter } from './metrics-fast.js';
+import { FastCounter, type CounterSeries } from './metrics-fast.js';
 
-export type AuthKind = 'sign_in' | 'sign_up' | 'refresh' | 'user_token' | 'api_key' | 'external_token';
+const AUTH_KINDS = ['sign_in', 'sign_up', 'refresh', 'user_token', 'api_key', 'external_token'] as const;
+export type AuthKind = (typeof AUTH_KINDS)[number];
 
 export interface AuthMetrics {
   /**
@@ -31,9 +32,15 @@ export function createAuthMetrics(registry: Registry, enabled: boolean): AuthMet
     help: 'Credentials checked, by kind (sign_in, sign_up, refresh, user_token, api_key, external_token), outcome and reason code.',
     labelNames: ['kind', 'outcome', 'reason'],
   });
+  // Successes are most calls (every keyed request, every user token): bound at start, and shown
+  // as 0 from the first scrape, so a rate() over them exists before the first event.
+  const ok = {} as Record<AuthKind, CounterSeries>;
+  for (const kind of AUTH_KINDS) ok[kind] = counter.series(kind, 'success', 'ok');
   return {
     outcome(kind, reason) {
-      if (enabled) counter.series(kind, reason === 'ok' ? 'success' : 'failure', reason).inc();
+      if (!enabled) return;
+      if (reason === 'ok') ok[kind].inc();
+      else counter.series(kind, 'failure', reason).inc();
     },
   };
 }
