@@ -35,7 +35,7 @@ export function createAuthMetrics(registry: Registry, enabled: boolean): AuthMet
   // Successes are most calls (every keyed request, every user token): bound at start, and shown
   // as 0 from the first scrape, so a rate() over them exists before the first event.
   const ok = {} as Record<AuthKind, CounterSeries>;
-  for (const kind of AUTH_KINDS) ok[kind] = counter.series(kind, 'success', 'ok');
+  if (enabled) for (const kind of AUTH_KINDS) ok[kind] = counter.series(kind, 'success', 'ok');
   return {
     outcome(kind, reason) {
       if (!enabled) return;
