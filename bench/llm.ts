@@ -251,7 +251,8 @@ async function orchestrate(): Promise<void> {
       // alike; each figure below is the median over the rounds, each ratio the median of the
       // ratios taken within one round.
       for (let round = 0; round < rounds; round++) {
-        for (const target of targets) {
+        // Every other round runs the targets in reverse: no target always follows the same one.
+        for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
           const run = (seconds: number) => autocannon({
             url: target.url, method: 'POST', connections, duration: seconds, body,
             // BENCH_RATE fixes the offered load (req/s): CPU per request then varies less than at saturation.
