@@ -93,33 +93,30 @@ export class CounterSeries {
   }
 }
 
-export class FastCounter extends FastMetric<CounterSeries> {
-  readonly type = 'counter';
-  protected create(): CounterSeries {
-    return new CounterSeries();
-  }
-  protected values(labels: Record<string, string>, series: CounterSeries): MetricValue[] {
-    return [{ labels, value: series.value }];
-  }
-}
-
-export class GaugeSeries {
-  value = 0;
-  inc(): void {
-    this.value += 1;
-  }
+export class GaugeSeries extends CounterSeries {
   dec(): void {
     this.value -= 1;
   }
 }
 
-export class FastGauge extends FastMetric<GaugeSeries> {
+/** A counter or a gauge: one value per series. */
+abstract class ValueMetric<S extends CounterSeries> extends FastMetric<S> {
+  protected values(labels: Record<string, string>, series: S): MetricValue[] {
+    return [{ labels, value: series.value }];
+  }
+}
+
+export class FastCounter extends ValueMetric<CounterSeries> {
+  readonly type = 'counter';
+  protected create(): CounterSeries {
+    return new CounterSeries();
+  }
+}
+
+export class FastGauge extends ValueMetric<GaugeSeries> {
   readonly type = 'gauge';
   protected create(): GaugeSeries {
     return new GaugeSeries();
-  }
-  protected values(labels: Record<string, string>, series: GaugeSeries): MetricValue[] {
-    return [{ labels, value: series.value }];
   }
 }
 
