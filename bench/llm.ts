@@ -7,6 +7,8 @@
 //              ways, Gatehouse's response headers) without any of its checks
 //   gatehouse  autocannon → Gatehouse (API key, user JWT, rate limit, whitelist,
 //              ownership, usage, and optionally token quotas) → fake
+//   gatehouse, metrics off  the same with GATEHOUSE_METRICS=off: the metrics' cost per request
+//              is the CPU µs of the two, as a ratio within each round (printed last)
 // Each server runs in its own process so that none shares an event loop with
 // the load generator or another server. With 2+ cores the proxies run on the
 // last core and the load generator and fake upstream on the others (taskset;
@@ -31,6 +33,7 @@ import { Pool } from 'undici';
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 const upstreamArg = process.argv.find((a) => a.startsWith('--upstream='))?.slice(11) ?? '';
 const quotasOn = process.argv.includes('--quotas');
+const metricsOff = process.argv.includes('--metrics-off');
 
 if (role === 'fake') {
   const { startFakeLlm } = await import('../test/harness/fake-llm/index.js');
@@ -129,7 +132,7 @@ if (role === 'fake') {
   // raised like an operator would behind a load balancer; per-user limits stay on (see below).
   const configFile = join(dataDir, 'bench-config.json');
   writeFileSync(configFile, JSON.stringify({ rateLimits: { address: { failMode: 'open', windows: [{ limit: 1_000_000_000, windowMs: 60_000 }] } } }));
-  const config = loadConfig({ configFile, env: { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_LOG_LEVEL: 'warn' } });
+  const config = loadConfig({ configFile, env: { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_METRICS: metricsOff ? 'off' : 'on' } });
   const deps = await createDeps(config, { logger: createLogger({ level: 'warn', destination: process.stderr }) });
   const app = await buildApp(deps);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -217,6 +220,7 @@ async function orchestrate(): Promise<void> {
   const fastifyIo = await child(['--role=fastify-io', `--upstream=${fake.info.url}`]);
   const gh = await child(['--role=gatehouse', `--upstream=${fake.info.url}`]);
   const ghq = await child(['--role=gatehouse', `--upstream=${fake.info.url}`, '--quotas']);
+  const ghOff = await child(['--role=gatehouse', `--upstream=${fake.info.url}`, '--metrics-off']);
   const targets = [
     { name: 'direct (fake upstream)', url: `${fake.info.url}/openai/v1/chat/completions`, headers: { authorization: 'Bearer sk-fake-openai-0123456789' }, proc: null },
     { name: 'bare undici proxy', url: `${bare.info.url}/openai/v1/chat/completions`, headers: {}, proc: bare.proc },
@@ -226,6 +230,8 @@ async function orchestrate(): Promise<void> {
     // Same proxy path without the user JWT (server-side secret key): separates the proxy's cost from token verification.
     { name: 'gatehouse, secret key', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: { apikey: gh.info.secretKey ?? '' }, proc: gh.proc },
     { name: 'gatehouse + quotas', url: `${ghq.info.url}/llm/openai/v1/chat/completions`, headers: ghq.info.headers ?? {}, proc: ghq.proc },
+    // Same as `gatehouse`, recording no metrics: the difference is what the metrics cost.
+    { name: 'gatehouse, metrics off', url: `${ghOff.info.url}/llm/openai/v1/chat/completions`, headers: ghOff.info.headers ?? {}, proc: ghOff.proc },
     // Refusals (every answer non-2xx, so counted as errors): the cost of saying no, body never read.
     { name: 'gatehouse, refused 401', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.refused?.unauthorized ?? {}, proc: gh.proc },
     { name: 'gatehouse, refused 429', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.refused?.limited ?? {}, proc: gh.proc },
@@ -245,7 +251,8 @@ async function orchestrate(): Promise<void> {
       // alike; each figure below is the median over the rounds, each ratio the median of the
       // ratios taken within one round.
       for (let round = 0; round < rounds; round++) {
-        for (const target of targets) {
+        // Every other round runs the targets in reverse: no target always follows the same one.
+        for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
           const run = (seconds: number) => autocannon({
             url: target.url, method: 'POST', connections, duration: seconds, body,
             // BENCH_RATE fixes the offered load (req/s): CPU per request then varies less than at saturation.
@@ -277,8 +284,21 @@ async function orchestrate(): Promise<void> {
         const errors = mine.reduce((sum, r) => sum + r.errors, 0);
         console.log(`${target.name.padEnd(24)}  ${median(mine.map((r) => r.rps)).toFixed(0).padStart(7)}  ${String(median(mine.map((r) => r.p50))).padStart(6)}  ${String(median(mine.map((r) => r.p99))).padStart(6)}  ${String(errors).padStart(6)}  ${ratio.toFixed(2).padStart(13)}  ${cpu}`);
       }
+      printMetricsCost(runs.get('gatehouse'), runs.get('gatehouse, metrics off'));
     }
   } finally {
-    for (const c of [ghq, gh, fastifyIo, fastify, bare, fake]) c.proc.kill('SIGTERM');
+    for (const c of [ghOff, ghq, gh, fastifyIo, fastify, bare, fake]) c.proc.kill('SIGTERM');
   }
+}
+
+/**
+ * What recording metrics costs on the proxy path: Gatehouse's CPU per request with metrics on and
+ * off, both measured in each round (interleaved), the ratio the median of the per-round ratios.
+ */
+function printMetricsCost(on: Array<{ cpuUs: number | null }> | undefined, off: Array<{ cpuUs: number | null }> | undefined): void {
+  if (!on || !off || on.length === 0 || on.some((r) => r.cpuUs === null) || off.some((r) => r.cpuUs === null)) return;
+  const onUs = median(on.map((r) => r.cpuUs!));
+  const offUs = median(off.map((r) => r.cpuUs!));
+  const ratio = median(on.map((r, i) => r.cpuUs! / off[i]!.cpuUs!));
+  console.log(`metrics cost: ${onUs.toFixed(0)} µs/req on, ${offUs.toFixed(0)} µs/req off: ×${ratio.toFixed(3)} (${((ratio - 1) * 100).toFixed(1)}% CPU per request)`);
 }

@@ -10,7 +10,7 @@ import { authRoutes, recordAuthRejections } from './identity/index.js';
 import { createLlmPrepareStage, llmRoutes } from './llm/index.js';
 import { dataRoutes, recordDataDenials } from './data/index.js';
 import {
-  addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createResponseCounter, createSubjectLimitStage,
+  addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createSubjectLimitStage,
 } from './limits/index.js';
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
 import { createOperations } from './operations/index.js';
@@ -37,7 +37,7 @@ export type AppDeps = Omit<Deps, 'close'>;
  *   handler       one service call (row rules and an admin act's own bar are decided there)
  *   onSend        CORS response headers; the per-address budget where no subject budget replaced it
  *   onError       /auth: the rejections its handlers do not record; /rest: denied rows and columns
- *   onResponse    the response counter
+ *   onResponse    metrics: response count and duration, the outcome of sign-in, sign-up and refresh
  * Errors from any stage go to the one error handler (http/errors.ts), in the surface's dialect.
  * A refused caller (bad credential, no scope, over its limit) is answered in onRequest: its body
  * is never read.
@@ -87,14 +87,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // check, authorization, limits, a surface's preParsing stage, the body parser): a caller whose
   // credentials fail hears 401 and nothing else, so a bad or stolen-and-revoked token cannot probe
   // which providers, endpoints or content types exist, nor leave security events of its own behind.
-  app.addHook('onRequest', createIdentifyStage({ apiKeys: deps.apiKeys, userTokens: deps.identity.userTokens, events: deps.events, metricsToken: config.metricsToken }));
+  app.addHook('onRequest', createIdentifyStage({
+    apiKeys: deps.apiKeys, userTokens: deps.identity.userTokens, events: deps.events, metricsToken: config.metricsToken, auth: deps.metrics.auth,
+  }));
   app.addHook('onRequest', asHook(cors.checkOrigin));
   app.addHook('onRequest', asHook(createAuthorizationStage(deps)));
   // ORDER: after identify, which sets the user and group; before it, every user would be counted
   // by key/IP and at the guest tier. Still in onRequest: a refused request never reaches the parser.
   app.addHook('onRequest', asHook(createSubjectLimitStage(limitStageDeps)));
   app.addHook('preValidation', asHook(createAccountLimitStage(limitStageDeps)));
-  app.addHook('onResponse', asHook(createResponseCounter(deps)));
+  if (deps.metrics.enabled) app.addHook('onResponse', asHook(deps.metrics.http.responseStage((path) => SURFACES.forPath(path).name, deps.metrics.auth)));
   app.addHook('onSend', (request, reply, payload, done) => {
     addressLimitHeaders(request, reply);
     const pending = cors.decorate(request, reply);
@@ -121,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The surfaces, with their own stages (ops: home page, health, metrics and docs above).
   await app.register(homeRoutes);
   await app.register(healthRoutes, { storage: deps.storage });
-  await app.register(metricsRoutes, { metrics: deps.metrics });
+  if (deps.metrics.enabled) await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(adminRoutes, { prefix: '/admin/v1', operations: createOperations(deps, { onCorsChange: () => cors.invalidate() }) });
   await app.register(async (auth) => {
     auth.addHook('onError', recordAuthRejections(deps.events));
@@ -133,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(async (rest) => {
     rest.addHook('onError', recordDataDenials(deps.events));
-    await rest.register(dataRoutes, { data: deps.data });
+    await rest.register(dataRoutes, { data: deps.data, metrics: deps.metrics.data });
   }, { prefix: '/rest/v1' });
   return app;
 }

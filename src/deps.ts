@@ -91,7 +91,8 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     counters = await openCounterStore({ redisUrl: config.redisUrl, logger });
     const { store } = counters;
     const identity = await createIdentity({ config, db: storage.db, keyring, clock, events, logger, attempts: store });
-    const metrics = createMetrics();
+    const metrics = createMetrics({ enabled: config.metrics === 'on' });
+    metrics.watch({ buffers: () => writer.stats(), pool: () => storage.poolStats?.() ?? null });
     const rateLimits = createRateLimits({
       store,
       rateLimits: config.rateLimits,
@@ -103,7 +104,7 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     // Token quotas count in Redis when there is one (shared by every instance, no database write
     // per request); otherwise in SQL, which outlives a restart unlike the limiter's memory store.
     const llm = createLlmServices({
-      config, db: storage.db, keyring, clock, logger, writer,
+      config, db: storage.db, keyring, clock, logger, writer, metrics: metrics.llm,
       quotaStore: store.kind === 'redis' ? createPeriodQuotaStore(store, { clock }) : undefined,
     });
     // The first proxied request must already know whether its environment logs requests.

@@ -66,6 +66,8 @@ export type TokenRejectReason =
   | 'issuer_unavailable';
 
 export class TokenRejected extends Error {
+  /** Set when the token was an external issuer's (metrics count those apart from our own). */
+  external = false;
   constructor(readonly reason: TokenRejectReason, message?: string) {
     super(message ?? `token rejected: ${reason}`);
     this.name = 'TokenRejected';

@@ -95,6 +95,8 @@ export const ConfigSchema = Type.Object(
     ),
     /** Bearer token for GET /metrics (Prometheus scrapes); secret. Absent: only a secret key with admin:metrics. */
     metricsToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
+    /** `off`: nothing is recorded and GET /metrics is not served (the benchmark's baseline). */
+    metrics: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
     apiKeys: Type.Object(
       {
         /** Milliseconds a key lookup is cached; bounds how long a revoked key keeps working on another instance. */
@@ -196,6 +198,7 @@ export const ENV_VARS = {
   GATEHOUSE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
   GATEHOUSE_KEY_CACHE_TTL_MS: 'apiKeys.cacheTtlMs',
   GATEHOUSE_METRICS_TOKEN: 'metricsToken',
+  GATEHOUSE_METRICS: 'metrics',
   GATEHOUSE_SECURITY_EVENT_RETENTION_DAYS: 'securityEvents.retentionDays',
   GATEHOUSE_SECURITY_EVENT_PRUNE_INTERVAL_MS: 'securityEvents.pruneIntervalMs',
   GATEHOUSE_LLM_CONNECT_TIMEOUT_MS: 'llm.connectTimeoutMs',

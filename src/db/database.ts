@@ -32,6 +32,8 @@ export interface Storage {
   capabilities: EngineCapabilities;
   /** Cheap liveness probe for /ready. */
   ping(): Promise<void>;
+  /** PostgreSQL: the pool's connections now (metrics). Absent on SQLite: one connection, no pool, no queue. */
+  poolStats?(): { inUse: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -142,6 +144,7 @@ function openPostgres(connectionString: string, max: number, outage: OutageLog):
     ping: async () => {
       await sql`select 1`.execute(db);
     },
+    poolStats: () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => db.destroy(),
   };
 }

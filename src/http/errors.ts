@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SurfaceTable } from '../access/index.js';
 import { GatehouseError, isServiceUnavailable, renderError, retryAfterOf, toGatehouseError } from '../errors/index.js';
-import type { Metrics, SecurityEvents } from '../observability/index.js';
+import { noteFailure, type Metrics, type SecurityEvents } from '../observability/index.js';
 import { routeInfo } from './route-info.js';
 import { errorDialectOf } from './surface.js';
 
@@ -12,6 +12,7 @@ const SUSPICIOUS = new Set(['invalid_json', 'json_too_complex', 'payload_too_lar
 export function installErrorHandling(app: FastifyInstance, { events, metrics, surfaces }: { events: SecurityEvents; metrics: Metrics; surfaces: SurfaceTable }): void {
   app.setErrorHandler(async (raw: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const error = toGatehouseError(raw);
+    noteFailure(request, error.code);
     if (error.code === 'service_unavailable') {
       // Expected and transient (a backing service down, a full queue, a drain): the store that
       // failed logged the outage once (shared/outage-log.ts); a stack trace per request would bury it.

@@ -5,7 +5,7 @@ import {
 } from '../access/index.js';
 import { timingSafeEqualString } from '../crypto/index.js';
 import { GatehouseError } from '../errors/index.js';
-import type { SecurityEvents } from '../observability/index.js';
+import type { AuthMetrics, SecurityEvents } from '../observability/index.js';
 import { routeInfo } from './route-info.js';
 
 export interface IdentifyDeps {
@@ -15,6 +15,8 @@ export interface IdentifyDeps {
   events: SecurityEvents;
   /** GATEHOUSE_METRICS_TOKEN, for the routes that take it (`config.metricsToken`). */
   metricsToken: string | undefined;
+  /** Keys and tokens accepted and refused, by reason (gatehouse_auth_outcomes_total). */
+  auth: AuthMetrics;
 }
 
 /**
@@ -24,12 +26,15 @@ export interface IdentifyDeps {
  * any route not marked) needs one, so a new route fails closed. A bad credential is 401 on every
  * route, never silently treated as a guest.
  */
-export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken }: IdentifyDeps) {
+export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken, auth }: IdentifyDeps) {
   async function verifyKey(request: FastifyRequest, key: string, route: string): Promise<CallerKey> {
     try {
-      return await apiKeys.verify(key);
+      const verified = await apiKeys.verify(key);
+      auth.outcome('api_key', 'ok');
+      return verified;
     } catch (error) {
       if (error instanceof ApiKeyRejected) {
+        auth.outcome('api_key', `api_key_${error.reason}`);
         // Only the key's public prefix is logged: enough to tell which kind and environment, useless to an attacker.
         events.record('api_key_rejected', { ip: request.ip, requestId: request.id, details: { reason: error.reason, prefix: key.slice(0, 7), route } });
       }
@@ -39,9 +44,13 @@ export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken 
 
   async function verifyUser(request: FastifyRequest, key: CallerKey, token: string, route: string, surface: SurfaceDescriptor | undefined): Promise<CallerUser> {
     try {
-      return await userTokens.verify(key.projectId, key.environment, token);
+      const user = await userTokens.verify(key.projectId, key.environment, token);
+      // An external issuer's user has no Gatehouse session.
+      auth.outcome(user.sessionId === null ? 'external_token' : 'user_token', 'ok');
+      return user;
     } catch (error) {
       if (!(error instanceof TokenRejected)) throw error;
+      auth.outcome(error.external ? 'external_token' : 'user_token', `token_${error.reason}`);
       events.record('token_rejected', {
         projectId: key.projectId, environment: key.environment, ip: request.ip, requestId: request.id, details: { reason: error.reason, route },
       });
@@ -71,6 +80,7 @@ export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken 
     const key = presentedKey(headers.apikey, headers['x-api-key'], bearer);
     if (key === undefined) {
       if (config.metricsToken) return checkMetricsToken(request, bearer, route.url);
+      auth.outcome('api_key', 'api_key_missing');
       events.record('api_key_rejected', { ip: request.ip, requestId: request.id, details: { reason: 'missing', route: route.url } });
       throw new GatehouseError('missing_api_key');
     }

@@ -1,4 +1,5 @@
 import type { Caller, RouteAuth, RouteClass, ScopeGrant, SurfaceDescriptor, UserRequirement } from '../access/index.js';
+import type { AuthKind } from '../observability/metrics-outcomes.js';
 
 export type { Caller, CallerGroup, CallerUser, RouteAuth, RouteClass } from '../access/index.js';
 
@@ -31,6 +32,11 @@ declare module 'fastify' {
     addressLimit?: false;
     /** A bearer that is not a key is the operator's metrics token here, not a user's JWT (/metrics). */
     metricsToken?: boolean;
+    /**
+     * The credential this route checks (sign-in, sign-up, refresh), counted by outcome and error
+     * code once the response is sent; a function where it depends on the request (the grant type).
+     */
+    authOutcome?: AuthKind | ((request: FastifyRequest) => AuthKind | undefined);
     /**
      * The account a request of this route names (e.g. the normalised email of a sign-up), for a
      * rate-limit counter per account on top of the caller's. Read in preValidation, before the

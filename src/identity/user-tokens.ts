@@ -34,7 +34,12 @@ export function createUserTokenVerifier({ tokens, sessions, external }: { tokens
         // The claims are the verified-token cache's own, frozen: shared, not copied, per request.
         return { id: session.userId, role: session.role, sessionId: session.id, claims };
       }
-      return external.verify(projectId, environment, token);
+      try {
+        return await external.verify(projectId, environment, token);
+      } catch (error) {
+        if (error instanceof TokenRejected) error.external = true;
+        throw error;
+      }
     },
   };
 }

@@ -54,6 +54,8 @@ export interface LimitResult {
   unavailable?: true;
   /** Set by checkCaller on a refusal: the id of the counter that refused (`ip:…`, `key:…`, `user:…`, `account:…`). */
   subject?: string;
+  /** Set by checkCaller: the tier the caller was counted at (metrics). */
+  tier?: Tier;
 }
 
 export interface Limiter {
@@ -69,6 +71,8 @@ export interface Limiter {
  */
 class Allowed implements LimitResult {
   readonly allowed = true;
+  /** Set by checkCaller; declared so that setting it keeps the object's shape. */
+  tier: Tier | undefined = undefined;
   #headers: Record<string, string> | null = null;
   constructor(private readonly name: string, private readonly decision: Decision, private readonly nowMs: number) {}
   get headers(): Record<string, string> {

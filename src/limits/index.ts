@@ -46,7 +46,7 @@ export {
   createRateLimits, createRateLimitsOver, type CallerLimitInput, type RateLimits, type StoreErrorHandler,
 } from './service.js';
 export {
-  addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createResponseCounter, createSubjectLimitStage, routeClassOf, type LimitStageDeps,
+  addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createSubjectLimitStage, routeClassOf, type LimitStageDeps,
 } from './stages.js';
 export type { LimitTables } from './tables.js';
 export { createPeriodQuotaStore, periodEndMs, type PeriodQuotaStore, type PeriodQuotaSubject } from './period-quota-store.js';

@@ -81,11 +81,12 @@ export function createRateLimitsOver(options: {
       const caller = await limiter.check({ routeClass: input.routeClass, tier, subject, nowMs: input.nowMs, config, overrideIds });
       // The named account is counted only once the caller has room, so a refused caller cannot
       // spend someone else's account budget.
-      if (!caller.allowed) return { ...caller, subject: subject.id };
+      if (!caller.allowed) return { ...caller, subject: subject.id, tier };
+      caller.tier = tier;
       if (input.account === undefined) return caller;
       const account = accountSubject(input.projectId, input.environment, input.account);
       const named = await limiter.check({ routeClass: input.routeClass, tier, subject: account, nowMs: input.nowMs, config, overrideIds });
-      return named.allowed ? caller : { ...named, subject: account.id };
+      return named.allowed ? caller : { ...named, subject: account.id, tier };
     },
   };
 }

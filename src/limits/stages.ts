@@ -29,7 +29,7 @@ export function routeClassOf(request: FastifyRequest): RouteClass {
 export interface LimitStageDeps {
   rateLimits: RateLimits;
   clock: Clock;
-  metrics: Pick<Metrics, 'rateLimited'>;
+  metrics: Pick<Metrics, 'rateLimited' | 'limits'>;
   events: SecurityEvents;
 }
 
@@ -62,6 +62,7 @@ export function createAddressLimitStage(deps: LimitStageDeps) {
     // Probes opt out (see FastifyContextConfig.addressLimit); they are public and read nothing.
     if (routeInfo(request).config.addressLimit === false) return;
     const result = await deps.rateLimits.checkAddress(request.ip, deps.clock.nowMs());
+    deps.metrics.limits.decision(ADDRESS_CLASS, ADDRESS_CLASS, result.allowed);
     if (result.allowed) (request as WithAddressResult)[ADDRESS_RESULT] = result;
     else refuse(request, result, ADDRESS_CLASS, 'address');
   };
@@ -96,6 +97,7 @@ function createSubjectCheck(deps: LimitStageDeps) {
       account,
       nowMs: deps.clock.nowMs(),
     });
+    deps.metrics.limits.decision(routeClass, result.tier ?? caller.group, result.allowed);
     if (result.allowed) {
       reply.headers(result.headers);
       return;
@@ -122,12 +124,5 @@ export function createAccountLimitStage(deps: LimitStageDeps) {
     const named = routeInfo(request).config.rateLimitAccount;
     if (!named) return;
     return checkSubject(request, reply, named(request));
-  };
-}
-
-/** onResponse: every response counted by route class and status (bounded labels only). */
-export function createResponseCounter({ metrics }: { metrics: Pick<Metrics, 'requests'> }) {
-  return function countResponse(request: FastifyRequest, reply: FastifyReply): void {
-    metrics.requests.inc({ route_class: routeInfo(request).url ? routeClassOf(request) : 'unmatched', status: String(reply.statusCode) });
   };
 }

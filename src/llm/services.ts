@@ -2,11 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { Keyring } from '../crypto/index.js';
+import type { LlmMetrics } from '../observability/index.js';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { WriteBehind } from '../shared/write-behind.js';
 import { createResourceStore, type ResourceStore } from './ownership/index.js';
-import { createProviderService, createProviderStore, type ProviderService } from './providers/index.js';
+import { createProviderService, createProviderStore, providerLabel, type ProviderService } from './providers/index.js';
 import { createUpstreams, type Upstreams } from './proxy/upstream.js';
 import { createRequestLog, type RequestLog } from './request-log/index.js';
 import { createBufferedQuotaStore } from './usage/buffered-quota-store.js';
@@ -22,6 +23,8 @@ export interface LlmServices {
   usage: UsageRecorder;
   quotas: QuotaService;
   upstreams: Upstreams;
+  /** Upstream latency, errors, streams and tokens (a no-op recorder when metrics are off). */
+  metrics: LlmMetrics;
   /** Opt-in request logging per project environment (off by default). */
   requestLog: RequestLog;
   /** Counts a resource's tokens against its recorded owner (`user:<id>` or `key:<id>`): usage, and quota for a user. */
@@ -46,11 +49,20 @@ export interface LlmServicesOptions {
   writer: WriteBehind;
   /** Defaults to the SQL store; a Redis store can be passed instead. */
   quotaStore?: QuotaStore;
+  metrics: LlmMetrics;
 }
 
-export function createLlmServices({ config, db, keyring, clock, logger, writer, quotaStore }: LlmServicesOptions): LlmServices {
+export function createLlmServices({ config, db, keyring, clock, logger, writer, quotaStore, metrics }: LlmServicesOptions): LlmServices {
   const pending = new Set<Promise<unknown>>();
-  const usage = createUsageRecorder({ db, writer });
+  const recorder = createUsageRecorder({ db, writer });
+  // Every token counted (proxied answers, streams, runs settled later) passes here once.
+  const usage: UsageRecorder = {
+    ...recorder,
+    add(key, tokens, at) {
+      recorder.add(key, tokens, at);
+      metrics.tokens(providerLabel(key.provider), tokens.model, tokens.input, tokens.output);
+    },
+  };
   const requestLog = createRequestLog({ db, keyring, clock, logger, writer });
   // The database store is buffered (two upserts per response otherwise); a shared Redis store is not.
   const buffered = quotaStore ? null : createBufferedQuotaStore(createSqlQuotaStore(db), { writer, clock });
@@ -97,6 +109,7 @@ export function createLlmServices({ config, db, keyring, clock, logger, writer, 
     usage,
     quotas,
     upstreams,
+    metrics,
     requestLog,
     chargeOwner,
     sweepDeferred: (options) => sweep.sweep(options),

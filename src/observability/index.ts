@@ -5,6 +5,9 @@ export {
 export { createAuditLog, type AuditLog, type AuditEntry, type ChainedEntry, type ChainHead } from './audit-log.js';
 export { verifyAuditChain, type ChainReport, type ChainProblem, type ChainProblemKind } from './audit-verify.js';
 export { auditEntryHash, canonicalJson, GENESIS_HASH } from './audit-hash.js';
-export { createMetrics, type Metrics } from './metrics.js';
+export { createMetrics, type BufferStats, type Metrics, type MetricsSources, type PoolStats } from './metrics.js';
+export { noteFailure } from './metrics-http.js';
+export type { LlmMetrics, UpstreamErrorKind } from './metrics-llm.js';
+export type { AuthKind, AuthMetrics, DataMetrics, LimitMetrics, RowOperation } from './metrics-outcomes.js';
 export { metricsRoutes, METRICS_SCOPE, type MetricsRouteOptions } from './metrics-route.js';
 export { deferredChildLoggerFactory } from './request-logger.js';

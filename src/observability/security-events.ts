@@ -103,6 +103,7 @@ export function createSecurityEvents({ db, logger, clock, writer, retentionDays 
   // Written off the request path: a flood of bad requests must not slow good ones.
   const pending = writer.buffer<Insertable<Database['security_events']>>({
     name: 'security events',
+    metricsId: 'security_events',
     maxBatch: WRITE_BATCH,
     async write(batch) {
       const rows = [...batch.values()];

@@ -86,6 +86,30 @@ describe('write-behind', () => {
     expect(logger.lines.map((l) => [l.level, l.msg])).toEqual([['error', 'could not store totals']]);
   });
 
+  it('stats() shows each buffer\'s entries waiting and the running total lost, over the bound or in a failed batch', async () => {
+    const writer = quietWriter();
+    let fail = true;
+    const bounded = writer.buffer<string>({ name: 'LLM request log entries', metricsId: 'request_log', maxBytes: 10, write: async () => {} });
+    const failing = writer.buffer<number>({ name: 'security events', async write() { if (fail) throw new Error('database down'); } });
+    bounded.put('1', 'a', 6);
+    bounded.put('2', 'b', 6);
+    failing.put('x', 1);
+    failing.put('y', 2);
+    expect(writer.stats()).toEqual([
+      { buffer: 'request_log', depth: 1, droppedTotal: 1 },
+      { buffer: 'security_events', depth: 2, droppedTotal: 0 },
+    ]);
+    await writer.flush();
+    fail = false;
+    failing.put('z', 3);
+    await writer.flush();
+    // Totals only grow: a scrape adds what was lost since the one before.
+    expect(writer.stats()).toEqual([
+      { buffer: 'request_log', depth: 0, droppedTotal: 1 },
+      { buffer: 'security_events', depth: 0, droppedTotal: 2 },
+    ]);
+  });
+
   it('the batch being written stays readable until it is stored', async () => {
     const writer = quietWriter();
     let release!: () => void;

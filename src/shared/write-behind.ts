@@ -33,6 +33,8 @@ export interface WriteBehindBuffer<V> {
 export interface BufferOptions<V> {
   /** Names the data in log lines: "could not store <name>". */
   name: string;
+  /** Names the buffer in metrics (`gatehouse_buffer_depth{buffer}`): a short snake_case id. */
+  metricsId?: string;
   /** Stores one batch; throwing drops it (logged). */
   write(batch: ReadonlyMap<string, V>): Promise<void>;
   /** Entries that start a flush at once. Default: only the timer flushes. */
@@ -51,11 +53,22 @@ export interface WriteBehind {
   flush(): Promise<void>;
   /** Stops the timer and stores what is left. */
   close(): Promise<void>;
+  /** Each buffer's entries waiting and entries lost so far (read at a metrics scrape). */
+  stats(): BufferStats[];
 }
+
+export interface BufferStats {
+  buffer: string;
+  depth: number;
+  /** Over the memory bound, or in a batch whose write failed; since start. */
+  droppedTotal: number;
+}
+
+type Buffer<V> = WriteBehindBuffer<V> & { stats(): BufferStats };
 
 export function createWriteBehind({ intervalMs, logger }: { intervalMs: number; logger: Pick<Logger, 'error' | 'warn'> }): WriteBehind {
   if (!(intervalMs > 0)) throw new TypeError('createWriteBehind: intervalMs must be positive');
-  const buffers: Array<WriteBehindBuffer<unknown>> = [];
+  const buffers: Array<Buffer<unknown>> = [];
   let timer: NodeJS.Timeout | null = null;
 
   const flushAll = async () => {
@@ -65,7 +78,7 @@ export function createWriteBehind({ intervalMs, logger }: { intervalMs: number; 
   return {
     buffer<V>(options: BufferOptions<V>): WriteBehindBuffer<V> {
       const buffer = createBuffer(options, logger);
-      buffers.push(buffer as WriteBehindBuffer<unknown>);
+      buffers.push(buffer as Buffer<unknown>);
       return buffer;
     },
     start() {
@@ -74,6 +87,7 @@ export function createWriteBehind({ intervalMs, logger }: { intervalMs: number; 
       timer.unref();
     },
     flush: flushAll,
+    stats: () => buffers.map((b) => b.stats()),
     async close() {
       if (timer) clearInterval(timer);
       timer = null;
@@ -82,11 +96,13 @@ export function createWriteBehind({ intervalMs, logger }: { intervalMs: number; 
   };
 }
 
-function createBuffer<V>(options: BufferOptions<V>, logger: Pick<Logger, 'error' | 'warn'>): WriteBehindBuffer<V> {
+function createBuffer<V>(options: BufferOptions<V>, logger: Pick<Logger, 'error' | 'warn'>): Buffer<V> {
   const { name, write, maxBatch = Number.POSITIVE_INFINITY, maxBytes = Number.POSITIVE_INFINITY, settled } = options;
+  const metricsId = options.metricsId ?? name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
   let pending = new Map<string, V>();
   let pendingBytes = 0;
   let dropped = 0;
+  let droppedTotal = 0;
   let writing: ReadonlyMap<string, V> | null = null;
   let chain: Promise<void> = Promise.resolve();
 
@@ -105,6 +121,7 @@ function createBuffer<V>(options: BufferOptions<V>, logger: Pick<Logger, 'error'
       try {
         await write(batch);
       } catch (error) {
+        droppedTotal += batch.size;
         logger.error({ err: error }, `could not store ${name}`);
       } finally {
         writing = null;
@@ -120,6 +137,7 @@ function createBuffer<V>(options: BufferOptions<V>, logger: Pick<Logger, 'error'
     put(key, value, bytes = 0) {
       if (pendingBytes + bytes > maxBytes) {
         dropped += 1;
+        droppedTotal += 1;
         return false;
       }
       pending.set(key, value);
@@ -128,5 +146,6 @@ function createBuffer<V>(options: BufferOptions<V>, logger: Pick<Logger, 'error'
       return true;
     },
     flush,
+    stats: () => ({ buffer: metricsId, depth: pending.size, droppedTotal }),
   };
 }

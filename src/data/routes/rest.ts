@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../../errors/index.js';
 import type { Caller } from '../../access/index.js';
-import type { SecurityEvents } from '../../observability/index.js';
+import type { DataMetrics, RowOperation, SecurityEvents } from '../../observability/index.js';
 import { parseQuery } from '../query/parse.js';
 import { readRows } from '../rows/read.js';
 import { deleteRows, insertRows, updateRows, type WriteRequest, type WriteResult } from '../rows/write.js';
@@ -17,6 +17,8 @@ import { contentRange, parseAccept, parsePrefer, parseRange } from './wire.js';
 
 export interface DataRoutesOptions {
   data: DataService;
+  /** Rows read and written (gatehouse_data_rows_total). */
+  metrics: DataMetrics;
 }
 
 const Params = Type.Object({ table: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -55,7 +57,7 @@ export function recordDataDenials(events: SecurityEvents) {
   };
 }
 
-export async function dataRoutes(app: FastifyInstance, { data }: DataRoutesOptions): Promise<void> {
+export async function dataRoutes(app: FastifyInstance, { data, metrics }: DataRoutesOptions): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['data'];
 
@@ -76,6 +78,7 @@ export async function dataRoutes(app: FastifyInstance, { data }: DataRoutesOptio
       table, auth, query, count: prefs.count, cap: accept.single ? 2 : null,
       range: parseRange(request, ctx.limits.maxPageSize, ctx.limits.maxOffset), stripNulls: accept.stripNulls,
     });
+    metrics.rows('read', result.rows.length);
     reply.header('Content-Range', contentRange(result.offset, result.rows.length, result.total));
     if (accept.single) {
       if (result.rows.length !== 1) throw singleRowError(result.rows.length);
@@ -84,7 +87,7 @@ export async function dataRoutes(app: FastifyInstance, { data }: DataRoutesOptio
     return reply.type('application/json; charset=utf-8').send(result.rows);
   });
 
-  async function write(request: Req, reply: FastifyReply, run: (ctx: any, req: WriteRequest) => Promise<WriteResult>, okStatus: number) {
+  async function write(request: Req, reply: FastifyReply, run: (ctx: any, req: WriteRequest) => Promise<WriteResult>, okStatus: number, operation: RowOperation) {
     const { table, ctx, auth } = await open(request);
     const query = parseQuery(request.query, ctx.limits);
     if (query.limit !== null || query.offset !== null || query.order.length > 0) {
@@ -98,6 +101,7 @@ export async function dataRoutes(app: FastifyInstance, { data }: DataRoutesOptio
       returning: prefs.returnRepresentation ? query.select : null,
       stripNulls: accept.stripNulls, expectOne: accept.single,
     });
+    metrics.rows(operation, result.affected);
     if (prefs.count) reply.header('Content-Range', contentRange(0, result.affected, result.affected));
     if (!prefs.returnRepresentation) return reply.code(okStatus === 201 ? 201 : 204).send();
     const rows = result.rows ?? [];
@@ -107,9 +111,9 @@ export async function dataRoutes(app: FastifyInstance, { data }: DataRoutesOptio
 
   const writeConfig = { auth: 'key', routeClass: 'data_write', scope: tableScope('write') } as const;
   r.post('/:table', { config: writeConfig, schema: { tags, summary: 'Insert one row or an array of rows', params: Params } },
-    (request: Req, reply) => write(request, reply, insertRows, 201));
+    (request: Req, reply) => write(request, reply, insertRows, 201, 'inserted'));
   r.patch('/:table', { config: writeConfig, schema: { tags, summary: 'Update the rows the filters and the rules select', params: Params } },
-    (request: Req, reply) => write(request, reply, updateRows, 200));
+    (request: Req, reply) => write(request, reply, updateRows, 200, 'updated'));
   r.delete('/:table', { config: writeConfig, schema: { tags, summary: 'Delete the rows the filters and the rules select', params: Params } },
-    (request: Req, reply) => write(request, reply, deleteRows, 200));
+    (request: Req, reply) => write(request, reply, deleteRows, 200, 'deleted'));
 }

@@ -1,18 +1,25 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { GatehouseError } from '../../errors/index.js';
+import type { AuthKind } from '../../observability/index.js';
 import { ACCOUNT_ROUTE, AUTH_ROUTE, metaOf, scopeOf, type AuthRoutesOptions } from './context.js';
 import { ClientExtras, EmailField, Metadata, PasswordField, SessionJson } from './schemas.js';
 
 const tags = ['auth'];
+
+/** The credential a /token request presents, for its outcome metric; an unknown grant is no sign-in. */
+function grantOutcome(request: FastifyRequest): AuthKind | undefined {
+  const grant = (request.query as { grant_type?: unknown }).grant_type;
+  return grant === 'password' ? 'sign_in' : grant === 'refresh_token' ? 'refresh' : undefined;
+}
 
 /** POST /signup and POST /token (password and refresh_token grants). */
 export async function signInRoutes(app: FastifyInstance, { identity }: AuthRoutesOptions): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.post('/signup', {
-    config: ACCOUNT_ROUTE,
+    config: { ...ACCOUNT_ROUTE, authOutcome: 'sign_up' },
     schema: {
       tags, summary: 'Sign up with email and password (GoTrue)',
       body: Type.Object({ email: EmailField, password: PasswordField, data: Type.Optional(Metadata), ...ClientExtras }, { additionalProperties: false }),
@@ -24,7 +31,7 @@ export async function signInRoutes(app: FastifyInstance, { identity }: AuthRoute
   });
 
   r.post('/token', {
-    config: AUTH_ROUTE,
+    config: { ...AUTH_ROUTE, authOutcome: grantOutcome },
     schema: {
       tags, summary: 'Sign in (grant_type=password) or refresh a session (grant_type=refresh_token)',
       querystring: Type.Object({ grant_type: Type.Optional(Type.String({ maxLength: 40 })) }),

@@ -10,6 +10,11 @@ export const BUILT_IN: Record<string, { kind: ProviderKind; baseUrl: string }> =
 
 export const PROVIDER_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
+/** A provider in metrics labels: a built-in one by name; one a project configured is `custom` (its name is tenant data). */
+export function providerLabel(name: string): string {
+  return Object.hasOwn(BUILT_IN, name) ? name : 'custom';
+}
+
 export function isProviderKind(value: unknown): value is ProviderKind {
   return value === 'openai' || value === 'anthropic' || value === 'gemini';
 }

@@ -15,6 +15,8 @@ import { downstreamHeaders, upstreamError } from './upstream.js';
 export interface Exchange {
   llm: LlmServices;
   provider: ResolvedProvider;
+  /** The provider as metrics name it (providerLabel). */
+  providerLabel: string;
   match: EndpointMatch;
   method: string;
   owner: Owner;
@@ -38,6 +40,7 @@ export interface Exchange {
 export async function respond(x: Exchange, res: Dispatcher.ResponseData, reply: FastifyReply): Promise<FastifyReply> {
   const { statusCode, headers, body } = res;
   const flags = x.match.pattern.flags;
+  if (statusCode >= 400) x.llm.metrics.error(x.providerLabel, statusCode >= 500 ? 'status_5xx' : 'status_4xx');
   if (statusCode >= 500 || statusCode === 401) {
     body.resume();
     x.log.warn({ provider: x.provider.name, status: statusCode }, 'provider failed');
@@ -129,7 +132,9 @@ function streamEvents(x: Exchange, body: Dispatcher.ResponseData['body'], reply:
   // Each chunk, once masked, also goes to the scanner (usage and created ids).
   const out = masked(body, needle, (chunk) => scanner.write(chunk));
   body.once('end', () => scanner.end());
+  x.llm.metrics.streamOpened(x.providerLabel);
   out.once('close', () => {
+    x.llm.metrics.streamClosed(x.providerLabel);
     // A stream cut before its usage event still costs tokens: estimate from the bytes passed
     // (about 4 bytes of event framing and JSON per token, deliberately on the high side).
     const usage = scanner.findings.usage ?? (scanner.bytes > 0 ? { input: 0, output: Math.ceil(scanner.bytes / 4), total: Math.ceil(scanner.bytes / 4), model: null } : null);

@@ -7,7 +7,7 @@ import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { authorizeResources, notFound, type Owner } from '../ownership/index.js';
-import { authHeaders } from '../providers/index.js';
+import { authHeaders, providerLabel } from '../providers/index.js';
 import type { TokenUsage } from '../usage/index.js';
 import { upstreamQuery } from '../whitelist/index.js';
 import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
@@ -16,7 +16,7 @@ import { answerGeminiUpload, isGeminiUpload, planGeminiUpload, uploadUrlBase } f
 import { guardMultipart } from './multipart-guard.js';
 import { preparedOf, providerScope } from './prepare.js';
 import { respond } from './respond.js';
-import { upstreamError, upstreamRequestHeaders } from './upstream.js';
+import { upstreamError, upstreamErrorKind, upstreamRequestHeaders } from './upstream.js';
 import type { LlmServices } from '../services.js';
 
 /** Emits `abort` (undici's signal protocol) once the caller has disconnected. */
@@ -103,6 +103,9 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
+    const metrics = llm.metrics;
+    const label = providerLabel(provider.name);
+    const startedMs = metrics.start();
     let res;
     try {
       res = await llm.upstreams.pool(provider.origin).request({
@@ -114,11 +117,20 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
       });
     } catch (error) {
       if (error instanceof GatehouseError) throw error;
+      metrics.finished(label, null, startedMs);
+      metrics.error(label, abort.aborted ? 'aborted' : upstreamErrorKind(error));
       if (abort.aborted) {
         reply.hijack(); // the client is gone: nothing to answer
         return reply;
       }
       throw upstreamError(error, provider.name);
+    }
+    metrics.headers(label, startedMs);
+    if (metrics.active) {
+      // The exchange ends when the provider's body does, whoever reads it (relayed, buffered or dropped).
+      const status = res.statusCode;
+      res.body.once('close', () => metrics.finished(label, status, startedMs));
+      res.body.once('error', (error: Error) => metrics.error(label, abort.aborted ? 'aborted' : upstreamErrorKind(error)));
     }
     if (upload) {
       res = await answerGeminiUpload({
@@ -127,7 +139,7 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
     }
     const usageKey = { projectId: scope.projectId, environment: scope.environment, provider: scope.provider, userId: caller.user?.id ?? `key:${caller.key.id}` };
     return respond({
-      llm, provider, match, owner, scope, method: request.method,
+      llm, provider, providerLabel: label, match, owner, scope, method: request.method,
       responseBufferBytes: config.llm.responseBufferBytes,
       log: request.log,
       clientGone: () => abort.aborted,

@@ -1,5 +1,6 @@
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { GatehouseError } from '../../errors/index.js';
+import type { UpstreamErrorKind } from '../../observability/index.js';
 import { maskSecretText } from './secret-mask.js';
 
 // One keep-alive pool per provider origin, shared by every project that uses
@@ -82,14 +83,34 @@ function pick(incoming: Record<string, string | string[] | undefined>, names: re
   return out;
 }
 
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return error instanceof undiciErrors.ConnectTimeoutError || error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT';
+}
+
+/** Refused before a connection existed: the provider (or its DNS name) cannot be reached at all. */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+/** An open connection broke: the provider (or something between) closed it mid-exchange. */
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/**
+ * A transport failure's kind for metrics (a dead provider, a slow one and a flaky path need
+ * different alerts). `aborted` is the caller's doing and is decided by the proxy, which knows the
+ * caller left; a body Gatehouse itself destroyed (an answer it would not relay) is `other`.
+ */
+export function upstreamErrorKind(error: unknown): UpstreamErrorKind {
+  if (isTimeout(error)) return 'timeout';
+  const code = (error as { code?: string } | null)?.code ?? '';
+  if (CONNECT_CODES.has(code)) return 'connect';
+  if (RESET_CODES.has(code)) return 'reset';
+  return 'other';
+}
+
 /** A transport failure as the client should see it: 504 for timeouts, 502 otherwise. */
 export function upstreamError(error: unknown, provider: string): GatehouseError {
-  const code = (error as { code?: string } | null)?.code;
-  if (
-    error instanceof undiciErrors.ConnectTimeoutError || error instanceof undiciErrors.HeadersTimeoutError ||
-    error instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT'
-  ) {
+  if (isTimeout(error)) {
     return new GatehouseError('upstream_timeout', { message: `The provider ${provider} did not answer in time.`, cause: error });
   }
   return new GatehouseError('upstream_failed', { message: `The provider ${provider} could not be reached or broke the connection.`, cause: error });

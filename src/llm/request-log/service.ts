@@ -48,7 +48,7 @@ const contextOf = (id: string, part: 'request' | 'response') => `llm_request_log
 export function createRequestLog({ db, keyring, clock, logger, writer, refreshMs = 1000, cleanupMs = 10 * 60_000, maxPendingBytes = 32 * 1024 * 1024 }: RequestLogOptions) {
   const settings = createRequestLogSettings({ db, clock, logger, refreshMs });
   const store = createRequestLogStore(db);
-  const pending = writer.buffer<CapturedEntry>({ name: 'LLM request log entries', write, maxBatch: 200, maxBytes: maxPendingBytes });
+  const pending = writer.buffer<CapturedEntry>({ name: 'LLM request log entries', metricsId: 'request_log', write, maxBatch: 200, maxBytes: maxPendingBytes });
   let cleaning: Promise<number> | null = null;
 
   function enqueue(entry: CapturedEntry): void {

@@ -24,6 +24,7 @@ export function createBufferedQuotaStore(inner: QuotaStore, { writer, clock, rea
   const stored = createTtlCache<number>({ ttlMs: readCacheMs, clock });
   const pending = writer.buffer<Counted>({
     name: 'LLM token counters',
+    metricsId: 'token_counters',
     async write(batch) {
       for (const c of batch.values()) await inner.add(c.subject, [c.period], c.tokens);
     },

@@ -19,7 +19,7 @@ interface Pending { key: UsageKey; model: string; hour: string; requests: number
  * prompts, completions or tokens' text.
  */
 export function createUsageRecorder({ db, writer }: { db: Kysely<Database>; writer: WriteBehind }) {
-  const pending = writer.buffer<Pending>({ name: 'LLM usage', write });
+  const pending = writer.buffer<Pending>({ name: 'LLM usage', metricsId: 'usage', write });
 
   async function write(batch: ReadonlyMap<string, Pending>): Promise<void> {
     for (const p of batch.values()) {
