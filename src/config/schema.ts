@@ -90,6 +90,23 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    storage: Type.Object(
+      {
+        /** Directory of the local backend's files; absent: `<dataDir>/storage`. */
+        dir: Type.Optional(Type.String({ minLength: 1 })),
+        /** Bytes; the largest object any bucket accepts (a bucket's own file_size_limit may only be lower). */
+        maxObjectBytes: Type.Integer({ minimum: 1, default: 50 * MiB }),
+        /** Seconds; the longest a signed URL may live. */
+        signedUrlMaxSeconds: Type.Integer({ minimum: 1, maximum: 365 * 86400, default: 7 * 86400 }),
+        /** Bytes one user may store per environment, all buckets together; 0 = no quota. */
+        userQuotaBytes: Type.Integer({ minimum: 0, default: 0 }),
+        /** Objects one user may store per environment; 0 = no quota. */
+        userQuotaObjects: Type.Integer({ minimum: 0, default: 0 }),
+        /** When a user is deleted: `delete` their objects, or `keep` them with no owner (then only admins and bucket rules reach them). */
+        onUserDelete: Type.Union([Type.Literal('delete'), Type.Literal('keep')], { default: 'delete' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Bearer token for GET /metrics (Prometheus scrapes); secret. Absent: only a secret key with admin:metrics. */
     metricsToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
     apiKeys: Type.Object(
@@ -224,6 +241,12 @@ export const ENV_VARS = {
   GATEHOUSE_SECURE_EMAIL_CHANGE: 'identity.secureEmailChange',
   GATEHOUSE_SMTP_URL: 'identity.smtpUrl',
   GATEHOUSE_MAIL_FROM: 'identity.mailFrom',
+  GATEHOUSE_STORAGE_DIR: 'storage.dir',
+  GATEHOUSE_STORAGE_MAX_OBJECT_BYTES: 'storage.maxObjectBytes',
+  GATEHOUSE_STORAGE_SIGNED_URL_MAX_SECONDS: 'storage.signedUrlMaxSeconds',
+  GATEHOUSE_STORAGE_USER_QUOTA_BYTES: 'storage.userQuotaBytes',
+  GATEHOUSE_STORAGE_USER_QUOTA_OBJECTS: 'storage.userQuotaObjects',
+  GATEHOUSE_STORAGE_ON_USER_DELETE: 'storage.onUserDelete',
 } as const;
 
 /** Read by the loader itself, not part of Config. */

@@ -11,6 +11,7 @@ import { apiKeyCreatorMigration } from './0009-api-key-creator.js';
 import { dataMigration } from './0003-data.js';
 import { emailChangeMigration } from './0010-email-change.js';
 import { securityEventRetentionMigration } from './0011-security-event-retention.js';
+import { storageMigration } from './0013-storage.js';
 
 /**
  * Every migration, in order. Names are permanent: they are recorded in the
@@ -29,5 +30,6 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0003-data': dataMigration(),
     '0010-email-change': emailChangeMigration(engine),
     '0011-security-event-retention': securityEventRetentionMigration(engine),
+    '0013-storage': storageMigration(engine),
   };
 }
