@@ -98,6 +98,8 @@ export const ConfigSchema = Type.Object(
         maxObjectBytes: Type.Integer({ minimum: 1, default: 50 * MiB }),
         /** Seconds; the longest a signed URL may live. */
         signedUrlMaxSeconds: Type.Integer({ minimum: 1, maximum: 365 * 86400, default: 7 * 86400 }),
+        /** Seconds a signed upload URL lives (storage-api: two hours). */
+        signedUploadSeconds: Type.Integer({ minimum: 60, maximum: 7 * 86400, default: 7200 }),
         /** Bytes one user may store per environment, all buckets together; 0 = no quota. */
         userQuotaBytes: Type.Integer({ minimum: 0, default: 0 }),
         /** Objects one user may store per environment; 0 = no quota. */

@@ -16,11 +16,6 @@ export function actorOf(caller: Caller): Actor {
   return { projectId: caller.projectId, environment: caller.environment, auth: authContextOf(caller), userId: caller.user?.id ?? null, actor: actorId(caller) };
 }
 
-/** A guest of an environment (public objects, signed URLs): no user, no key. */
-export function guestActor(projectId: string, environment: string): Actor {
-  return { projectId, environment, auth: { group: 'guest', uid: null, role: null, claims: {} }, userId: null, actor: 'guest' };
-}
-
 /** The user a signed upload URL was made for: rules see a signed-in user of that id. */
 export function signedUploader(projectId: string, environment: string, owner: string | null): Actor {
   return owner === null

@@ -39,16 +39,13 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
       assertBlobKey(key);
       if (tmpCleared) { await tmpCleared; tmpCleared = null; }
       const temp = join(tmp, `${randomBytes(12).toString('hex')}.part`);
-      const handle = await open(temp, 'wx', 0o600);
       try {
-        await pipeline(body, createWriteStream('', { fd: handle, autoClose: false }));
-        await handle.sync();
+        // O_EXCL and 0600; `flush` fsyncs the file before it is closed (Node >= 20.10).
+        await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true }));
       } catch (error) {
-        await handle.close().catch(() => undefined);
         await unlink(temp).catch(() => undefined);
         throw error;
       }
-      await handle.close();
       try {
         await commit(temp, key);
       } catch (error) {
