@@ -246,6 +246,7 @@ export const ENV_VARS = {
   GATEHOUSE_STORAGE_DIR: 'storage.dir',
   GATEHOUSE_STORAGE_MAX_OBJECT_BYTES: 'storage.maxObjectBytes',
   GATEHOUSE_STORAGE_SIGNED_URL_MAX_SECONDS: 'storage.signedUrlMaxSeconds',
+  GATEHOUSE_STORAGE_SIGNED_UPLOAD_SECONDS: 'storage.signedUploadSeconds',
   GATEHOUSE_STORAGE_USER_QUOTA_BYTES: 'storage.userQuotaBytes',
   GATEHOUSE_STORAGE_USER_QUOTA_OBJECTS: 'storage.userQuotaObjects',
   GATEHOUSE_STORAGE_ON_USER_DELETE: 'storage.onUserDelete',
