@@ -7,6 +7,7 @@ import type { AuditLog } from '../observability/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { BlobBackend } from './backends/backend.js';
 import { createLocalBackend } from './backends/local.js';
+import { createS3Backend } from './backends/s3.js';
 import { createBucketService } from './buckets.js';
 import { signedUploader, type Actor } from './context.js';
 import { createObjectService } from './objects.js';
@@ -22,7 +23,7 @@ export interface StorageServiceDeps {
   clock: Clock;
   audit: AuditLog;
   signingKeys: SigningKeyService;
-  /** Default: the local disk backend under storage.dir (or <dataDir>/storage). */
+  /** Default: S3 when storage.s3 is set, else the local disk under storage.dir (or <dataDir>/storage). */
   backend?: BlobBackend;
 }
 
@@ -32,7 +33,9 @@ export function createStorageService(d: StorageServiceDeps) {
   const { config, clock, audit } = d;
   const settings = config.storage;
   const store = createStorageStore(d.storage.db);
-  const backend = d.backend ?? createLocalBackend({ dir: settings.dir ?? join(config.dataDir, 'storage') });
+  const backend = d.backend ?? (settings.s3
+    ? createS3Backend(settings.s3)
+    : createLocalBackend({ dir: settings.dir ?? join(config.dataDir, 'storage') }));
   const buckets = createBucketService({ store, clock, audit, backend, maxObjectBytes: settings.maxObjectBytes });
   const objects = createObjectService({ store, backend, buckets, clock, audit });
   const upload = createUploader({ store, backend, clock, maxObjectBytes: settings.maxObjectBytes, quota: { bytes: settings.userQuotaBytes, objects: settings.userQuotaObjects } });
