@@ -71,6 +71,19 @@ export function createObjectService(d: ObjectServiceDeps) {
     return { from, to, source: checkObjectName(input.sourceKey), destination };
   }
 
+  /** Every object of an environment whose `column` is `value`, rows then files, in batches. */
+  async function removeAll(projectId: string, environment: string, column: 'bucket_id' | 'owner', value: string): Promise<number> {
+    let count = 0;
+    for (;;) {
+      const rows = await store.db.selectFrom('storage_objects').select(['id', 'version'])
+        .where('project_id', '=', projectId).where('environment', '=', environment).where(column, '=', value).limit(500).execute();
+      if (rows.length === 0) return count;
+      await store.db.deleteFrom('storage_objects').where('id', 'in', rows.map((r) => r.id)).execute();
+      await Promise.all(rows.map((r) => backend.remove(r.version).catch(() => undefined)));
+      count += rows.length;
+    }
+  }
+
   return {
     visible,
     async list(actor: Actor, bucketId: string, options: ListOptions) {
@@ -142,15 +155,7 @@ export function createObjectService(d: ObjectServiceDeps) {
     /** Every object of a bucket (admin). */
     async empty(actor: Actor, bucketId: string): Promise<number> {
       const bucket = await buckets.required(actor, bucketId);
-      let count = 0;
-      for (;;) {
-        const rows = await store.db.selectFrom('storage_objects').select(['id', 'version'])
-          .where('project_id', '=', actor.projectId).where('environment', '=', actor.environment).where('bucket_id', '=', bucket.id).limit(500).execute();
-        if (rows.length === 0) break;
-        await store.db.deleteFrom('storage_objects').where('id', 'in', rows.map((r) => r.id)).execute();
-        await Promise.all(rows.map((r) => backend.remove(r.version).catch(() => undefined)));
-        count += rows.length;
-      }
+      const count = await removeAll(actor.projectId, actor.environment, 'bucket_id', bucket.id);
       await d.audit.write({ projectId: actor.projectId, environment: actor.environment, actor: actor.actor, action: 'storage.bucket.empty', target: bucket.id, details: { objects: count } });
       return count;
     },
@@ -163,14 +168,7 @@ export function createObjectService(d: ObjectServiceDeps) {
           .where('project_id', '=', projectId).where('environment', '=', environment).where('owner', '=', userId).executeTakeFirst();
         count = Number(result.numUpdatedRows);
       } else {
-        for (;;) {
-          const rows = await store.db.selectFrom('storage_objects').select(['id', 'version'])
-            .where('project_id', '=', projectId).where('environment', '=', environment).where('owner', '=', userId).limit(500).execute();
-          if (rows.length === 0) break;
-          await store.db.deleteFrom('storage_objects').where('id', 'in', rows.map((r) => r.id)).execute();
-          await Promise.all(rows.map((r) => backend.remove(r.version).catch(() => undefined)));
-          count += rows.length;
-        }
+        count = await removeAll(projectId, environment, 'owner', userId);
       }
       await d.audit.write({ projectId, environment, actor, action: mode === 'keep' ? 'storage.user_objects.kept' : 'storage.user_objects.deleted', target: `user:${userId}`, details: { objects: count } });
       return count;

@@ -1,25 +1,11 @@
 // A listening Gatehouse for supabase.storage tests: an admin client (secret key), users with
 // their own clients, and a guest client (publishable key only).
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { client as clientFor } from '../data/fixtures.js';
 import { clockAt } from '../../src/shared/clock.js';
 import { startTestApp, type TestApp, type TestAppOptions } from '../harness/app.js';
 import type { EngineName } from '../harness/engines.js';
 import { createTestUser, generousAuthLimitsEnv, type TestUser } from '../harness/users.js';
-
-// Node 20 has no global WebSocket and realtime is not used: a stand-in keeps supabase-js constructible.
-class NoWebSocket {
-  constructor() {
-    throw new Error('realtime is not used in these tests');
-  }
-}
-
-export function clientFor(gh: TestApp, key: string, accessToken?: string): SupabaseClient {
-  return createClient(gh.url, key, {
-    auth: { autoRefreshToken: false, persistSession: false, detectSessionInUrl: false },
-    realtime: { transport: NoWebSocket as never },
-    ...(accessToken ? { global: { headers: { Authorization: `Bearer ${accessToken}` } } } : {}),
-  });
-}
 
 export interface StorageWorld {
   gh: TestApp;
