@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,10 +19,14 @@ export interface LocalBackendOptions {
 export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
   const objects = join(dir, 'objects');
   const tmp = join(dir, 'tmp');
-  mkdirSync(objects, { recursive: true, mode: 0o700 });
-  mkdirSync(tmp, { recursive: true, mode: 0o700 });
   const pathOf = (key: string) => join(objects, assertBlobKey(key).slice(0, 2), key);
-  let tmpCleared: Promise<void> | null = clearTmp(tmp);
+  // Made on the first write, so an instance that stores no file leaves no folder behind.
+  let ready: Promise<void> | null = null;
+  const prepared = () => (ready ??= (async () => {
+    await mkdir(objects, { recursive: true, mode: 0o700 });
+    await mkdir(tmp, { recursive: true, mode: 0o700 });
+  })());
+  const tmpCleared = clearTmp(tmp);
 
   async function commit(from: string, key: string): Promise<void> {
     const folder = join(objects, key.slice(0, 2));
@@ -37,7 +41,7 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
     kind: 'local',
     async put(key, body) {
       assertBlobKey(key);
-      if (tmpCleared) { await tmpCleared; tmpCleared = null; }
+      await prepared();
       const temp = join(tmp, `${randomBytes(12).toString('hex')}.part`);
       try {
         // O_EXCL and 0600; `flush` fsyncs the file before it is closed (Node >= 20.10).
@@ -64,6 +68,7 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
     },
     async copy(fromKey, toKey) {
       assertBlobKey(toKey);
+      await prepared();
       const temp = join(tmp, `${randomBytes(12).toString('hex')}.part`);
       try {
         await copyFile(pathOf(fromKey), temp);
