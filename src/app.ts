@@ -9,6 +9,7 @@ import { homeRoutes } from './home/routes.js';
 import { authRoutes, recordAuthRejections } from './identity/index.js';
 import { createLlmPrepareStage, llmRoutes } from './llm/index.js';
 import { dataRoutes, recordDataDenials } from './data/index.js';
+import { storageRoutes } from './storage/index.js';
 import {
   addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createSubjectLimitStage,
 } from './limits/index.js';
@@ -137,5 +138,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     rest.addHook('onError', recordDataDenials(deps.events));
     await rest.register(dataRoutes, { data: deps.data, metrics: deps.metrics.data });
   }, { prefix: '/rest/v1' });
+  await app.register(storageRoutes, { prefix: '/storage/v1', storage: deps.files, maxObjectBytes: config.storage.maxObjectBytes });
   return app;
 }

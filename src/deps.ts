@@ -15,6 +15,7 @@ import { createDataService, type DataService } from './data/index.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createWriteBehind, type WriteBehind } from './shared/write-behind.js';
 import { createProjectService, type ProjectService } from './tenancy/index.js';
+import { createStorageService, type StorageService } from './storage/index.js';
 
 /** Everything the app and the CLI run on, built once from the config. */
 export interface Deps {
@@ -39,6 +40,8 @@ export interface Deps {
   llm: LlmServices;
   /** Data API: user tables, schema, row- and column-level rules (issue #4). */
   data: DataService;
+  /** File storage: buckets, objects and their bytes (issue #15). `storage` above is the database. */
+  files: StorageService;
   close(): Promise<void>;
 }
 
@@ -111,6 +114,8 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     await llm.requestLog.ready();
     // Last, once nothing below can fail: close() is what stops them.
     writer.start();
+    const audit = createAuditLog({ db: storage.db, clock });
+    const files = createStorageService({ config, storage, clock, audit, signingKeys: identity.signingKeys });
     const pruning = startSecurityEventPruning(events, { intervalMs: config.securityEvents.pruneIntervalMs, logger });
     const openCounters = counters;
     return {
@@ -129,13 +134,15 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       }),
       identity,
       events,
-      audit: createAuditLog({ db: storage.db, clock }),
+      audit,
       metrics,
       rateLimits,
       writer,
       llm,
       data: createDataService({ storage, clock }),
+      files,
       async close() {
+        await files.close();
         await identity.close();
         await llm.close();
         await pruning.stop();

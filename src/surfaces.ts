@@ -29,6 +29,14 @@ export const LLM_SURFACE: SurfaceDescriptor = {
   },
 };
 
+/**
+ * `/storage/v1`: storage-api's wire format (supabase.storage). Every call needs a key, except the
+ * routes that say otherwise (public objects, signed URLs: their token or bucket is the permission).
+ */
+export const STORAGE_SURFACE: SurfaceDescriptor = {
+  name: 'storage', prefix: '/storage/v1', dialect: 'storage', routeClass: 'storage', auth: 'key', user: 'none',
+};
+
 /** `/admin/v1`: the project's own administration; a secret key or an admin user. */
 export const ADMIN_SURFACE: SurfaceDescriptor = {
   name: 'admin', prefix: '/admin/v1', dialect: 'gatehouse', routeClass: 'admin', auth: 'secret', user: 'none',
@@ -39,4 +47,4 @@ export const OPS_SURFACE: SurfaceDescriptor = {
   name: 'ops', prefix: '', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
 };
 
-export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, LLM_SURFACE, ADMIN_SURFACE, OPS_SURFACE]);
+export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, STORAGE_SURFACE, LLM_SURFACE, ADMIN_SURFACE, OPS_SURFACE]);

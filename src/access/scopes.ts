@@ -1,12 +1,12 @@
 // Scopes narrow a key below its kind (issue #2): `data:notes:read`,
-// `data:*:read`, `llm:*`, `admin:keys`. A grammar, not free text, so a typo
+// `data:*:read`, `llm:*`, `admin:keys`, `storage:avatars:write`. A grammar, not free text, so a typo
 // in a scope is refused at creation instead of silently granting nothing.
 //   scope   = segment *(":" segment)
 //   segment = "*" | 1*(a-z 0-9 _ -)
 // `*` matches one segment; a trailing `*` also matches everything below it.
 
 const SEGMENT = /^(\*|[a-z0-9_-]{1,64})$/;
-const AREAS = new Set(['data', 'llm', 'auth', 'admin', '*']);
+const AREAS = new Set(['data', 'llm', 'auth', 'admin', 'storage', '*']);
 
 export function validateScope(scope: string): string | null {
   const parts = scope.split(':');

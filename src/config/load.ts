@@ -96,7 +96,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   for (const error of Value.Errors(ConfigSchema, candidate)) {
     const source = sources.get(error.path) ?? sources.get(error.path.replace(/\/\d+$/, ''));
     const where = source ?? (filePath ? `${filePath} ${error.path || '/'}` : error.path || 'config');
-    const secret = /masterKey|smtpUrl|metricsToken/i.test(error.path);
+    const secret = /masterKey|smtpUrl|metricsToken|secretAccessKey/i.test(error.path);
     const got = secret || error.value === undefined ? '' : ` (got ${JSON.stringify(error.value).slice(0, 60)})`;
     problems.push(`${where}: ${allowedValues(error.schema) ?? error.message}${got}`);
   }

@@ -65,6 +65,7 @@ export const SubjectOverrideSchema = Type.Object(
     data_read: Type.Optional(WindowsSchema),
     data_write: Type.Optional(WindowsSchema),
     admin: Type.Optional(WindowsSchema),
+    storage: Type.Optional(WindowsSchema),
     default: Type.Optional(WindowsSchema),
   },
   { additionalProperties: false },
@@ -97,6 +98,7 @@ export const LimitsConfigSchema = Type.Object(
         data_read: ClassPolicySchema,
         data_write: ClassPolicySchema,
         admin: ClassPolicySchema,
+        storage: ClassPolicySchema,
         default: ClassPolicySchema,
       },
       { additionalProperties: false },
@@ -146,6 +148,9 @@ export const DEFAULT_LIMITS: LimitsConfig = deepFreeze({
     data_read: { failMode: 'open', tiers: GENERAL_TIERS },
     data_write: { failMode: 'closed', tiers: GENERAL_TIERS },
     admin: { failMode: 'closed', tiers: GENERAL_TIERS },
+    // Fail closed: uploads spend disk. Guests get more than the general class because one page
+    // of an app shows many public images, each a request.
+    storage: { failMode: 'closed', tiers: byTier([perMinute(120)], [perMinute(300)], [perMinute(1000)]) },
     default: { failMode: 'closed', tiers: GENERAL_TIERS },
   },
   overrides: {},

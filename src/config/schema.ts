@@ -93,6 +93,42 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    storage: Type.Object(
+      {
+        /** Directory of the local backend's files; absent: `<dataDir>/storage`. */
+        dir: Type.Optional(Type.String({ minLength: 1 })),
+        /** Bytes; the largest object any bucket accepts (a bucket's own file_size_limit may only be lower). */
+        maxObjectBytes: Type.Integer({ minimum: 1, default: 50 * MiB }),
+        /** Seconds; the longest a signed URL may live. */
+        signedUrlMaxSeconds: Type.Integer({ minimum: 1, maximum: 365 * 86400, default: 7 * 86400 }),
+        /** Seconds a signed upload URL lives (storage-api: two hours). */
+        signedUploadSeconds: Type.Integer({ minimum: 60, maximum: 7 * 86400, default: 7200 }),
+        /** Bytes one user may store per environment, all buckets together; 0 = no quota. */
+        userQuotaBytes: Type.Integer({ minimum: 0, default: 0 }),
+        /** Objects one user may store per environment; 0 = no quota. */
+        userQuotaObjects: Type.Integer({ minimum: 0, default: 0 }),
+        /** An S3-compatible store instead of the local disk: set with its bucket. */
+        s3: Type.Optional(Type.Object(
+          {
+            bucket: Type.String({ minLength: 3, maxLength: 63 }),
+            region: Type.String({ minLength: 1, default: 'us-east-1' }),
+            /** https://… of a non-AWS store (MinIO, R2…); absent: AWS. */
+            endpoint: Type.Optional(Type.String({ pattern: '^https?://' })),
+            /** Secret. Absent: the AWS SDK's own chain (environment, instance role…). */
+            accessKeyId: Type.Optional(Type.String({ minLength: 1 })),
+            secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
+            /** Path-style URLs (MinIO and most self-hosted stores need them). */
+            forcePathStyle: Type.Boolean({ default: false }),
+            /** Key prefix inside the bucket, e.g. `gatehouse/`. */
+            prefix: Type.String({ pattern: '^([A-Za-z0-9_.-]+/)*$', default: '' }),
+          },
+          { additionalProperties: false },
+        )),
+        /** When a user is deleted: `delete` their objects, or `keep` them with no owner (then only admins and bucket rules reach them). */
+        onUserDelete: Type.Union([Type.Literal('delete'), Type.Literal('keep')], { default: 'delete' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Bearer token for GET /metrics (Prometheus scrapes); secret. Absent: only a secret key with admin:metrics. */
     metricsToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
     /** `off`: nothing is recorded and GET /metrics is not served (the benchmark's baseline). */
@@ -231,6 +267,20 @@ export const ENV_VARS = {
   GATEHOUSE_SECURE_EMAIL_CHANGE: 'identity.secureEmailChange',
   GATEHOUSE_SMTP_URL: 'identity.smtpUrl',
   GATEHOUSE_MAIL_FROM: 'identity.mailFrom',
+  GATEHOUSE_STORAGE_DIR: 'storage.dir',
+  GATEHOUSE_STORAGE_MAX_OBJECT_BYTES: 'storage.maxObjectBytes',
+  GATEHOUSE_STORAGE_SIGNED_URL_MAX_SECONDS: 'storage.signedUrlMaxSeconds',
+  GATEHOUSE_STORAGE_SIGNED_UPLOAD_SECONDS: 'storage.signedUploadSeconds',
+  GATEHOUSE_STORAGE_USER_QUOTA_BYTES: 'storage.userQuotaBytes',
+  GATEHOUSE_STORAGE_USER_QUOTA_OBJECTS: 'storage.userQuotaObjects',
+  GATEHOUSE_STORAGE_ON_USER_DELETE: 'storage.onUserDelete',
+  GATEHOUSE_STORAGE_S3_BUCKET: 'storage.s3.bucket',
+  GATEHOUSE_STORAGE_S3_REGION: 'storage.s3.region',
+  GATEHOUSE_STORAGE_S3_ENDPOINT: 'storage.s3.endpoint',
+  GATEHOUSE_STORAGE_S3_ACCESS_KEY_ID: 'storage.s3.accessKeyId',
+  GATEHOUSE_STORAGE_S3_SECRET_ACCESS_KEY: 'storage.s3.secretAccessKey',
+  GATEHOUSE_STORAGE_S3_FORCE_PATH_STYLE: 'storage.s3.forcePathStyle',
+  GATEHOUSE_STORAGE_S3_PREFIX: 'storage.s3.prefix',
 } as const;
 
 /** Read by the loader itself, not part of Config. */

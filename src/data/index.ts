@@ -4,3 +4,10 @@ export { testPolicy, type PolicyTestInput, type PolicyTestResult } from './polic
 export { describeStep, type Plan, type PlanStep } from './schema/plan.js';
 export type { SchemaDocument, TableSpec, ColumnSpec, Operation } from './schema/types.js';
 export type { ApplyResult } from './schema/service.js';
+// The rule engine, for storage's per-bucket rules (one grammar, one compiler, one evaluator).
+export { compileRules, toExpression } from './rules/compile.js';
+export { evaluateEntry } from './rules/evaluate.js';
+export { authContextOf, type AuthContext } from './rules/context.js';
+export { RuleSyntaxError, ruleColumns } from './rules/expression.js';
+export type { ColumnResolver } from './rules/resolver.js';
+export { parseRuleEntry, type ColumnModel, type RuleEntry, type TableModel } from './schema/model.js';

@@ -6,7 +6,7 @@ import type { GatehouseError } from './gatehouse-error.js';
 // request id so a support request can be traced.
 
 /** An error dialect; which surface speaks which is declared with the surfaces (src/surfaces.ts). */
-export type Surface = 'gatehouse' | 'gotrue' | 'postgrest' | 'openai' | 'anthropic' | 'gemini';
+export type Surface = 'gatehouse' | 'gotrue' | 'postgrest' | 'storage' | 'openai' | 'anthropic' | 'gemini';
 
 type Renderer = (error: GatehouseError, requestId: string) => unknown;
 
@@ -54,6 +54,29 @@ const POSTGREST_CODES: Partial<Record<string, string>> = {
   data_range_invalid: 'PGRST103',
 };
 
+// storage-api's S3-style names in `code`, which apps branch on (e.g. `Duplicate` on upload); the rest
+// keep ours. Its `error` field is the short kind; ours is the snake_case code, equally stable.
+const STORAGE_CODES: Partial<Record<string, string>> = {
+  storage_invalid_key: 'InvalidKey',
+  storage_invalid_bucket_name: 'InvalidBucketName',
+  storage_invalid_signature: 'InvalidSignature',
+  storage_bucket_not_found: 'NoSuchBucket',
+  storage_object_not_found: 'NoSuchKey',
+  storage_bucket_exists: 'BucketAlreadyExists',
+  storage_object_exists: 'Duplicate',
+  storage_bucket_not_empty: 'InvalidRequest',
+  storage_entity_too_large: 'EntityTooLarge',
+  storage_quota_exceeded: 'EntityTooLarge',
+  storage_mime_type_not_allowed: 'InvalidMimeType',
+  storage_range_not_satisfiable: 'InvalidRange',
+  invalid_token: 'InvalidJWT',
+  missing_api_key: 'InvalidJWT',
+  invalid_api_key: 'InvalidJWT',
+  forbidden: 'AccessDenied',
+  secret_key_required: 'AccessDenied',
+  rate_limit_exceeded: 'SlowDown',
+};
+
 const ANTHROPIC_TYPES: Record<number, string> = {
   400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error',
   404: 'not_found_error', 413: 'request_too_large', 429: 'rate_limit_error', 529: 'overloaded_error',
@@ -95,6 +118,16 @@ const RENDERERS: Record<Surface, Renderer> = {
     hint: null,
     error: e.code,
     request_id: requestId,
+    ...retryAfter(e),
+  }),
+  // storage-api: { statusCode, code, error, message }; storage-js reads the HTTP status and statusCode.
+  storage: (e, requestId) => ({
+    statusCode: String(e.status),
+    code: STORAGE_CODES[e.code] ?? e.code,
+    error: e.code,
+    message: e.message,
+    request_id: requestId,
+    ...(e.details === undefined ? {} : { details: e.details }),
     ...retryAfter(e),
   }),
   openai: (e, requestId) => ({

@@ -5,6 +5,7 @@ import type { Identity } from '../identity/index.js';
 import type { LimitSettings } from '../limits/index.js';
 import type { LlmServices } from '../llm/index.js';
 import type { AuditEntry, AuditLog, SecurityEvents } from '../observability/index.js';
+import type { StorageService } from '../storage/index.js';
 import type { Environment, ProjectService } from '../tenancy/index.js';
 import { actorOf, type Principal } from './principal.js';
 
@@ -27,6 +28,8 @@ export interface OperationsDeps {
   llm: Pick<LlmServices, 'providers' | 'quotas' | 'usage' | 'requestLog'>;
   rateLimits: { settings: LimitSettings };
   data: DataService;
+  /** A deleted user's stored files go with them (or stay, ownerless, by setting). */
+  files: Pick<StorageService, 'forgetUser'>;
   projects: ProjectService;
   config: { mode: string };
 }

@@ -11,7 +11,7 @@ function checkRole(role: string): asserts role is UserRole {
 }
 
 /** End users of a project environment and their sessions. */
-export function userOperations(deps: Pick<OperationsDeps, 'identity' | 'llm' | 'events'>, audit: Audit) {
+export function userOperations(deps: Pick<OperationsDeps, 'identity' | 'llm' | 'events' | 'files'>, audit: Audit) {
   const { identity } = deps;
 
   async function byId(ctx: ActionContext, id: string): Promise<UserRow> {
@@ -63,11 +63,14 @@ export function userOperations(deps: Pick<OperationsDeps, 'identity' | 'llm' | '
 
     /**
      * Logged prompts and completions are the user's content: they go with the user. Usage rows
-     * and resource records hold counts and ids only, and stay for accounting.
+     * and resource records hold counts and ids only, and stay for accounting. Stored files go too
+     * (or, with storage.onUserDelete = keep, stay without an owner), audited by the storage service.
      */
     async remove(ctx: ActionContext, userId: string): Promise<void> {
       if (!(await identity.users.remove(ctx.projectId, ctx.environment, userId))) throw notFound('No such user in this project environment.');
       const purged = await deps.llm.requestLog.purge(ctx.projectId, ctx.environment, userId);
+      // Audited on its own (storage.user_objects.deleted or .kept, with the count).
+      await deps.files.forgetUser(ctx.projectId, ctx.environment, userId, actorOf(ctx.principal));
       await audit(ctx, { action: 'user.delete', target: userId, details: { llm_request_log_entries_deleted: purged } });
     },
 

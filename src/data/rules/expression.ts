@@ -7,7 +7,7 @@
 //   and     = unary *("&&" unary)
 //   unary   = "!" unary | "(" expr ")" | operand cmp operand
 //   cmp     = "==" | "!=" | "<" | "<=" | ">" | ">="
-//   operand = column | auth.uid | auth.role | auth.group | auth.claims.<name>
+//   operand = column | column "[" digit "]" | auth.uid | auth.role | auth.group | auth.claims.<name>
 //           | "string" | 'string' | number | true | false | null
 // No functions, no arithmetic: every rule compiles to a comparison tree whose
 // values are bound parameters.
@@ -66,7 +66,9 @@ function tokenize(source: string): Token[] {
     }
     const number = /^-?\d+(\.\d+)?/.exec(source.slice(i));
     if (number) { tokens.push({ t: 'number', v: Number(number[0]), at: i }); i += number[0].length; continue; }
-    const ident = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*/i.exec(source.slice(i));
+    // `name[0]`: an indexed name, for storage's path helpers (`folder[0] == auth.uid`); a table
+    // has no such column, so the Data API's schema check refuses it there.
+    const ident = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*(\[\d\])?/i.exec(source.slice(i));
     if (ident) { tokens.push({ t: 'ident', v: ident[0], at: i }); i += ident[0].length; continue; }
     throw new RuleSyntaxError(`unexpected character ${JSON.stringify(c)}`, i);
   }

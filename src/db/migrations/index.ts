@@ -12,6 +12,7 @@ import { dataMigration } from './0003-data.js';
 import { emailChangeMigration } from './0010-email-change.js';
 import { securityEventRetentionMigration } from './0011-security-event-retention.js';
 import { auditChainMigration } from './0012-audit-chain.js';
+import { storageMigration } from './0013-storage.js';
 
 /**
  * Every migration, in order. Names are permanent: they are recorded in the
@@ -31,5 +32,6 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0010-email-change': emailChangeMigration(engine),
     '0011-security-event-retention': securityEventRetentionMigration(engine),
     '0012-audit-chain': auditChainMigration(engine),
+    '0013-storage': storageMigration(engine),
   };
 }

@@ -1,0 +1,49 @@
+import { fileTypeFromBuffer } from 'file-type';
+import { GatehouseError } from '../errors/index.js';
+
+// Content types: what a bucket accepts (checked against the client's header AND the bytes, since a
+// header is only a claim), and which types a browser would run as active content in our origin.
+
+const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+/** The media type of a Content-Type value (no parameters), lower-case; null if malformed. */
+export function mediaType(value: string | undefined | null): string | null {
+  if (!value) return null;
+  const type = value.split(';', 1)[0]!.trim().toLowerCase();
+  return MIME.test(type) ? type : null;
+}
+
+/** A bucket's allowlist entry: `image/png`, or `image/*`. */
+export function checkAllowlist(list: unknown): string[] | null {
+  if (list === undefined || list === null) return null;
+  if (!Array.isArray(list) || list.length > 100) throw badList();
+  return list.map((entry) => {
+    if (typeof entry !== 'string') throw badList();
+    const lower = entry.trim().toLowerCase();
+    if (!MIME.test(lower) && !/^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/\*$/.test(lower)) throw badList();
+    return lower;
+  });
+}
+
+function badList(): GatehouseError {
+  return new GatehouseError('validation_failed', { message: 'allowed_mime_types must be a list of at most 100 media types such as image/png or image/*.' });
+}
+
+export function mimeAllowed(allowlist: readonly string[] | null, type: string): boolean {
+  if (allowlist === null || allowlist.length === 0) return true;
+  return allowlist.some((entry) => entry === type || (entry.endsWith('/*') && type.startsWith(entry.slice(0, -1))));
+}
+
+/** The type the bytes say they are, when file-type recognises them (binary formats; not text). */
+export async function sniffedType(head: Buffer): Promise<string | null> {
+  if (head.length === 0) return null;
+  return (await fileTypeFromBuffer(head))?.mime ?? null;
+}
+
+// Types a browser renders as a document that can run script (HTML, SVG, XML with XSLT, XHTML…).
+const ACTIVE = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|[a-z]+\/[a-z0-9.+-]*\+xml|text\/xsl|application\/xslt\+xml|text\/javascript|application\/javascript|application\/ecmascript|text\/ecmascript|application\/x-shockwave-flash|application\/pdf|text\/vtt|multipart\/x-mixed-replace)$/;
+
+/** Whether serving this type inline would let the file act in our origin: then it is an attachment. */
+export function isActiveType(type: string): boolean {
+  return ACTIVE.test(type);
+}

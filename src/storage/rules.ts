@@ -1,0 +1,104 @@
+import type { ExpressionBuilder, Expression, SqlBool } from 'kysely';
+import {
+  compileRules, evaluateEntry, parseRuleEntry, RuleSyntaxError, ruleColumns, toExpression,
+  type AuthContext, type ColumnModel, type ColumnResolver, type RuleEntry, type TableModel,
+} from '../data/index.js';
+import { GatehouseError } from '../errors/index.js';
+import { foldersOf, RULE_FOLDERS } from './paths.js';
+
+// Per-bucket access rules in the Data API's grammar and engine: the same parser, the same SQL
+// compiler (listings filter in the query) and the same in-memory evaluator (a name about to be
+// written has no row yet). An object is a row of these columns:
+//   bucket, name, owner (the creating user's id, null for a secret key), folder[0]…folder[3]
+// and the groups admin, user, guest and self (owner == the caller).
+
+export const STORAGE_OPERATIONS = ['select', 'insert', 'update', 'delete'] as const;
+export type StorageOperation = (typeof STORAGE_OPERATIONS)[number];
+export type BucketRules = Readonly<Record<StorageOperation, readonly RuleEntry[]>>;
+export type BucketRuleSources = Partial<Record<StorageOperation, string[]>>;
+
+/** A private bucket without rules: each user reaches only their own objects; admins reach all. */
+const DEFAULT_SOURCES: Record<StorageOperation, string[]> = { select: ['admin', 'self'], insert: ['admin', 'user'], update: ['admin', 'self'], delete: ['admin', 'self'] };
+const MAX_ENTRIES = 16;
+
+function column(name: string, physical: string): ColumnModel & { physical: string } {
+  return { name, physical, type: 'text', system: true, required: false, unique: false, default: null, maxLength: null, references: null, read: null, write: null };
+}
+
+const COLUMNS = new Map<string, ColumnModel & { physical: string }>([
+  ['bucket', column('bucket', 'bucket_id')],
+  ['name', column('name', 'name')],
+  ['owner', column('owner', 'owner')],
+  // The `self` group reads the Data API's owner column: here it is the object's owner.
+  ['created_by', column('created_by', 'owner')],
+  ...Array.from({ length: RULE_FOLDERS }, (_, i) => [`folder[${i}]`, column(`folder[${i}]`, `folder_${i}`)] as const),
+]);
+
+const OBJECTS_MODEL: TableModel = {
+  name: 'storage.objects', physical: 'storage_objects', columns: COLUMNS,
+  rules: { select: [], insert: [], update: [], delete: [] }, spec: { columns: {} },
+};
+
+const RESOLVER: ColumnResolver = {
+  table: OBJECTS_MODEL,
+  model: (name) => COLUMNS.get(name) ?? null,
+  ref(eb, name) {
+    const c = COLUMNS.get(name);
+    if (!c) throw new TypeError(`storage rules: no column ${name}`);
+    return eb.ref(`storage_objects.${c.physical}`);
+  },
+};
+
+/** Rule sources → parsed rules; a bad entry is a 400 naming it. Absent operations keep the default. */
+export function parseBucketRules(sources: BucketRuleSources | null | undefined): BucketRules {
+  const out = {} as Record<StorageOperation, RuleEntry[]>;
+  for (const op of STORAGE_OPERATIONS) {
+    const list = sources?.[op] ?? DEFAULT_SOURCES[op];
+    if (!Array.isArray(list) || list.length > MAX_ENTRIES) throw invalidRule(`${op}: a list of at most ${MAX_ENTRIES} rules`);
+    out[op] = list.map((source, i) => {
+      if (typeof source !== 'string') throw invalidRule(`${op}[${i}]: not a string`);
+      try {
+        const entry = parseRuleEntry(source);
+        if (entry.expr) {
+          for (const name of ruleColumns(entry.expr)) {
+            if (!COLUMNS.has(name)) throw invalidRule(`${op}[${i}]: unknown name ${name} (use bucket, name, owner, folder[0]…folder[${RULE_FOLDERS - 1}])`);
+          }
+        }
+        return entry;
+      } catch (error) {
+        if (error instanceof RuleSyntaxError) throw invalidRule(`${op}[${i}]: ${error.message}`);
+        throw error;
+      }
+    });
+  }
+  return out;
+}
+
+function invalidRule(reason: string): GatehouseError {
+  return new GatehouseError('validation_failed', { message: `A bucket rule is not valid: ${reason}.`, details: { reason } });
+}
+
+/** What rules see of an object. */
+export interface RuleObject {
+  bucket: string;
+  name: string;
+  owner: string | null;
+}
+
+function ruleRow(object: RuleObject): Record<string, unknown> {
+  const folders = foldersOf(object.name);
+  const row: Record<string, unknown> = { bucket: object.bucket, name: object.name, owner: object.owner, created_by: object.owner };
+  folders.forEach((f, i) => { row[`folder[${i}]`] = f; });
+  return row;
+}
+
+/** In memory: whether the caller may do `op` on this object (unknown never allows). */
+export function allows(rules: BucketRules, op: StorageOperation, auth: AuthContext, object: RuleObject): boolean {
+  const row = ruleRow(object);
+  return rules[op].some((entry) => evaluateEntry(OBJECTS_MODEL, row, auth, entry) === true);
+}
+
+/** In SQL: the predicate over storage_objects of the rows the caller may `op`. */
+export function allowedRows(eb: ExpressionBuilder<any, any>, rules: BucketRules, op: StorageOperation, auth: AuthContext): Expression<SqlBool> {
+  return toExpression(compileRules(eb, RESOLVER, auth, rules[op]));
+}

@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import type { Config } from '../config/index.js';
+import type { Storage } from '../db/index.js';
+import { GatehouseError } from '../errors/index.js';
+import type { SigningKeyService } from '../identity/jwt/index.js';
+import type { AuditLog } from '../observability/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { BlobBackend } from './backends/backend.js';
+import { createLocalBackend } from './backends/local.js';
+import { createS3Backend } from './backends/s3.js';
+import { createBucketService } from './buckets.js';
+import { signedUploader, type Actor } from './context.js';
+import { createObjectService } from './objects.js';
+import { checkObjectName } from './paths.js';
+import { allows, parseBucketRules } from './rules.js';
+import { createUrlSigner } from './signing.js';
+import { createStorageStore, type ObjectRow } from './store.js';
+import { createUploader, type UploadBody } from './upload.js';
+
+export interface StorageServiceDeps {
+  config: Readonly<Config>;
+  storage: Storage;
+  clock: Clock;
+  audit: AuditLog;
+  signingKeys: SigningKeyService;
+  /** Default: S3 when storage.s3 is set, else the local disk under storage.dir (or <dataDir>/storage). */
+  backend?: BlobBackend;
+}
+
+const NOT_VISIBLE = 'Either the object does not exist or you do not have access to it';
+
+export function createStorageService(d: StorageServiceDeps) {
+  const { config, clock, audit } = d;
+  const settings = config.storage;
+  const store = createStorageStore(d.storage.db);
+  const backend = d.backend ?? (settings.s3
+    ? createS3Backend(settings.s3)
+    : createLocalBackend({ dir: settings.dir ?? join(config.dataDir, 'storage') }));
+  const buckets = createBucketService({ store, clock, audit, backend, maxObjectBytes: settings.maxObjectBytes });
+  const objects = createObjectService({ store, backend, buckets, clock, audit });
+  const upload = createUploader({ store, backend, clock, maxObjectBytes: settings.maxObjectBytes, quota: { bytes: settings.userQuotaBytes, objects: settings.userQuotaObjects } });
+  const signer = createUrlSigner({ keys: d.signingKeys, clock });
+
+  function expiry(value: unknown): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > settings.signedUrlMaxSeconds) {
+      throw new GatehouseError('validation_failed', { message: `expiresIn must be a whole number of seconds from 1 to ${settings.signedUrlMaxSeconds}.` });
+    }
+    return value;
+  }
+
+  const signedPath = (bucket: string, name: string, token: string) => `/object/sign/${bucket}/${name}?token=${token}`;
+
+  return {
+    backend,
+    buckets,
+    objects,
+    async upload(actor: Actor, bucketId: string, name: string, mode: { upsert: boolean; replaceOnly: boolean }, body: UploadBody): Promise<ObjectRow> {
+      const bucket = await buckets.required(actor, bucketId);
+      const row = await upload(actor, bucket, name, mode, body);
+      return row;
+    },
+    async read(actor: Actor, bucketId: string, name: string): Promise<ObjectRow> {
+      return objects.visible(actor, await buckets.required(actor, bucketId), name);
+    },
+    /** A public bucket's object, without a key: the bucket id names it on the whole server. */
+    async readPublic(bucketId: string, name: string): Promise<ObjectRow> {
+      const bucket = await store.getPublicBucket(bucketId);
+      if (!bucket) throw new GatehouseError('storage_bucket_not_found');
+      const row = await store.getObject(bucket.projectId, bucket.environment, bucket.id, checkObjectName(name));
+      if (!row) throw new GatehouseError('storage_object_not_found');
+      return row;
+    },
+    async sign(actor: Actor, bucketId: string, name: string, expiresIn: unknown): Promise<string> {
+      const seconds = expiry(expiresIn);
+      const row = await objects.visible(actor, await buckets.required(actor, bucketId), name);
+      const token = await signer.sign({ projectId: actor.projectId, environment: actor.environment, bucket: row.bucket_id, name: row.name, op: 'download', version: row.version, owner: null, upsert: false }, seconds);
+      return signedPath(row.bucket_id, row.name, token);
+    },
+    async signMany(actor: Actor, bucketId: string, paths: unknown, expiresIn: unknown) {
+      const seconds = expiry(expiresIn);
+      if (!Array.isArray(paths) || paths.length === 0 || paths.length > 1000) throw new GatehouseError('validation_failed', { message: 'paths must list 1 to 1000 object names.' });
+      const bucket = await buckets.required(actor, bucketId);
+      const out = [];
+      for (const path of paths) {
+        try {
+          const row = await objects.visible(actor, bucket, path as string);
+          const token = await signer.sign({ projectId: actor.projectId, environment: actor.environment, bucket: row.bucket_id, name: row.name, op: 'download', version: row.version, owner: null, upsert: false }, seconds);
+          out.push({ path: row.name, signedURL: signedPath(row.bucket_id, row.name, token), error: null });
+        } catch (error) {
+          if (!(error instanceof GatehouseError) || !['storage_object_not_found', 'storage_invalid_key'].includes(error.code)) throw error;
+          out.push({ path: typeof path === 'string' ? path : null, signedURL: null, error: NOT_VISIBLE });
+        }
+      }
+      return out;
+    },
+    /** The object a signed download URL opens, if the token is for it and it has not changed since. */
+    async readSigned(token: unknown, bucketId: string, name: string): Promise<ObjectRow> {
+      const claims = await signer.verify(token, { bucket: bucketId, name, op: 'download' });
+      const row = await store.getObject(claims.projectId, claims.environment, bucketId, name);
+      if (!row || row.version !== claims.version) throw new GatehouseError('storage_invalid_signature', { details: { reason: 'object_changed' } });
+      return row;
+    },
+    async signUpload(actor: Actor, bucketId: string, name: string, upsert: boolean): Promise<{ url: string; token: string }> {
+      const bucket = await buckets.required(actor, bucketId);
+      checkObjectName(name);
+      const existing = await store.getObject(actor.projectId, actor.environment, bucket.id, name);
+      const rules = parseBucketRules(bucket.rules);
+      const ref = { bucket: bucket.id, name };
+      if (existing) {
+        if (!upsert || !allows(rules, 'update', actor.auth, { ...ref, owner: existing.owner })) throw new GatehouseError('storage_object_exists');
+      } else if (!allows(rules, 'insert', actor.auth, { ...ref, owner: actor.userId })) {
+        throw new GatehouseError('forbidden', { message: 'The rules of this bucket do not allow this upload.' });
+      }
+      // Bound to the version there now: the URL uploads once, and not over a later object.
+      const token = await signer.sign({ projectId: actor.projectId, environment: actor.environment, bucket: bucket.id, name, op: 'upload', version: existing?.version ?? '', owner: actor.userId, upsert }, settings.signedUploadSeconds);
+      return { url: `/object/upload/sign/${bucket.id}/${name}?token=${token}`, token };
+    },
+    async uploadSigned(token: unknown, bucketId: string, name: string, body: UploadBody): Promise<ObjectRow> {
+      const claims = await signer.verify(token, { bucket: bucketId, name, op: 'upload' });
+      const actor = signedUploader(claims.projectId, claims.environment, claims.owner);
+      const bucket = await buckets.required(actor, bucketId);
+      return upload(actor, bucket, name, { upsert: claims.upsert, replaceOnly: false, expectVersion: claims.version }, body);
+    },
+    /** A deleted user's objects, as storage.onUserDelete says; returns how many. */
+    forgetUser(projectId: string, environment: string, userId: string, actor: string): Promise<number> {
+      return objects.forgetOwner(projectId, environment, userId, settings.onUserDelete, actor);
+    },
+    async close(): Promise<void> {
+      await backend.close();
+    },
+  };
+}
+
+export type StorageService = ReturnType<typeof createStorageService>;

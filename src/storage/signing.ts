@@ -1,0 +1,94 @@
+import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { GatehouseError } from '../errors/index.js';
+import type { SigningKeyService } from '../identity/jwt/index.js';
+import type { Clock } from '../shared/clock.js';
+
+// Signed URLs: a JWT signed with the environment's own signing key (the one of its access tokens)
+// and bound to the environment, bucket, name, operation, expiry and the object's version. So it
+//   - works for that one object and operation only (a token for a.png does not open b.png);
+//   - stops when the object is replaced (a new version) or, for an upload, once it has been used;
+//   - stops when the key rotates out (keys verify for the access-token TTL after they retire).
+// Its own audience keeps it apart from access tokens: neither passes for the other.
+
+const AUDIENCE = 'gatehouse:storage';
+const MAX_TOKEN_CHARS = 4096;
+
+export type SignedOperation = 'download' | 'upload';
+
+export interface SignedClaims {
+  projectId: string;
+  environment: string;
+  bucket: string;
+  name: string;
+  op: SignedOperation;
+  /** The object version signed for; '' for an upload to a name that has no object yet. */
+  version: string;
+  /** Upload: the user who asked, the new object's owner (null: a secret key). */
+  owner: string | null;
+  /** Upload: whether it may replace an existing object. */
+  upsert: boolean;
+}
+
+interface Payload {
+  pid: string;
+  env: string;
+  b: string;
+  n: string;
+  op: SignedOperation;
+  v: string;
+  o: string | null;
+  u: boolean;
+}
+
+export function createUrlSigner({ keys, clock }: { keys: SigningKeyService; clock: Clock }) {
+  const invalid = (reason: string) => new GatehouseError('storage_invalid_signature', { details: { reason } });
+  return {
+    async sign(claims: SignedClaims, expiresInS: number): Promise<string> {
+      const key = await keys.current(claims.projectId, claims.environment);
+      const nowS = Math.floor(clock.nowMs() / 1000);
+      const payload: Payload = {
+        pid: claims.projectId, env: claims.environment, b: claims.bucket, n: claims.name, op: claims.op, v: claims.version, o: claims.owner, u: claims.upsert,
+      };
+      return new SignJWT({ ...payload })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+        .setAudience(AUDIENCE).setIssuer(AUDIENCE).setSubject(claims.op)
+        .setIssuedAt(nowS).setExpirationTime(nowS + expiresInS)
+        .sign(key.key);
+    },
+
+    /** The claims of a valid token for exactly this bucket, name and operation; else 400. */
+    async verify(token: unknown, expected: { bucket: string; name: string; op: SignedOperation }): Promise<SignedClaims> {
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) throw invalid('missing');
+      let kid: string | undefined;
+      let unverified: Record<string, unknown>;
+      try {
+        kid = decodeProtectedHeader(token).kid;
+        unverified = decodeJwt(token);
+      } catch {
+        throw invalid('malformed');
+      }
+      if (typeof unverified.pid !== 'string' || typeof unverified.env !== 'string' || typeof kid !== 'string') throw invalid('malformed');
+      const candidates = await keys.verificationKeys(unverified.pid, unverified.env);
+      const key = candidates.find((k) => k.kid === kid);
+      if (!key) throw invalid('unknown_key');
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, key.key, {
+          algorithms: [key.alg], audience: AUDIENCE, issuer: AUDIENCE, currentDate: clock.now(), requiredClaims: ['exp', 'iat'],
+        }));
+      } catch {
+        throw invalid('signature_or_expiry');
+      }
+      const p = payload as unknown as Payload;
+      // Claims are read only now, from the verified payload; the environment must be the one whose key verified.
+      if (p.pid !== unverified.pid || p.env !== unverified.env) throw invalid('malformed');
+      if (p.b !== expected.bucket || p.n !== expected.name || p.op !== expected.op) throw invalid('other_object');
+      return {
+        projectId: p.pid, environment: p.env, bucket: p.b, name: p.n, op: p.op,
+        version: typeof p.v === 'string' ? p.v : '', owner: typeof p.o === 'string' ? p.o : null, upsert: p.u === true,
+      };
+    },
+  };
+}
+
+export type UrlSigner = ReturnType<typeof createUrlSigner>;

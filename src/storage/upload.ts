@@ -1,0 +1,148 @@
+import type { Readable } from 'node:stream';
+import { GatehouseError } from '../errors/index.js';
+import { isoNow, type Clock } from '../shared/clock.js';
+import { newId } from '../shared/ids.js';
+import type { BlobBackend } from './backends/backend.js';
+import { newBlobKey } from './backends/keys.js';
+import type { Actor } from './context.js';
+import { UploadInspector } from './ingest.js';
+import { mediaType, mimeAllowed, sniffedType } from './mime.js';
+import { checkObjectName, foldersOf } from './paths.js';
+import { allows, parseBucketRules } from './rules.js';
+import type { Bucket, ObjectRow, StorageStore } from './store.js';
+
+// One upload: decide everything that can be decided before the body (bucket, name, rules, declared
+// size and type, quota), then stream the body once to the backend under a fresh key, check what the
+// bytes turned out to be, and only then point the object's row at the new key. The row switch is
+// the commit: readers see the old bytes or the new ones, never a mix, and a failed upload leaves
+// the old object as it was.
+
+export interface UploadBody {
+  stream: Readable;
+  contentType: string | undefined;
+  /** Content-Length when the client sent one: an over-size body is refused before it is read. */
+  declaredBytes: number | undefined;
+  cacheControl: string | undefined;
+  metadata: Record<string, unknown> | undefined;
+}
+
+export interface UploadMode {
+  /** POST with x-upsert: true, or a signed upload that allows it. */
+  upsert: boolean;
+  /** PUT (storage-js update): the object must exist. */
+  replaceOnly: boolean;
+  /** Signed upload: the version the token was made for ('' = no object then). */
+  expectVersion?: string;
+}
+
+export interface UploadDeps {
+  store: StorageStore;
+  backend: BlobBackend;
+  clock: Clock;
+  maxObjectBytes: number;
+  quota: { bytes: number; objects: number };
+}
+
+/** `3600` or `max-age=3600` → `max-age=3600`; anything else → the default hour. */
+export function normaliseCacheControl(value: string | undefined): string {
+  const match = value === undefined ? null : /^(?:max-age=)?(\d{1,9})$/.exec(value.trim());
+  return `max-age=${match ? match[1] : '3600'}`;
+}
+
+export function createUploader(d: UploadDeps) {
+  const { store, backend, clock } = d;
+
+  async function quotaLimit(actor: Actor, replacing: ObjectRow | null): Promise<number> {
+    if (actor.userId === null || (d.quota.bytes === 0 && d.quota.objects === 0)) return Infinity;
+    const usage = await store.usageOf(actor.projectId, actor.environment, actor.userId);
+    const freed = replacing && replacing.owner === actor.userId ? replacing.size : 0;
+    if (d.quota.objects > 0 && !replacing && usage.objects + 1 > d.quota.objects) {
+      throw new GatehouseError('storage_quota_exceeded', { message: `This user already stores ${usage.objects} objects, the quota.` });
+    }
+    if (d.quota.bytes === 0) return Infinity;
+    const room = d.quota.bytes - usage.bytes + freed;
+    if (room <= 0) throw new GatehouseError('storage_quota_exceeded');
+    return room;
+  }
+
+  return async function upload(actor: Actor, bucket: Bucket, rawName: string, mode: UploadMode, body: UploadBody): Promise<ObjectRow> {
+    const name = checkObjectName(rawName);
+    const rules = parseBucketRules(bucket.rules);
+    const existing = await store.getObject(actor.projectId, actor.environment, bucket.id, name);
+    const ref = { bucket: bucket.id, name };
+    if (mode.expectVersion !== undefined && (existing?.version ?? '') !== mode.expectVersion) {
+      throw new GatehouseError('storage_invalid_signature', { details: { reason: 'object_changed' } });
+    }
+    if (existing) {
+      const mayUpdate = allows(rules, 'update', actor.auth, { ...ref, owner: existing.owner });
+      if (mode.replaceOnly && !mayUpdate && !allows(rules, 'select', actor.auth, { ...ref, owner: existing.owner })) throw new GatehouseError('storage_object_not_found');
+      // A name the caller may not replace answers as any taken name: no more said than that it is taken.
+      if (!(mode.upsert || mode.replaceOnly) || !mayUpdate) throw new GatehouseError('storage_object_exists');
+    } else {
+      if (mode.replaceOnly) throw new GatehouseError('storage_object_not_found');
+      if (!allows(rules, 'insert', actor.auth, { ...ref, owner: actor.userId })) {
+        throw new GatehouseError('forbidden', { message: 'The rules of this bucket do not allow this upload.' });
+      }
+    }
+    const declaredType = mediaType(body.contentType) ?? 'application/octet-stream';
+    if (!mimeAllowed(bucket.allowedMimeTypes, declaredType)) throw mimeRefused(declaredType);
+    const sizeLimit = Math.min(d.maxObjectBytes, bucket.fileSizeLimit ?? Infinity);
+    const tooLarge = () => new GatehouseError('storage_entity_too_large', { details: { limit_bytes: sizeLimit } });
+    if (body.declaredBytes !== undefined && body.declaredBytes > sizeLimit) throw tooLarge();
+    const room = await quotaLimit(actor, existing);
+    if (body.declaredBytes !== undefined && body.declaredBytes > room) throw new GatehouseError('storage_quota_exceeded');
+    const limit = Math.min(sizeLimit, room);
+    const inspector = new UploadInspector(limit, () => (limit < sizeLimit ? new GatehouseError('storage_quota_exceeded') : tooLarge()));
+
+    const key = newBlobKey();
+    // Not pipeline(): on 413 it would destroy the request, and the client would see a reset instead
+    // of the answer. The source is only unpiped; the reply says Connection: close.
+    body.stream.on('error', (error) => inspector.destroy(error));
+    body.stream.pipe(inspector);
+    try {
+      await backend.put(key, inspector, declaredType);
+    } catch (error) {
+      body.stream.unpipe(inspector);
+      throw error;
+    }
+    try {
+      const sniffed = await sniffedType(inspector.head());
+      // The bytes must be an allowed type too: a header is only the client's claim.
+      if (bucket.allowedMimeTypes && sniffed && !mimeAllowed(bucket.allowedMimeTypes, sniffed)) throw mimeRefused(sniffed);
+      const now = isoNow(clock);
+      const folders = foldersOf(name);
+      const fields = {
+        version: key, size: inspector.bytes, mimetype: declaredType, etag: inspector.etag(),
+        cache_control: normaliseCacheControl(body.cacheControl), metadata: body.metadata ? JSON.stringify(body.metadata) : null, updated_at: now,
+      };
+      if (existing) {
+        // Only if nobody replaced it meanwhile: of two concurrent replacements one wins, whole.
+        const result = await store.db.updateTable('storage_objects').set(fields)
+          .where('id', '=', existing.id).where('version', '=', existing.version).executeTakeFirst();
+        if (Number(result.numUpdatedRows) !== 1) throw new GatehouseError('storage_object_exists', { message: 'The object was changed by another upload at the same time.' });
+        await backend.remove(existing.version).catch(() => undefined);
+        return { ...existing, ...fields };
+      }
+      const row: ObjectRow = {
+        id: newId('obj'), project_id: actor.projectId, environment: actor.environment, bucket_id: bucket.id, name,
+        folder_0: folders[0] ?? null, folder_1: folders[1] ?? null, folder_2: folders[2] ?? null, folder_3: folders[3] ?? null,
+        owner: actor.userId, created_at: now, ...fields,
+      };
+      try {
+        await store.db.insertInto('storage_objects').values(row).execute();
+      } catch (error) {
+        // Two first uploads of one name: the unique key lets one in; the other hears "exists".
+        if (await store.getObject(actor.projectId, actor.environment, bucket.id, name)) throw new GatehouseError('storage_object_exists');
+        throw error;
+      }
+      return row;
+    } catch (error) {
+      await backend.remove(key).catch(() => undefined);
+      throw error;
+    }
+  };
+}
+
+function mimeRefused(type: string): GatehouseError {
+  return new GatehouseError('storage_mime_type_not_allowed', { message: `mime type ${type.slice(0, 100)} is not supported by this bucket`, details: { type: type.slice(0, 100) } });
+}
