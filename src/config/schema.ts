@@ -226,8 +226,12 @@ export const ENV_VARS = {
   GATEHOUSE_MAIL_FROM: 'identity.mailFrom',
 } as const;
 
-/** Read by the loader itself, not part of Config. */
-export const LOADER_VARS = new Set(['GATEHOUSE_CONFIG']);
+/**
+ * Read by the loader itself, not part of Config; and the CLI's remote mode (GATEHOUSE_URL,
+ * GATEHOUSE_SECRET_KEY), which the server ignores but must not call unknown: one shell or .env
+ * often serves both.
+ */
+export const LOADER_VARS = new Set(['GATEHOUSE_CONFIG', 'GATEHOUSE_URL', 'GATEHOUSE_SECRET_KEY']);
 
 /** Settings given as comma-separated lists in the environment. */
 export const LIST_KEYS = new Set(['previousMasterKeys', 'trustProxy', 'cors.devOrigins']);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createProjectWithDevKeys } from '../../operations/create-project.js';
 import { createOutput, table } from '../output.js';
-import { withDeps, type GlobalOptions } from '../context.js';
+import { requireLocal, withDeps, withExistingDeps, type GlobalOptions } from '../context.js';
 
 export function registerProjectCommands(program: Command): void {
   program
@@ -10,6 +10,8 @@ export function registerProjectCommands(program: Command): void {
     .option('--name <name>', 'project name', 'default')
     .action(async (opts: { name: string }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
+      // The one command (with start) that may make a data dir: it is how a data dir begins.
+      requireLocal(global, 'init');
       await withDeps(global, async (deps) => {
         const created = await createProjectWithDevKeys(deps, opts.name, 'cli');
         createOutput(!!global.json).result(
@@ -29,7 +31,7 @@ export function registerProjectCommands(program: Command): void {
     .description('create a project (environments dev, staging, prod) with dev keys')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      await withDeps(global, async (deps) => {
+      await withExistingDeps(global, 'projects create', async (deps) => {
         const created = await createProjectWithDevKeys(deps, name, 'cli');
         createOutput(!!global.json).result(
           { project: created.project.name, project_id: created.project.id, environment: 'dev', publishable_key: created.publishableKey, secret_key: created.secretKey },
@@ -42,7 +44,7 @@ export function registerProjectCommands(program: Command): void {
     .description('list projects')
     .action(async (_opts: unknown, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      await withDeps(global, async (deps) => {
+      await withExistingDeps(global, 'projects list', async (deps) => {
         const list = await deps.projects.list();
         createOutput(!!global.json).result(
           { projects: list.map((p) => ({ id: p.id, name: p.name, created_at: p.createdAt })) },
