@@ -31,7 +31,9 @@ export function registerProjectCommands(program: Command): void {
     .description('create a project (environments dev, staging, prod) with dev keys')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      await withExistingDeps(global, 'projects create', async (deps) => {
+      // Like init, it makes a project, so it may begin a data dir.
+      requireLocal(global, 'projects create');
+      await withDeps(global, async (deps) => {
         const created = await createProjectWithDevKeys(deps, name, 'cli');
         createOutput(!!global.json).result(
           { project: created.project.name, project_id: created.project.id, environment: 'dev', publishable_key: created.publishableKey, secret_key: created.secretKey },
