@@ -8,7 +8,7 @@ import { createOperations, OPERATOR, type ActionContext } from '../operations/in
 import { isEnvironment, type Environment, type Project } from '../tenancy/index.js';
 import { createOutput, type Output } from './output.js';
 import { describeStore, requireExistingStore } from './local-store.js';
-import { remoteSettings } from './remote-settings.js';
+import { remoteSettings, wantsRemote } from './remote-settings.js';
 import { createAdminClient, localTarget, remoteTarget, type AdminClient, type AdminTarget } from './target/index.js';
 import { CliUsageError } from './usage-error.js';
 
@@ -19,9 +19,9 @@ export function configFrom(options: GlobalOptions, overrides: Record<string, unk
   return loadConfig({ configFile: options.config, overrides: { dataDir: options.dataDir, ...overrides } });
 }
 
-/** Commands that work on the server's own storage only (init, projects, master-key, start) refuse --url. */
-export function requireLocal(options: GlobalOptions, what: string): void {
-  if (options.url !== undefined) {
+/** Commands that work on the server's own storage only (init, projects, master-key) refuse --url. */
+export function requireLocal(cmd: Command, what: string): void {
+  if (wantsRemote(cmd.optsWithGlobals<GlobalOptions>(), cmd)) {
     throw new CliUsageError(`${what} works on the server's own storage (its data dir or DATABASE_URL), not through --url or GATEHOUSE_URL: run it where the server's data is.`);
   }
 }
@@ -42,8 +42,7 @@ export async function withDeps<T>(options: GlobalOptions, fn: (deps: Deps) => Pr
 }
 
 /** withDeps for commands that need data that is already there: they never create a data dir. */
-export async function withExistingDeps<T>(options: GlobalOptions, what: string, fn: (deps: Deps, config: Readonly<Config>) => Promise<T>): Promise<T> {
-  requireLocal(options, what);
+export async function withExistingDeps<T>(options: GlobalOptions, fn: (deps: Deps, config: Readonly<Config>) => Promise<T>): Promise<T> {
   const config = configFrom(options);
   requireExistingStore(config);
   return withDeps(options, (deps) => fn(deps, config), config);
@@ -107,7 +106,7 @@ export async function inEnvironment(cmd: Command, opts: TargetOptions, fn: (ctx:
   }
   if (opts.project === undefined) throw new CliUsageError('Give the project with -p/--project <name-or-id> (or reach a running server with --url).');
   const ref = opts.project;
-  await withExistingDeps(global, 'this command', async (deps, config) => {
+  await withExistingDeps(global, async (deps, config) => {
     const project = await findProject(deps, ref, config);
     const acting: ActionContext = { principal: OPERATOR, projectId: project.id, environment: parseEnvironment(opts.env ?? 'dev') };
     await fn({ target: localTarget(createOperations(deps), acting), output });

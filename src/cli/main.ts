@@ -39,7 +39,7 @@ export function buildProgram(): Command {
     .action(async (opts: { host?: string; port?: string }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       // A GATEHOUSE_URL in the server's environment is the CLI's, not a request for remote mode.
-      if (cmd.parent?.getOptionValueSource('url') === 'cli') requireLocal(global, 'start');
+      if (cmd.parent?.getOptionValueSource('url') === 'cli') requireLocal(cmd, 'start');
       const config = configFrom(global, { host: opts.host, port: opts.port });
       const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`) });
       let stopping = false;

@@ -31,13 +31,15 @@ function readKeyFile(path: string): string {
  * The secret key never comes from argv (every user of the machine sees it in `ps`), and no
  * message ever quotes it. Like main.ts, the command line's entry reads its own environment.
  */
+export function wantsRemote(global: GlobalOptions, cmd: Command): boolean {
+  if (global.url === undefined) return false;
+  if (global.dataDir === undefined) return true;
+  if (rootOf(cmd).getOptionValueSource('url') === 'cli') throw new CliUsageError('Give --data-dir (the server\'s storage) or --url (a running server), not both.');
+  return false;
+}
+
 export function remoteSettings(global: GlobalOptions, cmd: Command, env: NodeJS.ProcessEnv = process.env): RemoteSettings | null {
-  if (global.url === undefined) return null;
-  const urlFromFlag = rootOf(cmd).getOptionValueSource('url') === 'cli';
-  if (global.dataDir !== undefined) {
-    if (urlFromFlag) throw new CliUsageError('Give --data-dir (the server\'s storage) or --url (a running server), not both.');
-    return null;
-  }
+  if (!wantsRemote(global, cmd) || global.url === undefined) return null;
   const url = parseServerUrl(global.url, !!global.allowHttp);
   const secretKey = global.secretKeyFile !== undefined ? readKeyFile(global.secretKeyFile) : (env.GATEHOUSE_SECRET_KEY ?? '').trim();
   if (secretKey === '') throw new CliUsageError(`--url needs the server's secret key (sk_…) in ${KEY_SOURCES}; never on the command line, where \`ps\` shows it.`);

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { runCliIn, runRemote } from './run-cli.js';
@@ -133,6 +134,16 @@ describe.each(engines())('the CLI against a running server (%s)', (engine) => {
     expect(await gh.deps.apiKeys.list(gh.project.id, 'prod')).toEqual([]);
     // Naming the key's own project (by name or id) and environment is fine.
     expect((await remote(['keys', 'list', '-p', gh.project.name, '-e', 'dev'])).code).toBe(0);
+  });
+
+  it('--data-dir means local mode even with GATEHOUSE_URL set; --data-dir with --url is refused', async () => {
+    const local = await runCliIn({ env: { GATEHOUSE_URL: gh.url, ...(gh.config.databaseUrl ? { DATABASE_URL: gh.config.databaseUrl } : {}) } }, ['--json', 'keys', 'list', '-p', gh.project.id, '--data-dir', gh.config.dataDir]);
+    expect(local.code, local.err).toBe(0);
+    const both = await remote(['keys', 'list', '--url', gh.url, '--data-dir', gh.config.dataDir]);
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('not both');
+    // The server shares the shell: the CLI's variables are not unknown settings to it.
+    expect(() => loadConfig({ env: { GATEHOUSE_URL: gh.url, GATEHOUSE_SECRET_KEY: gh.secretKey } })).not.toThrow();
   });
 
   it('commands on the server\'s own storage refuse --url', async () => {

@@ -23,7 +23,7 @@ export function registerMasterKeyCommands(program: Command): void {
     .option('--new-key-file <path>', 'read the new key from this file (default: generate one)')
     .action(async (opts: { newKeyFile?: string }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      requireLocal(global, 'master-key rotate');
+      requireLocal(cmd, 'master-key rotate');
       const config = configFrom(global);
       // Checked before the new key file is staged: nothing is written where there is no data.
       requireExistingStore(config);
@@ -38,7 +38,7 @@ export function registerMasterKeyCommands(program: Command): void {
       if (keyFile && !existsSync(keyFile)) throw new Error(`no master key file at ${keyFile}`);
       if (staged) writeFileSync(staged, `${newKeyText}\n`, { mode: 0o600 });
       try {
-        const result = await withExistingDeps(global, 'master-key rotate', async (deps) => {
+        const result = await withExistingDeps(global, async (deps) => {
           const before = deps.keyring.masterKeyId;
           const { rewrapped } = await deps.keyring.rotateMasterKey(newKey);
           return { rewrapped, from: before, to: deps.keyring.masterKeyId };

@@ -11,7 +11,7 @@ export function registerProjectCommands(program: Command): void {
     .action(async (opts: { name: string }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       // The one command (with start) that may make a data dir: it is how a data dir begins.
-      requireLocal(global, 'init');
+      requireLocal(cmd, 'init');
       await withDeps(global, async (deps) => {
         const created = await createProjectWithDevKeys(deps, opts.name, 'cli');
         createOutput(!!global.json).result(
@@ -32,7 +32,7 @@ export function registerProjectCommands(program: Command): void {
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
       // Like init, it makes a project, so it may begin a data dir.
-      requireLocal(global, 'projects create');
+      requireLocal(cmd, 'projects create');
       await withDeps(global, async (deps) => {
         const created = await createProjectWithDevKeys(deps, name, 'cli');
         createOutput(!!global.json).result(
@@ -46,7 +46,8 @@ export function registerProjectCommands(program: Command): void {
     .description('list projects')
     .action(async (_opts: unknown, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      await withExistingDeps(global, 'projects list', async (deps) => {
+      requireLocal(cmd, 'projects list');
+      await withExistingDeps(global, async (deps) => {
         const list = await deps.projects.list();
         createOutput(!!global.json).result(
           { projects: list.map((p) => ({ id: p.id, name: p.name, created_at: p.createdAt })) },
