@@ -100,8 +100,12 @@ export async function inEnvironment(cmd: Command, opts: TargetOptions, fn: (ctx:
   const remote = remoteSettings(global, cmd);
   if (remote) {
     const client = createAdminClient(remote);
-    await checkRemoteProject(client, opts);
-    await fn({ target: remoteTarget(client), output });
+    try {
+      await checkRemoteProject(client, opts);
+      await fn({ target: remoteTarget(client), output });
+    } finally {
+      await client.close();
+    }
     return;
   }
   if (opts.project === undefined) throw new CliUsageError('Give the project with -p/--project <name-or-id> (or reach a running server with --url).');

@@ -2,6 +2,7 @@
 // a secret key, so it is careful where the key goes: plain http only to this machine unless told,
 // no redirect followed (fetch would carry the apikey header to wherever a redirect points), and
 // the key itself never in a message.
+import { Agent, fetch as undiciFetch } from 'undici';
 import { CliUsageError } from '../usage-error.js';
 
 /** ms to wait for one answer: a schema apply on a large table can take a while. */
@@ -27,12 +28,13 @@ export interface AdminClient {
   /** Where the client points, for messages (no credentials: a URL with them is refused). */
   readonly origin: string;
   call<T>(method: Method, path: string, options?: { body?: unknown; query?: Record<string, string | number | undefined> }): Promise<T>;
+  /** Closes the connections: an idle keep-alive socket would hold the command open for seconds. */
+  close(): Promise<void>;
 }
 
 export interface AdminClientOptions {
   url: URL;
   secretKey: string;
-  fetch?: typeof fetch;
   timeoutMs?: number;
 }
 
@@ -71,7 +73,7 @@ function reasonOf(error: unknown): string {
 }
 
 export function createAdminClient(options: AdminClientOptions): AdminClient {
-  const doFetch = options.fetch ?? fetch;
+  const dispatcher = new Agent();
   const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const base = options.url.href.replace(/\/+$/, '');
   const origin = options.url.origin;
@@ -81,9 +83,10 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     async call<T>(method: Method, path: string, { body, query }: { body?: unknown; query?: Record<string, string | number | undefined> } = {}): Promise<T> {
       const target = new URL(`${base}/admin/v1${path}`);
       for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) target.searchParams.set(name, String(value));
-      let response: Response;
+      let response: Awaited<ReturnType<typeof undiciFetch>>;
       try {
-        response = await doFetch(target, {
+        response = await undiciFetch(target, {
+          dispatcher,
           method,
           headers: { apikey: options.secretKey, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -112,5 +115,6 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       if (json === undefined && response.status !== 204) throw new RemoteError(`${origin} did not answer with JSON: is it a Gatehouse server?`, response.status);
       return json as T;
     },
+    close: () => dispatcher.close(),
   };
 }
