@@ -10,7 +10,7 @@ export function registerProjectCommands(program: Command): void {
     .option('--name <name>', 'project name', 'default')
     .action(async (opts: { name: string }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      // The one command (with start) that may make a data dir: it is how a data dir begins.
+      // init, projects create and start may make a data dir: that is how one begins.
       requireLocal(cmd, 'init');
       await withDeps(global, async (deps) => {
         const created = await createProjectWithDevKeys(deps, opts.name, 'cli');
