@@ -34,3 +34,10 @@ export async function adminRoutes(app: FastifyInstance, { operations }: AdminCon
 
 export type { AdminContext } from './context.js';
 export { actingOf, callerOf, principalOf } from './context.js';
+// The JSON shapes of the admin API, for the CLI, which prints the same shapes locally and remotely.
+export { toKeyJson } from './keys.js';
+export { toAdminUser } from './users.js';
+export { toIssuerJson } from './auth-issuers.js';
+export { toOverrideJson } from './limits.js';
+export { toRequestLogJson } from './llm-request-log.js';
+export { planJson } from './tables.js';

@@ -24,7 +24,7 @@ const LimitsView = Type.Object({
 
 const SubjectParams = Type.Object({ subject: OverrideSubjectSchema }, { additionalProperties: false });
 
-const toOverrideJson = (o: OverrideEntry) => ({ subject: o.subject, limits: o.limits, updated_at: o.updatedAt, updated_by: o.updatedBy });
+export const toOverrideJson = (o: OverrideEntry) => ({ subject: o.subject, limits: o.limits, updated_at: o.updatedAt, updated_by: o.updatedBy });
 
 export async function limitRoutes(app: FastifyInstance, { operations }: AdminContext): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();

@@ -42,7 +42,7 @@ const Entry = Type.Object({
 
 const UserFilter = Type.String({ minLength: 1, maxLength: 200, description: 'A user id, or key:<id>' });
 
-const toJson = (s: RequestLogSettings) => ({
+export const toRequestLogJson = (s: RequestLogSettings) => ({
   enabled: s.enabled, retention_days: s.retentionDays, max_body_bytes: s.maxBodyBytes, updated_at: s.updatedAt, updated_by: s.updatedBy,
 });
 
@@ -55,7 +55,7 @@ export async function llmRequestLogRoutes(app: FastifyInstance, { operations }: 
   r.get('/llm/request-log', {
     config,
     schema: { tags, summary: 'Whether LLM requests of this project environment are logged (off by default)', response: { 200: Settings } },
-  }, async (request) => toJson(await log.settings(actingOf(request))));
+  }, async (request) => toRequestLogJson(await log.settings(actingOf(request))));
 
   r.put('/llm/request-log', {
     config,
@@ -69,7 +69,7 @@ export async function llmRequestLogRoutes(app: FastifyInstance, { operations }: 
     },
   }, async (request) => {
     const b = request.body;
-    return toJson(await log.putSettings(actingOf(request), { enabled: b.enabled, retentionDays: b.retention_days, maxBodyBytes: b.max_body_bytes }));
+    return toRequestLogJson(await log.putSettings(actingOf(request), { enabled: b.enabled, retentionDays: b.retention_days, maxBodyBytes: b.max_body_bytes }));
   });
 
   r.get('/llm/request-log/entries', {

@@ -19,7 +19,7 @@ const SessionJson = Type.Object({
   user_agent: Type.Union([Type.String(), Type.Null()]), ip: Type.Union([Type.String(), Type.Null()]),
 });
 
-function toAdminUser(row: Parameters<typeof toUserJson>[0]) {
+export function toAdminUser(row: Parameters<typeof toUserJson>[0]) {
   const json = toUserJson(row);
   return {
     id: json.id, email: json.email, role: json.role, created_at: json.created_at, updated_at: json.updated_at,

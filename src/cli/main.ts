@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { GatehouseError } from '../errors/index.js';
 import { KeyringError } from '../crypto/index.js';
 import { startServer } from '../server.js';
-import { configFrom, type GlobalOptions } from './context.js';
+import { addWhereOptions, configFrom, requireLocal, type GlobalOptions } from './context.js';
+import { RemoteError } from './target/index.js';
+import { CliUsageError } from './usage-error.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { registerKeyCommands } from './commands/keys.js';
@@ -15,13 +18,20 @@ import { registerProviderCommands } from './commands/providers.js';
 import { registerLlmCommands } from './commands/llm.js';
 import { registerUserCommands } from './commands/users.js';
 
+/** The installed package's version: package.json sits two levels above this file in src/ and dist/ alike. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
     .description('Gatehouse: a secure backend for apps and AI apps')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('-c, --config <file>', 'JSON config file (env vars win over it)')
     .option('--json', 'machine-readable output')
     .exitOverride()
     .showHelpAfterError();
+  addWhereOptions(program);
 
   program
     .command('start')
@@ -30,6 +40,8 @@ export function buildProgram(): Command {
     .option('--port <port>', 'listen port (GATEHOUSE_PORT)')
     .action(async (opts: { host?: string; port?: string }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
+      // A GATEHOUSE_URL in the server's environment is the CLI's, not a request for remote mode.
+      if (cmd.parent?.getOptionValueSource('url') === 'cli') requireLocal(cmd, 'start');
       const config = configFrom(global, { host: opts.host, port: opts.port });
       const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`) });
       let signals = 0;
@@ -71,9 +83,14 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof CliUsageError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
+    }
+    if (error instanceof RemoteError) {
+      // The server's own words first, as the local mode prints them; then what finds it in its logs.
+      process.stderr.write(`error: ${error.message}\n${error.trace ? `  ${error.trace}\n` : ''}`);
+      return 1;
     }
     if (error instanceof GatehouseError || error instanceof KeyringError) {
       process.stderr.write(`error: ${error.message}\n`);

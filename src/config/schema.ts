@@ -283,8 +283,12 @@ export const ENV_VARS = {
   GATEHOUSE_STORAGE_S3_PREFIX: 'storage.s3.prefix',
 } as const;
 
-/** Read by the loader itself, not part of Config. */
-export const LOADER_VARS = new Set(['GATEHOUSE_CONFIG']);
+/**
+ * Read by the loader itself, not part of Config; and the CLI's remote mode (GATEHOUSE_URL,
+ * GATEHOUSE_SECRET_KEY), which the server ignores but must not call unknown: one shell or .env
+ * often serves both.
+ */
+export const LOADER_VARS = new Set(['GATEHOUSE_CONFIG', 'GATEHOUSE_URL', 'GATEHOUSE_SECRET_KEY']);
 
 /**
  * Read by clients of a running Gatehouse (the examples in the docs, scripts), never by the server:

@@ -35,7 +35,7 @@ export type Operations = ReturnType<typeof createOperations>;
 export type { ActionContext, OperationsDeps, OperationsOptions } from './context.js';
 export { OPERATOR, actorOf, type Principal } from './principal.js';
 export { MAX_ROTATION_GRACE_SECONDS, type CreateKeyRequest } from './keys.js';
-export type { ClassChange } from './limits.js';
+export { withClassChange, type ClassChange } from './limits.js';
 export type { QuotaChange } from './providers.js';
 export type { RequestLogChange } from './request-log.js';
 export type { ApplyOptions } from './schema.js';

@@ -26,6 +26,21 @@ export interface ClassChange {
   failMode?: FailMode | undefined;
 }
 
+/**
+ * `change` applied to a copy of a policy patch, the rest kept. Pure, so a front end that can only
+ * replace the whole patch (the remote CLI over PUT /admin/v1/limits/policy) merges the same way.
+ */
+export function withClassChange(patch: LimitsPolicyPatch, routeClass: RouteClass, change: ClassChange): LimitsPolicyPatch {
+  const next = structuredClone(patch);
+  const target = (next[routeClass] ??= {});
+  if (change.failMode) target.failMode = change.failMode;
+  if (change.windows) {
+    target.tiers ??= {};
+    for (const tier of change.tiers) target.tiers[tier] = change.windows;
+  }
+  return next;
+}
+
 export function limitOperations(deps: Pick<OperationsDeps, 'rateLimits'>, audit: Audit) {
   const settings = deps.rateLimits.settings;
 
@@ -68,13 +83,7 @@ export function limitOperations(deps: Pick<OperationsDeps, 'rateLimits'>, audit:
     /** Changes one class of the patch, keeping the rest. */
     async changeClass(ctx: ActionContext, routeClass: RouteClass, change: ClassChange) {
       requireEveryScope(ctx.principal, POLICY_NEEDS);
-      const patch = await currentPatch(ctx);
-      const target = (patch[routeClass] ??= {});
-      if (change.failMode) target.failMode = change.failMode;
-      if (change.windows) {
-        target.tiers ??= {};
-        for (const tier of change.tiers) target.tiers[tier] = change.windows;
-      }
+      const patch = withClassChange(await currentPatch(ctx), routeClass, change);
       return { effective: await setPolicy(ctx, patch), policy: patch };
     },
 

@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { runCliOn, type CliResult } from '../harness/cli.js';
 import { engines } from '../harness/engines.js';
+import { runRemote } from '../cli/run-cli.js';
 
 describe.each(engines())('admin API and CLI act alike (%s)', (engine) => {
   let gh: TestApp;
   beforeAll(async () => {
-    gh = await startTestApp(engine);
+    gh = await startTestApp(engine, { listen: true });
   });
   afterAll(async () => { await gh?.close(); });
 
@@ -22,6 +23,8 @@ describe.each(engines())('admin API and CLI act alike (%s)', (engine) => {
     gh.app.inject({ method, url: `/admin/v1${url}`, headers: { apikey: gh.secretKey }, ...(payload ? { payload } : {}) });
   const cli = (args: string[], stdin?: string): Promise<CliResult> =>
     runCliOn(gh.config, [...args, '-p', gh.project.id], stdin === undefined ? {} : { stdin });
+  /** The same command through the admin API of the running server (--url), as its secret key. */
+  const remoteCli = (args: string[], stdin?: string): Promise<CliResult> => runRemote(gh, args, stdin === undefined ? {} : { stdin });
   const audit = async () => gh.deps.audit.list(gh.project.id, 'dev', { limit: 1000 });
   /** The newest entries of an action, newest first, with the actor kept apart from what was done. */
   const entriesOf = async (action: string) => (await audit()).filter((e) => e.action === action);
@@ -124,6 +127,76 @@ describe.each(engines())('admin API and CLI act alike (%s)', (engine) => {
       const viaCli = await cli(args);
       expect(viaCli.code, args.join(' ')).toBe(1);
       expect(viaCli.err).toBe(`error: ${viaHttp.json().message}\n`);
+    }
+  });
+  // The CLI's remote mode (--url) is a third front end: each command calls the same named act on
+  // a target, local (operations) or remote (admin API), and prints what it returns. On the same
+  // data, the same command prints the same thing both ways, to the byte.
+  it('reading commands print the same output locally and through --url', async () => {
+    expect((await cli(['providers', 'set', 'openai', '--key-stdin'], 'sk-provider-key-for-drift-0002\n')).code).toBe(0);
+    expect((await cli(['limits', 'override', 'set', 'user:usr_reader', '--class', 'llm', '-w', '9/1m'])).code).toBe(0);
+    expect((await cli(['users', 'create', '--email', 'reader@example.test', '--password-stdin'], 'a long drift passphrase\n')).code).toBe(0);
+    const reads = [
+      ['providers', 'list'], ['providers', 'quotas'], ['limits', 'show'], ['limits', 'override', 'list'], ['users', 'list'],
+      ['auth', 'issuers', 'list'], ['llm', 'request-log', 'show'], ['schema', 'show'],
+    ];
+    for (const read of reads) {
+      for (const args of [read, ['--json', ...read]]) {
+        const local = await cli(args);
+        const remote = await remoteCli(args);
+        expect(local.code, `${args.join(' ')}: ${local.err}`).toBe(0);
+        expect(remote, args.join(' ')).toEqual(local);
+      }
+    }
+    // Keys too, but the remote call itself marks the secret key used (written behind): compare the rest.
+    const lastUsed = (text: string) => JSON.parse(text).keys.map((k: { last_used_at: unknown }) => ({ ...k, last_used_at: null }));
+    expect(lastUsed((await remoteCli(['--json', 'keys', 'list'])).out)).toEqual(lastUsed((await cli(['--json', 'keys', 'list'])).out));
+  });
+
+  it('changing commands print the same output locally and through --url, from the same state', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gh-drift-')), 'schema.json');
+    writeFileSync(file, JSON.stringify({ tables: { pages: { columns: { title: { type: 'text' } }, rules: { select: ['self'] } } } }));
+    // Each pair runs locally, is undone, and runs remotely: the outputs must match.
+    const pairs: Array<{ args: string[]; undo: string[]; stdin?: string }> = [
+      { args: ['limits', 'set', '--class', 'llm', '--tier', 'user', '-w', '5/1m', '-w', '50/1h'], undo: ['limits', 'reset'] },
+      { args: ['limits', 'set', '--class', 'auth', '--fail-mode', 'closed'], undo: ['limits', 'reset', '--class', 'auth'] },
+      { args: ['providers', 'quotas', '--day', '1200'], undo: ['providers', 'quotas', '--day', 'none', '--month', 'none'] },
+      { args: ['llm', 'request-log', 'enable', '--retention-days', '3', '--max-body-bytes', '100'], undo: ['llm', 'request-log', 'disable'] },
+      { args: ['auth', 'signup-mode', 'invite'], undo: ['auth', 'signup-mode', 'open'] },
+      { args: ['schema', 'apply', file, '--dry-run'], undo: ['schema', 'show'] },
+    ];
+    for (const { args, undo } of pairs) {
+      for (const shaped of [args, ['--json', ...args]]) {
+        const local = await cli(shaped);
+        expect(local.code, `${shaped.join(' ')}: ${local.err}`).toBe(0);
+        expect((await cli(undo)).code).toBe(0);
+        const remote = await remoteCli(shaped);
+        expect((await cli(undo)).code).toBe(0);
+        // llm request-log stamps who changed it: cli locally, key:<id> remotely.
+        const same = (text: string) => text.replace(/"updated_by": "[^"]*"|"updated_at": "[^"]*"/g, '');
+        expect(same(remote.out), shaped.join(' ')).toBe(same(local.out));
+        expect(remote.err).toBe(local.err);
+      }
+    }
+  });
+
+  it('refusals read the same locally and through --url (the remote adds the request id on a second line)', async () => {
+    const created = (await http('POST', '/keys', { kind: 'publishable', name: 'drift' })).json() as { id: string };
+    const refusals = [
+      ['providers', 'remove', 'ghost'],
+      ['auth', 'issuers', 'remove', 'iss_aaaaaaaaaaaaaaaaaaaa'],
+      ['limits', 'override', 'remove', 'user:usr_ghost'],
+      ['keys', 'revoke', 'key_aaaaaaaaaaaaaaaaaaaa'],
+      ['keys', 'rotate', created.id, '--grace', String(30 * 86400 + 1)],
+      ['users', 'set-role', 'nobody@example.test', '-r', 'admin'],
+      ['policy', 'test', 'ghost_table', 'select'],
+    ];
+    for (const args of refusals) {
+      const local = await cli(args);
+      const remote = await remoteCli(args);
+      expect(local.code, args.join(' ')).toBe(1);
+      expect(remote.code, args.join(' ')).toBe(1);
+      expect(remote.err.split('\n')[0], args.join(' ')).toBe(local.err.split('\n')[0]);
     }
   });
 });

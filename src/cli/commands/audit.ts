@@ -18,8 +18,8 @@ export function registerAuditCommands(program: Command): void {
   targetOptions(audit.command('verify'))
     .description('walk the audit chains; name the first entry changed, removed or reordered (exit 1 if any)')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const verdict = await operations.audit.verify(acting);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const verdict = await target.audit.verify();
         output.result(verdict, () => verdict.chains.map(describe).join('\n'));
         // Exit 1 so a scheduled check fails loudly; the verdict above says where.
         if (!verdict.ok) throw new Error('the audit log does not verify');
@@ -29,8 +29,8 @@ export function registerAuditCommands(program: Command): void {
   targetOptions(audit.command('head'))
     .description('print the last seq and hash of each chain (keep them outside the database)')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const head = await operations.audit.head(acting);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const head = await target.audit.head();
         output.result(head, () => table(head.chains.map((c) => ({ chain: chainName(c.environment), seq: c.seq, hash: c.hash })), ['chain', 'seq', 'hash']));
       });
     });
@@ -38,8 +38,8 @@ export function registerAuditCommands(program: Command): void {
   targetOptions(audit.command('export'))
     .description('write every entry, with seq, prev_hash and hash, as JSON lines on stdout')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting }) => {
-        for await (const entry of operations.audit.export(acting)) {
+      await inEnvironment(cmd, opts, async ({ target }) => {
+        for await (const entry of target.audit.export()) {
           // Wait for a slow reader (a pipe to gzip, ssh): a long log is never held in memory.
           if (!process.stdout.write(`${JSON.stringify(entry)}\n`)) await once(process.stdout, 'drain');
         }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { toKeyJson } from '../../admin/keys.js';
 import { table } from '../output.js';
 import { inEnvironment, targetOptions, type TargetOptions as Target } from '../context.js';
 
@@ -19,19 +18,19 @@ export function registerKeyCommands(program: Command): void {
     .action(async (opts: Target & { kind: string; name?: string; scope?: string[]; expires?: string }, cmd: Command) => {
       if (opts.kind !== 'publishable' && opts.kind !== 'secret') throw new Error('--kind must be publishable or secret');
       const kind = opts.kind;
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const created = await operations.keys.create(acting, { kind, name: opts.name, scopes: opts.scope ?? null, expiresAt: opts.expires ?? null });
-        output.result({ key: created.key, ...toKeyJson(created.summary) }, () => `Created ${created.summary.id}. The key, shown once:\n  ${created.key}`);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const created = await target.keys.create({ kind, name: opts.name, scopes: opts.scope ?? null, expires_at: opts.expires ?? null });
+        output.result(created, () => `Created ${created.id}. The key, shown once:\n  ${created.key}`);
       });
     });
 
   targetOptions(keys.command('list'))
     .description('list keys (prefix and last characters only)')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const list = await operations.keys.list(acting);
-        output.result({ keys: list.map(toKeyJson) }, () =>
-          table(list.map((k) => ({ id: k.id, key: k.display, kind: k.kind, name: k.name, status: k.status, created: k.createdAt, 'last used': k.lastUsedAt, expires: k.expiresAt })),
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const list = await target.keys.list();
+        output.result({ keys: list }, () =>
+          table(list.map((k) => ({ id: k.id, key: k.display, kind: k.kind, name: k.name, status: k.status, created: k.created_at, 'last used': k.last_used_at, expires: k.expires_at })),
             ['id', 'key', 'kind', 'name', 'status', 'created', 'last used', 'expires']));
       });
     });
@@ -39,9 +38,9 @@ export function registerKeyCommands(program: Command): void {
   targetOptions(keys.command('revoke <id>'))
     .description('revoke a key now')
     .action(async (id: string, opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const revoked = await operations.keys.revoke(acting, id);
-        output.result(toKeyJson(revoked), () => `Revoked ${id}.`);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const revoked = await target.keys.revoke(id);
+        output.result(revoked, () => `Revoked ${id}.`);
       });
     });
 
@@ -50,12 +49,9 @@ export function registerKeyCommands(program: Command): void {
     .option('-g, --grace <seconds>', 'grace period in seconds, at most 30 days (default from config, 24 h)')
     .action(async (id: string, opts: Target & { grace?: string }, cmd: Command) => {
       const grace = opts.grace === undefined ? undefined : Number(opts.grace);
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const rotated = await operations.keys.rotate(acting, id, grace);
-        output.result(
-          { key: rotated.key, ...toKeyJson(rotated.summary), previous: toKeyJson(rotated.previous) },
-          () => `Rotated ${id} → ${rotated.summary.id}; the old key works until ${rotated.previous.expiresAt}.\nThe new key, shown once:\n  ${rotated.key}`,
-        );
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const rotated = await target.keys.rotate(id, grace);
+        output.result(rotated, () => `Rotated ${id} → ${rotated.id}; the old key works until ${rotated.previous.expires_at}.\nThe new key, shown once:\n  ${rotated.key}`);
       });
     });
 }

@@ -48,8 +48,8 @@ export function registerLimitCommands(program: Command): void {
   targetOptions(limits.command('show'))
     .description('the limits in force, per class and tier, and the overrides')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const { effective, policy } = await operations.limits.view(acting);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const { effective, policy } = await target.limits.view();
         output.result({ effective, policy }, () => describe(effective));
       });
     });
@@ -66,8 +66,8 @@ export function registerLimitCommands(program: Command): void {
       const windows = opts.window?.map(parseWindow);
       if (opts.failMode !== undefined && opts.failMode !== 'open' && opts.failMode !== 'closed') throw new GatehouseError('validation_failed', { message: '--fail-mode must be open or closed.' });
       if (!windows && !opts.failMode) throw new GatehouseError('validation_failed', { message: 'Give --window and/or --fail-mode.' });
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const { effective, policy } = await operations.limits.changeClass(acting, rc, { tiers, windows, failMode: opts.failMode as 'open' | 'closed' | undefined });
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const { effective, policy } = await target.limits.changeClass(rc, { tiers, windows, failMode: opts.failMode as 'open' | 'closed' | undefined });
         output.result({ effective, policy }, () => describe(effective));
       });
     });
@@ -77,8 +77,8 @@ export function registerLimitCommands(program: Command): void {
     .option('--class <class>', 'only this route class')
     .action(async (opts: Target & { class?: string }, cmd: Command) => {
       const rc = opts.class === undefined ? undefined : parseClass(opts.class);
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const effective = await operations.limits.clearPolicy(acting, rc);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const effective = await target.limits.clearPolicy(rc);
         output.result({ effective }, () => describe(effective));
       });
     });
@@ -88,10 +88,10 @@ export function registerLimitCommands(program: Command): void {
   targetOptions(override.command('list'))
     .description('list overrides')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const list = await operations.limits.overrides(acting);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const list = await target.limits.overrides();
         output.result({ overrides: list }, () =>
-          table(list.map((o) => ({ subject: o.subject, limits: Object.entries(o.limits).map(([rc, w]) => `${rc}: ${formatWindows(w as Window[])}`).join('; '), updated: o.updatedAt, by: o.updatedBy })),
+          table(list.map((o) => ({ subject: o.subject, limits: Object.entries(o.limits).map(([rc, w]) => `${rc}: ${formatWindows(w as Window[])}`).join('; '), updated: o.updated_at, by: o.updated_by })),
             ['subject', 'limits', 'updated', 'by']));
       });
     });
@@ -103,8 +103,8 @@ export function registerLimitCommands(program: Command): void {
     .action(async (subject: string, opts: Target & { class: string; window: string[] }, cmd: Command) => {
       const rc = parseClass(opts.class);
       const windows = opts.window.map(parseWindow);
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const entry = await operations.limits.changeOverrideClass(acting, subject, rc, windows);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const entry = await target.limits.changeOverrideClass(subject, rc, windows);
         output.result(entry, () => `Override for ${subject}: ${rc} ${formatWindows(windows)}.`);
       });
     });
@@ -112,8 +112,8 @@ export function registerLimitCommands(program: Command): void {
   targetOptions(override.command('remove <subject>'))
     .description('remove an override')
     .action(async (subject: string, opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        await operations.limits.removeOverride(acting, subject);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        await target.limits.removeOverride(subject);
         output.result({ removed: subject }, () => `Removed the override of ${subject}.`);
       });
     });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { MAX_BODY_BYTES_LIMIT, MAX_RETENTION_DAYS, type RequestLogSettings } from '../../llm/request-log/index.js';
+import { MAX_BODY_BYTES_LIMIT, MAX_RETENTION_DAYS } from '../../llm/request-log/index.js';
+import type { RequestLogJson } from '../target/index.js';
 import { inEnvironment, targetOptions, type TargetOptions as Target } from '../context.js';
 
 function parseInteger(value: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -9,13 +10,9 @@ function parseInteger(value: string | undefined, flag: string, min: number, max:
   return n;
 }
 
-const toJson = (s: RequestLogSettings) => ({
-  enabled: s.enabled, retention_days: s.retentionDays, max_body_bytes: s.maxBodyBytes, updated_at: s.updatedAt, updated_by: s.updatedBy,
-});
-
-const describeSettings = (s: RequestLogSettings) =>
+const describeSettings = (s: RequestLogJson) =>
   s.enabled
-    ? `Request logging is on: bodies up to ${s.maxBodyBytes} bytes, kept ${s.retentionDays} days.`
+    ? `Request logging is on: bodies up to ${s.max_body_bytes} bytes, kept ${s.retention_days} days.`
     : 'Request logging is off: prompts and completions are not stored.';
 
 /** `gatehouse llm request-log show|enable|disable`: the same setting as PUT /admin/v1/llm/request-log. */
@@ -23,18 +20,18 @@ export function registerLlmCommands(program: Command): void {
   const llm = program.command('llm').description('LLM proxy settings of a project environment');
   const log = llm.command('request-log').description('opt-in logging of proxied LLM requests (prompts and completions, stored encrypted)');
 
-  const save = (cmd: Command, opts: Target, change: { enabled: boolean; retentionDays?: number; maxBodyBytes?: number }) =>
-    inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-      const settings = await operations.requestLog.putSettings(acting, change);
-      output.result(toJson(settings), () => describeSettings(settings));
+  const save = (cmd: Command, opts: Target, change: { enabled: boolean; retention_days?: number | undefined; max_body_bytes?: number | undefined }) =>
+    inEnvironment(cmd, opts, async ({ target, output }) => {
+      const settings = await target.requestLog.putSettings(change);
+      output.result(settings, () => describeSettings(settings));
     });
 
   targetOptions(log.command('show'))
     .description('show whether requests are logged, for how long, and the body cap')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const settings = await operations.requestLog.settings(acting);
-        output.result(toJson(settings), () => describeSettings(settings));
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const settings = await target.requestLog.settings();
+        output.result(settings, () => describeSettings(settings));
       });
     });
 
@@ -45,7 +42,7 @@ export function registerLlmCommands(program: Command): void {
     .action(async (opts: Target & { retentionDays: string; maxBodyBytes?: string }, cmd: Command) => {
       const retentionDays = parseInteger(opts.retentionDays, '--retention-days', 1, MAX_RETENTION_DAYS);
       const maxBodyBytes = parseInteger(opts.maxBodyBytes, '--max-body-bytes', 0, MAX_BODY_BYTES_LIMIT);
-      await save(cmd, opts, { enabled: true, retentionDays, maxBodyBytes });
+      await save(cmd, opts, { enabled: true, retention_days: retentionDays, max_body_bytes: maxBodyBytes });
     });
 
   targetOptions(log.command('disable'))

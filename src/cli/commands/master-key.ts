@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { generateMasterKey, masterKeyId, parseMasterKey } from '../../crypto/index.js';
 import { createOutput } from '../output.js';
-import { configFrom, withDeps, type GlobalOptions } from '../context.js';
+import { configFrom, requireLocal, withExistingDeps, type GlobalOptions } from '../context.js';
+import { requireExistingStore } from '../local-store.js';
 
 export function registerMasterKeyCommands(program: Command): void {
   const masterKey = program.command('master-key').description('the key that wraps every data key');
@@ -22,7 +23,10 @@ export function registerMasterKeyCommands(program: Command): void {
     .option('--new-key-file <path>', 'read the new key from this file (default: generate one)')
     .action(async (opts: { newKeyFile?: string }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
+      requireLocal(cmd, 'master-key rotate');
       const config = configFrom(global);
+      // Checked before the new key file is staged: nothing is written where there is no data.
+      requireExistingStore(config);
       const newKeyText = opts.newKeyFile ? readFileSync(opts.newKeyFile, 'utf8').trim() : generateMasterKey();
       const newKey = parseMasterKey(newKeyText);
       // Where the current key lives decides where the new one goes. A key file
@@ -34,7 +38,7 @@ export function registerMasterKeyCommands(program: Command): void {
       if (keyFile && !existsSync(keyFile)) throw new Error(`no master key file at ${keyFile}`);
       if (staged) writeFileSync(staged, `${newKeyText}\n`, { mode: 0o600 });
       try {
-        const result = await withDeps(global, async (deps) => {
+        const result = await withExistingDeps(global, async (deps) => {
           const before = deps.keyring.masterKeyId;
           const { rewrapped } = await deps.keyring.rotateMasterKey(newKey);
           return { rewrapped, from: before, to: deps.keyring.masterKeyId };

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createProjectWithDevKeys } from '../../operations/create-project.js';
 import { createOutput, table } from '../output.js';
-import { withDeps, type GlobalOptions } from '../context.js';
+import { requireLocal, withDeps, withExistingDeps, type GlobalOptions } from '../context.js';
 
 export function registerProjectCommands(program: Command): void {
   program
@@ -10,6 +10,8 @@ export function registerProjectCommands(program: Command): void {
     .option('--name <name>', 'project name', 'default')
     .action(async (opts: { name: string }, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
+      // init, projects create and start may make a data dir: that is how one begins.
+      requireLocal(cmd, 'init');
       await withDeps(global, async (deps) => {
         const created = await createProjectWithDevKeys(deps, opts.name, 'cli');
         createOutput(!!global.json).result(
@@ -29,6 +31,8 @@ export function registerProjectCommands(program: Command): void {
     .description('create a project (environments dev, staging, prod) with dev keys')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
+      // Like init, it makes a project, so it may begin a data dir.
+      requireLocal(cmd, 'projects create');
       await withDeps(global, async (deps) => {
         const created = await createProjectWithDevKeys(deps, name, 'cli');
         createOutput(!!global.json).result(
@@ -42,7 +46,8 @@ export function registerProjectCommands(program: Command): void {
     .description('list projects')
     .action(async (_opts: unknown, cmd: Command) => {
       const global = cmd.optsWithGlobals<GlobalOptions>();
-      await withDeps(global, async (deps) => {
+      requireLocal(cmd, 'projects list');
+      await withExistingDeps(global, async (deps) => {
         const list = await deps.projects.list();
         createOutput(!!global.json).result(
           { projects: list.map((p) => ({ id: p.id, name: p.name, created_at: p.createdAt })) },

@@ -38,10 +38,10 @@ export function registerProviderCommands(program: Command): void {
       if (opts.enable && opts.disable) throw new Error('--enable and --disable cannot be used together');
       if (opts.kind && !['openai', 'anthropic', 'gemini'].includes(opts.kind)) throw new Error('--kind must be openai, anthropic or gemini');
       const apiKey = opts.keyStdin ? await readStdin() : opts.key === false ? null : undefined;
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const summary = await operations.providers.put(acting, name, {
-          kind: opts.kind as 'openai' | undefined, baseUrl: opts.baseUrl, apiKey,
-          endpointsAdd: opts.allow, endpointsRemove: opts.deny, enabled: opts.disable ? false : opts.enable ? true : undefined,
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const summary = await target.providers.put(name, {
+          kind: opts.kind as 'openai' | undefined, base_url: opts.baseUrl, api_key: apiKey,
+          endpoints_add: opts.allow, endpoints_remove: opts.deny, enabled: opts.disable ? false : opts.enable ? true : undefined,
         });
         output.result(summary, () => `Saved provider ${name} (${summary.kind}, ${summary.base_url}, key ${summary.has_key ? `…${summary.key_last_four}` : 'none'}).`);
       });
@@ -50,8 +50,8 @@ export function registerProviderCommands(program: Command): void {
   targetOptions(providers.command('list'))
     .description('list providers (never their keys)')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const list = await operations.providers.list(acting);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const list = await target.providers.list();
         output.result({ providers: list }, () =>
           table(list.map((p) => ({ name: p.name, kind: p.kind, 'base url': p.base_url, key: p.has_key ? `…${p.key_last_four}` : null, enabled: p.enabled, updated: p.updated_at })),
             ['name', 'kind', 'base url', 'key', 'enabled', 'updated']));
@@ -61,8 +61,8 @@ export function registerProviderCommands(program: Command): void {
   targetOptions(providers.command('remove <name>'))
     .description('remove a provider and its key')
     .action(async (name: string, opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        await operations.providers.remove(acting, name);
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        await target.providers.remove(name);
         output.result({ removed: true }, () => `Removed ${name}.`);
       });
     });
@@ -74,12 +74,11 @@ export function registerProviderCommands(program: Command): void {
     .action(async (opts: Target & { day?: string; month?: string }, cmd: Command) => {
       const day = parseLimit(opts.day, '--day');
       const month = parseLimit(opts.month, '--month');
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
         const limits = day === undefined && month === undefined
-          ? await operations.providers.quotas(acting)
-          : await operations.providers.setQuotas(acting, { tokensPerDay: day, tokensPerMonth: month });
-        output.result({ tokens_per_day: limits.tokensPerDay, tokens_per_month: limits.tokensPerMonth },
-          () => `Per user: ${limits.tokensPerDay ?? 'no limit'} tokens a day, ${limits.tokensPerMonth ?? 'no limit'} a month.`);
+          ? await target.providers.quotas()
+          : await target.providers.setQuotas({ tokens_per_day: day, tokens_per_month: month });
+        output.result(limits, () => `Per user: ${limits.tokens_per_day ?? 'no limit'} tokens a day, ${limits.tokens_per_month ?? 'no limit'} a month.`);
       });
     });
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { describeStep, type ApplyResult, type Operation } from '../../data/index.js';
+import type { Operation } from '../../data/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { createOutput } from '../output.js';
 import { inEnvironment, targetOptions as target, type TargetOptions as Target } from '../context.js';
+import type { PlanJson } from '../target/index.js';
 
 // `gatehouse schema apply <file>`: the schema file lives in the app's
 // repository; apply prints the plan, and --dry-run stops there.
@@ -22,13 +23,13 @@ function readJsonFile(file: string): unknown {
   }
 }
 
-function planText(result: ApplyResult, dryRun: boolean): string {
+function planText(result: PlanJson, dryRun: boolean): string {
   if (result.steps.length === 0) return 'The schema is up to date: nothing to do.';
-  const lines = result.steps.map((s) => `  ${describeStep(s)}`);
+  const lines = result.steps.map((s) => `  ${s.description}`);
   const head = dryRun ? 'Plan (dry run, nothing changed):' : 'Applied:';
   const tail = [
     ...result.problems.map((p) => `  cannot: ${p}`),
-    ...(dryRun && result.destructive.length > 0 ? ['  (steps in capitals lose data: apply needs --allow-data-loss)'] : []),
+    ...(dryRun && result.destructive ? ['  (steps in capitals lose data: apply needs --allow-data-loss)'] : []),
   ];
   return [head, ...lines, ...tail].join('\n');
 }
@@ -41,10 +42,10 @@ export function registerSchemaCommands(program: Command): void {
     .option('--allow-data-loss', 'allow dropping tables or columns and changing column types')
     .action(async (file: string, opts: Target & { dryRun?: boolean; allowDataLoss?: boolean }, cmd: Command) => {
       const document = readJsonFile(file);
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const result = await operations.schema.apply(acting, document, { dryRun: !!opts.dryRun, allowDataLoss: !!opts.allowDataLoss });
+      await inEnvironment(cmd, opts, async ({ target, output }) => {
+        const result = await target.schema.apply(document, { dryRun: !!opts.dryRun, allowDataLoss: !!opts.allowDataLoss });
         output.result(
-          { applied: result.applied, steps: result.steps.map(describeStep), destructive: result.destructive.length > 0, problems: result.problems },
+          { applied: result.applied, steps: result.steps.map((s) => s.description), destructive: result.destructive, problems: result.problems },
           () => planText(result, !!opts.dryRun),
         );
       });
@@ -53,9 +54,9 @@ export function registerSchemaCommands(program: Command): void {
   target(schema.command('show'))
     .description('print the environment\'s schema as a schema file')
     .action(async (opts: Target, cmd: Command) => {
-      await inEnvironment(cmd, opts, async ({ operations, acting }) => {
+      await inEnvironment(cmd, opts, async ({ target }) => {
         // Always JSON: the output is a schema file.
-        createOutput(true).result(await operations.schema.document(acting), () => '');
+        createOutput(true).result(await target.schema.document(), () => '');
       });
     });
 
@@ -73,8 +74,8 @@ export function registerSchemaCommands(program: Command): void {
         if (text === undefined) return undefined;
         try { return JSON.parse(text) as Record<string, unknown>; } catch { throw new GatehouseError('validation_failed', { message: `${name} is not valid JSON` }); }
       };
-      await inEnvironment(cmd, opts, async ({ operations, acting, output }) => {
-        const result = await operations.schema.testPolicy(acting, table, {
+      await inEnvironment(cmd, opts, async ({ target: on, output }) => {
+        const result = await on.schema.testPolicy(table, {
           operation: operation as Operation,
           caller: { group: opts.group as 'guest' | 'user' | 'admin', user_id: opts.user ?? null, role: opts.role ?? null, claims: parse(opts.claims, '--claims') ?? {} },
           row: parse(opts.row, '--row') ?? null,
