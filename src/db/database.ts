@@ -24,6 +24,11 @@ export interface EngineCapabilities {
    * (code points), as SQLite's default BINARY does; absent: the default already does.
    */
   byteOrderCollation?: string;
+  /**
+   * How SQL reads a field of JSON stored as text: SQLite's JSON1 functions (`json_type`,
+   * `json_extract` straight on the text) or PostgreSQL's (`json_typeof`, `->`/`->>` after a cast).
+   */
+  json: 'json1' | 'postgres';
 }
 
 export interface Storage {
@@ -72,7 +77,7 @@ function openSqlite(file: string, busyTimeoutMs: number, outage: OutageLog): Sto
   return {
     db,
     engine: 'sqlite',
-    capabilities: { ilike: false, concurrentWriters: false },
+    capabilities: { ilike: false, concurrentWriters: false, json: 'json1' },
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -140,7 +145,7 @@ function openPostgres(connectionString: string, max: number, outage: OutageLog):
   return {
     db,
     engine: 'postgres',
-    capabilities: { ilike: true, concurrentWriters: true, byteOrderCollation: 'C' },
+    capabilities: { ilike: true, concurrentWriters: true, byteOrderCollation: 'C', json: 'postgres' },
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -66,7 +66,7 @@ export async function listObjects(store: StorageStore, actor: Actor, bucketId: s
     let query = store.db.selectFrom('storage_objects').selectAll()
       .where('project_id', '=', actor.projectId).where('environment', '=', actor.environment).where('bucket_id', '=', bucketId)
       .where('name', inclusive ? '>=' : '>', from)
-      .where((eb) => allowedRows(eb, rules, 'select', actor.auth))
+      .where((eb) => allowedRows(eb, rules, 'select', actor.auth, store.json))
       .orderBy(sql`name`).limit(BATCH);
     if (upper !== null) query = query.where('name', '<', upper);
     const rows = await query.execute();

@@ -49,13 +49,13 @@ export function createObjectService(d: ObjectServiceDeps) {
     const name = checkObjectName(rawName);
     const row = await store.getObject(actor.projectId, actor.environment, bucket.id, name);
     const rules = parseBucketRules(bucket.rules);
-    const ref = { bucket: bucket.id, name, owner: row?.owner ?? null };
+    const ref = { bucket: bucket.id, name, owner: row?.owner ?? null, metadata: row?.metadata ?? null };
     if (!row || !allows(rules, 'select', actor.auth, ref) || !allows(rules, op, actor.auth, ref)) throw new GatehouseError('storage_object_not_found');
     return row;
   }
 
   async function checkDestination(actor: Actor, bucket: Bucket, name: string, owner: string | null, row: ObjectRow): Promise<void> {
-    if (!allows(parseBucketRules(bucket.rules), 'insert', actor.auth, { bucket: bucket.id, name, owner })) {
+    if (!allows(parseBucketRules(bucket.rules), 'insert', actor.auth, { bucket: bucket.id, name, owner, metadata: row.metadata })) {
       throw new GatehouseError('forbidden', { message: 'The rules of the destination bucket do not allow this.' });
     }
     if (bucket.fileSizeLimit !== null && row.size > bucket.fileSizeLimit) throw new GatehouseError('storage_entity_too_large');

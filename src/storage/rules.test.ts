@@ -20,34 +20,46 @@ const RULE_SETS: BucketRuleSources[] = [
   { select: ['!(owner == auth.uid)'] },
   { select: ['folder[1] == auth.claims.team && bucket == "b"'] },
   { select: ['name == "shared/readme.txt" || folder[3] != null'] },
+  { select: ['metadata.visibility == "team"'] },
+  { select: ['!(metadata.visibility == "team")', 'metadata.level >= "2"'] },
+  { select: ['metadata.team == auth.claims.team || metadata.owner_id == owner'] },
+  { select: ['metadata.visibility != null && metadata.Visibility == null'] },
 ];
 
-const OBJECTS = [
-  ['usr_alice/a.txt', 'usr_alice'], ['usr_bob/b.txt', 'usr_bob'], ['shared/readme.txt', null],
-  ['teams/red/x.txt', 'usr_bob'], ['a/b/c/d/e.txt', 'usr_alice'], ['top.txt', null],
-] as const;
+// Metadata as stored: a string value, values of other JSON types (null in rules on both engines,
+// though SQLite would read 5 as a number and PostgreSQL as '5'), case-distinct keys, no metadata.
+const OBJECTS: ReadonlyArray<readonly [string, string | null, string | null]> = [
+  ['usr_alice/a.txt', 'usr_alice', '{"visibility":"team","team":"red"}'], ['usr_bob/b.txt', 'usr_bob', '{"visibility":"private","level":"3"}'],
+  ['shared/readme.txt', null, null], ['teams/red/x.txt', 'usr_bob', '{"visibility":true,"level":2,"owner_id":"usr_bob"}'],
+  ['a/b/c/d/e.txt', 'usr_alice', '{"Visibility":"team","visibility":"team","team":["red"]}'], ['top.txt', null, '{}'],
+  ['nested.txt', 'usr_bob', '{"visibility":{"a":"team"},"team":"red","owner_id":"usr_alice"}'],
+];
 
 describe.each(engines())('storage rules: memory and SQL agree (%s)', (engine) => {
   const fresh = useMigratedStorage(engine);
 
   it('on every object, rule set and caller', async () => {
     const db = fresh.storage.db;
-    for (const [i, [name, owner]] of OBJECTS.entries()) {
+    for (const [i, [name, owner, metadata]] of OBJECTS.entries()) {
       const folders = foldersOf(name);
       await db.insertInto('storage_objects').values({
         id: `obj_${i}`, project_id: 'p', environment: 'dev', bucket_id: 'b', name, owner,
         folder_0: folders[0] ?? null, folder_1: folders[1] ?? null, folder_2: folders[2] ?? null, folder_3: folders[3] ?? null,
-        version: `v${i}`, size: 1, mimetype: 'text/plain', etag: 'e', cache_control: null, metadata: null, created_at: 'x', updated_at: 'x',
+        version: `v${i}`, size: 1, mimetype: 'text/plain', etag: 'e', cache_control: null, metadata, created_at: 'x', updated_at: 'x',
       }).execute();
     }
     for (const sources of RULE_SETS) {
       const rules = parseBucketRules(sources);
       for (const auth of [ALICE, BOB, GUEST, ADMIN]) {
-        const inSql = (await db.selectFrom('storage_objects').select('name').where((eb) => allowedRows(eb, rules, 'select', auth)).orderBy('name').execute()).map((r) => r.name);
-        const inMemory = OBJECTS.filter(([name, owner]) => allows(rules, 'select', auth, { bucket: 'b', name, owner })).map(([name]) => name).sort();
+        const inSql = (await db.selectFrom('storage_objects').select('name').where((eb) => allowedRows(eb, rules, 'select', auth, fresh.storage.capabilities.json)).orderBy('name').execute()).map((r) => r.name);
+        const inMemory = OBJECTS.filter(([name, owner, metadata]) => allows(rules, 'select', auth, { bucket: 'b', name, owner, metadata })).map(([name]) => name).sort();
         expect(inSql, `${JSON.stringify(sources)} as ${auth.uid ?? auth.group}`).toEqual(inMemory);
       }
     }
+    // Not vacuous: the metadata rule picks exactly the objects whose visibility is the string "team".
+    const team = parseBucketRules({ select: ['metadata.visibility == "team"'] });
+    const picked = await db.selectFrom('storage_objects').select('name').where((eb) => allowedRows(eb, team, 'select', BOB, fresh.storage.capabilities.json)).orderBy('name').execute();
+    expect(picked.map((r) => r.name)).toEqual(['a/b/c/d/e.txt', 'usr_alice/a.txt']);
   });
 });
 
@@ -63,6 +75,13 @@ describe('storage rules: parsing', () => {
   it('refuses unknown names, bad syntax and the wrong shapes', () => {
     expect(() => parseBucketRules({ select: ['created_at > 1'] })).toThrow(/unknown name created_at/);
     expect(() => parseBucketRules({ select: ['folder[9] == "x"'] })).toThrow(/unknown name folder\[9\]/);
+    expect(() => parseBucketRules({ select: ['metadata.a.b == "x"'] })).toThrow(/unknown name metadata\.a\.b/);
+    expect(() => parseBucketRules({ select: ['metadata == "x"'] })).toThrow(/unknown name metadata /);
+    expect(() => parseBucketRules({ select: [`metadata.${'k'.repeat(65)} == "x"`] })).toThrow(/unknown name metadata\.k+/);
+    expect(() => parseBucketRules({ select: ['metadata.x[0] == "x"'] })).toThrow(/unknown name metadata\.x\[0\]/);
+    expect(() => parseBucketRules({ select: ['metadata."a" == "x"'] })).toThrow(/not valid/);
+    expect(() => parseBucketRules({ select: ["metadata.a') == 'x"] })).toThrow(/not valid/);
+    expect(() => parseBucketRules({ select: ['owner.id == "x"'] })).toThrow(/unknown name owner\.id/);
     expect(() => parseBucketRules({ select: ['name =='] })).toThrow(/not valid/);
     expect(() => parseBucketRules({ select: 'admin' as unknown as string[] })).toThrow(/list/);
     expect(() => parseBucketRules({ select: Array(17).fill('admin') as string[] })).toThrow(/at most 16/);

@@ -1,15 +1,17 @@
-import type { ExpressionBuilder, Expression, SqlBool } from 'kysely';
+import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
 import {
   compileRules, evaluateEntry, parseRuleEntry, RuleSyntaxError, ruleColumns, toExpression,
   type AuthContext, type ColumnModel, type ColumnResolver, type RuleEntry, type TableModel,
 } from '../data/index.js';
+import type { EngineCapabilities } from '../db/index.js';
 import { GatehouseError } from '../errors/index.js';
 import { foldersOf, RULE_FOLDERS } from './paths.js';
 
 // Per-bucket access rules in the Data API's grammar and engine: the same parser, the same SQL
 // compiler (listings filter in the query) and the same in-memory evaluator (a name about to be
 // written has no row yet). An object is a row of these columns:
-//   bucket, name, owner (the creating user's id, null for a secret key), folder[0]…folder[3]
+//   bucket, name, owner (the creating user's id, null for a secret key), folder[0]…folder[3],
+//   metadata.<key> (a string at that top-level key of the object's user metadata, else null)
 // and the groups admin, user, guest and self (owner == the caller).
 
 export const STORAGE_OPERATIONS = ['select', 'insert', 'update', 'delete'] as const;
@@ -34,20 +36,58 @@ const COLUMNS = new Map<string, ColumnModel & { physical: string }>([
   ...Array.from({ length: RULE_FOLDERS }, (_, i) => [`folder[${i}]`, column(`folder[${i}]`, `folder_${i}`)] as const),
 ]);
 
+// `metadata.<key>`: one level, a key of letters, digits and `_` (the rule tokenizer admits no
+// quote, no space, no bracket there), so a key can never change the shape of a JSON path. Only a
+// JSON string is a value: a number, boolean, object or array at the key is null (unknown), which
+// both engines agree on, where SQLite's json_extract would keep 5 a number and PostgreSQL's ->>
+// would make it '5'.
+const METADATA_KEY = /^metadata\.([A-Za-z_][A-Za-z0-9_]{0,63})$/;
+
+function metadataKey(name: string): string | null {
+  return METADATA_KEY.exec(name)?.[1] ?? null;
+}
+
+/** The fixed columns, and a text column for every well-formed `metadata.<key>`. */
+class ObjectColumns extends Map<string, ColumnModel & { physical: string }> {
+  override get(name: string) {
+    return super.get(name) ?? (metadataKey(name) === null ? undefined : column(name, 'metadata'));
+  }
+  override has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+}
+
+const OBJECT_COLUMNS = new ObjectColumns(COLUMNS);
+
 const OBJECTS_MODEL: TableModel = {
-  name: 'storage.objects', physical: 'storage_objects', columns: COLUMNS,
+  name: 'storage.objects', physical: 'storage_objects', columns: OBJECT_COLUMNS,
   rules: { select: [], insert: [], update: [], delete: [] }, spec: { columns: {} },
 };
 
-const RESOLVER: ColumnResolver = {
-  table: OBJECTS_MODEL,
-  model: (name) => COLUMNS.get(name) ?? null,
-  ref(eb, name) {
-    const c = COLUMNS.get(name);
-    if (!c) throw new TypeError(`storage rules: no column ${name}`);
-    return eb.ref(`storage_objects.${c.physical}`);
-  },
-};
+/** The string at a top-level key of the metadata column, else null; the key is a bound value. */
+function metadataText(json: EngineCapabilities['json'], key: string) {
+  if (json === 'json1') {
+    const path = `$."${key}"`;
+    return sql<string | null>`(case when json_type(storage_objects.metadata, ${path}) = 'text' then json_extract(storage_objects.metadata, ${path}) end)`;
+  }
+  return sql<string | null>`(case when json_typeof(storage_objects.metadata::json -> ${key}::text) = 'string' then storage_objects.metadata::json ->> ${key}::text end)`;
+}
+
+function resolverFor(json: EngineCapabilities['json']): ColumnResolver {
+  return {
+    table: OBJECTS_MODEL,
+    model: (name) => OBJECT_COLUMNS.get(name) ?? null,
+    ref(eb, name) {
+      const key = metadataKey(name);
+      if (key !== null) return metadataText(json, key);
+      const c = COLUMNS.get(name);
+      if (!c) throw new TypeError(`storage rules: no column ${name}`);
+      return eb.ref(`storage_objects.${c.physical}`);
+    },
+  };
+}
+
+const RESOLVERS = { json1: resolverFor('json1'), postgres: resolverFor('postgres') } as const;
 
 /** Rule sources → parsed rules; a bad entry is a 400 naming it. Absent operations keep the default. */
 export function parseBucketRules(sources: BucketRuleSources | null | undefined): BucketRules {
@@ -61,7 +101,7 @@ export function parseBucketRules(sources: BucketRuleSources | null | undefined):
         const entry = parseRuleEntry(source);
         if (entry.expr) {
           for (const name of ruleColumns(entry.expr)) {
-            if (!COLUMNS.has(name)) throw invalidRule(`${op}[${i}]: unknown name ${name} (use bucket, name, owner, folder[0]…folder[${RULE_FOLDERS - 1}])`);
+            if (!OBJECT_COLUMNS.has(name)) throw invalidRule(`${op}[${i}]: unknown name ${name} (use bucket, name, owner, folder[0]…folder[${RULE_FOLDERS - 1}], metadata.<key> with a key of at most 64 letters, digits or _)`);
           }
         }
         return entry;
@@ -83,12 +123,21 @@ export interface RuleObject {
   bucket: string;
   name: string;
   owner: string | null;
+  /** The user metadata: the stored JSON text of a row, or the object an upload brings. */
+  metadata?: string | Readonly<Record<string, unknown>> | null;
 }
 
 function ruleRow(object: RuleObject): Record<string, unknown> {
   const folders = foldersOf(object.name);
   const row: Record<string, unknown> = { bucket: object.bucket, name: object.name, owner: object.owner, created_by: object.owner };
   folders.forEach((f, i) => { row[`folder[${i}]`] = f; });
+  const metadata = typeof object.metadata === 'string' ? (JSON.parse(object.metadata) as unknown) : object.metadata;
+  if (metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) {
+    // Own keys only, strings only: what the SQL side reads (see metadataText).
+    for (const [key, value] of Object.entries(metadata)) {
+      if (typeof value === 'string' && metadataKey(`metadata.${key}`) !== null) row[`metadata.${key}`] = value;
+    }
+  }
   return row;
 }
 
@@ -99,6 +148,6 @@ export function allows(rules: BucketRules, op: StorageOperation, auth: AuthConte
 }
 
 /** In SQL: the predicate over storage_objects of the rows the caller may `op`. */
-export function allowedRows(eb: ExpressionBuilder<any, any>, rules: BucketRules, op: StorageOperation, auth: AuthContext): Expression<SqlBool> {
-  return toExpression(compileRules(eb, RESOLVER, auth, rules[op]));
+export function allowedRows(eb: ExpressionBuilder<any, any>, rules: BucketRules, op: StorageOperation, auth: AuthContext, json: EngineCapabilities['json']): Expression<SqlBool> {
+  return toExpression(compileRules(eb, RESOLVERS[json], auth, rules[op]));
 }

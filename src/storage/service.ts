@@ -32,7 +32,7 @@ const NOT_VISIBLE = 'Either the object does not exist or you do not have access 
 export function createStorageService(d: StorageServiceDeps) {
   const { config, clock, audit } = d;
   const settings = config.storage;
-  const store = createStorageStore(d.storage.db);
+  const store = createStorageStore(d.storage.db, d.storage.capabilities.json);
   const backend = d.backend ?? (settings.s3
     ? createS3Backend(settings.s3)
     : createLocalBackend({ dir: settings.dir ?? join(config.dataDir, 'storage') }));
@@ -107,7 +107,7 @@ export function createStorageService(d: StorageServiceDeps) {
       const rules = parseBucketRules(bucket.rules);
       const ref = { bucket: bucket.id, name };
       if (existing) {
-        if (!upsert || !allows(rules, 'update', actor.auth, { ...ref, owner: existing.owner })) throw new GatehouseError('storage_object_exists');
+        if (!upsert || !allows(rules, 'update', actor.auth, { ...ref, owner: existing.owner, metadata: existing.metadata })) throw new GatehouseError('storage_object_exists');
       } else if (!allows(rules, 'insert', actor.auth, { ...ref, owner: actor.userId })) {
         throw new GatehouseError('forbidden', { message: 'The rules of this bucket do not allow this upload.' });
       }

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Database } from '../db/index.js';
+import type { Database, EngineCapabilities } from '../db/index.js';
 import type { BucketRuleSources } from './rules.js';
 import type { StorageBucketsTable, StorageObjectsTable } from './tables.js';
 
@@ -39,11 +39,13 @@ export function toObjectRow(row: Selectable<StorageObjectsTable>): ObjectRow {
   return { ...row, size: Number(row.size) };
 }
 
-export function createStorageStore(db: Kysely<Database>) {
+export function createStorageStore(db: Kysely<Database>, json: EngineCapabilities['json']) {
   const buckets = (projectId: string, environment: string) =>
     db.selectFrom('storage_buckets').selectAll().where('project_id', '=', projectId).where('environment', '=', environment);
   return {
     db,
+    /** How rules read the metadata column in SQL on this engine. */
+    json,
     async listBuckets(projectId: string, environment: string): Promise<Bucket[]> {
       return (await buckets(projectId, environment).orderBy('id').limit(1000).execute()).map(toBucket);
     },

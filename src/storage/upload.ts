@@ -74,13 +74,13 @@ export function createUploader(d: UploadDeps) {
       throw new GatehouseError('storage_invalid_signature', { details: { reason: 'object_changed' } });
     }
     if (existing) {
-      const mayUpdate = allows(rules, 'update', actor.auth, { ...ref, owner: existing.owner });
-      if (mode.replaceOnly && !mayUpdate && !allows(rules, 'select', actor.auth, { ...ref, owner: existing.owner })) throw new GatehouseError('storage_object_not_found');
+      const mayUpdate = allows(rules, 'update', actor.auth, { ...ref, owner: existing.owner, metadata: existing.metadata });
+      if (mode.replaceOnly && !mayUpdate && !allows(rules, 'select', actor.auth, { ...ref, owner: existing.owner, metadata: existing.metadata })) throw new GatehouseError('storage_object_not_found');
       // A name the caller may not replace answers as any taken name: no more said than that it is taken.
       if (!(mode.upsert || mode.replaceOnly) || !mayUpdate) throw new GatehouseError('storage_object_exists');
     } else {
       if (mode.replaceOnly) throw new GatehouseError('storage_object_not_found');
-      if (!allows(rules, 'insert', actor.auth, { ...ref, owner: actor.userId })) {
+      if (!allows(rules, 'insert', actor.auth, { ...ref, owner: actor.userId, metadata: body.metadata })) {
         throw new GatehouseError('forbidden', { message: 'The rules of this bucket do not allow this upload.' });
       }
     }

@@ -7,7 +7,7 @@
 //   and     = unary *("&&" unary)
 //   unary   = "!" unary | "(" expr ")" | operand cmp operand
 //   cmp     = "==" | "!=" | "<" | "<=" | ">" | ">="
-//   operand = column | column "[" digit "]" | auth.uid | auth.role | auth.group | auth.claims.<name>
+//   operand = column | column "[" digit "]" | column "." key | auth.uid | auth.role | auth.group | auth.claims.<name>
 //           | "string" | 'string' | number | true | false | null
 // No functions, no arithmetic: every rule compiles to a comparison tree whose
 // values are bound parameters.
@@ -96,7 +96,9 @@ export function parseRule(source: string): RuleExpr {
       if (parts.length === 3 && parts[1] === 'claims') return { kind: 'claim', name: parts[2]! };
       throw new RuleSyntaxError(`unknown ${t.v}: use auth.uid, auth.role, auth.group or auth.claims.<name>`, t.at);
     }
-    if (parts.length !== 1) throw new RuleSyntaxError(`unknown name ${t.v}`, t.at);
+    // `field.key`: one key into a column holding a JSON object (storage's `metadata.visibility`);
+    // the table's model decides whether such a name exists, as for `folder[0]`.
+    if (parts.length > 2) throw new RuleSyntaxError(`unknown name ${t.v}`, t.at);
     return { kind: 'column', name: t.v };
   }
 
