@@ -39,7 +39,7 @@ export function objectMetadata(row: ObjectRow) {
   };
 }
 
-function intIn(value: unknown, fallback: number, min: number, max: number, field: string): number {
+export function intIn(value: unknown, fallback: number, min: number, max: number, field: string): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new GatehouseError('validation_failed', { message: `${field} must be an integer from ${min} to ${max}.` });

@@ -7,6 +7,7 @@ import { newBlobKey } from './backends/keys.js';
 import type { BucketService } from './buckets.js';
 import type { Actor } from './context.js';
 import { listObjects, objectMetadata, type ListOptions } from './listing.js';
+import { listObjectsV2, type ListV2Options } from './listing-v2.js';
 import { mimeAllowed } from './mime.js';
 import { checkObjectName, foldersOf } from './paths.js';
 import { allows, parseBucketRules, type StorageOperation } from './rules.js';
@@ -89,6 +90,10 @@ export function createObjectService(d: ObjectServiceDeps) {
     async list(actor: Actor, bucketId: string, options: ListOptions) {
       const bucket = await buckets.required(actor, bucketId);
       return listObjects(store, actor, bucket.id, parseBucketRules(bucket.rules), options);
+    },
+    async listV2(actor: Actor, bucketId: string, options: ListV2Options) {
+      const bucket = await buckets.required(actor, bucketId);
+      return listObjectsV2(store, actor, bucket.id, parseBucketRules(bucket.rules), options);
     },
 
     /** Removes what the caller may delete among `names`; the rest (missing or not its own) is skipped alike. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../context.js';
 import type { ListOptions } from '../listing.js';
+import type { ListV2Options } from '../listing-v2.js';
 import { fileObjectJson, objectInfoJson } from '../objects.js';
 import { sendObject } from '../serve.js';
 import type { StorageService } from '../service.js';
@@ -34,6 +35,8 @@ export async function objectRoutes(app: FastifyInstance, { storage }: { storage:
 
   app.post<BucketOnly>('/object/list/:bucket', { config: { scope: read } }, async (request) =>
     storage.objects.list(actorOf(request.caller!), request.params.bucket, (request.body ?? {}) as ListOptions));
+  app.post<BucketOnly>('/object/list-v2/:bucket', { config: { scope: read } }, async (request) =>
+    storage.objects.listV2(actorOf(request.caller!), request.params.bucket, (request.body ?? {}) as ListV2Options));
 
   app.delete<BucketOnly>('/object/:bucket', { config: { scope: write } }, async (request) => {
     const removed = await storage.objects.remove(actorOf(request.caller!), request.params.bucket, (request.body as { prefixes?: unknown } | undefined)?.prefixes);
