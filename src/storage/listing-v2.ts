@@ -123,7 +123,7 @@ type VisibleQuery = () => ReturnType<typeof visibleUnder>;
 
 /** Every object under the prefix, sorted by one column then by name (the tie-breaker and cursor). */
 async function listFlat(visible: VisibleQuery, limit: number, cursor: Cursor | null, sort: { column: SortColumn; descending: boolean }): Promise<ListV2Result> {
-  const direction = sort.descending ? 'desc' : 'asc';
+  const direction: 'asc' | 'desc' = sort.descending ? 'desc' : 'asc';
   const past = sort.descending ? '<' : '>';
   let query = visible();
   if (cursor) {
@@ -136,7 +136,7 @@ async function listFlat(visible: VisibleQuery, limit: number, cursor: Cursor | n
     }
   }
   if (sort.column !== 'name') query = query.orderBy(sort.column, direction);
-  const rows = (await query.orderBy(sql`name`, sql.raw(direction)).limit(limit + 1).execute()).map(toObjectRow);
+  const rows = (await query.orderBy(sql`name`, direction).limit(limit + 1).execute()).map(toObjectRow);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const hasNext = rows.length > limit;
