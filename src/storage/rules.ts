@@ -98,7 +98,7 @@ export function parseBucketRules(sources: BucketRuleSources | null | undefined):
     out[op] = list.map((source, i) => {
       if (typeof source !== 'string') throw invalidRule(`${op}[${i}]: not a string`);
       try {
-        const entry = parseRuleEntry(source);
+        const entry = parseRuleEntry(source, { keyed: ['metadata'] });
         if (entry.expr) {
           for (const name of ruleColumns(entry.expr)) {
             if (!OBJECT_COLUMNS.has(name)) throw invalidRule(`${op}[${i}]: unknown name ${name} (use bucket, name, owner, folder[0]…folder[${RULE_FOLDERS - 1}], metadata.<key> with a key of at most 64 letters, digits or _)`);

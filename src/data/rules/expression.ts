@@ -76,7 +76,12 @@ function tokenize(source: string): Token[] {
   return tokens;
 }
 
-export function parseRule(source: string): RuleExpr {
+export interface ParseRuleOptions {
+  /** Columns holding a JSON object whose keys a rule may name as `column.key` (storage's `metadata`). */
+  keyed?: readonly string[];
+}
+
+export function parseRule(source: string, options: ParseRuleOptions = {}): RuleExpr {
   if (source.length > MAX_SOURCE) throw new RuleSyntaxError(`rule longer than ${MAX_SOURCE} characters`, 0);
   const tokens = tokenize(source);
   let pos = 0;
@@ -96,9 +101,9 @@ export function parseRule(source: string): RuleExpr {
       if (parts.length === 3 && parts[1] === 'claims') return { kind: 'claim', name: parts[2]! };
       throw new RuleSyntaxError(`unknown ${t.v}: use auth.uid, auth.role, auth.group or auth.claims.<name>`, t.at);
     }
-    // `field.key`: one key into a column holding a JSON object (storage's `metadata.visibility`);
-    // the table's model decides whether such a name exists, as for `folder[0]`.
-    if (parts.length > 2) throw new RuleSyntaxError(`unknown name ${t.v}`, t.at);
+    // `column.key`: one key into a column the caller declared keyed (storage's `metadata.visibility`);
+    // the table's model then decides whether the key is well-formed, as for `folder[0]`.
+    if (parts.length !== 1 && !(parts.length === 2 && options.keyed?.includes(parts[0]!))) throw new RuleSyntaxError(`unknown name ${t.v}`, t.at);
     return { kind: 'column', name: t.v };
   }
 

@@ -1,4 +1,4 @@
-import { parseRule, type RuleExpr } from '../rules/expression.js';
+import { parseRule, type ParseRuleOptions, type RuleExpr } from '../rules/expression.js';
 import {
   DEFAULT_RULES, OPERATIONS, RULE_GROUPS, SYSTEM_COLUMNS,
   type ColumnSpec, type ColumnType, type Operation, type RuleGroup, type TableSpec,
@@ -39,10 +39,10 @@ const SYSTEM_TYPES: Record<(typeof SYSTEM_COLUMNS)[number], ColumnType> = {
   id: 'uuid', created_by: 'text', created_at: 'timestamp', updated_at: 'timestamp',
 };
 
-export function parseRuleEntry(source: string): RuleEntry {
+export function parseRuleEntry(source: string, options?: ParseRuleOptions): RuleEntry {
   const trimmed = source.trim();
   if ((RULE_GROUPS as readonly string[]).includes(trimmed)) return { source, group: trimmed as RuleGroup, expr: null };
-  return { source, group: null, expr: parseRule(trimmed) };
+  return { source, group: null, expr: parseRule(trimmed, options) };
 }
 
 function columnModel(name: string, spec: ColumnSpec): ColumnModel {
@@ -73,6 +73,6 @@ export function buildTableModel(name: string, physical: string, spec: TableSpec)
   // A table that declares rules gets exactly those: an operation left out is denied.
   const declared = spec.rules;
   const rules = {} as Record<Operation, RuleEntry[]>;
-  for (const op of OPERATIONS) rules[op] = (declared ? declared[op] ?? [] : DEFAULT_RULES[op]).map(parseRuleEntry);
+  for (const op of OPERATIONS) rules[op] = (declared ? declared[op] ?? [] : DEFAULT_RULES[op]).map((source) => parseRuleEntry(source));
   return { name, physical, columns, rules, spec };
 }
