@@ -134,10 +134,10 @@ describe.each(engines())('rules over metadata, and list-v2 (%s)', (engine) => {
   });
 
   it('listV2 refuses bad input with a storage-shaped 400', async () => {
-    const bad = [
+    const bad: object[] = [
       { limit: 0 }, { limit: 'many' }, { cursor: 'not a cursor!' }, { cursor: Buffer.from('[1]').toString('base64url') },
       { sortBy: { column: 'size' } }, { sortBy: { column: 'name', order: 'sideways' } }, { with_delimiter: 'yes' }, { prefix: '../x' },
-      { sortBy: { column: 'created_at' }, cursor: Buffer.from('{"n":"x"}').toString('base64url') },
+      { sortBy: { column: 'created_at' }, cursor: Buffer.from('{"n":"x"}').toString('base64url') }, ['not', 'an', 'object'],
     ];
     for (const payload of bad) {
       const res = await w.gh.app.inject({ method: 'POST', url: '/storage/v1/object/list-v2/v2', headers: { apikey: w.gh.secretKey }, payload });
