@@ -26,20 +26,25 @@ function readKeyFile(path: string): string {
 }
 
 /**
- * Remote mode, when --url or GATEHOUSE_URL names a server; null for local mode. An explicit
- * --data-dir means local mode even with GATEHOUSE_URL set; both flags at once are refused.
- * The secret key never comes from argv (every user of the machine sees it in `ps`), and no
- * message ever quotes it. Like main.ts, the command line's entry reads its own environment.
+ * Remote mode, when --url or GATEHOUSE_URL names a server; null for local mode. A data dir named
+ * explicitly (--data-dir, or GATEHOUSE_DATA_DIR in the environment) means local mode even with
+ * GATEHOUSE_URL set: a shell that serves Gatehouse and runs its clients holds both, and the
+ * server's own storage is the nearer, more specific choice. --url and --data-dir as flags at once
+ * are refused. The secret key never comes from argv (every user of the machine sees it in `ps`),
+ * and no message ever quotes it. Like main.ts, the command line's entry reads its own environment.
  */
-export function wantsRemote(global: GlobalOptions, cmd: Command): boolean {
+export function wantsRemote(global: GlobalOptions, cmd: Command, env: NodeJS.ProcessEnv = process.env): boolean {
   if (global.url === undefined) return false;
-  if (global.dataDir === undefined) return true;
-  if (rootOf(cmd).getOptionValueSource('url') === 'cli') throw new CliUsageError('Give --data-dir (the server\'s storage) or --url (a running server), not both.');
-  return false;
+  const urlFlag = rootOf(cmd).getOptionValueSource('url') === 'cli';
+  if (global.dataDir !== undefined) {
+    if (urlFlag) throw new CliUsageError('Give --data-dir (the server\'s storage) or --url (a running server), not both.');
+    return false;
+  }
+  return urlFlag || !env.GATEHOUSE_DATA_DIR;
 }
 
 export function remoteSettings(global: GlobalOptions, cmd: Command, env: NodeJS.ProcessEnv = process.env): RemoteSettings | null {
-  if (!wantsRemote(global, cmd) || global.url === undefined) return null;
+  if (!wantsRemote(global, cmd, env) || global.url === undefined) return null;
   const url = parseServerUrl(global.url, !!global.allowHttp);
   const secretKey = global.secretKeyFile !== undefined ? readKeyFile(global.secretKeyFile) : (env.GATEHOUSE_SECRET_KEY ?? '').trim();
   if (secretKey === '') throw new CliUsageError(`--url needs the server's secret key (sk_…) in ${KEY_SOURCES}; never on the command line, where \`ps\` shows it.`);

@@ -139,6 +139,13 @@ describe.each(engines())('the CLI against a running server (%s)', (engine) => {
   it('--data-dir means local mode even with GATEHOUSE_URL set; --data-dir with --url is refused', async () => {
     const local = await runCliIn({ env: { GATEHOUSE_URL: gh.url, ...(gh.config.databaseUrl ? { DATABASE_URL: gh.config.databaseUrl } : {}) } }, ['--json', 'keys', 'list', '-p', gh.project.id, '--data-dir', gh.config.dataDir]);
     expect(local.code, local.err).toBe(0);
+    // GATEHOUSE_DATA_DIR beside GATEHOUSE_URL (one shell serving and using Gatehouse): local too.
+    const dirFromEnv = await runCliIn({ env: { GATEHOUSE_URL: gh.url, GATEHOUSE_DATA_DIR: gh.config.dataDir, ...(gh.config.databaseUrl ? { DATABASE_URL: gh.config.databaseUrl } : {}) } }, ['--json', 'keys', 'list', '-p', gh.project.id]);
+    expect(dirFromEnv.code, dirFromEnv.err).toBe(0);
+    expect(dirFromEnv.out).toBe(local.out);
+    // ... unless --url is given as a flag: the command line says remote.
+    const flagWins = await runCliIn({ env: { GATEHOUSE_SECRET_KEY: gh.secretKey, GATEHOUSE_DATA_DIR: gh.config.dataDir } }, ['--json', 'keys', 'list', '--url', gh.url]);
+    expect(flagWins.code, flagWins.err).toBe(0);
     const both = await remote(['keys', 'list', '--url', gh.url, '--data-dir', gh.config.dataDir]);
     expect(both.code).toBe(2);
     expect(both.err).toContain('not both');
