@@ -10,6 +10,7 @@ import { listObjects, objectMetadata, type ListOptions } from './listing.js';
 import { listObjectsV2, type ListV2Options } from './listing-v2.js';
 import { mimeAllowed } from './mime.js';
 import { checkObjectName, foldersOf } from './paths.js';
+import { quotaRoom, type UserQuota } from './quota.js';
 import { allows, parseBucketRules, type StorageOperation } from './rules.js';
 import type { Bucket, ObjectRow, StorageStore } from './store.js';
 
@@ -40,6 +41,7 @@ export interface ObjectServiceDeps {
   buckets: BucketService;
   clock: Clock;
   audit: AuditLog;
+  quota: UserQuota;
 }
 
 export function createObjectService(d: ObjectServiceDeps) {
@@ -139,6 +141,8 @@ export function createObjectService(d: ObjectServiceDeps) {
       const { from, to, source, destination } = await transferEnds(actor, input);
       const row = await visible(actor, from, source);
       await checkDestination(actor, to, destination, actor.userId, row);
+      // The copy is the caller's: it counts against their quota like an upload of its size.
+      if (row.size > await quotaRoom(store, d.quota, actor, null)) throw new GatehouseError('storage_quota_exceeded');
       const key = newBlobKey();
       await backend.copy(row.version, key);
       const now = isoNow(clock);

@@ -37,8 +37,9 @@ export function createStorageService(d: StorageServiceDeps) {
     ? createS3Backend(settings.s3)
     : createLocalBackend({ dir: settings.dir ?? join(config.dataDir, 'storage') }));
   const buckets = createBucketService({ store, clock, audit, backend, maxObjectBytes: settings.maxObjectBytes });
-  const objects = createObjectService({ store, backend, buckets, clock, audit });
-  const upload = createUploader({ store, backend, clock, maxObjectBytes: settings.maxObjectBytes, quota: { bytes: settings.userQuotaBytes, objects: settings.userQuotaObjects } });
+  const quota = { bytes: settings.userQuotaBytes, objects: settings.userQuotaObjects };
+  const objects = createObjectService({ store, backend, buckets, clock, audit, quota });
+  const upload = createUploader({ store, backend, clock, maxObjectBytes: settings.maxObjectBytes, quota });
   const signer = createUrlSigner({ keys: d.signingKeys, clock });
 
   function expiry(value: unknown): number {

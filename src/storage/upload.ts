@@ -10,6 +10,7 @@ import { mediaType, mimeAllowed, sniffedType } from './mime.js';
 import { checkObjectName, foldersOf } from './paths.js';
 import { allows, parseBucketRules } from './rules.js';
 import type { Bucket, ObjectRow, StorageStore } from './store.js';
+import { quotaRoom, type UserQuota } from './quota.js';
 
 // One upload: decide everything that can be decided before the body (bucket, name, rules, declared
 // size and type, quota), then stream the body once to the backend under a fresh key, check what the
@@ -40,7 +41,7 @@ export interface UploadDeps {
   backend: BlobBackend;
   clock: Clock;
   maxObjectBytes: number;
-  quota: { bytes: number; objects: number };
+  quota: UserQuota;
 }
 
 /** `3600` or `max-age=3600` → `max-age=3600`; anything else → the default hour. */
@@ -51,19 +52,6 @@ export function normaliseCacheControl(value: string | undefined): string {
 
 export function createUploader(d: UploadDeps) {
   const { store, backend, clock } = d;
-
-  async function quotaLimit(actor: Actor, replacing: ObjectRow | null): Promise<number> {
-    if (actor.userId === null || (d.quota.bytes === 0 && d.quota.objects === 0)) return Infinity;
-    const usage = await store.usageOf(actor.projectId, actor.environment, actor.userId);
-    const freed = replacing && replacing.owner === actor.userId ? replacing.size : 0;
-    if (d.quota.objects > 0 && !replacing && usage.objects + 1 > d.quota.objects) {
-      throw new GatehouseError('storage_quota_exceeded', { message: `This user already stores ${usage.objects} objects, the quota.` });
-    }
-    if (d.quota.bytes === 0) return Infinity;
-    const room = d.quota.bytes - usage.bytes + freed;
-    if (room <= 0) throw new GatehouseError('storage_quota_exceeded');
-    return room;
-  }
 
   return async function upload(actor: Actor, bucket: Bucket, rawName: string, mode: UploadMode, body: UploadBody): Promise<ObjectRow> {
     const name = checkObjectName(rawName);
@@ -89,7 +77,7 @@ export function createUploader(d: UploadDeps) {
     const sizeLimit = Math.min(d.maxObjectBytes, bucket.fileSizeLimit ?? Infinity);
     const tooLarge = () => new GatehouseError('storage_entity_too_large', { details: { limit_bytes: sizeLimit } });
     if (body.declaredBytes !== undefined && body.declaredBytes > sizeLimit) throw tooLarge();
-    const room = await quotaLimit(actor, existing);
+    const room = await quotaRoom(store, d.quota, actor, existing);
     if (body.declaredBytes !== undefined && body.declaredBytes > room) throw new GatehouseError('storage_quota_exceeded');
     const limit = Math.min(sizeLimit, room);
     const inspector = new UploadInspector(limit, () => (limit < sizeLimit ? new GatehouseError('storage_quota_exceeded') : tooLarge()));

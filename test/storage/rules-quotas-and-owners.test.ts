@@ -95,6 +95,33 @@ describe.each(engines())('bucket rules, concurrency, quotas and owners (%s)', (e
     expect((await files.upload('more.bin', Buffer.alloc(200, 1))).error).toBeNull();
   });
 
+  it('a copy counts against the caller\'s quota: copying one object again and again cannot fill the disk', async () => {
+    const dave = await w.user();
+    expect((await createBucket('quota-copy', {})).statusCode).toBe(200);
+    const files = dave.client.storage.from('quota-copy');
+    expect((await files.upload('one.bin', Buffer.alloc(600, 3))).error).toBeNull();
+    const again = await files.copy('one.bin', 'two.bin');
+    expect(again.error).toMatchObject({ status: 413 });
+    expect((await files.exists('two.bin')).data).toBe(false);
+    expect(Buffer.from(await (await files.download('one.bin')).data!.arrayBuffer())).toEqual(Buffer.alloc(600, 3));
+    // Under the quota, the same copy goes through.
+    expect((await files.upload('small.bin', Buffer.alloc(100, 4))).error).toBeNull();
+    expect((await files.copy('small.bin', 'small-2.bin')).error).toBeNull();
+  });
+
+  it('move and copy into another bucket obey the destination\'s insert rule', async () => {
+    expect((await createBucket('open-src', {})).statusCode).toBe(200);
+    expect((await createBucket('admins-only', { rules: { select: ['admin'], insert: ['admin'], update: ['admin'], delete: ['admin'] } })).statusCode).toBe(200);
+    const mine = alice.client.storage.from('open-src');
+    expect((await mine.upload('keep.txt', text('keep'))).error).toBeNull();
+    const copied = await mine.copy('keep.txt', 'stolen.txt', { destinationBucket: 'admins-only' });
+    expect(copied.error).toMatchObject({ status: 403 });
+    const moved = await mine.move('keep.txt', 'stolen.txt', { destinationBucket: 'admins-only' });
+    expect(moved.error).toMatchObject({ status: 403 });
+    expect((await mine.exists('keep.txt')).data).toBe(true);
+    expect((await w.admin.storage.from('admins-only').list()).data).toEqual([]);
+  });
+
   it('deleting a user deletes their objects, and the audit log says so', async () => {
     const carol = await w.user();
     expect((await createBucket('leaving', {})).statusCode).toBe(200);
