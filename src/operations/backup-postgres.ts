@@ -68,10 +68,12 @@ function copyRows(sqlText: string, table: string): Array<Record<string, string |
   return rows;
 }
 
-function withoutPassword(databaseUrl: string): { url: string; env: Record<string, string> } {
+/** The password leaves the URL (userinfo or libpq's `?password=`) for PGPASSWORD: argv is visible in `ps`. */
+export function withoutPassword(databaseUrl: string): { url: string; env: Record<string, string> } {
   const parsed = new URL(databaseUrl);
-  const password = decodeURIComponent(parsed.password);
+  const password = decodeURIComponent(parsed.password) || parsed.searchParams.get('password') || '';
   parsed.password = '';
+  parsed.searchParams.delete('password');
   return { url: parsed.toString(), env: password ? { PGPASSWORD: password } : {} };
 }
 

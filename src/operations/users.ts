@@ -69,9 +69,10 @@ export function userOperations(deps: Pick<OperationsDeps, 'identity' | 'llm' | '
     async remove(ctx: ActionContext, userId: string): Promise<void> {
       if (!(await identity.users.remove(ctx.projectId, ctx.environment, userId))) throw notFound('No such user in this project environment.');
       const purged = await deps.llm.requestLog.purge(ctx.projectId, ctx.environment, userId);
+      // The deletion is audited before the files are handled: a storage outage must not leave it unrecorded.
+      await audit(ctx, { action: 'user.delete', target: userId, details: { llm_request_log_entries_deleted: purged } });
       // Audited on its own (storage.user_objects.deleted or .kept, with the count).
       await deps.files.forgetUser(ctx.projectId, ctx.environment, userId, actorOf(ctx.principal));
-      await audit(ctx, { action: 'user.delete', target: userId, details: { llm_request_log_entries_deleted: purged } });
     },
 
     /** Allows an email to sign up while sign-up mode is invite. */

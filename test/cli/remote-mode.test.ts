@@ -154,7 +154,7 @@ describe.each(engines())('the CLI against a running server (%s)', (engine) => {
   });
 
   it('commands on the server\'s own storage refuse --url', async () => {
-    for (const args of [['init'], ['projects', 'list'], ['projects', 'create', 'x'], ['master-key', 'rotate'], ['start', '--url', gh.url]]) {
+    for (const args of [['init'], ['projects', 'list'], ['projects', 'create', 'x'], ['master-key', 'rotate'], ['backup', join(scratch, 'b.db')], ['start', '--url', gh.url]]) {
       const res = await remote(args);
       expect(res.code, args.join(' ')).toBe(2);
       expect(res.err).toContain('not through --url');

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { GatehouseError } from '../../errors/index.js';
 import { backupPostgres, backupSqlite, restorePostgres, restoreSqlite, type BackupSummary, type Contents } from '../../operations/index.js';
 import { createOutput } from '../output.js';
-import { configFrom, type GlobalOptions } from '../context.js';
+import { configFrom, requireLocal, type GlobalOptions } from '../context.js';
 
 const KEY_REMINDER = 'The master key is not in the backup: keep it apart from it (a secret manager, not the same disk or bucket); the backup cannot be decrypted without it.';
 
@@ -20,6 +20,8 @@ export function registerBackupCommands(program: Command): void {
     .description('copy the database (data dir or DATABASE_URL) into <file> while the server keeps serving')
     .option('--pg-bin <dir>', 'directory of pg_dump and pg_restore (PostgreSQL; default: the PATH)')
     .action(async (file: string, _opts: unknown, cmd: Command) => {
+      // A backup is of the server's own storage: with GATEHOUSE_URL it would silently copy ./.gatehouse.
+      requireLocal(cmd, 'backup');
       const global = cmd.optsWithGlobals<GlobalOptions & { pgBin?: string }>();
       const config = configFrom(global);
       const target = resolve(file);
