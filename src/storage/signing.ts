@@ -1,6 +1,8 @@
-import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { GatehouseError } from '../errors/index.js';
-import type { SigningKeyService } from '../identity/jwt/index.js';
+import {
+  checkHeader, decodeUnverified, findVerificationKey, SIGNING_ALGS, TokenRejected, verifySignatureAndClaims, type SigningKeyService,
+} from '../identity/jwt/index.js';
 import type { Clock } from '../shared/clock.js';
 
 // Signed URLs: a JWT signed with the environment's own signing key (the one of its access tokens)
@@ -59,29 +61,26 @@ export function createUrlSigner({ keys, clock }: { keys: SigningKeyService; cloc
     /** The claims of a valid token for exactly this bucket, name and operation; else 400. */
     async verify(token: unknown, expected: { bucket: string; name: string; op: SignedOperation }): Promise<SignedClaims> {
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_CHARS) throw invalid('missing');
-      let kid: string | undefined;
-      let unverified: Record<string, unknown>;
-      try {
-        kid = decodeProtectedHeader(token).kid;
-        unverified = decodeJwt(token);
-      } catch {
-        throw invalid('malformed');
-      }
-      if (typeof unverified.pid !== 'string' || typeof unverified.env !== 'string' || typeof kid !== 'string') throw invalid('malformed');
-      const candidates = await keys.verificationKeys(unverified.pid, unverified.env);
-      const key = candidates.find((k) => k.kid === kid);
-      if (!key) throw invalid('unknown_key');
       let payload: Record<string, unknown>;
+      let environment: { pid: unknown; env: unknown };
       try {
-        ({ payload } = await jwtVerify(token, key.key, {
-          algorithms: [key.alg], audience: AUDIENCE, issuer: AUDIENCE, currentDate: clock.now(), requiredClaims: ['exp', 'iat'],
-        }));
-      } catch {
-        throw invalid('signature_or_expiry');
+        // The access tokens' checks: header allowlist (no alg none, no key-pointing headers), the
+        // key the kid names (reloaded once if unknown), then signature and claims.
+        const unverified = decodeUnverified(token);
+        checkHeader(unverified.header, SIGNING_ALGS);
+        environment = { pid: unverified.payload.pid, env: unverified.payload.env };
+        const kid = unverified.header.kid;
+        if (typeof environment.pid !== 'string' || typeof environment.env !== 'string' || typeof kid !== 'string') throw invalid('malformed');
+        const key = await findVerificationKey(keys, environment.pid, environment.env, kid);
+        if (!key) throw invalid('unknown_key');
+        payload = await verifySignatureAndClaims(token, key.key, { algorithms: [key.alg], issuer: AUDIENCE, audience: AUDIENCE, clockSkewS: 0, now: clock.now() });
+      } catch (error) {
+        if (error instanceof TokenRejected) throw invalid(error.reason);
+        throw error;
       }
       const p = payload as unknown as Payload;
       // Claims are read only now, from the verified payload; the environment must be the one whose key verified.
-      if (p.pid !== unverified.pid || p.env !== unverified.env) throw invalid('malformed');
+      if (p.pid !== environment.pid || p.env !== environment.env) throw invalid('malformed');
       if (p.b !== expected.bucket || p.n !== expected.name || p.op !== expected.op) throw invalid('other_object');
       return {
         projectId: p.pid, environment: p.env, bucket: p.b, name: p.n, op: p.op,

@@ -5,7 +5,7 @@ import { createTtlCache } from '../../shared/ttl-cache.js';
 import { checkHeader, decodeUnverified } from './header-checks.js';
 import { verifySignatureAndClaims } from './claims.js';
 import type { IssuerUrls } from './issuer-urls.js';
-import type { SigningKeyService } from './signing-keys.js';
+import { findVerificationKey, SIGNING_ALGS, type SigningKeyService } from './signing-keys.js';
 import { TokenRejected } from './token-rejected.js';
 
 /** GoTrue's audience for signed-in users; supabase-js and PostgREST expect it. */
@@ -49,7 +49,6 @@ export function createAccessTokenService(options: {
   const accepted = (projectId: string, environment: string) => [issuerUrls.of(projectId, environment), issuerUrls.legacy];
   // Every algorithm Gatehouse can sign with (asymmetric only), so that tokens signed before
   // a change of identity.signingAlg keep verifying; each key's own alg must still match exactly.
-  const algorithms = ['ES256', 'EdDSA'];
   // Verified tokens, by environment and exact token text, until they expire. A
   // signature check costs ~0.3 ms of CPU and a client sends the same token for an
   // hour; what can change meanwhile (session revoked, role) is checked per request
@@ -95,16 +94,11 @@ export function createAccessTokenService(options: {
 
   async function verifyUncached(projectId: string, environment: string, token: string): Promise<JWTPayload> {
     const { header, payload } = decodeUnverified(token);
-    checkHeader(header, algorithms);
+    checkHeader(header, SIGNING_ALGS);
     if (typeof header.kid !== 'string' || header.kid === '') throw new TokenRejected('kid_missing');
     // A token of another project environment names a kid this environment does not have:
     // it fails here, before its claims are read.
-    let set = await keys.verificationKeys(projectId, environment);
-    let match = set.find((k) => k.kid === header.kid);
-    if (!match) {
-      set = await keys.verificationKeys(projectId, environment, { reload: true });
-      match = set.find((k) => k.kid === header.kid);
-    }
+    const match = await findVerificationKey(keys, projectId, environment, header.kid);
     if (!match) {
       throw new TokenRejected(payload.project_id !== undefined && (payload.project_id !== projectId || payload.environment !== environment) ? 'wrong_project' : 'unknown_key');
     }

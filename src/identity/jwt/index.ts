@@ -1,4 +1,4 @@
-export { createSigningKeyService, type SigningKeyService, type SigningAlg, type SigningKeySummary, type VerificationKey } from './signing-keys.js';
+export { createSigningKeyService, findVerificationKey, SIGNING_ALGS, type SigningKeyService, type SigningAlg, type SigningKeySummary, type VerificationKey } from './signing-keys.js';
 export { createAccessTokenService, ACCESS_TOKEN_AUDIENCE, type AccessTokenService, type AccessTokenClaims, type IssuedAccessToken } from './access-tokens.js';
 export { checkHeader, decodeUnverified, MAX_TOKEN_LENGTH, type UnverifiedToken } from './header-checks.js';
 export { verifySignatureAndClaims, type ClaimRules } from './claims.js';

@@ -8,6 +8,9 @@ import { createTtlCache } from '../../shared/ttl-cache.js';
 
 export type SigningAlg = 'ES256' | 'EdDSA';
 
+/** Every algorithm a Gatehouse signing key may use: the allowlist a token's header is checked against. */
+export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'EdDSA'];
+
 export interface VerificationKey {
   kid: string;
   alg: string;
@@ -122,4 +125,13 @@ export function createSigningKeyService(options: SigningKeyOptions): SigningKeyS
       }));
     },
   };
+}
+
+/**
+ * The verification key a token's `kid` names. An unknown kid reloads the set once (throttled in
+ * the service): the key may have been made by another instance since this one cached the set.
+ */
+export async function findVerificationKey(keys: SigningKeyService, projectId: string, environment: string, kid: string): Promise<VerificationKey | undefined> {
+  const match = (await keys.verificationKeys(projectId, environment)).find((k) => k.kid === kid);
+  return match ?? (await keys.verificationKeys(projectId, environment, { reload: true })).find((k) => k.kid === kid);
 }
