@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { PublicBase } from '../../shared/public-base.js';
 
 /**
  * The issuer (`iss`) of each project environment, and the URLs published under it.
@@ -37,40 +37,6 @@ export interface IssuerUrls {
   isOwn(iss: string): boolean;
 }
 
-/** Where the public URLs of this server start (GATEHOUSE_PUBLIC_URL, else the listen address). */
-export interface PublicBase {
-  url(): string;
-  /** Development without a public URL: the issuer follows the address this server listens on. */
-  listenOn(server: { address(): AddressInfo | string | null }): void;
-}
-
-/**
- * GATEHOUSE_PUBLIC_URL, which production requires; never the request's Host or X-Forwarded-Host,
- * which a client could choose (and with it the `iss` a token is minted or checked with). In
- * development without one: the address the server listens on (loopback for a wildcard address),
- * else, before it listens (in-process tests), the configured host and port. All of them are the
- * operator's choice.
- */
-export function createPublicBase(config: { publicUrl?: string; tls?: unknown; host: string; port: number }): PublicBase {
-  const fixed = config.publicUrl?.replace(/\/+$/, '');
-  const scheme = config.tls ? 'https' : 'http';
-  let server: { address(): AddressInfo | string | null } | null = null;
-  const origin = (host: string, port: number) => {
-    const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-    return `${scheme}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
-  };
-  return {
-    url() {
-      if (fixed) return fixed;
-      const address = server?.address();
-      return address && typeof address !== 'string' ? origin(address.address, address.port) : origin(config.host, config.port);
-    },
-    listenOn(s) {
-      server = s;
-    },
-  };
-}
-
 export function createIssuerUrls(base: PublicBase, legacyBase: string): IssuerUrls {
   const of = (projectId: string, environment: string) => `${base.url()}${ISSUER_PATH_PREFIX}/${projectId}/${environment}`;
   const legacy = `${legacyBase.replace(/\/+$/, '')}/auth/v1`;
@@ -81,3 +47,5 @@ export function createIssuerUrls(base: PublicBase, legacyBase: string): IssuerUr
     isOwn: (iss) => iss === legacy || iss.startsWith(`${base.url()}${ISSUER_PATH_PREFIX}/`),
   };
 }
+
+export { createPublicBase, type PublicBase } from '../../shared/public-base.js';

@@ -9,6 +9,7 @@ import type { EndpointMatch } from '../whitelist/index.js';
 import { readBounded } from './request-body.js';
 import { maskSecretText } from './secret-mask.js';
 import { upstreamError } from './upstream.js';
+import { createPublicBase } from '../../shared/public-base.js';
 
 // Gemini file uploads (`POST /upload/v1beta/files`), Google's resumable
 // protocol included: a `start` call opens a session and answers with an
@@ -245,25 +246,18 @@ function trustedUploadId(location: string, provider: ResolvedProvider): { upload
 }
 
 /**
- * Where the rewritten upload URL points: GATEHOUSE_PUBLIC_URL, which production
- * requires (config/production.ts). Never the request's Host or X-Forwarded-Host:
- * a client, or anything in front of Gatehouse, could name another server, and the
- * next chunk (with the user's token) would go there. In development without a
- * public URL, the address Gatehouse listens on (loopback for a wildcard address),
- * which only the operator chose.
+ * Where the rewritten upload URL points: GATEHOUSE_PUBLIC_URL, which production requires
+ * (config/production.ts), else the listen address (shared/public-base.ts). Never the request's
+ * Host or X-Forwarded-Host: a client, or anything in front of Gatehouse, could name another
+ * server, and the next chunk (with the user's token) would go there.
  */
-export function uploadUrlBase(config: { publicUrl?: string; tls?: unknown }, server: { address(): AddressInfo | string | null }): () => string {
-  if (config.publicUrl) {
-    const fixed = config.publicUrl.replace(/\/+$/, '');
-    return () => fixed;
-  }
-  const scheme = config.tls ? 'https' : 'http';
+export function uploadUrlBase(config: { publicUrl?: string; tls?: unknown; host: string; port: number }, server: { address(): AddressInfo | string | null }): () => string {
+  const base = createPublicBase(config);
+  base.listenOn(server);
   return () => {
-    const address = server.address();
-    if (address === null || typeof address === 'string') {
-      throw new GatehouseError('service_unavailable', { message: 'Gatehouse has no address to build the upload URL on: set GATEHOUSE_PUBLIC_URL.' });
-    }
-    const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
-    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    // Not the configured address before listening: a URL that may reach nothing is worse than a clear 503.
+    const url = base.reachableUrl();
+    if (url === null) throw new GatehouseError('service_unavailable', { message: 'Gatehouse has no address to build the upload URL on: set GATEHOUSE_PUBLIC_URL.' });
+    return url;
   };
 }
