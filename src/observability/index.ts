@@ -3,8 +3,8 @@ export {
   createSecurityEvents, startSecurityEventPruning, type SecurityEvents, type SecurityEventType, type SecurityEventInput, type SecurityEventsOptions,
 } from './security-events.js';
 export { createAuditLog, type AuditLog, type AuditEntry, type ChainedEntry, type ChainHead } from './audit-log.js';
-export { verifyAuditChain, type ChainReport, type ChainProblem, type ChainProblemKind } from './audit-verify.js';
-export { auditEntryHash, canonicalJson, GENESIS_HASH } from './audit-hash.js';
+export { verifyAuditChain, type ChainReport, type ChainProblem } from './audit-verify.js';
+export { auditEntryHash, GENESIS_HASH } from './audit-hash.js';
 export { createMetrics, type BufferStats, type Metrics, type MetricsSources, type PoolStats } from './metrics.js';
 export { noteFailure } from './metrics-http.js';
 export type { LlmMetrics, UpstreamErrorKind } from './metrics-llm.js';

@@ -40,7 +40,8 @@ interface Bound {
   duration: HistogramSeries;
 }
 
-export function createHttpMetrics(registry: Registry, requests: FastCounter, enabled: boolean): HttpMetrics {
+// Only built when metrics are on: app.ts adds no response hook otherwise.
+export function createHttpMetrics(registry: Registry, requests: FastCounter): HttpMetrics {
   const duration = new FastHistogram(registry, {
     name: 'gatehouse_http_request_duration_seconds',
     help: 'Time from request received to response sent, by surface, route pattern (or unmatched), method and status class.',
@@ -54,7 +55,6 @@ export function createHttpMetrics(registry: Registry, requests: FastCounter, ena
   return {
     responseStage(surfaceOf, auth) {
       return function recordResponse(request: FastifyRequest, reply: FastifyReply): void {
-        if (!enabled) return;
         const info = routeInfo(request);
         const status = reply.statusCode;
         const methodIndex = METHOD_INDEX[request.method] ?? OTHER;

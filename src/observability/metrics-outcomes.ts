@@ -26,7 +26,10 @@ export interface DataMetrics {
   rows(operation: RowOperation, count: number): void;
 }
 
+// Metrics off: each recorder is a no-op chosen once here, not a check on every call.
+
 export function createAuthMetrics(registry: Registry, enabled: boolean): AuthMetrics {
+  if (!enabled) return { outcome() {} };
   const counter = new FastCounter(registry, {
     name: 'gatehouse_auth_outcomes_total',
     help: 'Credentials checked, by kind (sign_in, sign_up, refresh, user_token, api_key, external_token), outcome and reason code.',
@@ -35,10 +38,9 @@ export function createAuthMetrics(registry: Registry, enabled: boolean): AuthMet
   // Successes are most calls (every keyed request, every user token): bound at start, and shown
   // as 0 from the first scrape, so a rate() over them exists before the first event.
   const ok = {} as Record<AuthKind, CounterSeries>;
-  if (enabled) for (const kind of AUTH_KINDS) ok[kind] = counter.series(kind, 'success', 'ok');
+  for (const kind of AUTH_KINDS) ok[kind] = counter.series(kind, 'success', 'ok');
   return {
     outcome(kind, reason) {
-      if (!enabled) return;
       if (reason === 'ok') ok[kind].inc();
       else counter.series(kind, 'failure', reason).inc();
     },
@@ -46,6 +48,7 @@ export function createAuthMetrics(registry: Registry, enabled: boolean): AuthMet
 }
 
 export function createLimitMetrics(registry: Registry, enabled: boolean): LimitMetrics {
+  if (!enabled) return { decision() {} };
   const counter = new FastCounter(registry, {
     name: 'gatehouse_rate_limit_decisions_total',
     help: 'Rate-limit checks by route class, tier and decision (allowed, refused). A store outage counts as its fail mode decided.',
@@ -53,12 +56,13 @@ export function createLimitMetrics(registry: Registry, enabled: boolean): LimitM
   });
   return {
     decision(routeClass, tier, allowed) {
-      if (enabled) counter.series(routeClass, tier, allowed ? 'allowed' : 'refused').inc();
+      counter.series(routeClass, tier, allowed ? 'allowed' : 'refused').inc();
     },
   };
 }
 
 export function createDataMetrics(registry: Registry, enabled: boolean): DataMetrics {
+  if (!enabled) return { rows() {} };
   const counter = new FastCounter(registry, {
     name: 'gatehouse_data_rows_total',
     help: 'Rows the data API (/rest/v1) read, inserted, updated or deleted.',
@@ -66,7 +70,7 @@ export function createDataMetrics(registry: Registry, enabled: boolean): DataMet
   });
   return {
     rows(operation, count) {
-      if (enabled && count > 0) counter.series(operation).inc(count);
+      if (count > 0) counter.series(operation).inc(count);
     },
   };
 }

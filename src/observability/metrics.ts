@@ -90,7 +90,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ['service'] as const,
       registers: [registry],
     }),
-    http: createHttpMetrics(registry, requests, enabled),
+    http: createHttpMetrics(registry, requests),
     auth: createAuthMetrics(registry, enabled),
     limits: createLimitMetrics(registry, enabled),
     llm: createLlmMetrics(registry, enabled),
