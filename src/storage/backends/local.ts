@@ -30,8 +30,12 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
 
   async function commit(from: string, key: string): Promise<void> {
     const folder = join(objects, key.slice(0, 2));
-    await mkdir(folder, { recursive: true, mode: 0o700 });
-    await rename(from, pathOf(key));
+    // The folder exists after the first write into it: try the rename first, make it only when missing.
+    await rename(from, pathOf(key)).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await rename(from, pathOf(key));
+    });
     // The rename itself must survive a power cut: fsync the folder that now names the file.
     const handle = await open(folder, 'r');
     try { await handle.sync(); } finally { await handle.close(); }
