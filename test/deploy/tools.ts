@@ -4,9 +4,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findOnPath } from '../harness/redis.js';
+import { findOnPath } from '../harness/net.js';
 
-export { freePort } from '../harness/redis.js';
+export { freePort } from '../harness/net.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEPLOY = join(ROOT, 'deploy');

@@ -1,9 +1,8 @@
 // Throwaway Redis servers for tests: a child redis-server (not daemonized) on a loopback port.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { findOnPath, freePort } from './net.js';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
 
 export interface RedisServer {
   /** redis://127.0.0.1:<port> */
@@ -15,39 +14,11 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-/** An executable on PATH or in `extraDirs`, or null. */
-export function findOnPath(name: string, extraDirs: string[] = []): string | null {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...extraDirs]) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return null;
-}
-
 /** Absolute path of redis-server, or null. */
 export function findRedisBin(): string | null {
   return findOnPath('redis-server', ['/usr/bin', '/usr/local/bin', '/usr/sbin']);
 }
 
-/** A loopback port free at the time of the call. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('could not pick a free port'))));
-    });
-  });
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
