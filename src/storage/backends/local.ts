@@ -12,6 +12,15 @@ import { assertBlobKey } from './keys.js';
 // atomic on one filesystem, so a reader (or a restart after kill -9 mid-upload) sees either no file
 // or the whole one, never part of it. Temp files a crash left behind are removed at start.
 
+/**
+ * Bytes a file write may queue while the previous one is in the kernel. The default (16 KiB) is
+ * less than one socket read (64 KiB), so every read waited for its own write: the body did not flow
+ * while the disk worked, and the disk got one small write per read. With room for a MiB, reads go on
+ * during a write and queued chunks go down as one writev (measured: about twice the throughput for
+ * 100 MiB bodies, see bench/storage.ts); memory per upload stays bounded by this.
+ */
+const WRITE_QUEUE_BYTES = 1024 * 1024;
+
 export interface LocalBackendOptions {
   dir: string;
 }
@@ -49,7 +58,7 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
       const temp = join(tmp, `${randomBytes(12).toString('hex')}.part`);
       try {
         // O_EXCL and 0600; `flush` fsyncs the file before it is closed (Node >= 20.10).
-        await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true }));
+        await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: WRITE_QUEUE_BYTES }));
       } catch (error) {
         await unlink(temp).catch(() => undefined);
         throw error;

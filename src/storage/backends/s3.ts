@@ -32,7 +32,7 @@ export function createS3Backend(options: S3BackendOptions): BlobBackend {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.accessKeyId && options.secretAccessKey ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } } : {}),
     // Checksums only where S3 requires them: self-hosted stores often lack the newer ones, and the
-    // ETag of every object is our own MD5 anyway.
+    // ETag of every object is our own SHA-256 anyway.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
