@@ -60,7 +60,9 @@ export const ERROR_CODES = {
   data_single_row_expected: { status: 406, message: 'JSON object requested, multiple (or no) rows returned' },
   data_unique_violation: { status: 409, message: 'A row with this value already exists.' },
   data_reference_violation: { status: 409, message: 'The referenced row does not exist.' },
-  data_range_invalid: { status: 416, message: 'The requested range is not satisfiable.' },
+  // A Range of rows the Data API cannot serve (malformed, or past its offset limit); a byte range past
+  // the end of a stored file is storage_range_not_satisfiable. One meaning per code.
+  data_range_invalid: { status: 416, message: 'The Range of rows is malformed or starts beyond the offset limit.' },
   schema_invalid: { status: 400, message: 'The schema is invalid.' },
   schema_change_refused: { status: 409, message: 'The schema change was refused.' },
   // File storage (/storage/v1, storage-api's shape in errors/surfaces.ts). An object the caller may not
@@ -76,6 +78,7 @@ export const ERROR_CODES = {
   storage_entity_too_large: { status: 413, message: 'The object exceeded the maximum allowed size.' },
   storage_quota_exceeded: { status: 413, message: 'The storage quota of this user is used up.' },
   storage_mime_type_not_allowed: { status: 415, message: 'This type of file is not allowed in this bucket.' },
+  // S3's words for a byte range that starts past the end of the object (storage dialect: InvalidRange).
   storage_range_not_satisfiable: { status: 416, message: 'The requested range is not satisfiable.' },
   unexpected_failure: { status: 500, message: 'Something went wrong on our side; the request id helps us find it.' },
   upstream_failed: { status: 502, message: 'The upstream service failed.' },

@@ -5,7 +5,7 @@ import type { BlobBackend } from './backends/backend.js';
 import type { Actor } from './context.js';
 import { checkAllowlist } from './mime.js';
 import { checkBucketId } from './paths.js';
-import { parseBucketRules, STORAGE_OPERATIONS, type BucketRuleSources } from './rules.js';
+import { parseBucketRules, STORAGE_OPERATIONS, type BucketRules, type BucketRuleSources } from './rules.js';
 import type { Bucket, StorageStore } from './store.js';
 
 // Buckets: admin only (the routes require a secret key or an admin user). Their JSON is
@@ -34,13 +34,12 @@ export function parseSizeLimit(value: unknown, max: number): number | null {
   return bytes;
 }
 
-function checkRules(value: unknown): BucketRuleSources | null {
-  if (value === undefined || value === null) return null;
+function checkRules(value: unknown): { rules: BucketRuleSources | null; ruleSet: BucketRules } {
+  if (value === undefined || value === null) return { rules: null, ruleSet: parseBucketRules(null) };
   if (typeof value !== 'object' || Array.isArray(value) || Object.keys(value).some((k) => !(STORAGE_OPERATIONS as readonly string[]).includes(k))) {
     throw new GatehouseError('validation_failed', { message: 'rules must be an object with select, insert, update and/or delete lists.' });
   }
-  parseBucketRules(value as BucketRuleSources);
-  return value as BucketRuleSources;
+  return { rules: value as BucketRuleSources, ruleSet: parseBucketRules(value as BucketRuleSources) };
 }
 
 export function bucketJson(b: Bucket) {
@@ -77,7 +76,7 @@ export function createBucketService(d: { store: StorageStore; clock: Clock; audi
       const bucket: Bucket = {
         projectId: actor.projectId, environment: actor.environment, id, public: input.public === true,
         fileSizeLimit: parseSizeLimit(input.file_size_limit, maxObjectBytes), allowedMimeTypes: checkAllowlist(input.allowed_mime_types),
-        rules: checkRules(input.rules), owner: actor.userId, createdAt: now, updatedAt: now,
+        ...checkRules(input.rules), owner: actor.userId, createdAt: now, updatedAt: now,
       };
       if (await store.getBucket(actor.projectId, actor.environment, id)) throw new GatehouseError('storage_bucket_exists');
       await publicIdFree(bucket);
@@ -98,7 +97,7 @@ export function createBucketService(d: { store: StorageStore; clock: Clock; audi
         public: input.public === undefined ? current.public : input.public === true,
         fileSizeLimit: input.file_size_limit === undefined ? current.fileSizeLimit : parseSizeLimit(input.file_size_limit, maxObjectBytes),
         allowedMimeTypes: input.allowed_mime_types === undefined ? current.allowedMimeTypes : checkAllowlist(input.allowed_mime_types),
-        rules: input.rules === undefined ? current.rules : checkRules(input.rules),
+        ...(input.rules === undefined ? {} : checkRules(input.rules)),
         updatedAt: isoNow(clock),
       };
       await publicIdFree(next);

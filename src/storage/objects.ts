@@ -11,7 +11,7 @@ import { listObjectsV2, type ListV2Options } from './listing-v2.js';
 import { mimeAllowed } from './mime.js';
 import { checkObjectName, foldersOf } from './paths.js';
 import { quotaRoom, type UserQuota } from './quota.js';
-import { allows, parseBucketRules, type StorageOperation } from './rules.js';
+import { allows, type StorageOperation } from './rules.js';
 import type { Bucket, ObjectRow, StorageStore } from './store.js';
 
 // Object operations other than the upload itself (upload.ts). Every read goes through `visible`:
@@ -51,14 +51,14 @@ export function createObjectService(d: ObjectServiceDeps) {
   async function visible(actor: Actor, bucket: Bucket, rawName: string, op: StorageOperation = 'select'): Promise<ObjectRow> {
     const name = checkObjectName(rawName);
     const row = await store.getObject(actor.projectId, actor.environment, bucket.id, name);
-    const rules = parseBucketRules(bucket.rules);
+    const rules = bucket.ruleSet;
     const ref = { bucket: bucket.id, name, owner: row?.owner ?? null, metadata: row?.metadata ?? null };
     if (!row || !allows(rules, 'select', actor.auth, ref) || !allows(rules, op, actor.auth, ref)) throw new GatehouseError('storage_object_not_found');
     return row;
   }
 
   async function checkDestination(actor: Actor, bucket: Bucket, name: string, owner: string | null, row: ObjectRow): Promise<void> {
-    if (!allows(parseBucketRules(bucket.rules), 'insert', actor.auth, { bucket: bucket.id, name, owner, metadata: row.metadata })) {
+    if (!allows(bucket.ruleSet, 'insert', actor.auth, { bucket: bucket.id, name, owner, metadata: row.metadata })) {
       throw new GatehouseError('forbidden', { message: 'The rules of the destination bucket do not allow this.' });
     }
     if (bucket.fileSizeLimit !== null && row.size > bucket.fileSizeLimit) throw new GatehouseError('storage_entity_too_large');
@@ -91,11 +91,11 @@ export function createObjectService(d: ObjectServiceDeps) {
     visible,
     async list(actor: Actor, bucketId: string, options: ListOptions) {
       const bucket = await buckets.required(actor, bucketId);
-      return listObjects(store, actor, bucket.id, parseBucketRules(bucket.rules), options);
+      return listObjects(store, actor, bucket.id, bucket.ruleSet, options);
     },
     async listV2(actor: Actor, bucketId: string, options: ListV2Options) {
       const bucket = await buckets.required(actor, bucketId);
-      return listObjectsV2(store, actor, bucket.id, parseBucketRules(bucket.rules), options);
+      return listObjectsV2(store, actor, bucket.id, bucket.ruleSet, options);
     },
 
     /** Removes what the caller may delete among `names`; the rest (missing or not its own) is skipped alike. */

@@ -3,7 +3,7 @@ import { engines } from '../../test/harness/engines.js';
 import { useMigratedStorage } from '../../test/harness/storage.js';
 import type { AuthContext } from '../data/index.js';
 import { foldersOf } from './paths.js';
-import { allowedRows, allows, parseBucketRules, type BucketRuleSources } from './rules.js';
+import { allowedRows, allows, parseBucketRules, rulesFromText, type BucketRuleSources } from './rules.js';
 
 // The in-memory verdict (uploads: no row yet) and the SQL predicate (listings) must agree on every
 // object, for every caller, or a listing would show what a download refuses (or the reverse).
@@ -85,5 +85,20 @@ describe('storage rules: parsing', () => {
     expect(() => parseBucketRules({ select: ['name =='] })).toThrow(/not valid/);
     expect(() => parseBucketRules({ select: 'admin' as unknown as string[] })).toThrow(/list/);
     expect(() => parseBucketRules({ select: Array(17).fill('admin') as string[] })).toThrow(/at most 16/);
+  });
+
+  it('a bucket row\'s rule text is parsed once: the same text gives the same rules, a changed text new ones', () => {
+    const text = JSON.stringify({ select: ['folder[0] == auth.uid'] });
+    const first = rulesFromText(text);
+    // A copy of the text (as a fresh row read makes) finds the same parsed rules, not a new parse.
+    expect(rulesFromText(`${text} `.trimEnd())).toBe(first);
+    expect(first.sources).toEqual({ select: ['folder[0] == auth.uid'] });
+    expect(allows(first.rules, 'select', ALICE, { bucket: 'b', name: 'usr_alice/x', owner: null })).toBe(true);
+    const changed = rulesFromText(JSON.stringify({ select: ['folder[0] == "shared"'] }));
+    expect(changed).not.toBe(first);
+    expect(allows(changed.rules, 'select', ALICE, { bucket: 'b', name: 'usr_alice/x', owner: null })).toBe(false);
+    // No rules: the defaults, parsed once for every bucket.
+    expect(rulesFromText(null)).toEqual({ sources: null, rules: parseBucketRules(null) });
+    expect(rulesFromText(null).rules).toBe(rulesFromText(null).rules);
   });
 });

@@ -114,6 +114,26 @@ export function parseBucketRules(sources: BucketRuleSources | null | undefined):
   return out;
 }
 
+// Rules as stored (the JSON text of a bucket row) → parsed, once per distinct text: a request reads
+// its bucket's row, and parsing every entry again on each request was most of a small request's
+// rule cost. Keyed by the text itself, so a changed rule is a new key (never a stale entry); bounded,
+// oldest out first. Parsed rules are never mutated, so one copy serves every request.
+const PARSED_CACHE_SIZE = 256;
+const parsedByText = new Map<string, { sources: BucketRuleSources | null; rules: BucketRules }>();
+const DEFAULT_RULES = parseBucketRules(null);
+
+/** A bucket row's `rules` column (JSON text, or null: the defaults) as sources and parsed rules. */
+export function rulesFromText(text: string | null): { sources: BucketRuleSources | null; rules: BucketRules } {
+  if (text === null) return { sources: null, rules: DEFAULT_RULES };
+  const hit = parsedByText.get(text);
+  if (hit) return hit;
+  const sources = JSON.parse(text) as BucketRuleSources;
+  const entry = { sources, rules: parseBucketRules(sources) };
+  parsedByText.set(text, entry);
+  if (parsedByText.size > PARSED_CACHE_SIZE) parsedByText.delete(parsedByText.keys().next().value!);
+  return entry;
+}
+
 function invalidRule(reason: string): GatehouseError {
   return new GatehouseError('validation_failed', { message: `A bucket rule is not valid: ${reason}.`, details: { reason } });
 }

@@ -12,7 +12,7 @@ import { createBucketService } from './buckets.js';
 import { signedUploader, type Actor } from './context.js';
 import { createObjectService } from './objects.js';
 import { checkObjectName } from './paths.js';
-import { allows, parseBucketRules } from './rules.js';
+import { allows } from './rules.js';
 import { createUrlSigner } from './signing.js';
 import { createStorageStore, type ObjectRow } from './store.js';
 import { createUploader, type UploadBody } from './upload.js';
@@ -105,7 +105,7 @@ export function createStorageService(d: StorageServiceDeps) {
       const bucket = await buckets.required(actor, bucketId);
       checkObjectName(name);
       const existing = await store.getObject(actor.projectId, actor.environment, bucket.id, name);
-      const rules = parseBucketRules(bucket.rules);
+      const rules = bucket.ruleSet;
       const ref = { bucket: bucket.id, name };
       if (existing) {
         if (!upsert || !allows(rules, 'update', actor.auth, { ...ref, owner: existing.owner, metadata: existing.metadata })) throw new GatehouseError('storage_object_exists');

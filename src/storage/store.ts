@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, EngineCapabilities } from '../db/index.js';
-import type { BucketRuleSources } from './rules.js';
+import { rulesFromText, type BucketRules, type BucketRuleSources } from './rules.js';
 import type { StorageBucketsTable, StorageObjectsTable } from './tables.js';
 
 // Rows in, records out; no HTTP, no rules (the service decides who may see what).
@@ -13,6 +13,8 @@ export interface Bucket {
   fileSizeLimit: number | null;
   allowedMimeTypes: string[] | null;
   rules: BucketRuleSources | null;
+  /** `rules` parsed (absent: the defaults), made once per distinct rule text (rules.ts). */
+  ruleSet: BucketRules;
   owner: string | null;
   createdAt: string;
   updatedAt: string;
@@ -21,6 +23,7 @@ export interface Bucket {
 export type ObjectRow = Omit<Selectable<StorageObjectsTable>, 'size'> & { size: number };
 
 export function toBucket(row: Selectable<StorageBucketsTable>): Bucket {
+  const { sources, rules } = rulesFromText(row.rules);
   return {
     projectId: row.project_id,
     environment: row.environment,
@@ -28,7 +31,8 @@ export function toBucket(row: Selectable<StorageBucketsTable>): Bucket {
     public: row.public === 1,
     fileSizeLimit: row.file_size_limit === null ? null : Number(row.file_size_limit),
     allowedMimeTypes: row.allowed_mime_types === null ? null : (JSON.parse(row.allowed_mime_types) as string[]),
-    rules: row.rules === null ? null : (JSON.parse(row.rules) as BucketRuleSources),
+    rules: sources,
+    ruleSet: rules,
     owner: row.owner,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -8,7 +8,7 @@ import type { Actor } from './context.js';
 import { UploadInspector } from './ingest.js';
 import { mediaType, mimeAllowed, sniffedType } from './mime.js';
 import { checkObjectName, foldersOf } from './paths.js';
-import { allows, parseBucketRules } from './rules.js';
+import { allows } from './rules.js';
 import type { Bucket, ObjectRow, StorageStore } from './store.js';
 import { quotaRoom, type UserQuota } from './quota.js';
 
@@ -55,7 +55,7 @@ export function createUploader(d: UploadDeps) {
 
   return async function upload(actor: Actor, bucket: Bucket, rawName: string, mode: UploadMode, body: UploadBody): Promise<ObjectRow> {
     const name = checkObjectName(rawName);
-    const rules = parseBucketRules(bucket.rules);
+    const rules = bucket.ruleSet;
     const existing = await store.getObject(actor.projectId, actor.environment, bucket.id, name);
     const ref = { bucket: bucket.id, name };
     if (mode.expectVersion !== undefined && (existing?.version ?? '') !== mode.expectVersion) {
