@@ -16,9 +16,13 @@ export function actorOf(caller: Caller): Actor {
   return { projectId: caller.projectId, environment: caller.environment, auth: authContextOf(caller), userId: caller.user?.id ?? null, actor: actorId(caller) };
 }
 
-/** The user a signed upload URL was made for: rules see a signed-in user of that id. */
-export function signedUploader(projectId: string, environment: string, owner: string | null): Actor {
+/**
+ * Who a signed upload URL uploads as: the user it was made for (rules see their id, and the admin
+ * group if they were an admin; no other claims travel in the URL), or an admin for a secret key's.
+ * Signing is decided as this same uploader, so a URL never promises what its upload would refuse.
+ */
+export function signedUploader(projectId: string, environment: string, owner: string | null, admin: boolean): Actor {
   return owner === null
     ? { projectId, environment, auth: { group: 'admin', uid: null, role: null, claims: {} }, userId: null, actor: 'signed-url' }
-    : { projectId, environment, auth: { group: 'user', uid: owner, role: 'authenticated', claims: {} }, userId: owner, actor: `user:${owner}` };
+    : { projectId, environment, auth: { group: admin ? 'admin' : 'user', uid: owner, role: 'authenticated', claims: {} }, userId: owner, actor: `user:${owner}` };
 }

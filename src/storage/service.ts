@@ -12,7 +12,7 @@ import { createBucketService } from './buckets.js';
 import { signedUploader, type Actor } from './context.js';
 import { createObjectService } from './objects.js';
 import { checkObjectName } from './paths.js';
-import { allows } from './rules.js';
+import { decideWrite } from './write-rules.js';
 import { createUrlSigner } from './signing.js';
 import { createStorageStore, type ObjectRow } from './store.js';
 import { createUploader, type UploadBody } from './upload.js';
@@ -50,6 +50,9 @@ export function createStorageService(d: StorageServiceDeps) {
   }
 
   const signedPath = (bucket: string, name: string, token: string) => `/object/sign/${bucket}/${name}?token=${token}`;
+  const downloadToken = (actor: Actor, row: ObjectRow, seconds: number) => signer.sign({
+    projectId: actor.projectId, environment: actor.environment, bucket: row.bucket_id, name: row.name, op: 'download', version: row.version, owner: null, upsert: false, admin: false,
+  }, seconds);
 
   return {
     backend,
@@ -74,7 +77,7 @@ export function createStorageService(d: StorageServiceDeps) {
     async sign(actor: Actor, bucketId: string, name: string, expiresIn: unknown): Promise<string> {
       const seconds = expiry(expiresIn);
       const row = await objects.visible(actor, await buckets.required(actor, bucketId), name);
-      const token = await signer.sign({ projectId: actor.projectId, environment: actor.environment, bucket: row.bucket_id, name: row.name, op: 'download', version: row.version, owner: null, upsert: false }, seconds);
+      const token = await downloadToken(actor, row, seconds);
       return signedPath(row.bucket_id, row.name, token);
     },
     async signMany(actor: Actor, bucketId: string, paths: unknown, expiresIn: unknown) {
@@ -85,7 +88,7 @@ export function createStorageService(d: StorageServiceDeps) {
       for (const path of paths) {
         try {
           const row = await objects.visible(actor, bucket, path as string);
-          const token = await signer.sign({ projectId: actor.projectId, environment: actor.environment, bucket: row.bucket_id, name: row.name, op: 'download', version: row.version, owner: null, upsert: false }, seconds);
+          const token = await downloadToken(actor, row, seconds);
           out.push({ path: row.name, signedURL: signedPath(row.bucket_id, row.name, token), error: null });
         } catch (error) {
           if (!(error instanceof GatehouseError) || !['storage_object_not_found', 'storage_invalid_key'].includes(error.code)) throw error;
@@ -105,20 +108,16 @@ export function createStorageService(d: StorageServiceDeps) {
       const bucket = await buckets.required(actor, bucketId);
       checkObjectName(name);
       const existing = await store.getObject(actor.projectId, actor.environment, bucket.id, name);
-      const rules = bucket.ruleSet;
-      const ref = { bucket: bucket.id, name };
-      if (existing) {
-        if (!upsert || !allows(rules, 'update', actor.auth, { ...ref, owner: existing.owner, metadata: existing.metadata })) throw new GatehouseError('storage_object_exists');
-      } else if (!allows(rules, 'insert', actor.auth, { ...ref, owner: actor.userId })) {
-        throw new GatehouseError('forbidden', { message: 'The rules of this bucket do not allow this upload.' });
-      }
+      // Decided as the uploader the URL will act as, by the upload's own rule check (no metadata yet).
+      const admin = actor.auth.group === 'admin';
+      decideWrite(bucket.ruleSet, signedUploader(actor.projectId, actor.environment, actor.userId, admin), bucket.id, name, existing, { upsert, replaceOnly: false }, undefined);
       // Bound to the version there now: the URL uploads once, and not over a later object.
-      const token = await signer.sign({ projectId: actor.projectId, environment: actor.environment, bucket: bucket.id, name, op: 'upload', version: existing?.version ?? '', owner: actor.userId, upsert }, settings.signedUploadSeconds);
+      const token = await signer.sign({ projectId: actor.projectId, environment: actor.environment, bucket: bucket.id, name, op: 'upload', version: existing?.version ?? '', owner: actor.userId, upsert, admin }, settings.signedUploadSeconds);
       return { url: `/object/upload/sign/${bucket.id}/${name}?token=${token}`, token };
     },
     async uploadSigned(token: unknown, bucketId: string, name: string, body: UploadBody): Promise<ObjectRow> {
       const claims = await signer.verify(token, { bucket: bucketId, name, op: 'upload' });
-      const actor = signedUploader(claims.projectId, claims.environment, claims.owner);
+      const actor = signedUploader(claims.projectId, claims.environment, claims.owner, claims.admin);
       const bucket = await buckets.required(actor, bucketId);
       return upload(actor, bucket, name, { upsert: claims.upsert, replaceOnly: false, expectVersion: claims.version }, body);
     },

@@ -29,6 +29,8 @@ export interface SignedClaims {
   owner: string | null;
   /** Upload: whether it may replace an existing object. */
   upsert: boolean;
+  /** Upload: whether the owner was an admin user when the URL was made (rules see the admin group). */
+  admin: boolean;
 }
 
 interface Payload {
@@ -40,6 +42,7 @@ interface Payload {
   v: string;
   o: string | null;
   u: boolean;
+  a?: boolean;
 }
 
 export function createUrlSigner({ keys, clock }: { keys: SigningKeyService; clock: Clock }) {
@@ -49,7 +52,7 @@ export function createUrlSigner({ keys, clock }: { keys: SigningKeyService; cloc
       const key = await keys.current(claims.projectId, claims.environment);
       const nowS = Math.floor(clock.nowMs() / 1000);
       const payload: Payload = {
-        pid: claims.projectId, env: claims.environment, b: claims.bucket, n: claims.name, op: claims.op, v: claims.version, o: claims.owner, u: claims.upsert,
+        pid: claims.projectId, env: claims.environment, b: claims.bucket, n: claims.name, op: claims.op, v: claims.version, o: claims.owner, u: claims.upsert, a: claims.admin,
       };
       return new SignJWT({ ...payload })
         .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
@@ -84,7 +87,7 @@ export function createUrlSigner({ keys, clock }: { keys: SigningKeyService; cloc
       if (p.b !== expected.bucket || p.n !== expected.name || p.op !== expected.op) throw invalid('other_object');
       return {
         projectId: p.pid, environment: p.env, bucket: p.b, name: p.n, op: p.op,
-        version: typeof p.v === 'string' ? p.v : '', owner: typeof p.o === 'string' ? p.o : null, upsert: p.u === true,
+        version: typeof p.v === 'string' ? p.v : '', owner: typeof p.o === 'string' ? p.o : null, upsert: p.u === true, admin: p.a === true,
       };
     },
   };

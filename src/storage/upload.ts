@@ -8,7 +8,7 @@ import type { Actor } from './context.js';
 import { UploadInspector } from './ingest.js';
 import { mediaType, mimeAllowed, sniffedType } from './mime.js';
 import { checkObjectName, foldersOf } from './paths.js';
-import { allows } from './rules.js';
+import { decideWrite, type WriteIntent } from './write-rules.js';
 import type { Bucket, ObjectRow, StorageStore } from './store.js';
 import { quotaRoom, type UserQuota } from './quota.js';
 
@@ -27,11 +27,7 @@ export interface UploadBody {
   metadata: Record<string, unknown> | undefined;
 }
 
-export interface UploadMode {
-  /** POST with x-upsert: true, or a signed upload that allows it. */
-  upsert: boolean;
-  /** PUT (storage-js update): the object must exist. */
-  replaceOnly: boolean;
+export interface UploadMode extends WriteIntent {
   /** Signed upload: the version the token was made for ('' = no object then). */
   expectVersion?: string;
 }
@@ -55,23 +51,11 @@ export function createUploader(d: UploadDeps) {
 
   return async function upload(actor: Actor, bucket: Bucket, rawName: string, mode: UploadMode, body: UploadBody): Promise<ObjectRow> {
     const name = checkObjectName(rawName);
-    const rules = bucket.ruleSet;
     const existing = await store.getObject(actor.projectId, actor.environment, bucket.id, name);
-    const ref = { bucket: bucket.id, name };
     if (mode.expectVersion !== undefined && (existing?.version ?? '') !== mode.expectVersion) {
       throw new GatehouseError('storage_invalid_signature', { details: { reason: 'object_changed' } });
     }
-    if (existing) {
-      const mayUpdate = allows(rules, 'update', actor.auth, { ...ref, owner: existing.owner, metadata: existing.metadata });
-      if (mode.replaceOnly && !mayUpdate && !allows(rules, 'select', actor.auth, { ...ref, owner: existing.owner, metadata: existing.metadata })) throw new GatehouseError('storage_object_not_found');
-      // A name the caller may not replace answers as any taken name: no more said than that it is taken.
-      if (!(mode.upsert || mode.replaceOnly) || !mayUpdate) throw new GatehouseError('storage_object_exists');
-    } else {
-      if (mode.replaceOnly) throw new GatehouseError('storage_object_not_found');
-      if (!allows(rules, 'insert', actor.auth, { ...ref, owner: actor.userId, metadata: body.metadata })) {
-        throw new GatehouseError('forbidden', { message: 'The rules of this bucket do not allow this upload.' });
-      }
-    }
+    decideWrite(bucket.ruleSet, actor, bucket.id, name, existing, mode, body.metadata);
     const declaredType = mediaType(body.contentType) ?? 'application/octet-stream';
     if (!mimeAllowed(bucket.allowedMimeTypes, declaredType)) throw mimeRefused(declaredType);
     const sizeLimit = Math.min(d.maxObjectBytes, bucket.fileSizeLimit ?? Infinity);

@@ -93,6 +93,36 @@ describe.each(engines())('signed URLs and served files (%s)', (engine) => {
     expect(await bob.client.storage.from('files').exists('uploads/one.txt')).toMatchObject({ data: false });
   });
 
+  it('a signed upload URL is only made when the upload it allows would pass: both are decided as the same uploader', async () => {
+    // Rules over the caller's claims: a signed upload runs as the user it was made for (id and group,
+    // no other claims), so signing must be decided as that uploader too, or it promises a refusal.
+    const createBucket = async (id: string, rules: object) =>
+      (await w.gh.app.inject({ method: 'POST', url: '/storage/v1/bucket', headers: { apikey: w.gh.secretKey }, payload: { id, rules } })).statusCode;
+    expect(await createBucket('by-claim', { select: ['self'], insert: ['auth.claims.email != ""'] })).toBe(200);
+    const files = () => alice.client.storage.from('files');
+    const mine = alice.client.storage.from('by-claim');
+    expect((await mine.upload('direct.txt', text('direct'))).error).toBeNull();
+    const signed = await mine.createSignedUploadUrl('signed.txt');
+    expect(signed.error).toMatchObject({ status: 403 });
+    expect(signed.data).toBeNull();
+
+    // Over a taken name the URL needs upsert and the update rule, exactly as the upload will.
+    expect((await files().upload('uploads/taken.txt', text('taken'))).error).toBeNull();
+    expect((await files().createSignedUploadUrl('uploads/taken.txt')).error).toMatchObject({ status: 409 });
+    expect((await bob.client.storage.from('files').createSignedUploadUrl('uploads/taken.txt', { upsert: true })).error).toMatchObject({ status: 409 });
+    const again = await files().createSignedUploadUrl('uploads/taken.txt', { upsert: true });
+    expect(again.error).toBeNull();
+    expect((await w.guest.storage.from('files').uploadToSignedUrl('uploads/taken.txt', again.data!.token, text('replaced'), { upsert: true })).error).toBeNull();
+    expect(await (await files().download('uploads/taken.txt')).data!.text()).toBe('replaced');
+
+    // A secret key's URL uploads as the admin it was made by: an admin-only bucket takes it.
+    expect(await createBucket('admins-only', { insert: ['admin'] })).toBe(200);
+    const adminUrl = await w.admin.storage.from('admins-only').createSignedUploadUrl('by-admin.txt');
+    expect(adminUrl.error).toBeNull();
+    expect((await w.guest.storage.from('admins-only').uploadToSignedUrl('by-admin.txt', adminUrl.data!.token, text('ok'))).error).toBeNull();
+    expect((await alice.client.storage.from('admins-only').createSignedUploadUrl('by-alice.txt')).error).toMatchObject({ status: 403 });
+  });
+
   it('served files: nosniff, a sandbox CSP, and attachment for HTML, SVG and XML', async () => {
     const files = alice.client.storage.from('files');
     const cases: Array<[string, string, string]> = [
