@@ -57,6 +57,20 @@ export function createObjectService(d: ObjectServiceDeps) {
     return row;
   }
 
+  /**
+   * Of `names` (already checked), the objects the caller may select and `op`, by name, read in one
+   * query (per 500 names) instead of one per name. What is missing or hidden is simply absent.
+   */
+  async function visibleMany(actor: Actor, bucket: Bucket, names: readonly string[], op: StorageOperation = 'select'): Promise<Map<string, ObjectRow>> {
+    const rows = await store.getObjects(actor.projectId, actor.environment, bucket.id, [...new Set(names)]);
+    const out = new Map<string, ObjectRow>();
+    for (const row of rows) {
+      const ref = { bucket: bucket.id, name: row.name, owner: row.owner, metadata: row.metadata };
+      if (allows(bucket.ruleSet, 'select', actor.auth, ref) && allows(bucket.ruleSet, op, actor.auth, ref)) out.set(row.name, row);
+    }
+    return out;
+  }
+
   async function checkDestination(actor: Actor, bucket: Bucket, name: string, owner: string | null, row: ObjectRow): Promise<void> {
     if (!allows(bucket.ruleSet, 'insert', actor.auth, { bucket: bucket.id, name, owner, metadata: row.metadata })) {
       throw new GatehouseError('forbidden', { message: 'The rules of the destination bucket do not allow this.' });
@@ -89,6 +103,7 @@ export function createObjectService(d: ObjectServiceDeps) {
 
   return {
     visible,
+    visibleMany,
     async list(actor: Actor, bucketId: string, options: ListOptions) {
       const bucket = await buckets.required(actor, bucketId);
       return listObjects(store, actor, bucket.id, bucket.ruleSet, options);
@@ -104,19 +119,25 @@ export function createObjectService(d: ObjectServiceDeps) {
       if (!Array.isArray(names) || names.length === 0 || names.length > MAX_REMOVE) {
         throw new GatehouseError('validation_failed', { message: `prefixes must list 1 to ${MAX_REMOVE} object names.` });
       }
-      const removed: ObjectRow[] = [];
-      for (const name of names) {
-        const row = await visible(actor, bucket, name as string, 'delete').catch((error: unknown) => {
-          if (error instanceof GatehouseError && error.code === 'storage_object_not_found') return null;
-          throw error;
-        });
-        if (!row) continue;
-        const result = await store.db.deleteFrom('storage_objects').where('id', '=', row.id).where('version', '=', row.version).executeTakeFirst();
-        if (Number(result.numDeletedRows) !== 1) continue;
-        await backend.remove(row.version).catch(() => undefined);
-        removed.push(row);
+      // A malformed name refuses the whole request (400), before anything is removed.
+      const checked = names.map((name) => checkObjectName(name));
+      const deletable = [...(await visibleMany(actor, bucket, checked, 'delete')).values()];
+      if (deletable.length === 0) return [];
+      // One statement for all rows, each only at the version read (one replaced meanwhile stays).
+      const gone = new Set<string>();
+      for (let i = 0; i < deletable.length; i += 500) {
+        const batch = deletable.slice(i, i + 500);
+        const deleted = await store.db.deleteFrom('storage_objects')
+          .where((eb) => eb.or(batch.map((row) => eb.and([eb('id', '=', row.id), eb('version', '=', row.version)]))))
+          .returning('id').execute();
+        for (const { id } of deleted) gone.add(id);
       }
-      return removed;
+      const removed = deletable.filter((row) => gone.has(row.id));
+      await Promise.all(removed.map((row) => backend.remove(row.version).catch(() => undefined)));
+      // In the order the caller named them, as before.
+      const order = new Map<string, number>();
+      checked.forEach((name, i) => { if (!order.has(name)) order.set(name, i); });
+      return removed.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
     },
 
     /** Move: select and delete on the source, insert at the destination; the bytes stay where they are. */

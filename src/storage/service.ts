@@ -11,7 +11,7 @@ import { createS3Backend } from './backends/s3.js';
 import { createBucketService } from './buckets.js';
 import { signedUploader, type Actor } from './context.js';
 import { createObjectService } from './objects.js';
-import { checkObjectName } from './paths.js';
+import { checkObjectName, nameProblem } from './paths.js';
 import { decideWrite } from './write-rules.js';
 import { createUrlSigner } from './signing.js';
 import { createStorageStore, type ObjectRow } from './store.js';
@@ -84,18 +84,14 @@ export function createStorageService(d: StorageServiceDeps) {
       const seconds = expiry(expiresIn);
       if (!Array.isArray(paths) || paths.length === 0 || paths.length > 1000) throw new GatehouseError('validation_failed', { message: 'paths must list 1 to 1000 object names.' });
       const bucket = await buckets.required(actor, bucketId);
-      const out = [];
-      for (const path of paths) {
-        try {
-          const row = await objects.visible(actor, bucket, path as string);
-          const token = await downloadToken(actor, row, seconds);
-          out.push({ path: row.name, signedURL: signedPath(row.bucket_id, row.name, token), error: null });
-        } catch (error) {
-          if (!(error instanceof GatehouseError) || !['storage_object_not_found', 'storage_invalid_key'].includes(error.code)) throw error;
-          out.push({ path: typeof path === 'string' ? path : null, signedURL: null, error: NOT_VISIBLE });
-        }
-      }
-      return out;
+      // All names in one read; a malformed, missing or hidden one gets the same error entry.
+      const valid = paths.filter((path): path is string => nameProblem(path) === null);
+      const rows = await objects.visibleMany(actor, bucket, valid);
+      return Promise.all(paths.map(async (path) => {
+        const row = typeof path === 'string' ? rows.get(path) : undefined;
+        if (!row) return { path: typeof path === 'string' ? path : null, signedURL: null, error: NOT_VISIBLE };
+        return { path: row.name, signedURL: signedPath(row.bucket_id, row.name, await downloadToken(actor, row, seconds)), error: null };
+      }));
     },
     /** The object a signed download URL opens, if the token is for it and it has not changed since. */
     async readSigned(token: unknown, bucketId: string, name: string): Promise<ObjectRow> {

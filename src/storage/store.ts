@@ -43,6 +43,9 @@ export function toObjectRow(row: Selectable<StorageObjectsTable>): ObjectRow {
   return { ...row, size: Number(row.size) };
 }
 
+/** Names bound in one `in (…)`: well under SQLite's and PostgreSQL's limits on bound values. */
+const NAMES_PER_QUERY = 500;
+
 export function createStorageStore(db: Kysely<Database>, json: EngineCapabilities['json']) {
   const buckets = (projectId: string, environment: string) =>
     db.selectFrom('storage_buckets').selectAll().where('project_id', '=', projectId).where('environment', '=', environment);
@@ -83,6 +86,18 @@ export function createStorageStore(db: Kysely<Database>, json: EngineCapabilitie
         .where('project_id', '=', projectId).where('environment', '=', environment).where('bucket_id', '=', bucketId).where('name', '=', name)
         .executeTakeFirst();
       return row ? toObjectRow(row) : null;
+    },
+    /** The objects of a bucket among `names`, in one query per 500 names (no order). */
+    async getObjects(projectId: string, environment: string, bucketId: string, names: readonly string[]): Promise<ObjectRow[]> {
+      const rows: ObjectRow[] = [];
+      for (let i = 0; i < names.length; i += NAMES_PER_QUERY) {
+        const batch = await db.selectFrom('storage_objects').selectAll()
+          .where('project_id', '=', projectId).where('environment', '=', environment).where('bucket_id', '=', bucketId)
+          .where('name', 'in', names.slice(i, i + NAMES_PER_QUERY))
+          .execute();
+        rows.push(...batch.map(toObjectRow));
+      }
+      return rows;
     },
     /** Bytes and objects a user owns in an environment, for quotas. */
     async usageOf(projectId: string, environment: string, owner: string): Promise<{ bytes: number; objects: number }> {

@@ -78,6 +78,31 @@ describe.each(engines())('signed URLs and served files (%s)', (engine) => {
     expect(await (await fetch(data![0]!.signedUrl!)).text()).toBe('fff');
   });
 
+  it('many names in one call: signs and removes exactly what the caller may, in the order named', async () => {
+    const mine = alice.client.storage.from('files');
+    for (const name of ['many/a.txt', 'many/b.txt']) expect((await mine.upload(name, text(name))).error).toBeNull();
+    expect((await bob.client.storage.from('files').upload('many/bobs.txt', text('bob'))).error).toBeNull();
+
+    const names = ['many/b.txt', 'many/bobs.txt', 'many/none.txt', 'many/../x', 'many/a.txt'];
+    const signed = await mine.createSignedUrls(names, 60);
+    expect(signed.error).toBeNull();
+    expect(signed.data!.map((e) => [e.path, e.signedUrl !== null, e.error === null])).toEqual([
+      ['many/b.txt', true, true], ['many/bobs.txt', false, false], ['many/none.txt', false, false], ['many/../x', false, false], ['many/a.txt', true, true],
+    ]);
+    // Hidden, missing and malformed answer alike.
+    expect(new Set(signed.data!.slice(1, 4).map((e) => e.error)).size).toBe(1);
+    expect(await (await fetch(signed.data![4]!.signedUrl!)).text()).toBe('many/a.txt');
+
+    // A malformed name refuses the whole removal before anything goes.
+    expect((await mine.remove(['many/a.txt', 'many//x'])).error).toMatchObject({ status: 400 });
+    expect(await mine.exists('many/a.txt')).toMatchObject({ data: true });
+    const removed = await mine.remove(['many/b.txt', 'many/bobs.txt', 'many/none.txt', 'many/a.txt', 'many/b.txt']);
+    expect(removed.error).toBeNull();
+    expect(removed.data!.map((o) => o.name)).toEqual(['many/b.txt', 'many/a.txt']);
+    expect(await mine.exists('many/a.txt')).toMatchObject({ data: false });
+    expect(await bob.client.storage.from('files').exists('many/bobs.txt')).toMatchObject({ data: true });
+  });
+
   it('a signed upload URL uploads once, to its own path, as the user who asked', async () => {
     const files = alice.client.storage.from('files');
     const signed = await files.createSignedUploadUrl('uploads/one.txt');
