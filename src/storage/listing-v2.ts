@@ -3,6 +3,7 @@ import { GatehouseError } from '../errors/index.js';
 import type { Actor } from './context.js';
 import { intIn, objectMetadata } from './listing.js';
 import { checkPrefix } from './paths.js';
+import { resumeAfter, walkEntries } from './folder-walk.js';
 import { allowedRows, type BucketRules } from './rules.js';
 import { toObjectRow, type ObjectRow, type StorageStore } from './store.js';
 
@@ -104,7 +105,7 @@ export async function listObjectsV2(store: StorageStore, actor: Actor, bucketId:
   const sort = sortOf(options.sortBy);
   const visible = () => visibleUnder(store, actor, bucketId, rules, prefix);
   return options.with_delimiter === true
-    ? listFolded(visible, prefix, limit, cursor)
+    ? listFolded(store, actor, bucketId, rules, prefix, limit, cursor)
     : listFlat(visible, limit, cursor, sort);
 }
 
@@ -149,33 +150,32 @@ async function listFlat(visible: VisibleQuery, limit: number, cursor: Cursor | n
 }
 
 /** Objects right under the prefix and the folders after it, by name: one entry per folder, whatever it holds. */
-async function listFolded(visible: VisibleQuery, prefix: string, limit: number, cursor: Cursor | null): Promise<ListV2Result> {
+async function listFolded(store: StorageStore, actor: Actor, bucketId: string, rules: BucketRules, prefix: string, limit: number, cursor: Cursor | null): Promise<ListV2Result> {
   const folders: ListV2Result['folders'] = [];
   const objects: ListV2Object[] = [];
   // A folder entry ends with `/` (an object name never does): resume past its whole run, [f/, f0).
-  let from = cursor === null ? prefix : cursor.n.endsWith('/') ? `${cursor.n.slice(0, -1)}0` : cursor.n;
-  let inclusive = cursor === null || cursor.n.endsWith('/');
+  let position = cursor === null
+    ? { from: prefix, inclusive: true }
+    : cursor.n.endsWith('/') ? { from: `${cursor.n.slice(0, -1)}0`, inclusive: true } : { from: cursor.n, inclusive: false };
   let lastName: string | null = null;
   let hasNext = false;
   scan: for (;;) {
-    const rows = (await visible().where('name', inclusive ? '>=' : '>', from).orderBy(sql`name`).limit(BATCH).execute()).map(toObjectRow);
+    // One entry more than the page holds tells whether another page exists.
+    const steps = Math.min(BATCH, limit + 1 - folders.length - objects.length);
+    const rows = await walkEntries(store, actor, bucketId, rules, { prefix, end: prefixEnd(prefix), ...position, steps });
     for (const row of rows) {
       if (folders.length + objects.length === limit) { hasNext = true; break scan; }
-      const slash = row.name.indexOf('/', prefix.length);
-      if (slash >= 0) {
-        const folder = row.name.slice(0, slash + 1);
-        folders.push({ key: folder, name: folder });
-        lastName = folder;
-        from = `${row.name.slice(0, slash)}0`;
-        inclusive = true;
-        continue scan;
+      const next = resumeAfter(prefix, row);
+      position = next;
+      if (next.folder !== null) {
+        folders.push({ key: next.folder, name: next.folder });
+        lastName = next.folder;
+      } else {
+        objects.push(objectEntry(row));
+        lastName = row.name;
       }
-      objects.push(objectEntry(row));
-      lastName = row.name;
-      from = row.name;
-      inclusive = false;
     }
-    if (rows.length < BATCH) break;
+    if (rows.length < steps) break;
   }
   return { hasNext, ...(hasNext && lastName !== null ? { nextCursor: encodeCursor({ n: lastName }) } : {}), folders, objects };
 }

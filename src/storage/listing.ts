@@ -1,14 +1,14 @@
-import { sql } from 'kysely';
 import { GatehouseError } from '../errors/index.js';
 import type { Actor } from './context.js';
 import { checkPrefix } from './paths.js';
-import { allowedRows, type BucketRules } from './rules.js';
-import { toObjectRow, type ObjectRow, type StorageStore } from './store.js';
+import { resumeAfter, walkEntries } from './folder-walk.js';
+import type { BucketRules } from './rules.js';
+import type { ObjectRow, StorageStore } from './store.js';
 
 // storage-api's `list`: the files and folders directly under a folder, only among the objects the
 // caller may select (the rule is part of the query, so what it may not see is neither returned nor
-// counted). Names sort by bytes on both engines, so every name under a folder `f/` lies in one run,
-// [f/, f0): the scan jumps over a folder's whole run in one query instead of reading its objects.
+// counted). The folder walk (folder-walk.ts) reads a page of entries, folders and files, in one
+// statement, jumping over each folder's whole run instead of reading its objects.
 
 export interface ListOptions {
   prefix?: unknown;
@@ -60,36 +60,26 @@ export async function listObjects(store: StorageStore, actor: Actor, bucketId: s
   const wanted = column === 'name' && !descending ? offset + limit : MAX_SCAN_ENTRIES;
   const upper = folder === '' ? null : `${folder.slice(0, -1)}0`;
   const entries: ListEntry[] = [];
-  let from = folder;
-  let inclusive = true;
+  let position = { from: folder, inclusive: true };
   scan: while (entries.length < wanted) {
-    let query = store.db.selectFrom('storage_objects').selectAll()
-      .where('project_id', '=', actor.projectId).where('environment', '=', actor.environment).where('bucket_id', '=', bucketId)
-      .where('name', inclusive ? '>=' : '>', from)
-      .where((eb) => allowedRows(eb, rules, 'select', actor.auth, store.json))
-      .orderBy(sql`name`).limit(BATCH);
-    if (upper !== null) query = query.where('name', '<', upper);
-    const rows = await query.execute();
-    for (const raw of rows) {
-      const row = toObjectRow(raw);
-      const rest = row.name.slice(folder.length);
-      const slash = rest.indexOf('/');
-      if (slash >= 0) {
-        const sub = rest.slice(0, slash);
+    // Without a search every entry counts, so a page reads no more entries than it shows.
+    const steps = search === '' ? Math.min(BATCH, wanted - entries.length) : BATCH;
+    const rows = await walkEntries(store, actor, bucketId, rules, { prefix: folder, end: upper, ...position, steps });
+    for (const row of rows) {
+      const next = resumeAfter(folder, row);
+      position = next;
+      if (next.folder !== null) {
+        const sub = next.folder.slice(folder.length, -1);
         if (sub.toLowerCase().startsWith(search)) entries.push({ name: sub, id: null, updated_at: null, created_at: null, last_accessed_at: null, metadata: null });
-        // Jump past the folder's run: every name under `sub/` is below `sub0`.
-        from = `${folder}${sub}0`;
-        inclusive = true;
-        continue scan;
+      } else {
+        const rest = row.name.slice(folder.length);
+        if (rest.toLowerCase().startsWith(search)) {
+          entries.push({ name: rest, id: row.id, updated_at: row.updated_at, created_at: row.created_at, last_accessed_at: row.updated_at, metadata: objectMetadata(row) });
+        }
       }
-      if (rest.toLowerCase().startsWith(search)) {
-        entries.push({ name: rest, id: row.id, updated_at: row.updated_at, created_at: row.created_at, last_accessed_at: row.updated_at, metadata: objectMetadata(row) });
-      }
-      from = row.name;
-      inclusive = false;
       if (entries.length >= wanted) break scan;
     }
-    if (rows.length < BATCH) break;
+    if (rows.length < steps) break;
   }
   if (column !== 'name' || descending) {
     const key = (e: ListEntry) => (column === 'name' ? e.name : (e as unknown as Record<string, string | null>)[column] ?? '');

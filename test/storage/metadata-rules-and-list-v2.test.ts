@@ -133,6 +133,42 @@ describe.each(engines())('rules over metadata, and list-v2 (%s)', (engine) => {
     expect((await w.admin.storage.from('v2').listV2()).data!.objects).toHaveLength(6);
   });
 
+  it('folder listings walk folders by character, not by JS string index, and skip folders of hidden objects', async () => {
+    // The folder walk finds the next `/` in SQL, which counts characters: a prefix with a character
+    // outside the BMP (two JS code units) must still cut folder names in the right place.
+    expect((await createBucket('walk', {})).statusCode).toBe(200);
+    const a = alice.client.storage.from('walk');
+    // Two of them, and folders with deeper folders: an index off by two code units would cut past the
+    // first `/` and list `a` once per subfolder.
+    for (const name of ['pics😀😀/a/x/1.txt', 'pics😀😀/a/y/2.txt', 'pics😀😀/b/3.txt', 'pics😀😀/c.txt', 'pics😀😀/é/4.txt', 'pics😀😀/😀/z/5.txt', 'pics😀😀.txt']) {
+      expect((await a.upload(name, text(name))).error).toBeNull();
+    }
+    // Bob's folder in the same bucket is not Alice's to see, not even as a folder name.
+    expect((await bob.client.storage.from('walk').upload('pics😀😀/bob/6.txt', text('bob'))).error).toBeNull();
+
+    const listed = await a.list('pics😀😀');
+    expect(listed.error).toBeNull();
+    expect(listed.data!.map((e) => [e.name, e.id === null])).toEqual([['a', true], ['b', true], ['c.txt', false], ['é', true], ['😀', true]]);
+    expect((await a.list('pics😀😀', { limit: 2, offset: 2 })).data!.map((e) => e.name)).toEqual(['c.txt', 'é']);
+    expect((await a.list()).data!.map((e) => e.name)).toEqual(['pics😀😀.txt', 'pics😀😀']); // by bytes: '.' sorts before '/'
+
+    // list-v2 folds the same way, and pages across folders with its cursor.
+    const pages: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await a.listV2({ prefix: 'pics😀😀/', with_delimiter: true, limit: 2, ...(cursor ? { cursor } : {}) });
+      expect(page.error).toBeNull();
+      pages.push(...page.data!.folders.map((f) => f.name), ...page.data!.objects.map((o) => o.name));
+      cursor = page.data!.hasNext ? page.data!.nextCursor : undefined;
+    } while (cursor);
+    expect(pages.sort()).toEqual(['pics😀😀/a/', 'pics😀😀/b/', 'pics😀😀/c.txt', 'pics😀😀/é/', 'pics😀😀/😀/'].sort());
+    // A prefix that ends inside a segment folds at the next `/` after it.
+    const partial = await a.listV2({ prefix: 'pics😀😀/', with_delimiter: true });
+    expect(partial.data!.folders.map((f) => f.name)).toEqual(['pics😀😀/a/', 'pics😀😀/b/', 'pics😀😀/é/', 'pics😀😀/😀/']);
+    expect((await a.listV2({ prefix: 'pics', with_delimiter: true })).data).toMatchObject({ folders: [{ name: 'pics😀😀/' }], objects: [{ name: 'pics😀😀.txt' }] });
+    expect((await bob.client.storage.from('walk').list('pics😀😀')).data!.map((e) => e.name)).toEqual(['bob']);
+  });
+
   it('listV2 refuses bad input with a storage-shaped 400', async () => {
     const bad: object[] = [
       { limit: 0 }, { limit: 'many' }, { cursor: 'not a cursor!' }, { cursor: Buffer.from('[1]').toString('base64url') },
