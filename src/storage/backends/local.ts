@@ -18,7 +18,7 @@ import { assertBlobKey } from './keys.js';
  * an upload's every 64 KiB socket read wait for its own write (the body did not flow while the disk
  * worked) and a download one read and one socket write per 64 KiB. With a MiB, reads go on during a
  * write, queued chunks go down as one writev, and a download reads in MiB pieces (measured with
- * Gatehouse against itself: server CPU per 100 MiB upload -30%, per 1 MiB download -35 to -40%).
+ * Gatehouse against itself: server CPU per 100 MiB upload -30%, per 1 MiB download -35 to -45%).
  * Memory stays bounded by this per transfer, a slow reader included.
  */
 const IO_CHUNK_BYTES = 1024 * 1024;
