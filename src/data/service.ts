@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Storage } from '../db/index.js';
 import { GatehouseError } from '../errors/index.js';
 import type { Caller } from '../access/index.js';
@@ -8,6 +8,7 @@ import { mapConstraintError } from './rows/db-errors.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/ast.js';
 import { authContextOf } from './rules/context.js';
 import type { RowContext } from './rows/context.js';
+import { createReadPlans } from './rows/read-plan.js';
 import { createSchemaService, SchemaChangeRefused, SchemaInvalid, type ApplyOptions, type ApplyResult, type SchemaService } from './schema/service.js';
 import type { TableModel } from './schema/model.js';
 
@@ -37,6 +38,9 @@ export function unknownTable(name: string): GatehouseError {
 export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: DataServiceOptions): DataService {
   const schema = createSchemaService({ db: storage.db, clock, cacheTtlMs: schemaCacheTtlMs, byteOrderCollation: storage.capabilities.byteOrderCollation });
   const merged: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...limits };
+  const plans = createReadPlans();
+  const db = storage.db as unknown as Kysely<any>;
+  const select = async (text: string, parameters: readonly unknown[]) => (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...parameters]))).rows as Array<Record<string, unknown>>;
   return {
     schema,
     limits: merged,
@@ -45,7 +49,7 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: 
       const tables = await schema.tables(caller.projectId, caller.environment);
       const table = tables.get(name);
       if (!table) throw unknownTable(name);
-      const ctx: RowContext = { db: storage.db as unknown as Kysely<any>, capabilities: storage.capabilities, limits: merged, clock, tables };
+      const ctx: RowContext = { db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select };
       return { table, ctx, auth: authContextOf(caller) };
     },
     async applySchema(projectId, environment, input, options) {
