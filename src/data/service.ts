@@ -8,13 +8,15 @@ import { mapConstraintError } from './rows/db-errors.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/ast.js';
 import { authContextOf } from './rules/context.js';
 import type { RowContext } from './rows/context.js';
-import { createReadPlans } from './rows/read-plan.js';
+import { createReadPlans, type ReadPlans } from './rows/read-plan.js';
 import { createSchemaService, SchemaChangeRefused, SchemaInvalid, type ApplyOptions, type ApplyResult, type SchemaService } from './schema/service.js';
 import type { TableModel } from './schema/model.js';
 
 export interface DataService {
   schema: SchemaService;
   limits: QueryLimits;
+  /** The read plans made so far (rows/read-plan.ts): shared by every request of one shape. */
+  readPlans: Pick<ReadPlans, 'size'>;
   /** The caller's table and what rows run on; 404 PGRST205 if the environment has no such table. */
   open(caller: Caller, table: string): Promise<{ table: TableModel; ctx: RowContext; auth: ReturnType<typeof authContextOf> }>;
   /** schema.apply with its refusals as client errors (400/409). */
@@ -44,6 +46,7 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: 
   return {
     schema,
     limits: merged,
+    readPlans: plans,
     async open(caller, name) {
       if (!isIdentifier(name)) throw unknownTable(name);
       const tables = await schema.tables(caller.projectId, caller.environment);
