@@ -42,6 +42,9 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: 
   const merged: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...limits };
   const plans = createReadPlans();
   const db = storage.db as unknown as Kysely<any>;
+  // Planned SQL still runs through Kysely's driver, not straight on the connection: on SQLite its
+  // mutex keeps a read from running on the one connection in the middle of another request's write
+  // transaction (it would see rows that may yet be rolled back).
   const select = async (text: string, parameters: readonly unknown[]) => (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...parameters]))).rows as Array<Record<string, unknown>>;
   return {
     schema,

@@ -33,10 +33,12 @@ class Slot {
   constructor(readonly index: number) {}
 }
 
-interface SelectItem { alias: string; name: string; how: ColumnAccess; column: ColumnModel }
+interface SelectItem { alias: string; name: string; how: ColumnAccess }
 
 interface ReadShape {
   select: SelectItem[];
+  /** The models of `select`'s columns: the table's, so not part of the key (its version is). */
+  columns: ColumnModel[];
   order: Array<{ name: string; how: ColumnAccess; direction: 'asc' | 'desc'; nulls: 'first' | 'last' }>;
   rules: Folded;
   where: Prepared[];
@@ -81,15 +83,18 @@ export function readShape(ctx: PlanContext, resolver: ColumnResolver, input: Rea
   const values: Values = [auth.uid];
   // Checked in the order a query is built in, so the same bad request gets the same error.
   const select: SelectItem[] = [];
+  const columns: ColumnModel[] = [];
   for (const item of query.select) {
     if (item.kind === 'star') {
       for (const name of readableColumns(resolver.table, auth)) {
         const column = resolver.table.columns.get(name)!;
-        select.push({ alias: name, name, how: readAccess(column, auth), column });
+        select.push({ alias: name, name, how: readAccess(column, auth) });
+        columns.push(column);
       }
     } else {
       const column = readableColumn(resolver, auth, item.column);
-      select.push({ alias: item.alias, name: item.column, how: readAccess(column, auth), column });
+      select.push({ alias: item.alias, name: item.column, how: readAccess(column, auth) });
+      columns.push(column);
     }
   }
   const order = query.order.map((item) => ({ name: item.column, how: readAccess(readableColumn(resolver, auth, item.column), auth), direction: item.direction, nulls: item.nulls }));
@@ -98,12 +103,11 @@ export function readShape(ctx: PlanContext, resolver: ColumnResolver, input: Rea
   const rules = foldRules(resolver, auth, resolver.table.rules.select, values);
   const limitSlot = values.push(input.limit) - 1;
   const offsetSlot = values.push(input.offset) - 1;
-  return { shape: { select, order, rules, where, limitSlot, offsetSlot, count: input.count, stripNulls: input.stripNulls }, values };
+  return { shape: { select, columns, order, rules, where, limitSlot, offsetSlot, count: input.count, stripNulls: input.stripNulls }, values };
 }
 
-function shapeKey(shape: ReadShape): string {
-  // The column models are the table's (its version is part of the key): print names only.
-  return JSON.stringify(shape, (key, value) => (key === 'column' ? undefined : value));
+function shapeKey({ columns: _models, ...shape }: ReadShape): string {
+  return JSON.stringify(shape);
 }
 
 function statementOf(compiled: { sql: string; parameters: readonly unknown[] }): Statement {
@@ -114,11 +118,11 @@ export function bindValues(statement: Statement, values: Values): unknown[] {
   return statement.params.map((p) => ('slot' in p ? values[p.slot] : p.constant));
 }
 
-function serializer(select: readonly SelectItem[], stripNulls: boolean): Pick<ReadPlan, 'toJson' | 'decode'> {
+function serializer(select: readonly SelectItem[], columns: readonly ColumnModel[], stripNulls: boolean): Pick<ReadPlan, 'toJson' | 'decode'> {
   const decode = (rows: ReadonlyArray<Record<string, unknown>>) => rows.map((row) => {
     const out: Record<string, unknown> = {};
     select.forEach((item, i) => {
-      const value = decodeValue(item.column, row[`c${i}`]);
+      const value = decodeValue(columns[i]!, row[`c${i}`]);
       if (!(stripNulls && value === null)) out[item.alias] = value;
     });
     return out;
@@ -134,7 +138,7 @@ function serializer(select: readonly SelectItem[], stripNulls: boolean): Pick<Re
       const row = rows[r]!;
       let obj = '';
       for (let i = 0; i < select.length; i++) {
-        const value = decodeValue(select[i]!.column, row[fields[i]!]);
+        const value = decodeValue(columns[i]!, row[fields[i]!]);
         if (stripNulls && value === null) continue;
         obj += (obj === '' ? '' : ',') + keys[i] + JSON.stringify(value);
       }
@@ -146,7 +150,7 @@ function serializer(select: readonly SelectItem[], stripNulls: boolean): Pick<Re
 }
 
 function buildPlan(ctx: PlanContext, resolver: ColumnResolver, shape: ReadShape): ReadPlan {
-  const { decode, toJson } = serializer(shape.select, shape.stripNulls);
+  const { decode, toJson } = serializer(shape.select, shape.columns, shape.stripNulls);
   const eb = expressionBuilder<any, any>();
   const bind = (slot: number) => new Slot(slot);
   const uid = bind(UID_SLOT);
