@@ -1,10 +1,13 @@
-// Data API figures (issue #4): an RLS-filtered point read by id and a 50-row
-// filtered list, as requests per second and p99, beside a constant-JSON route
-// measured in the same run (through the same Gatehouse pipeline, and on a bare
-// Fastify), on SQLite and, when available, PostgreSQL. Ratios, not absolute
-// numbers, are what compare across machines.
+// Data API figures (issues #4 and 18): a rules-on point read by id and a 50-row filtered list as
+// a signed-in user, as requests per second, p99 and the server's CPU per request, beside a floor
+// measured in the same run: a bare Fastify route answering the same body. Also a constant-JSON
+// route through the Gatehouse pipeline and on the bare Fastify. On SQLite and, when available,
+// PostgreSQL. Ratios, not absolute numbers, are what compare across machines. The load comes from
+// autocannon in a child process, so this process's CPU time is the server's alone.
 //   npx tsx bench/data.ts            (BENCH_SECONDS=10, BENCH_CONNECTIONS=32)
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
@@ -15,8 +18,8 @@ import { createLogger } from '../src/observability/index.js';
 import { createProjectWithDevKeys } from '../src/operations/create-project.js';
 import { createDatabase, startPostgres } from '../test/harness/postgres.js';
 
-type Result = { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number };
-const autocannon = (await import('autocannon' as string)).default as (o: Record<string, unknown>) => Promise<Result>;
+type Result = { requests: { average: number; total: number }; latency: { p99: number }; non2xx: number; errors: number; cpuUs: number };
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -33,11 +36,32 @@ const SCHEMA = {
   },
 };
 
-async function measure(url: string, headers: Record<string, string> = {}): Promise<Result> {
-  await autocannon({ url, connections, duration: 2, headers }); // warm-up
-  const r = await autocannon({ url, connections, duration: seconds, headers });
+function autocannon(url: string, duration: number, headers: Record<string, string>): Promise<Omit<Result, 'cpuUs'>> {
+  const args = [AUTOCANNON, '-j', '-c', String(connections), '-d', String(duration), ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))));
+  });
+}
+
+// BENCH_PROFILE=<dir>: a CPU profile of each Gatehouse data read, for where the time goes.
+const profileDir = process.env.BENCH_PROFILE;
+const session = profileDir ? new (await import('node:inspector')).Session() : null;
+const post = (method: string, params?: object) =>
+  new Promise<any>((resolve, reject) => session!.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+if (session) {
+  session.connect();
+  await post('Profiler.enable');
+}
+
+async function measure(url: string, headers: Record<string, string> = {}, profileName?: string): Promise<Result> {
+  await autocannon(url, 2, headers); // warm-up
+  if (session && profileName) await post('Profiler.start');
+  const cpu = process.cpuUsage();
+  const r = await autocannon(url, seconds, headers);
+  const used = process.cpuUsage(cpu);
+  if (session && profileName) writeFileSync(join(profileDir!, `${profileName}.cpuprofile`), JSON.stringify((await post('Profiler.stop')).profile));
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return r;
+  return { ...r, cpuUs: (used.user + used.system) / Math.max(1, r.requests.total) };
 }
 
 async function run(label: string, env: Record<string, string>): Promise<void> {
@@ -54,7 +78,6 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const bare = Fastify();
   bare.get('/constant', async () => ({ ok: true, items: [1, 2, 3] }));
-  const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
   try {
     const { publishableKey, secretKey } = await createProjectWithDevKeys(deps, 'bench', 'bench');
     const applied = await app.inject({ method: 'PUT', url: '/admin/v1/schema', headers: { apikey: secretKey }, payload: { schema: SCHEMA } });
@@ -76,18 +99,32 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
       }
     }
     const headers = { apikey: publishableKey, authorization: `Bearer ${tokens[0]}` };
+    const pointPath = `/rest/v1/todos?id=eq.${someId}&select=id,title`;
+    const listPath = '/rest/v1/todos?select=*&done=eq.false&order=created_at.desc&limit=50';
+    // The floor answers the very bodies Gatehouse gives, serialised per request as any route would.
+    const body = async (path: string) => JSON.parse((await app.inject({ url: path, headers })).body) as unknown;
+    const [pointBody, listBody] = [await body(pointPath), await body(listPath)];
+    if (!Array.isArray(pointBody) || pointBody.length !== 1 || !Array.isArray(listBody) || listBody.length !== 50) throw new Error('unexpected bodies');
+    bare.get('/point', async (_request, reply) => reply.type('application/json; charset=utf-8').send(pointBody));
+    bare.get('/list', async (_request, reply) => reply.type('application/json; charset=utf-8').send(listBody));
+    const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
     const bareR = await measure(`${bareUrl}/constant`);
     const constant = await measure(`${url}/bench/constant`);
-    const point = await measure(`${url}/rest/v1/todos?id=eq.${someId}&select=*`, headers);
-    const list = await measure(`${url}/rest/v1/todos?select=*&done=eq.false&order=created_at.desc&limit=50`, headers);
-    const line = (name: string, r: Result) =>
-      `  ${name.padEnd(48)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p99 ${String(r.latency.p99).padStart(4)} ms  ` +
-      `×${(r.requests.average / constant.requests.average).toFixed(2)} of pipeline constant, ×${(r.requests.average / bareR.requests.average).toFixed(2)} of bare`;
+    const pointFloor = await measure(`${bareUrl}/point`);
+    const point = await measure(`${url}${pointPath}`, headers, `${label}-point`);
+    const listFloor = await measure(`${bareUrl}/list`);
+    const list = await measure(`${url}${listPath}`, headers, `${label}-list`);
+    const line = (name: string, r: Result, floor?: Result) =>
+      `  ${name.padEnd(44)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p99 ${String(r.latency.p99).padStart(4)} ms  ` +
+      `${r.cpuUs.toFixed(0).padStart(5)} µs CPU/req` + (floor ? `  ×${(r.requests.average / floor.requests.average).toFixed(2)} of its floor's throughput, ` +
+        `floor CPU/req ÷ this ${(floor.cpuUs / r.cpuUs).toFixed(2)}` : '');
     console.log(`${label} (10,000 rows, ${connections} connections, ${seconds} s each):`);
     console.log(line('bare Fastify constant JSON', bareR));
-    console.log(line('Gatehouse pipeline constant JSON (public)', constant));
-    console.log(line('RLS point read by id (pk + user JWT)', point));
-    console.log(line('RLS 50-row filtered list (done=false, ordered)', list));
+    console.log(line('Gatehouse pipeline constant JSON (public)', constant, bareR));
+    console.log(line('floor: bare Fastify, the point read\'s body', pointFloor));
+    console.log(line('rules-on point read by id, select=id,title', point, pointFloor));
+    console.log(line('floor: bare Fastify, the list\'s body', listFloor));
+    console.log(line('rules-on 50-row list (done=false, ordered)', list, listFloor));
   } finally {
     await bare.close();
     await app.close();
@@ -97,7 +134,8 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
 }
 
 await run('SQLite', {});
-const pg = process.env.DATABASE_URL ? null : await startPostgres().catch(() => null);
+// BENCH_PG=off: SQLite only.
+const pg = process.env.DATABASE_URL || process.env.BENCH_PG === 'off' ? null : await startPostgres().catch(() => null);
 const pgUrl = process.env.DATABASE_URL ?? pg?.url;
 if (pgUrl) {
   const db = await createDatabase(pgUrl);

@@ -82,7 +82,7 @@ if (role === 'fake') {
 } else if (role === 'fastify-io') {
   // The floor plus only the I/O Gatehouse's answer needs, none of its checks: the request's JSON
   // read and parsed, a JSON answer read and parsed before it is sent, and Gatehouse's response
-  // headers (security headers, request id, both rate-limit families). Gatehouse minus this is the
+  // headers (the JSON answer's security headers, request id, the default rate-limit family). Gatehouse minus this is the
   // cost of its checks and bookkeeping; this minus the floor, the cost of the answer's shape.
   const { default: Fastify } = await import('fastify');
   const { randomUUID } = await import('node:crypto');
@@ -91,7 +91,6 @@ if (role === 'fake') {
   const headers = securityHeaders({ tls: false });
   const limitHeaders = {
     'X-RateLimit-Limit': '1000000000', 'X-RateLimit-Remaining': '999999999', 'X-RateLimit-Reset': '1800000000',
-    'RateLimit-Policy': '"llm-60s";q=1000000000;w=60', RateLimit: '"llm-60s";r=999999999;t=60',
   };
   const pool = new Pool(upstreamArg, { connections: 256, keepAliveTimeout: 30_000 });
   const app = Fastify();
@@ -105,7 +104,7 @@ if (role === 'fake') {
       headers: { 'content-type': 'application/json', 'content-length': String(bytes.length), authorization: `Bearer ${FAKE_KEYS.openai}` },
       body: bytes,
     });
-    reply.headers(headers).header('X-Request-Id', randomUUID()).headers(limitHeaders);
+    reply.headers(headers.always).header('X-Request-Id', randomUUID()).headers(limitHeaders);
     const type = String(up.headers['content-type'] ?? '');
     reply.code(up.statusCode).header('content-type', type);
     if (type.startsWith('text/event-stream')) return reply.header('cache-control', 'no-cache').header('x-accel-buffering', 'no').send(up.body);

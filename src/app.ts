@@ -17,7 +17,7 @@ import { deferredChildLoggerFactory, metricsRoutes } from './observability/index
 import { createOperations } from './operations/index.js';
 import {
   asHook, createAuthorizationStage, createCorsStage, createIdentifyStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
-  securityHeaders, stampSurfaces,
+  addDocumentHeaders, routeInfo, securityHeaders, stampSurfaces,
 } from './http/index.js';
 import { SURFACES } from './surfaces.js';
 
@@ -76,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const cors = createCorsStage({ projects: deps.projects, allOrigins: () => deps.projects.allCorsOrigins(), events: deps.events, clock: deps.clock });
   const headers = securityHeaders({ tls: Boolean(tls) });
   app.addHook('onRequest', asHook((request, reply) => {
-    reply.headers(headers).header('X-Request-Id', request.id);
+    reply.headers(headers.always).header('X-Request-Id', request.id);
   }));
   // During shutdown every request is refused here, before it touches a store.
   installDrain(app, { tls: Boolean(tls) });
@@ -99,6 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preValidation', asHook(createAccountLimitStage(limitStageDeps)));
   if (deps.metrics.enabled) app.addHook('onResponse', asHook(deps.metrics.http.responseStage((path) => SURFACES.forPath(path).name, deps.metrics.auth)));
   app.addHook('onSend', (request, reply, payload, done) => {
+    // Page-protecting headers only on pages (HTML, and every /docs response): not on JSON answers.
+    addDocumentHeaders(reply, headers.document, routeInfo(request).url?.startsWith('/docs') === true);
     addressLimitHeaders(request, reply);
     const pending = cors.decorate(request, reply);
     if (pending) pending.then(() => done(null, payload), (error: Error) => done(error));

@@ -103,6 +103,7 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       logger,
       clock,
       onStoreError: (routeClass, mode) => metrics.limiterStoreErrors.inc({ route_class: routeClass, mode }),
+      headers: config.limits.rateLimitHeaders,
     });
     // Token quotas count in Redis when there is one (shared by every instance, no database write
     // per request); otherwise in SQL, which outlives a restart unlike the limiter's memory store.

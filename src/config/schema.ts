@@ -56,6 +56,11 @@ export const ConfigSchema = Type.Object(
         jsonMaxKeys: Type.Integer({ minimum: 10, default: 10_000 }),
         /** Milliseconds to receive a whole request (slow-body defence); 0 disables. */
         requestTimeoutMs: Type.Integer({ minimum: 0, default: 60_000 }),
+        /**
+         * Rate-limit headers on responses (docs/api.md "Rate limits"): `legacy` X-RateLimit-* (what
+         * clients read), `draft` the IETF RateLimit / RateLimit-Policy fields, or `both`.
+         */
+        rateLimitHeaders: Type.Union([Type.Literal('legacy'), Type.Literal('draft'), Type.Literal('both')], { default: 'legacy' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -231,6 +236,7 @@ export const ENV_VARS = {
   GATEHOUSE_JSON_BODY_LIMIT: 'limits.jsonBodyBytes',
   GATEHOUSE_BODY_LIMIT: 'limits.anyBodyBytes',
   GATEHOUSE_REQUEST_TIMEOUT_MS: 'limits.requestTimeoutMs',
+  GATEHOUSE_RATE_LIMIT_HEADERS: 'limits.rateLimitHeaders',
   GATEHOUSE_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
   GATEHOUSE_KEY_CACHE_TTL_MS: 'apiKeys.cacheTtlMs',
   GATEHOUSE_METRICS_TOKEN: 'metricsToken',

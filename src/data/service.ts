@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Storage } from '../db/index.js';
 import { GatehouseError } from '../errors/index.js';
 import type { Caller } from '../access/index.js';
@@ -8,12 +8,15 @@ import { mapConstraintError } from './rows/db-errors.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/ast.js';
 import { authContextOf } from './rules/context.js';
 import type { RowContext } from './rows/context.js';
+import { createReadPlans, type ReadPlans } from './rows/read-plan.js';
 import { createSchemaService, SchemaChangeRefused, SchemaInvalid, type ApplyOptions, type ApplyResult, type SchemaService } from './schema/service.js';
 import type { TableModel } from './schema/model.js';
 
 export interface DataService {
   schema: SchemaService;
   limits: QueryLimits;
+  /** The read plans made so far (rows/read-plan.ts): shared by every request of one shape. */
+  readPlans: Pick<ReadPlans, 'size'>;
   /** The caller's table and what rows run on; 404 PGRST205 if the environment has no such table. */
   open(caller: Caller, table: string): Promise<{ table: TableModel; ctx: RowContext; auth: ReturnType<typeof authContextOf> }>;
   /** schema.apply with its refusals as client errors (400/409). */
@@ -37,15 +40,22 @@ export function unknownTable(name: string): GatehouseError {
 export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: DataServiceOptions): DataService {
   const schema = createSchemaService({ db: storage.db, clock, cacheTtlMs: schemaCacheTtlMs, byteOrderCollation: storage.capabilities.byteOrderCollation });
   const merged: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...limits };
+  const plans = createReadPlans();
+  const db = storage.db as unknown as Kysely<any>;
+  // Planned SQL still runs through Kysely's driver, not straight on the connection: on SQLite its
+  // mutex keeps a read from running on the one connection in the middle of another request's write
+  // transaction (it would see rows that may yet be rolled back).
+  const select = async (text: string, parameters: readonly unknown[]) => (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...parameters]))).rows as Array<Record<string, unknown>>;
   return {
     schema,
     limits: merged,
+    readPlans: plans,
     async open(caller, name) {
       if (!isIdentifier(name)) throw unknownTable(name);
       const tables = await schema.tables(caller.projectId, caller.environment);
       const table = tables.get(name);
       if (!table) throw unknownTable(name);
-      const ctx: RowContext = { db: storage.db as unknown as Kysely<any>, capabilities: storage.capabilities, limits: merged, clock, tables };
+      const ctx: RowContext = { db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select };
       return { table, ctx, auth: authContextOf(caller) };
     },
     async applySchema(projectId, environment, input, options) {

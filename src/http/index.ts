@@ -8,6 +8,6 @@ export { stampSurfaces, pinDialect, errorDialectOf } from './surface.js';
 export { createCorsStage, type CorsStage } from './cors.js';
 export { installErrorHandling } from './errors.js';
 export { cutInFlight, installDrain } from './drain.js';
-export { securityHeaders } from './security-headers.js';
+export { addDocumentHeaders, securityHeaders } from './security-headers.js';
 export { routeInfo, type RouteInfo } from './route-info.js';
 export { asHook, type Stage } from './hook.js';

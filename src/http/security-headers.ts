@@ -1,13 +1,33 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 
+/** The security headers, split by what they protect. */
+export interface SecurityHeaders {
+  /** Every response: nosniff keeps a browser from running a JSON body as script or HTML; HSTS under TLS. */
+  readonly always: Readonly<Record<string, string>>;
+  /**
+   * Responses a browser renders as a page (HTML, XHTML, SVG) and the /docs pages: the CSP, frame,
+   * referrer and cross-origin policies. On a JSON API response they protect nothing and cost
+   * about 1 KB of every answer (issue 18), so they are added only here.
+   */
+  readonly document: Readonly<Record<string, string>>;
+}
+
+const ALWAYS = new Set(['x-content-type-options', 'strict-transport-security']);
+
+/** A type a browser renders as a document that can run script or be framed. */
+const DOCUMENT_TYPE = /^\s*(text\/html|application\/xhtml\+xml|image\/svg\+xml)\b/i;
+
+export function isDocumentType(contentType: unknown): boolean {
+  return typeof contentType === 'string' && DOCUMENT_TYPE.test(contentType);
+}
+
 /**
- * The security headers of every response, decided by helmet once at start.
- * Our policy has no per-request part (no CSP nonces), so running helmet's
- * middleware on each response — as @fastify/helmet does — recomputed the
- * same eleven headers every time, a measurable share of a proxied LLM call.
+ * The security headers, decided by helmet once at start. Our policy has no per-request part (no
+ * CSP nonces), so running helmet's middleware on each response — as @fastify/helmet does —
+ * recomputed the same headers every time.
  */
-export function securityHeaders({ tls }: { tls: boolean }): Readonly<Record<string, string>> {
+export function securityHeaders({ tls }: { tls: boolean }): SecurityHeaders {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader(name: string, value: unknown) {
@@ -38,5 +58,17 @@ export function securityHeaders({ tls }: { tls: boolean }): Readonly<Record<stri
   middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
     if (error) throw error;
   });
-  return Object.freeze(headers);
+  const always: Record<string, string> = {};
+  const document: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) (ALWAYS.has(name) ? always : document)[name] = value;
+  return Object.freeze({ always: Object.freeze(always), document: Object.freeze(document) });
+}
+
+/**
+ * onSend: the document headers on a page. A header the route set itself (storage's sandbox CSP on
+ * served files, the docs' own CSP) is kept.
+ */
+export function addDocumentHeaders(reply: { getHeader(name: string): unknown; hasHeader(name: string): boolean; header(name: string, value: string): unknown }, document: Readonly<Record<string, string>>, forceDocs: boolean): void {
+  if (!forceDocs && !isDocumentType(reply.getHeader('content-type'))) return;
+  for (const name in document) if (!reply.hasHeader(name)) reply.header(name, document[name]!);
 }

@@ -75,6 +75,7 @@ describe.each(CASES)('limits on the $name store', ({ available, open }) => {
   function setup(config: LimitsConfig | (() => LimitsConfig)) {
     const limiter = createLimiter({
       store,
+      headers: 'both',
       config: typeof config === 'function' ? config : () => config,
       onStoreError: () => {
         throw new Error('store must not fail here');

@@ -1,6 +1,6 @@
 // The limiter the request pipeline calls: policy lookup, one store hit, headers, and the
 // route class's failMode when the store is down.
-import { rateLimitHeaders, retryAfterSeconds } from './headers.js';
+import { rateLimitHeaders, retryAfterSeconds, type RateLimitHeaderFamily } from './headers.js';
 import {
   resolveAddressPolicy, resolvePolicy, type FailMode, type LimitsConfig, type RouteClass, type RoutePolicy, type Tier,
 } from './policy.js';
@@ -25,6 +25,8 @@ export interface LimiterOptions {
    * metric and a log line.
    */
   onStoreError: (routeClass: RouteClass | typeof ADDRESS_CLASS, mode: FailMode, error: ServiceUnavailableError) => void;
+  /** Which rate-limit header families responses carry; default `legacy` (X-RateLimit-*). */
+  headers?: RateLimitHeaderFamily;
 }
 
 export interface LimitRequest {
@@ -74,14 +76,15 @@ class Allowed implements LimitResult {
   /** Set by checkCaller; declared so that setting it keeps the object's shape. */
   tier: Tier | undefined = undefined;
   #headers: Record<string, string> | null = null;
-  constructor(private readonly name: string, private readonly decision: Decision, private readonly nowMs: number) {}
+  constructor(private readonly name: string, private readonly decision: Decision, private readonly nowMs: number, private readonly family: RateLimitHeaderFamily) {}
   get headers(): Record<string, string> {
-    return (this.#headers ??= rateLimitHeaders(this.name, this.decision, this.nowMs));
+    return (this.#headers ??= rateLimitHeaders(this.name, this.decision, this.nowMs, this.family));
   }
 }
 
 export function createLimiter(options: LimiterOptions): Limiter {
   const { store, config, onStoreError } = options;
+  const family = options.headers ?? 'legacy';
   if (typeof config !== 'function') throw new TypeError('createLimiter: config must be a function returning the current LimitsConfig');
 
   async function decide(counterKey: string, name: RouteClass | typeof ADDRESS_CLASS, policy: RoutePolicy, nowMs: number): Promise<LimitResult> {
@@ -94,8 +97,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
       onStoreError(name, policy.failMode, error);
       return policy.failMode === 'open' ? { allowed: true, headers: {} } : { allowed: false, headers: {}, unavailable: true };
     }
-    if (decision.allowed) return new Allowed(name, decision, nowMs);
-    return { allowed: false, headers: rateLimitHeaders(name, decision, nowMs), retryAfterS: retryAfterSeconds(decision) };
+    if (decision.allowed) return new Allowed(name, decision, nowMs, family);
+    return { allowed: false, headers: rateLimitHeaders(name, decision, nowMs, family), retryAfterS: retryAfterSeconds(decision) };
   }
 
   return {

@@ -15,7 +15,7 @@ describe('rate-limit headers', () => {
       ],
     };
     expect(mostRestrictiveWindow(decision).windowMs).toBe(60_000);
-    expect(rateLimitHeaders('auth', decision, T0 + 1)).toEqual({
+    expect(rateLimitHeaders('auth', decision, T0 + 1, 'both')).toEqual({
       'X-RateLimit-Limit': '10',
       'X-RateLimit-Remaining': '4',
       'X-RateLimit-Reset': String((T0 + 60_000) / 1000),
@@ -33,10 +33,24 @@ describe('rate-limit headers', () => {
         { limit: 50, windowMs: 3_600_000, remaining: 0, resetMs: T0 + 3_600_000 },
       ],
     };
-    const headers = rateLimitHeaders('llm', decision, T0 + 1);
+    const headers = rateLimitHeaders('llm', decision, T0 + 1, 'both');
     expect(headers['X-RateLimit-Reset']).toBe(String((T0 + 3_600_000) / 1000));
     expect(headers.RateLimit).toBe('"llm-3600s";r=0;t=3600');
     expect(headers['Retry-After']).toBe('3600');
+  });
+
+  it('send one family by default (X-RateLimit-*), the IETF fields alone under draft, Retry-After under every setting', () => {
+    const decision: Decision = {
+      allowed: false,
+      retryAfterMs: 30_000,
+      windows: [{ limit: 10, windowMs: 60_000, remaining: 0, resetMs: T0 + 30_000 }],
+    };
+    const legacy = { 'X-RateLimit-Limit': '10', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String((T0 + 30_000) / 1000) };
+    const draft = { 'RateLimit-Policy': '"data_read-60s";q=10;w=60', RateLimit: '"data_read-60s";r=0;t=30' };
+    expect(rateLimitHeaders('data_read', decision, T0)).toEqual({ ...legacy, 'Retry-After': '30' });
+    expect(rateLimitHeaders('data_read', decision, T0, 'legacy')).toEqual({ ...legacy, 'Retry-After': '30' });
+    expect(rateLimitHeaders('data_read', decision, T0, 'draft')).toEqual({ ...draft, 'Retry-After': '30' });
+    expect(rateLimitHeaders('data_read', decision, T0, 'both')).toEqual({ ...legacy, ...draft, 'Retry-After': '30' });
   });
 
   it('Retry-After rounds up and is at least 1', () => {

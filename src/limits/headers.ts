@@ -1,13 +1,15 @@
 // Response headers for a rate-limit Decision (docs/api.md "Rate limits").
 //
-// Two families, because clients in the wild read either:
-// - the de-facto X-RateLimit-Limit / -Remaining / -Reset (Reset as absolute Unix seconds, as
-//   GitHub does), describing the most restrictive window;
-// - the IETF fields of draft-ietf-httpapi-ratelimit-headers (-08 and later, structured fields per
+// Two families; one is sent by default (`limits.rateLimitHeaders`, docs/api.md "Rate limits"):
+// - `legacy` (the default: what existing clients and SDKs read): the de-facto X-RateLimit-Limit /
+//   -Remaining / -Reset (Reset as absolute Unix seconds, as GitHub does), describing the most
+//   restrictive window;
+// - `draft`: the IETF fields of draft-ietf-httpapi-ratelimit-headers (-08 and later, structured fields per
 //   RFC 9651): `RateLimit-Policy` lists every quota policy as `"<name>";q=<quota>;w=<window s>`
 //   and `RateLimit` reports the one currently closest to exhaustion as
 //   `"<name>";r=<remaining>;t=<seconds until reset>`.
 //   https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/
+// `both` sends the two (about 200 bytes more on every response).
 // On a denial, Retry-After (RFC 9110 §10.2.3) in whole seconds, rounded up: rounding down would
 // invite a retry just before the window opens, and 0 would mean "retry now".
 import type { Decision, WindowState } from './store.js';
@@ -39,18 +41,25 @@ export function retryAfterSeconds(decision: Decision): number {
   return Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
 }
 
-export function rateLimitHeaders(routeClass: string, decision: Decision, nowMs: number): Record<string, string> {
+/** Which rate-limit header families a response carries. */
+export type RateLimitHeaderFamily = 'legacy' | 'draft' | 'both';
+export const RATE_LIMIT_HEADER_FAMILIES = ['legacy', 'draft', 'both'] as const;
+
+export function rateLimitHeaders(routeClass: string, decision: Decision, nowMs: number, family: RateLimitHeaderFamily = 'legacy'): Record<string, string> {
   const shown = mostRestrictiveWindow(decision);
-  const secondsToReset = Math.max(0, Math.ceil((shown.resetMs - nowMs) / 1000));
-  const headers: Record<string, string> = {
-    'X-RateLimit-Limit': String(shown.limit),
-    'X-RateLimit-Remaining': String(shown.remaining),
-    'X-RateLimit-Reset': String(Math.ceil(shown.resetMs / 1000)),
-    'RateLimit-Policy': decision.windows
+  const headers: Record<string, string> = {};
+  if (family !== 'draft') {
+    headers['X-RateLimit-Limit'] = String(shown.limit);
+    headers['X-RateLimit-Remaining'] = String(shown.remaining);
+    headers['X-RateLimit-Reset'] = String(Math.ceil(shown.resetMs / 1000));
+  }
+  if (family !== 'legacy') {
+    const secondsToReset = Math.max(0, Math.ceil((shown.resetMs - nowMs) / 1000));
+    headers['RateLimit-Policy'] = decision.windows
       .map((w) => `"${policyName(routeClass, w.windowMs)}";q=${w.limit};w=${Math.round(w.windowMs / 1000)}`)
-      .join(', '),
-    RateLimit: `"${policyName(routeClass, shown.windowMs)}";r=${shown.remaining};t=${secondsToReset}`,
-  };
+      .join(', ');
+    headers.RateLimit = `"${policyName(routeClass, shown.windowMs)}";r=${shown.remaining};t=${secondsToReset}`;
+  }
   if (!decision.allowed) headers['Retry-After'] = String(retryAfterSeconds(decision));
   return headers;
 }

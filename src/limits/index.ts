@@ -34,7 +34,7 @@ export { limiterUnavailable } from './unavailable.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { LIMITER_REDIS_OPTIONS, RedisStore, createLimiterRedisClient, type RedisStoreOptions } from './redis-store.js';
 export { ADDRESS_CLASS, createLimiter, type AddressRequest, type Limiter, type LimiterOptions, type LimitRequest, type LimitResult } from './decide.js';
-export { rateLimitHeaders, retryAfterSeconds } from './headers.js';
+export { rateLimitHeaders, retryAfterSeconds, type RateLimitHeaderFamily } from './headers.js';
 export { benchLimiter, type BenchResult } from './bench.js';
 export { openCounterStore, type CounterStoreRuntime } from './open-store.js';
 export {

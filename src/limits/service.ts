@@ -7,6 +7,7 @@ import type { Database } from '../db/index.js';
 import type { ServiceUnavailableError } from '../errors/index.js';
 import type { Clock } from '../shared/clock.js';
 import { createLimiter, type ADDRESS_CLASS, type Limiter, type LimitResult } from './decide.js';
+import type { RateLimitHeaderFamily } from './headers.js';
 import { validateLimitsConfig, type FailMode, type LimitsConfig, type RouteClass, type Tier } from './policy.js';
 import { createLimitSettingsStore } from './settings-store.js';
 import { createLimitSettings, type LimitSettings } from './settings.js';
@@ -55,9 +56,10 @@ export function createRateLimitsOver(options: {
   settings: LimitSettings;
   base: LimitsConfig;
   onStoreError: StoreErrorHandler;
+  headers?: RateLimitHeaderFamily;
 }): RateLimits {
   const { settings, base } = options;
-  const limiter: Limiter = createLimiter({ store: options.store, config: () => base, onStoreError: options.onStoreError });
+  const limiter: Limiter = createLimiter({ store: options.store, config: () => base, onStoreError: options.onStoreError, headers: options.headers });
   return {
     settings,
     quotas: options.store,
@@ -104,6 +106,8 @@ export function createRateLimits(options: {
   onStoreError: StoreErrorHandler;
   /** ms of settings cache. Default 1000. */
   settingsCacheTtlMs?: number;
+  /** Which rate-limit header families responses carry (config `limits.rateLimitHeaders`). */
+  headers?: RateLimitHeaderFamily;
 }): RateLimits {
   const base = validateLimitsConfig(options.rateLimits);
   const settings = createLimitSettings({
@@ -114,5 +118,5 @@ export function createRateLimits(options: {
     onInvalidStored: (projectId, environment, problems) =>
       options.logger.error({ project: projectId, environment, problems }, 'stored rate-limit settings are invalid; the config file policy applies'),
   });
-  return createRateLimitsOver({ store: options.store, settings, base, onStoreError: options.onStoreError });
+  return createRateLimitsOver({ store: options.store, settings, base, onStoreError: options.onStoreError, headers: options.headers });
 }

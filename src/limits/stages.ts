@@ -75,7 +75,8 @@ export function createAddressLimitStage(deps: LimitStageDeps) {
  */
 export function addressLimitHeaders(request: FastifyRequest, reply: FastifyReply): void {
   const result = (request as WithAddressResult)[ADDRESS_RESULT];
-  if (result && !reply.hasHeader('RateLimit')) reply.headers(result.headers);
+  // Either family marks a subject check's own headers (limits.rateLimitHeaders picks which are sent).
+  if (result && !reply.hasHeader('X-RateLimit-Limit') && !reply.hasHeader('RateLimit')) reply.headers(result.headers);
 }
 
 function createSubjectCheck(deps: LimitStageDeps) {

@@ -27,14 +27,35 @@ describe('request pipeline', () => {
     expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('sets security headers', async () => {
-    const res = await gh.app.inject({ url: '/health' });
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-frame-options']).toBe('DENY');
-    expect(res.headers['referrer-policy']).toBe('no-referrer');
-    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-    // No TLS here, so no HSTS (first-run-keys-once-and-tls.test.ts covers the TLS case).
-    expect(res.headers['strict-transport-security']).toBeUndefined();
+  it('sets the page security headers on HTML and docs responses', async () => {
+    for (const url of ['/', '/docs/']) {
+      const res = await gh.app.inject({ url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(res.headers['x-frame-options'], url).toBe('DENY');
+      expect(res.headers['referrer-policy'], url).toBe('no-referrer');
+      expect(res.headers['content-security-policy'], url).toBeDefined();
+      // No TLS here, so no HSTS (first-run-keys-once-and-tls.test.ts covers the TLS case).
+      expect(res.headers['strict-transport-security'], url).toBeUndefined();
+    }
+    expect((await gh.app.inject({ url: '/' })).headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  });
+
+  it('keeps only nosniff on JSON answers, errors included: page policies protect nothing there (issue 18)', async () => {
+    const answers = [
+      await gh.app.inject({ url: '/health' }),
+      await gh.app.inject({ url: '/admin/v1/keys', headers: { apikey: gh.secretKey } }),
+      await gh.app.inject({ url: '/rest/v1/nothing', headers: { apikey: gh.publishableKey } }),
+      await gh.app.inject({ url: '/nope' }),
+    ];
+    for (const res of answers) {
+      expect(res.headers['content-type']).toMatch(/json/);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      for (const name of ['content-security-policy', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-xss-protection']) {
+        expect(res.headers, `${res.statusCode} ${name}`).not.toHaveProperty(name);
+      }
+    }
   });
 
   it('answers an unknown route with 404 in the error shape', async () => {

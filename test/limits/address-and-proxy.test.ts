@@ -11,10 +11,11 @@ const BAD_KEY = 'pk_dev_aaaaaaaaaaaaaaaa_not-a-real-key';
 
 describe.each(COMBOS)('client address limits ($engine, $store store)', ({ engine, redis }) => {
   const apps: LimitsApp[] = [];
-  const start = async (options: { rateLimits?: unknown; trustProxy?: string } = {}) => {
+  const start = async (options: { rateLimits?: unknown; trustProxy?: string; headers?: string } = {}) => {
     const gh = await startLimitsApp(engine, {
       clock: frozenClock(), redisUrl: redis, rateLimits: options.rateLimits ?? ADDRESS_5,
-      env: options.trustProxy ? { GATEHOUSE_TRUST_PROXY: options.trustProxy } : {},
+      // Both header families unless a test says otherwise: the IETF fields name the policy counted.
+      env: { GATEHOUSE_RATE_LIMIT_HEADERS: options.headers ?? 'both', ...(options.trustProxy ? { GATEHOUSE_TRUST_PROXY: options.trustProxy } : {}) },
     });
     apps.push(gh);
     return gh;
@@ -55,6 +56,19 @@ describe.each(COMBOS)('client address limits ($engine, $store store)', ({ engine
     expect(keyed.statusCode).toBe(200);
     expect(String(keyed.headers['ratelimit-policy'])).not.toContain('address-');
     expect(String(keyed.headers['ratelimit'])).toMatch(/^"default-\d+s";r=\d+;t=\d+$/);
+  });
+
+  it('by default only X-RateLimit-* is sent, and a subject budget still replaces the address budget', async () => {
+    const gh = await start({ headers: 'legacy' });
+    const spec = await gh.app.inject({ url: '/openapi.json' });
+    expect(spec.headers).toMatchObject({ 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '4' });
+    expect(spec.headers).not.toHaveProperty('ratelimit-policy');
+    expect(spec.headers).not.toHaveProperty('ratelimit');
+    const keyed = await get(gh, { apikey: gh.secretKey });
+    expect(keyed.statusCode).toBe(200);
+    // The secret key's own (default class, admin tier) budget, not the address's 5.
+    expect(Number(keyed.headers['x-ratelimit-limit'])).toBeGreaterThan(5);
+    expect(keyed.headers).not.toHaveProperty('ratelimit');
   });
 
   it('a spoofed X-Forwarded-For from an untrusted peer is ignored: the socket address is counted', async () => {

@@ -39,7 +39,8 @@ describe.each(COMBOS)('rate limits over HTTP ($engine, $store store)', ({ engine
 
   beforeAll(async () => {
     clock = frozenClock();
-    gh = await startLimitsApp(engine, { clock, redisUrl: redis, rateLimits: ROOMY_ADDRESS });
+    // Both header families, so the exact values of each are checked (the default sends X-RateLimit-* only).
+    gh = await startLimitsApp(engine, { clock, redisUrl: redis, rateLimits: ROOMY_ADDRESS, env: { GATEHOUSE_RATE_LIMIT_HEADERS: 'both' } });
   });
   afterAll(() => gh?.close());
   beforeEach(async () => {

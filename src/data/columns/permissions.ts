@@ -48,10 +48,18 @@ export function readableColumn(resolver: ColumnResolver, auth: AuthContext, name
   return column;
 }
 
+/**
+ * A readable column's SQL: the column, or under `self` access the column on the caller's own rows
+ * and NULL elsewhere. `uid` is the caller's id or what stands for it in a cached plan (rows/read-plan.ts).
+ */
+export function maskedRef(eb: ExpressionBuilder<any, any>, resolver: ColumnResolver, name: string, how: ColumnAccess, uid: unknown): AliasableExpression<unknown> {
+  const ref = resolver.ref(eb, name);
+  if (how === 'all') return ref;
+  return eb.case().when(ownRows(eb, resolver.ref(eb, OWNER_COLUMN), uid as string)).then(ref).else(null).end();
+}
+
 /** A client-named column as the caller may see it: masked, or refused. */
 export function readableRef(eb: ExpressionBuilder<any, any>, resolver: ColumnResolver, auth: AuthContext, name: string): { column: ColumnModel; ref: AliasableExpression<unknown> } {
   const column = readableColumn(resolver, auth, name);
-  const ref = resolver.ref(eb, name);
-  if (readAccess(column, auth) === 'all') return { column, ref };
-  return { column, ref: eb.case().when(ownRows(eb, resolver.ref(eb, OWNER_COLUMN), auth.uid!)).then(ref).else(null).end() };
+  return { column, ref: maskedRef(eb, resolver, name, readAccess(column, auth), auth.uid) };
 }

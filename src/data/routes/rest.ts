@@ -82,9 +82,10 @@ export async function dataRoutes(app: FastifyInstance, { data, metrics }: DataRo
     reply.header('Content-Range', contentRange(result.offset, result.rows.length, result.total));
     if (accept.single) {
       if (result.rows.length !== 1) throw singleRowError(result.rows.length);
-      return reply.type('application/vnd.pgrst.object+json; charset=utf-8').send(result.rows[0]);
+      return reply.type('application/vnd.pgrst.object+json; charset=utf-8').send(result.objects()[0]);
     }
-    return reply.type('application/json; charset=utf-8').send(result.rows);
+    // Already JSON (the same bytes JSON.stringify gives the rows as objects): sent as is.
+    return reply.type('application/json; charset=utf-8').send(result.json());
   });
 
   async function write(request: Req, reply: FastifyReply, run: (ctx: any, req: WriteRequest) => Promise<WriteResult>, okStatus: number, operation: RowOperation) {

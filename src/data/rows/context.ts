@@ -7,6 +7,7 @@ import type { AuthContext } from '../rules/context.js';
 import type { ColumnResolver } from '../rules/resolver.js';
 import type { ColumnModel, TableModel } from '../schema/model.js';
 import { decodeValue } from '../schema/values.js';
+import type { ReadPlans } from './read-plan.js';
 
 /** What row operations run on; the user tables are not in Kysely's Database type. */
 export interface RowContext {
@@ -16,6 +17,10 @@ export interface RowContext {
   clock: Clock;
   /** The other tables of the environment, for references. */
   tables: ReadonlyMap<string, TableModel>;
+  /** Read plans by shape (read-plan.ts), one set per service. */
+  plans: ReadPlans;
+  /** Runs a planned read's SQL with its values bound: the rows as the driver returns them. */
+  select(sql: string, parameters: readonly unknown[]): Promise<Array<Record<string, unknown>>>;
 }
 
 /** A standalone builder: predicates are built once per request, then used in several queries. */

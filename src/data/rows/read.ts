@@ -1,13 +1,13 @@
 import type { Expression, SqlBool } from 'kysely';
-import { readableRef } from '../columns/permissions.js';
 import type { ParsedQuery } from '../query/ast.js';
 import { compileConditions } from '../query/compile.js';
 import { combinePredicates, compileRules, isConstant, toExpression, type Compiled } from '../rules/compile.js';
 import type { AuthContext } from '../rules/context.js';
-import { createResolver, type ColumnResolver } from '../rules/resolver.js';
+import type { ColumnResolver } from '../rules/resolver.js';
 import type { Operation } from '../schema/types.js';
 import type { TableModel } from '../schema/model.js';
-import { builder, decodeRows, projection, selections, type RowContext } from './context.js';
+import { builder, type RowContext } from './context.js';
+import { bindValues } from './read-plan.js';
 
 export interface ReadRequest {
   table: TableModel;
@@ -21,9 +21,13 @@ export interface ReadRequest {
 }
 
 export interface ReadResult {
-  rows: Array<Record<string, unknown>>;
+  /** The rows as stored (for their count): the answer is `json()`, or `objects()`. */
+  rows: ReadonlyArray<Record<string, unknown>>;
   offset: number;
   total: number | null;
+  /** The rows as the response's JSON array, built straight from the stored rows. */
+  json(): string;
+  objects(): Array<Record<string, unknown>>;
 }
 
 /**
@@ -41,32 +45,23 @@ export function rowPredicate(ctx: RowContext, resolver: ColumnResolver, auth: Au
   return { allowed, where: toExpression(combinePredicates(eb, 'and', [rule, conditions])) };
 }
 
+/**
+ * A read through its cached plan (read-plan.ts): the request is checked and its values collected,
+ * the SQL of its shape is reused, and only the values are bound.
+ */
 export async function readRows(ctx: RowContext, req: ReadRequest): Promise<ReadResult> {
   const { table, auth, query } = req;
-  const resolver = createResolver(table);
   const offset = query.offset ?? req.range?.offset ?? 0;
   let limit = Math.min(query.limit ?? ctx.limits.maxPageSize, req.range?.limit ?? ctx.limits.maxPageSize);
   if (req.cap !== null) limit = Math.min(limit, req.cap);
 
-  const p = projection(resolver, auth, query.select);
-  const eb = builder();
-  const order = query.order.map((item) => ({ item, ref: readableRef(eb, resolver, auth, item.column).ref }));
-  const { allowed, where } = rowPredicate(ctx, resolver, auth, ['select'], query);
-  // Reads the rules deny are empty, not errors (PostgREST under RLS): no oracle.
-  if (!allowed) return { rows: [], offset, total: req.count ? 0 : null };
-
-  let q = ctx.db.selectFrom(table.physical).select((e) => selections(p, resolver, auth, e)).where(where);
-  for (const { item, ref } of order) {
-    q = q.orderBy(ref, (ob) => {
-      const dir = item.direction === 'asc' ? ob.asc() : ob.desc();
-      return item.nulls === 'first' ? dir.nullsFirst() : dir.nullsLast();
-    });
-  }
-  const rows = await q.limit(limit).offset(offset).execute();
+  const { plan, values } = ctx.plans.plan(ctx, { table, auth, query, count: req.count, limit, offset, stripNulls: req.stripNulls });
+  if (plan.denied) return { rows: [], offset, total: req.count ? 0 : null, json: () => '[]', objects: () => [] };
+  const rows = await ctx.select(plan.rows!.sql, bindValues(plan.rows!, values));
   let total: number | null = null;
-  if (req.count) {
-    const c = await ctx.db.selectFrom(table.physical).select((e) => e.fn.countAll().as('n')).where(where).executeTakeFirst();
-    total = Number(c?.n ?? 0);
+  if (plan.total) {
+    const c = await ctx.select(plan.total.sql, bindValues(plan.total, values));
+    total = Number(c[0]?.n ?? 0);
   }
-  return { rows: decodeRows(p, rows, req.stripNulls), offset, total };
+  return { rows, offset, total, json: () => plan.toJson(rows), objects: () => plan.decode(rows) };
 }

@@ -80,36 +80,110 @@ export function encodeForColumn(column: ColumnModel, value: unknown): Stored | u
   }
 }
 
-function compileCompare(eb: ExpressionBuilder<any, any>, resolver: ColumnResolver, auth: AuthContext, op: CompareOp, left: Operand, right: Operand): Compiled {
-  if (left.kind !== 'column' && right.kind === 'column') return compileCompare(eb, resolver, auth, FLIPPED[op], right, left);
+/**
+ * A rule list folded for one caller: what the caller's values decided is a constant, and each value
+ * that still reaches SQL is a slot (an index into the `values` the fold filled). The same folded
+ * rules with other values give the same SQL, so a folded rule, printed, is part of a cached plan's
+ * key (rows/read-plan.ts); it holds no value, only slots.
+ */
+export type Folded = boolean | null | FoldedNode;
+export type FoldedNode =
+  | { k: 'cmp'; col: string; op: (typeof SQL_OPS)[CompareOp]; slot: number }
+  | { k: 'is'; col: string; not: boolean }
+  | { k: 'cols'; col: string; op: (typeof SQL_OPS)[CompareOp]; other: string }
+  | { k: 'own'; slot: number }
+  | { k: 'not'; item: FoldedNode }
+  | { k: 'and' | 'or'; items: Array<FoldedNode | null> };
+
+/** Where a fold puts the values that reach SQL: their index is the slot. */
+export type Values = unknown[];
+
+function foldCompare(resolver: ColumnResolver, auth: AuthContext, values: Values, op: CompareOp, left: Operand, right: Operand): Folded {
+  if (left.kind !== 'column' && right.kind === 'column') return foldCompare(resolver, auth, values, FLIPPED[op], right, left);
   if (left.kind !== 'column') {
     const literalNull = (left.kind === 'literal' && left.value === null) || (right.kind === 'literal' && right.value === null);
     return compareValues(op, operandValue(left, auth), operandValue(right as Exclude<Operand, { kind: 'column' }>, auth), literalNull);
   }
   const column = resolver.model(left.name);
   if (!column) return false;
-  const ref = resolver.ref(eb, left.name);
   if (right.kind === 'column') {
     const other = resolver.model(right.name);
     if (!other) return false;
     // Columns of different kinds never compare (SQLite would coerce, PostgreSQL would fail):
     // unknown, like a caller value that does not fit its column, so not even `!` makes it allow.
     if (category(other.type) !== category(column.type)) return null;
-    return eb(ref, SQL_OPS[op], resolver.ref(eb, right.name));
+    return { k: 'cols', col: left.name, op: SQL_OPS[op], other: right.name };
   }
   const value = operandValue(right, auth);
   if (value === null) {
     if (!(right.kind === 'literal')) return null; // e.g. auth.uid of a guest: unknown, never a match
-    if (op === '==') return eb(ref, 'is', null);
-    if (op === '!=') return eb(ref, 'is not', null);
+    if (op === '==') return { k: 'is', col: left.name, not: false };
+    if (op === '!=') return { k: 'is', col: left.name, not: true };
     return null;
   }
   const encoded = encodeForColumn(column, value);
   if (encoded === undefined || encoded === null) return null;
-  return eb(ref, SQL_OPS[op], encoded);
+  return { k: 'cmp', col: left.name, op: SQL_OPS[op], slot: values.push(encoded) - 1 };
 }
 
-function combine(eb: ExpressionBuilder<any, any>, kind: 'and' | 'or', items: Compiled[]): Compiled {
+function foldCombine(kind: 'and' | 'or', items: Folded[]): Folded {
+  const absorbing = kind === 'and' ? false : true;
+  if (items.some((c) => c === absorbing)) return absorbing;
+  const rest = items.filter((c) => c !== !absorbing) as Array<FoldedNode | null>;
+  if (rest.length === 0) return !absorbing;
+  if (rest.every((c) => c === null)) return null;
+  if (rest.length === 1) return rest[0]!;
+  return { k: kind, items: rest };
+}
+
+function foldExpr(resolver: ColumnResolver, auth: AuthContext, values: Values, expr: RuleExpr): Folded {
+  switch (expr.kind) {
+    case 'compare': return foldCompare(resolver, auth, values, expr.op, expr.left, expr.right);
+    case 'not': {
+      const inner = foldExpr(resolver, auth, values, expr.item);
+      if (inner === null) return null;
+      if (typeof inner === 'boolean') return !inner;
+      return { k: 'not', item: inner };
+    }
+    default: return foldCombine(expr.kind, expr.items.map((item) => foldExpr(resolver, auth, values, item)));
+  }
+}
+
+function foldEntry(resolver: ColumnResolver, auth: AuthContext, values: Values, entry: RuleEntry): Folded {
+  if (entry.group === 'self') return auth.uid === null ? false : { k: 'own', slot: values.push(auth.uid) - 1 };
+  if (entry.group) return inGroup(auth, entry.group);
+  return foldExpr(resolver, auth, values, entry.expr!);
+}
+
+/** Any entry allows: the operation's rules folded for this caller. */
+export function foldRules(resolver: ColumnResolver, auth: AuthContext, entries: readonly RuleEntry[], values: Values): Folded {
+  return foldCombine('or', entries.map((entry) => foldEntry(resolver, auth, values, entry)));
+}
+
+/** A folded rule as a Kysely predicate; `bind(slot)` is the value (or what stands for it in a plan). */
+export function buildFolded(eb: ExpressionBuilder<any, any>, resolver: ColumnResolver, folded: Folded, bind: (slot: number) => unknown): Compiled {
+  if (folded === null || typeof folded === 'boolean') return folded;
+  switch (folded.k) {
+    case 'cmp': return eb(resolver.ref(eb, folded.col), folded.op, bind(folded.slot));
+    case 'is': return eb(resolver.ref(eb, folded.col), folded.not ? 'is not' : 'is', null);
+    case 'cols': return eb(resolver.ref(eb, folded.col), folded.op, resolver.ref(eb, folded.other));
+    case 'own': return ownRows(eb, resolver.ref(eb, OWNER_COLUMN), bind(folded.slot) as string);
+    case 'not': return eb.not(buildFolded(eb, resolver, folded.item, bind) as Expression<SqlBool>);
+    default: {
+      const exprs = folded.items.map((item) => toExpression(buildFolded(eb, resolver, item, bind)));
+      return folded.k === 'and' ? eb.and(exprs) : eb.or(exprs);
+    }
+  }
+}
+
+/** Any entry allows: the operation's row predicate for this caller. */
+export function compileRules(eb: ExpressionBuilder<any, any>, resolver: ColumnResolver, auth: AuthContext, entries: readonly RuleEntry[]): Compiled {
+  const values: Values = [];
+  return buildFolded(eb, resolver, foldRules(resolver, auth, entries, values), (slot) => values[slot]);
+}
+
+/** Several Compiled ANDed or ORed, constants folded (the URL's conditions with the rules). */
+export function combinePredicates(eb: ExpressionBuilder<any, any>, kind: 'and' | 'or', items: Compiled[]): Compiled {
   const absorbing = kind === 'and' ? false : true;
   if (items.some((c) => c === absorbing)) return absorbing;
   const rest = items.filter((c) => c !== !absorbing);
@@ -119,29 +193,3 @@ function combine(eb: ExpressionBuilder<any, any>, kind: 'and' | 'or', items: Com
   if (exprs.length === 1) return exprs[0]!;
   return kind === 'and' ? eb.and(exprs) : eb.or(exprs);
 }
-
-export function compileExpr(eb: ExpressionBuilder<any, any>, resolver: ColumnResolver, auth: AuthContext, expr: RuleExpr): Compiled {
-  switch (expr.kind) {
-    case 'compare': return compileCompare(eb, resolver, auth, expr.op, expr.left, expr.right);
-    case 'not': {
-      const inner = compileExpr(eb, resolver, auth, expr.item);
-      if (inner === null) return null;
-      if (typeof inner === 'boolean') return !inner;
-      return eb.not(inner);
-    }
-    default: return combine(eb, expr.kind, expr.items.map((item) => compileExpr(eb, resolver, auth, item)));
-  }
-}
-
-export function compileEntry(eb: ExpressionBuilder<any, any>, resolver: ColumnResolver, auth: AuthContext, entry: RuleEntry): Compiled {
-  if (entry.group === 'self') return auth.uid === null ? false : ownRows(eb, resolver.ref(eb, OWNER_COLUMN), auth.uid);
-  if (entry.group) return inGroup(auth, entry.group);
-  return compileExpr(eb, resolver, auth, entry.expr!);
-}
-
-/** Any entry allows: the operation's row predicate for this caller. */
-export function compileRules(eb: ExpressionBuilder<any, any>, resolver: ColumnResolver, auth: AuthContext, entries: readonly RuleEntry[]): Compiled {
-  return combine(eb, 'or', entries.map((entry) => compileEntry(eb, resolver, auth, entry)));
-}
-
-export { combine as combinePredicates };

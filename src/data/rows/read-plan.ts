@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import { expressionBuilder, type AliasableExpression, type Kysely } from 'kysely';
+import type { EngineCapabilities } from '../../db/index.js';
+import { maskedRef, readAccess, readableColumn, readableColumns, type ColumnAccess } from '../columns/permissions.js';
+import { buildConditions, prepareConditions, type Prepared } from '../query/compile.js';
+import type { ParsedQuery } from '../query/ast.js';
+import { buildFolded, combinePredicates, foldRules, isConstant, toExpression, type Folded, type Values } from '../rules/compile.js';
+import type { AuthContext } from '../rules/context.js';
+import { createResolver, type ColumnResolver } from '../rules/resolver.js';
+import type { ColumnModel, TableModel } from '../schema/model.js';
+import { decodeValue } from '../schema/values.js';
+
+/** What a plan is made with (a part of RowContext, which holds the plans). */
+export interface PlanContext {
+  db: Kysely<any>;
+  capabilities: EngineCapabilities;
+}
+
+// The Data API's read fast path (issue 18). A read's SQL depends only on its *shape*: the table's
+// schema version, the select list with the caller's access to each column, the order, the URL's
+// conditions with their columns and operators, and the select rules as folded for the caller
+// (which groups and comparisons the caller's values decided). The values — filter values, the
+// caller's id, claims a rule compares with a column, limit and offset — are bound parameters and
+// never part of the key.
+//
+// So each request computes its shape and values (the same checks, in the same order, as building
+// the query: a bad column or value is still the same 400/403), and the SQL, its parameter order and
+// a row serialiser are made once per shape and reused. The key is the printed shape, which holds
+// slot numbers where values go: two requests with the same key get the same SQL by construction.
+
+/** A value's place in a plan, while its SQL is compiled: Kysely puts it in the parameter list. */
+class Slot {
+  constructor(readonly index: number) {}
+}
+
+interface SelectItem { alias: string; name: string; how: ColumnAccess }
+
+interface ReadShape {
+  select: SelectItem[];
+  /** The models of `select`'s columns: the table's, so not part of the key (its version is). */
+  columns: ColumnModel[];
+  order: Array<{ name: string; how: ColumnAccess; direction: 'asc' | 'desc'; nulls: 'first' | 'last' }>;
+  rules: Folded;
+  where: Prepared[];
+  limitSlot: number;
+  offsetSlot: number;
+  count: boolean;
+  stripNulls: boolean;
+}
+
+/** Where each SQL parameter comes from: a slot of the request's values, or a constant of the shape. */
+type ParamSource = { slot: number } | { constant: unknown };
+
+interface Statement { sql: string; params: ParamSource[] }
+
+export interface ReadPlan {
+  /** The rules deny every row to this shape of caller: empty, no query. */
+  denied: boolean;
+  rows: Statement | null;
+  total: Statement | null;
+  /** Stored rows (c0, c1…) to the response's JSON array, without building row objects. */
+  toJson(rows: ReadonlyArray<Record<string, unknown>>): string;
+  /** Stored rows to objects (.single(), and tests). */
+  decode(rows: ReadonlyArray<Record<string, unknown>>): Array<Record<string, unknown>>;
+}
+
+export interface ReadInput {
+  table: TableModel;
+  auth: AuthContext;
+  query: ParsedQuery;
+  count: boolean;
+  limit: number;
+  offset: number;
+  stripNulls: boolean;
+}
+
+/** Slot 0 is always the caller's id: masked columns (`self` access) compare created_by with it. */
+const UID_SLOT = 0;
+
+/** The request's shape (checked: the 400s and 403s of a bad select, order or filter) and values. */
+export function readShape(ctx: PlanContext, resolver: ColumnResolver, input: ReadInput): { shape: ReadShape; values: Values } {
+  const { auth, query } = input;
+  const values: Values = [auth.uid];
+  // Checked in the order a query is built in, so the same bad request gets the same error.
+  const select: SelectItem[] = [];
+  const columns: ColumnModel[] = [];
+  for (const item of query.select) {
+    if (item.kind === 'star') {
+      for (const name of readableColumns(resolver.table, auth)) {
+        const column = resolver.table.columns.get(name)!;
+        select.push({ alias: name, name, how: readAccess(column, auth) });
+        columns.push(column);
+      }
+    } else {
+      const column = readableColumn(resolver, auth, item.column);
+      select.push({ alias: item.alias, name: item.column, how: readAccess(column, auth) });
+      columns.push(column);
+    }
+  }
+  const order = query.order.map((item) => ({ name: item.column, how: readAccess(readableColumn(resolver, auth, item.column), auth), direction: item.direction, nulls: item.nulls }));
+  // Conditions before rules, as rowPredicate: errors never depend on data.
+  const where = prepareConditions(resolver, auth, ctx.capabilities, query.where, values);
+  const rules = foldRules(resolver, auth, resolver.table.rules.select, values);
+  const limitSlot = values.push(input.limit) - 1;
+  const offsetSlot = values.push(input.offset) - 1;
+  return { shape: { select, columns, order, rules, where, limitSlot, offsetSlot, count: input.count, stripNulls: input.stripNulls }, values };
+}
+
+function shapeKey({ columns: _models, ...shape }: ReadShape): string {
+  return JSON.stringify(shape);
+}
+
+function statementOf(compiled: { sql: string; parameters: readonly unknown[] }): Statement {
+  return { sql: compiled.sql, params: compiled.parameters.map((p) => (p instanceof Slot ? { slot: p.index } : { constant: p })) };
+}
+
+export function bindValues(statement: Statement, values: Values): unknown[] {
+  return statement.params.map((p) => ('slot' in p ? values[p.slot] : p.constant));
+}
+
+function serializer(select: readonly SelectItem[], columns: readonly ColumnModel[], stripNulls: boolean): Pick<ReadPlan, 'toJson' | 'decode'> {
+  const decode = (rows: ReadonlyArray<Record<string, unknown>>) => rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    select.forEach((item, i) => {
+      const value = decodeValue(columns[i]!, row[`c${i}`]);
+      if (!(stripNulls && value === null)) out[item.alias] = value;
+    });
+    return out;
+  });
+  // Two items under one alias make one key in an object (the last value, the first position):
+  // such a select goes through objects, so the bytes stay exactly JSON.stringify's.
+  if (new Set(select.map((s) => s.alias)).size !== select.length) return { decode, toJson: (rows) => JSON.stringify(decode(rows)) };
+  const keys = select.map((s) => `${JSON.stringify(s.alias)}:`);
+  const fields = select.map((_, i) => `c${i}`);
+  const toJson = (rows: ReadonlyArray<Record<string, unknown>>): string => {
+    let out = '[';
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      let obj = '';
+      for (let i = 0; i < select.length; i++) {
+        const value = decodeValue(columns[i]!, row[fields[i]!]);
+        if (stripNulls && value === null) continue;
+        obj += (obj === '' ? '' : ',') + keys[i] + JSON.stringify(value);
+      }
+      out += (r === 0 ? '{' : ',{') + obj + '}';
+    }
+    return out + ']';
+  };
+  return { decode, toJson };
+}
+
+function buildPlan(ctx: PlanContext, resolver: ColumnResolver, shape: ReadShape): ReadPlan {
+  const { decode, toJson } = serializer(shape.select, shape.columns, shape.stripNulls);
+  const eb = expressionBuilder<any, any>();
+  const bind = (slot: number) => new Slot(slot);
+  const uid = bind(UID_SLOT);
+  const conditions = buildConditions(eb, resolver, shape.where, bind, uid);
+  const rule = buildFolded(eb, resolver, shape.rules, bind);
+  // Reads the rules deny are empty, not errors (PostgREST under RLS): no oracle.
+  if (isConstant(rule) && rule !== true) return { denied: true, rows: null, total: null, toJson, decode };
+  const where = toExpression(combinePredicates(eb, 'and', [rule, conditions]));
+  const table = resolver.table.physical;
+  let q = ctx.db.selectFrom(table)
+    .select((e) => shape.select.map((item, i) => (maskedRef(e, resolver, item.name, item.how, uid) as AliasableExpression<unknown>).as(`c${i}`)))
+    .where(where);
+  for (const item of shape.order) {
+    q = q.orderBy(maskedRef(eb, resolver, item.name, item.how, uid), (ob) => {
+      const dir = item.direction === 'asc' ? ob.asc() : ob.desc();
+      return item.nulls === 'first' ? dir.nullsFirst() : dir.nullsLast();
+    });
+  }
+  const rows = statementOf(q.limit(bind(shape.limitSlot) as unknown as number).offset(bind(shape.offsetSlot) as unknown as number).compile());
+  const total = shape.count ? statementOf(ctx.db.selectFrom(table).select((e) => e.fn.countAll().as('n')).where(where).compile()) : null;
+  return { denied: false, rows, total, toJson, decode };
+}
+
+/** The schema version of a table: its physical name and definition, hashed once per model. */
+const versions = new WeakMap<TableModel, string>();
+function versionOf(table: TableModel): string {
+  let version = versions.get(table);
+  if (version === undefined) {
+    version = createHash('sha256').update(table.physical).update('\u0000').update(JSON.stringify(table.spec)).digest('base64url');
+    versions.set(table, version);
+  }
+  return version;
+}
+
+export interface ReadPlans {
+  /** The plan of this request's shape (made on first use) and the values to bind. */
+  plan(ctx: PlanContext, input: ReadInput): { plan: ReadPlan; values: Values };
+  readonly size: number;
+}
+
+/**
+ * Plans by schema version and shape, least recently used dropped past `max`. A schema change
+ * (columns, rules) is a new version, so no plan outlives the schema it was made for.
+ */
+export function createReadPlans(max = 2000): ReadPlans {
+  const plans = new Map<string, ReadPlan>();
+  return {
+    plan(ctx, input) {
+      const resolver = createResolver(input.table);
+      const { shape, values } = readShape(ctx, resolver, input);
+      const key = `${versionOf(input.table)}\n${shapeKey(shape)}`;
+      let plan = plans.get(key);
+      if (plan) {
+        plans.delete(key);
+      } else {
+        plan = buildPlan(ctx, resolver, shape);
+        if (plans.size >= max) plans.delete(plans.keys().next().value!);
+      }
+      plans.set(key, plan);
+      return { plan, values };
+    },
+    get size() {
+      return plans.size;
+    },
+  };
+}
