@@ -16,6 +16,7 @@ import { systemClock, type Clock } from './shared/clock.js';
 import { createWriteBehind, type WriteBehind } from './shared/write-behind.js';
 import { createProjectService, type ProjectService } from './tenancy/index.js';
 import { createStorageService, type StorageService } from './storage/index.js';
+import { createChannelSettings, createLocalBus, type ChannelSettingsService, type RealtimeBus } from './realtime/index.js';
 
 /** Everything the app and the CLI run on, built once from the config. */
 export interface Deps {
@@ -42,6 +43,10 @@ export interface Deps {
   data: DataService;
   /** File storage: buckets, objects and their bytes (issue #15). `storage` above is the database. */
   files: StorageService;
+  /** Realtime channel settings: public channels, private channel rules (issue 16). */
+  realtimeChannels: ChannelSettingsService;
+  /** Messages between instances for realtime broadcast and presence. */
+  realtimeBus: RealtimeBus;
   close(): Promise<void>;
 }
 
@@ -118,6 +123,8 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     const files = createStorageService({ config, storage, clock, audit, signingKeys: identity.signingKeys });
     const pruning = startSecurityEventPruning(events, { intervalMs: config.securityEvents.pruneIntervalMs, logger });
     const openCounters = counters;
+    // In-process until the shared bus (Redis / PostgreSQL) is wired in by the change feed.
+    const realtimeBus = createLocalBus();
     return {
       config,
       logger,
@@ -141,7 +148,10 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       llm,
       data: createDataService({ storage, clock }),
       files,
+      realtimeChannels: createChannelSettings({ db: storage.db, clock }),
+      realtimeBus,
       async close() {
+        await realtimeBus.close();
         await files.close();
         await identity.close();
         await llm.close();
