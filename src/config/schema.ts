@@ -307,6 +307,7 @@ export const ENV_VARS = {
   GATEHOUSE_REALTIME_EVENTS_PER_SECOND: 'realtime.eventsPerSecond',
   GATEHOUSE_REALTIME_SEND_QUEUE_BYTES: 'realtime.sendQueueBytes',
   GATEHOUSE_REALTIME_MAX_PAYLOAD_BYTES: 'realtime.maxPayloadBytes',
+  GATEHOUSE_REALTIME_TOKEN_RECHECK_MS: 'realtime.tokenRecheckMs',
 } as const;
 
 /**

@@ -86,3 +86,59 @@ export function inbox<T>() {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A plain `ws` client speaking the Phoenix frames by hand, for what supabase-js never sends. */
+export interface RawSocket {
+  ws: WebSocket;
+  /** v2 frame [join_ref, ref, topic, event, payload] as text. */
+  push(joinRef: string | null, ref: string | null, topic: string, event: string, payload: unknown): void;
+  /** The next received frame matching `test` (earlier ones that do not match are kept). */
+  next(test?: (frame: unknown[]) => boolean, timeoutMs?: number): Promise<unknown[]>;
+  /** A phx_reply to `ref`: [status, response]. */
+  reply(ref: string): Promise<{ status: string; response: Record<string, unknown> }>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+export function rawSocket(url: string, options: { vsn?: string; headers?: Record<string, string> } = {}): Promise<RawSocket> {
+  const ws = new WebSocket(url.replace(/^http/, 'ws') + (url.includes('?') ? '&' : '?') + `vsn=${options.vsn ?? '2.0.0'}`, { headers: options.headers });
+  const frames: unknown[][] = [];
+  const waiters: { test: (f: unknown[]) => boolean; resolve: (f: unknown[]) => void }[] = [];
+  ws.on('message', (data, isBinary) => {
+    const frame = isBinary ? ['binary', data] : (JSON.parse(String(data)) as unknown[]);
+    const i = waiters.findIndex((w) => w.test(frame));
+    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(frame);
+    else frames.push(frame);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const socket: RawSocket = {
+    ws,
+    closed,
+    push: (joinRef, ref, topic, event, payload) => ws.send(JSON.stringify([joinRef, ref, topic, event, payload])),
+    next(test = () => true, timeoutMs = 5_000) {
+      const i = frames.findIndex(test);
+      if (i >= 0) return Promise.resolve(frames.splice(i, 1)[0]!);
+      return new Promise((resolve, reject) => {
+        const waiter = { test, resolve: (f: unknown[]) => { clearTimeout(timer); resolve(f); } };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`rawSocket: no matching frame in ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+    async reply(ref) {
+      const frame = await socket.next((f) => f[1] === ref && f[3] === 'phx_reply');
+      return frame[4] as { status: string; response: Record<string, unknown> };
+    },
+  };
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(socket));
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.on('close', () => req.destroy());
+      res.on('data', (c: Buffer) => { body += c; });
+      res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode, body })));
+    });
+    ws.once('error', reject);
+  });
+}

@@ -75,6 +75,13 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
     },
   };
 
+  // An upgrade refused with an HTTP answer (bad key, origin, limit): its socket is ended, so the
+  // client cannot keep it open (a refused upgrade is not a keep-alive HTTP connection, and the
+  // drain does not track upgrade sockets).
+  app.addHook('onResponse', async (request) => {
+    if (request.headers.upgrade !== undefined) request.raw.socket?.end();
+  });
+
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(WEBSOCKET_PATH, {
     websocket: true,
@@ -107,14 +114,13 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
   // The REST fallback (realtime-js `send()` before the socket is up, and `httpSend()`).
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: limits.maxPayloadBytes }, (_request, body, done) => done(null, body));
 
-  async function restBroadcast(request: FastifyRequest, name: string, isPrivate: boolean, event: string, body: BroadcastBody): Promise<void> {
+  /** The hub scope of a channel the caller may send to; 403 otherwise (also for a channel that needs `private`: no oracle). */
+  async function sendableScope(request: FastifyRequest, name: string, isPrivate: boolean): Promise<string> {
     const caller = request.caller!;
-    if (name.length < 1 || name.length > MAX_CHANNEL_NAME) throw new GatehouseError('validation_failed', { message: `A channel name is 1 to ${MAX_CHANNEL_NAME} characters.` });
     const current = await settings.get(caller.projectId, caller.environment);
     const allowed = isPrivate ? channelAllows(current.rules, 'send', authContextOf(caller), name) : current.publicChannels;
-    // The same answer for a channel the caller may not send to and one that needs `private`: no oracle.
     if (!allowed) throw new GatehouseError('forbidden', { message: 'You may not send to this channel.' });
-    hub.broadcast(`${caller.projectId}:${caller.environment}:${isPrivate ? 'private' : 'public'}:${name}`, event, body, null);
+    return `${caller.projectId}:${caller.environment}:${isPrivate ? 'private' : 'public'}:${name}`;
   }
 
   r.post('/api/broadcast', {
@@ -130,8 +136,10 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
       }, { additionalProperties: false }),
     },
   }, async (request, reply) => {
-    // Checked all first: either every message is sent or none.
-    for (const m of request.body.messages) await restBroadcast(request, m.topic, m.private === true, m.event, { json: m.payload ?? null });
+    // Every message is checked first: either all are sent or none.
+    const scopes: string[] = [];
+    for (const m of request.body.messages) scopes.push(await sendableScope(request, m.topic, m.private === true));
+    request.body.messages.forEach((m, i) => hub.broadcast(scopes[i]!, m.event, { json: m.payload ?? null }, null));
     return reply.code(202).send();
   });
 
@@ -143,7 +151,7 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
     },
   }, async (request, reply) => {
     const body: BroadcastBody = Buffer.isBuffer(request.body) ? { bytes: request.body } : { json: request.body ?? null };
-    await restBroadcast(request, request.params.topic, request.query.private === true, request.params.event, body);
+    hub.broadcast(await sendableScope(request, request.params.topic, request.query.private === true), request.params.event, body, null);
     return reply.code(202).send();
   });
 }
