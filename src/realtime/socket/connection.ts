@@ -317,7 +317,8 @@ export class Connection {
     for (const channel of [...this.channels.values()]) {
       try {
         await this.authorize(channel.caller, channel.name, channel.private, 'join');
-        if (channel.caller.user) await this.deps.verifyUser(this.base, tokenOf(channel.caller));
+        // The same verifier and messages as a join (an expired token says so, a revoked one is invalid).
+        if (channel.caller.user) await this.callerFor(tokenOf(channel.caller));
       } catch (error) {
         if (this.channels.get(channel.topic) === channel) this.endChannel(channel, reasonOf(error, this.deps.logger));
       }
