@@ -8,6 +8,7 @@ import { mapConstraintError } from './rows/db-errors.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/ast.js';
 import { authContextOf } from './rules/context.js';
 import type { RowContext } from './rows/context.js';
+import type { RowChangeSink } from './rows/changes.js';
 import { createSchemaService, SchemaChangeRefused, SchemaInvalid, type ApplyOptions, type ApplyResult, type SchemaService } from './schema/service.js';
 import type { TableModel } from './schema/model.js';
 
@@ -25,6 +26,8 @@ export interface DataServiceOptions {
   clock: Clock;
   limits?: Partial<QueryLimits>;
   schemaCacheTtlMs?: number;
+  /** Told of every committed row change (realtime). */
+  changes?: RowChangeSink;
 }
 
 export function unknownTable(name: string): GatehouseError {
@@ -34,7 +37,7 @@ export function unknownTable(name: string): GatehouseError {
   });
 }
 
-export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: DataServiceOptions): DataService {
+export function createDataService({ storage, clock, limits, schemaCacheTtlMs, changes }: DataServiceOptions): DataService {
   const schema = createSchemaService({ db: storage.db, clock, cacheTtlMs: schemaCacheTtlMs, byteOrderCollation: storage.capabilities.byteOrderCollation });
   const merged: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...limits };
   return {
@@ -45,7 +48,10 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: 
       const tables = await schema.tables(caller.projectId, caller.environment);
       const table = tables.get(name);
       if (!table) throw unknownTable(name);
-      const ctx: RowContext = { db: storage.db as unknown as Kysely<any>, capabilities: storage.capabilities, limits: merged, clock, tables };
+      const ctx: RowContext = {
+        db: storage.db as unknown as Kysely<any>, capabilities: storage.capabilities, limits: merged, clock, tables,
+        projectId: caller.projectId, environment: caller.environment, changes: changes ?? null,
+      };
       return { table, ctx, auth: authContextOf(caller) };
     },
     async applySchema(projectId, environment, input, options) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../harness/engines.js';
-import { inbox, sleep, startRealtimeWorld, subscribed, type RealtimeWorld } from './setup.js';
+import { inbox, sleep, startRealtimeWorld, subscribed, type RealtimeWorld } from './socket-world.js';
 
 for (const engine of engines()) {
   describe(`realtime broadcast and presence with supabase-js (${engine})`, () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnGatehouse } from '../harness/gatehouse-process.js';
-import { rawSocket } from './setup.js';
+import { rawSocket } from './socket-world.js';
 
 // SIGTERM with sockets open: each gets a close frame (1001, going away) and the process stops
 // with the drained outcome, instead of waiting on them or cutting them without a word.

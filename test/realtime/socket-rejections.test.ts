@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../harness/engines.js';
 import type { TestUser } from '../harness/users.js';
-import { rawSocket, startRealtimeWorld, type RawSocket, type RealtimeWorld } from './setup.js';
+import { rawSocket, startRealtimeWorld, type RawSocket, type RealtimeWorld } from './socket-world.js';
 
 // Every refusal of the socket, with a plain `ws` client sending what supabase-js never would.
 // Each ends in a Phoenix error reply or a close with a reason, and the server keeps serving.

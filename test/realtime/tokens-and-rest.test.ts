@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../harness/engines.js';
-import { inbox, sleep, startRealtimeWorld, subscribed, type RealtimeWorld } from './setup.js';
+import { inbox, sleep, startRealtimeWorld, subscribed, type RealtimeWorld } from './socket-world.js';
 
 // Tokens on the socket: a channel lives as long as its token (expiry, revocation) unless the client
 // sends a fresh one (supabase.realtime.setAuth → access_token); and the REST broadcast fallback.

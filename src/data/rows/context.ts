@@ -7,6 +7,8 @@ import type { AuthContext } from '../rules/context.js';
 import type { ColumnResolver } from '../rules/resolver.js';
 import type { ColumnModel, TableModel } from '../schema/model.js';
 import { decodeValue } from '../schema/values.js';
+import type { Environment } from '../../tenancy/environments.js';
+import type { RowChangeSink } from './changes.js';
 
 /** What row operations run on; the user tables are not in Kysely's Database type. */
 export interface RowContext {
@@ -16,6 +18,11 @@ export interface RowContext {
   clock: Clock;
   /** The other tables of the environment, for references. */
   tables: ReadonlyMap<string, TableModel>;
+  /** Whose tables these are, for the change listener. */
+  projectId: string;
+  environment: Environment;
+  /** Told of every committed write (realtime); null: nobody listens, and writes read nothing extra. */
+  changes: RowChangeSink | null;
 }
 
 /** A standalone builder: predicates are built once per request, then used in several queries. */
