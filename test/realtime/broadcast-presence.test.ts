@@ -24,6 +24,21 @@ for (const engine of engines()) {
       expect(own.items).toEqual([]);
     });
 
+    it('a binary broadcast (realtime-js v2 binary frame, raw bytes) arrives as bytes', async () => {
+      const [alice, bob] = [await world.user(), await world.user()];
+      const a = world.client(world.gh.publishableKey, alice.accessToken);
+      const b = world.client(world.gh.publishableKey, bob.accessToken);
+      const got = inbox<unknown>();
+      const chA = a.channel('bytes', { config: { private: true, broadcast: { ack: true } } });
+      const chB = b.channel('bytes', { config: { private: true } }).on('broadcast', { event: 'blob' }, (m) => got.push(m.payload));
+      expect((await subscribed(chA)).status).toBe('SUBSCRIBED');
+      expect((await subscribed(chB)).status).toBe('SUBSCRIBED');
+      const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+      expect(await chA.send({ type: 'broadcast', event: 'blob', payload: bytes.buffer })).toBe('ok');
+      const received = await got.next();
+      expect(new Uint8Array(received as ArrayBuffer)).toEqual(bytes);
+    });
+
     it('presence: a tracked client appears in the other client\'s state and leaves it on untrack', async () => {
       const [alice, bob] = [await world.user(), await world.user()];
       const a = world.client(world.gh.publishableKey, alice.accessToken);
