@@ -82,7 +82,7 @@ for (const engine of engines()) {
         expect(first.eventType).toBe('INSERT');
         expect(first.new).toMatchObject({ title: 'shared', public: true });
         // As over /rest/v1: a cell of a column readable only by the row's owner is null for others.
-        expect(first.new.note ?? null).toBeNull();
+        expect((first.new as Record<string, unknown>).note ?? null).toBeNull();
         expect(first.new).not.toHaveProperty('internal');
         expect(JSON.stringify(first)).not.toContain('still mine');
         let last = first;
@@ -125,7 +125,7 @@ for (const engine of engines()) {
       await write('POST', 'todos', bob.accessToken, { title: 'bob public', public: true, note: 'bob note' });
       const got = await g.box.next();
       expect(got.new).toMatchObject({ title: 'bob public' });
-      expect(got.new.note ?? null).toBeNull();
+      expect((got.new as Record<string, unknown>).note ?? null).toBeNull();
       expect(JSON.stringify(got)).not.toContain('bob note');
       expect(g.box.items).toHaveLength(1);
     });
