@@ -154,9 +154,9 @@ export const DEFAULT_LIMITS: LimitsConfig = deepFreeze({
     // of an app shows many public images, each a request.
     storage: { failMode: 'closed', tiers: byTier([perMinute(120)], [perMinute(300)], [perMinute(1000)]) },
     // Realtime: socket upgrades and REST broadcasts (frames on an open socket have their own
-    // per-connection limit, config `realtime.eventsPerSecond`). Fail open: open sockets are
-    // capped per address and per user in memory whatever the store says.
-    realtime: { failMode: 'open', tiers: byTier([perMinute(60)], [perMinute(120)], [perMinute(1000)]) },
+    // per-connection limit, config `realtime.eventsPerSecond`). Fail closed like every class but
+    // reads: during an outage new sockets wait, the open ones keep working.
+    realtime: { failMode: 'closed', tiers: byTier([perMinute(60)], [perMinute(120)], [perMinute(1000)]) },
     default: { failMode: 'closed', tiers: GENERAL_TIERS },
   },
   overrides: {},
