@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
 import type { RealtimeBus } from '../changes/index.js';
 import { PresenceTable, toMap, type PresenceMap, type PresenceMeta } from '../presence/presence.js';
 import type { BroadcastBody } from './protocol.js';
@@ -47,7 +48,7 @@ export interface Hub {
   readonly instance: string;
 }
 
-export function createHub({ bus, logger }: { bus: RealtimeBus; logger: Logger }): Hub {
+export function createHub({ bus, logger, clock }: { bus: RealtimeBus; logger: Logger; clock: Pick<Clock, 'nowMs'> }): Hub {
   const instance = randomUUID();
   const members = new Map<string, Set<HubMember>>();
   const tracked = new Map<HubMember, { key: string; ref: string }>();
@@ -76,7 +77,7 @@ export function createHub({ bus, logger }: { bus: RealtimeBus; logger: Logger })
   function onMessage(raw: unknown): void {
     const message = raw as BusMessage;
     if (!message || typeof message !== 'object' || message.i === instance) return;
-    lastSeen.set(message.i, Date.now());
+    lastSeen.set(message.i, clock.nowMs());
     switch (message.k) {
       case 'broadcast':
         if (members.has(message.s)) deliverBroadcast(message.s, message.e, message.b64 !== undefined ? { bytes: Buffer.from(message.b64, 'base64') } : { json: message.json }, null);
@@ -131,7 +132,7 @@ export function createHub({ bus, logger }: { bus: RealtimeBus; logger: Logger })
       unsubscribe = await bus.subscribe(BUS_TOPIC, onMessage);
       timer = setInterval(() => {
         if (members.size > 0) publish({ k: 'alive', i: instance });
-        const now = Date.now();
+        const now = clock.nowMs();
         for (const [other, seen] of lastSeen) if (now - seen > SILENT_MS) dropInstance(other);
       }, ALIVE_MS);
       timer.unref();
