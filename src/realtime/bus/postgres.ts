@@ -32,6 +32,8 @@ export function createPostgresBus({ databaseUrl, logger, channel = 'gatehouse_re
   let current: pg.Client | null = null;
   let retry: NodeJS.Timeout | null = null;
   let closed = false;
+  /** Publishes one after the other on the one connection (pg would queue them too, but deprecates it). */
+  let tail: Promise<unknown> = Promise.resolve();
 
   function onPayload(payload: string | undefined): void {
     if (!payload) return;
@@ -91,9 +93,13 @@ export function createPostgresBus({ databaseUrl, logger, channel = 'gatehouse_re
   return {
     async publish(topic, message) {
       const chunks = splitMessage(JSON.stringify({ t: topic, m: message }), randomBytes(6).toString('base64url'));
-      const c = await connection();
       const calls = chunks.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
-      await c.query(`SELECT ${calls}`, [channel, ...chunks]);
+      const sent = tail.then(async () => {
+        const c = await connection();
+        await c.query(`SELECT ${calls}`, [channel, ...chunks]);
+      });
+      tail = sent.catch(() => undefined);
+      await sent;
     },
     async subscribe(topic, onMessage) {
       const { remove } = topics.add(topic, onMessage);
