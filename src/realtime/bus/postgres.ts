@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { ServiceUnavailableError } from '../../errors/index.js';
 import { createOutageLog } from '../../shared/outage-log.js';
 import type { RealtimeBus } from '../changes/types.js';
 import { createTopics } from './topics.js';
@@ -85,7 +86,7 @@ export function createPostgresBus({ databaseUrl, logger, channel = 'gatehouse_re
     })().catch((error: unknown) => {
       client = null;
       outage.down(error);
-      throw error;
+      throw new ServiceUnavailableError('database', { message: 'Realtime messaging (PostgreSQL LISTEN) is unavailable.', cause: error });
     });
     return client;
   }
