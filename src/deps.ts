@@ -127,7 +127,9 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     const pruning = startSecurityEventPruning(events, { intervalMs: config.securityEvents.pruneIntervalMs, logger });
     const openCounters = counters;
     // The bus connects on first use: a CLI command that writes no row opens nothing.
-    const realtime = openRealtime({ redisUrl: config.redisUrl, postgresUrl: storage.engine === 'postgres' ? config.databaseUrl : undefined, clock, logger });
+    const realtime = openRealtime({
+      redisUrl: config.redisUrl, postgresUrl: storage.engine === 'postgres' ? config.databaseUrl : undefined, concurrentWriters: storage.capabilities.concurrentWriters, clock, logger,
+    });
     const data = createDataService({ storage, clock, changes: realtime.publisher });
     const feed = realtime.startFeed((projectId, environment) => data.schema.tables(projectId, environment));
     return {

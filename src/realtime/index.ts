@@ -26,13 +26,17 @@ export interface OpenRealtimeOptions {
   redisUrl: string | undefined;
   /** The database URL when it is PostgreSQL. */
   postgresUrl: string | undefined;
+  /** false on SQLite: one write transaction at a time. */
+  concurrentWriters: boolean;
   clock: Clock;
   logger: Logger;
 }
 
-export function openRealtime({ redisUrl, postgresUrl, clock, logger }: OpenRealtimeOptions): Realtime {
-  const { bus } = openRealtimeBus({ redisUrl, postgresUrl, logger });
-  const publisher = createChangePublisher({ bus, clock, logger });
+export function openRealtime({ redisUrl, postgresUrl, concurrentWriters, clock, logger }: OpenRealtimeOptions): Realtime {
+  const { bus, kind } = openRealtimeBus({ redisUrl, postgresUrl, logger });
+  // In process with one writer at a time, capture order is commit order: no database counter needed.
+  // With a shared bus (Redis, even on SQLite), other instances' numbers must agree: the database's.
+  const publisher = createChangePublisher({ bus, clock, logger, localSequence: kind === 'memory' && !concurrentWriters });
   let feed: ChangeFeed | null = null;
   return {
     bus,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { ServiceUnavailableError } from '../../errors/index.js';
 import { createOutageLog } from '../../shared/outage-log.js';
 import type { RealtimeBus } from '../changes/types.js';
 import { createTopics } from './topics.js';
@@ -32,6 +33,8 @@ export function createPostgresBus({ databaseUrl, logger, channel = 'gatehouse_re
   let current: pg.Client | null = null;
   let retry: NodeJS.Timeout | null = null;
   let closed = false;
+  /** Publishes one after the other on the one connection (pg would queue them too, but deprecates it). */
+  let tail: Promise<unknown> = Promise.resolve();
 
   function onPayload(payload: string | undefined): void {
     if (!payload) return;
@@ -83,7 +86,7 @@ export function createPostgresBus({ databaseUrl, logger, channel = 'gatehouse_re
     })().catch((error: unknown) => {
       client = null;
       outage.down(error);
-      throw error;
+      throw new ServiceUnavailableError('database', { message: 'Realtime messaging (PostgreSQL LISTEN) is unavailable.', cause: error });
     });
     return client;
   }
@@ -91,9 +94,13 @@ export function createPostgresBus({ databaseUrl, logger, channel = 'gatehouse_re
   return {
     async publish(topic, message) {
       const chunks = splitMessage(JSON.stringify({ t: topic, m: message }), randomBytes(6).toString('base64url'));
-      const c = await connection();
       const calls = chunks.map((_, i) => `pg_notify($1, $${i + 2})`).join(', ');
-      await c.query(`SELECT ${calls}`, [channel, ...chunks]);
+      const sent = tail.then(async () => {
+        const c = await connection();
+        await c.query(`SELECT ${calls}`, [channel, ...chunks]);
+      });
+      tail = sent.catch(() => undefined);
+      await sent;
     },
     async subscribe(topic, onMessage) {
       const { remove } = topics.add(topic, onMessage);

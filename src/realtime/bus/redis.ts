@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { ServiceUnavailableError } from '../../errors/index.js';
 import { createOutageLog } from '../../shared/outage-log.js';
 import type { RealtimeBus } from '../changes/types.js';
 import { createTopics } from './topics.js';
@@ -18,6 +19,10 @@ export interface RedisBusOptions {
 
 /** ms a publish waits for Redis before it counts as failed. */
 const COMMAND_TIMEOUT_MS = 2_000;
+
+function unavailable(cause: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError('redis', { message: 'Realtime messaging (Redis) is unavailable.', cause });
+}
 
 export function createRedisBus({ url, logger, prefix = 'gatehouse:realtime:' }: RedisBusOptions): RealtimeBus {
   const topics = createTopics(logger);
@@ -52,7 +57,7 @@ export function createRedisBus({ url, logger, prefix = 'gatehouse:realtime:' }: 
     }
     return client.connect().then(() => client, (error: unknown) => {
       client.disconnect();
-      throw error;
+      throw unavailable(error);
     });
   }
 
@@ -70,7 +75,7 @@ export function createRedisBus({ url, logger, prefix = 'gatehouse:realtime:' }: 
   return {
     async publish(topic, message) {
       const client = await connection('pub');
-      await client.publish(prefix + topic, JSON.stringify(message));
+      await client.publish(prefix + topic, JSON.stringify(message)).catch((error: unknown) => { throw unavailable(error); });
     },
     async subscribe(topic, onMessage) {
       const { remove } = topics.add(topic, onMessage);
@@ -80,7 +85,7 @@ export function createRedisBus({ url, logger, prefix = 'gatehouse:realtime:' }: 
         await client.subscribe(prefix + topic);
       } catch (error) {
         remove();
-        throw error;
+        throw error instanceof ServiceUnavailableError ? error : unavailable(error);
       }
       return async () => {
         if (!remove() || !sub) return;

@@ -14,16 +14,35 @@ export interface ChangePublisher extends RowChangeSink {
   flush(): Promise<void>;
 }
 
-export function createChangePublisher({ bus, clock, logger }: { bus: RealtimeBus; clock: Clock; logger: Logger }): ChangePublisher {
+export interface ChangePublisherOptions {
+  bus: RealtimeBus;
+  clock: Clock;
+  logger: Logger;
+  /**
+   * Number changes in this process instead of in the database: only for one instance on an engine
+   * that runs one write transaction at a time (SQLite), where the order of capture is the order of
+   * commit. Saves the upsert per write.
+   */
+  localSequence?: boolean;
+}
+
+export function createChangePublisher({ bus, clock, logger, localSequence = false }: ChangePublisherOptions): ChangePublisher {
   const inFlight = new Set<Promise<void>>();
+  const local = new Map<string, number>();
   return {
     async capture(trx, { projectId, environment, table, changes }) {
-      const row = await trx.insertInto('realtime_sequences')
-        .values({ physical: table.physical, seq: 1 })
-        .onConflict((oc) => oc.column('physical').doUpdateSet({ seq: sql`realtime_sequences.seq + 1` }))
-        .returning('seq')
-        .executeTakeFirstOrThrow();
-      const seq = Number(row.seq);
+      let seq: number;
+      if (localSequence) {
+        seq = (local.get(table.physical) ?? 0) + 1;
+        local.set(table.physical, seq);
+      } else {
+        const row = await trx.insertInto('realtime_sequences')
+          .values({ physical: table.physical, seq: 1 })
+          .onConflict((oc) => oc.column('physical').doUpdateSet({ seq: sql`realtime_sequences.seq + 1` }))
+          .returning('seq')
+          .executeTakeFirstOrThrow();
+        seq = Number(row.seq);
+      }
       return () => {
         const message: ChangeMessage = { table: table.name, seq, commitTimestamp: clock.now().toISOString(), changes };
         const sent = bus.publish(changesTopic(projectId, environment), message)

@@ -32,7 +32,10 @@ export interface ChangeSubscriber {
   readonly environment: ChangeScope;
   /** The current caller: the socket swaps it when the client sends a new access_token. */
   caller(): Caller;
-  /** Must not throw or block: the socket queues (and bounds) what it sends. */
+  /**
+   * Must not throw or block: the socket queues (and bounds) what it sends. The payload object may
+   * be shared with other subscribers who see the same columns: read it, never change it.
+   */
   deliver(payload: ChangePayload): void;
 }
 
@@ -58,6 +61,11 @@ export interface ChangeFeed {
 
 /** Messages between instances: broadcast and presence for the socket, row changes for the feed. */
 export interface RealtimeBus {
+  /**
+   * To every subscriber of the topic on every instance, this one included (at most once; none are
+   * kept for later subscribers). `message` must be JSON; in process it is handed over as is, so
+   * neither side may change it afterwards.
+   */
   publish(topic: string, message: unknown): Promise<void>;
   /** Resolves once the subscription is live; the returned function ends it. */
   subscribe(topic: string, onMessage: (message: unknown) => void): Promise<() => Promise<void>>;
