@@ -12,7 +12,7 @@ import type { PresenceMap } from '../presence/presence.js';
 import type { Hub, HubMember } from './hub.js';
 import type { SocketLimits } from './limits.js';
 import {
-  decodeBinary, decodeText, encodeBinaryBroadcast, encodeText, FrameError, type BroadcastBody, type Frame, type Vsn,
+  decodeBinary, decodeText, encodeBinaryBroadcast, encodeChangeFrame, encodeText, FrameError, type BroadcastBody, type Frame, type Vsn,
 } from './protocol.js';
 
 // One WebSocket: Phoenix's channel protocol as realtime-js speaks it. Frames are handled one after
@@ -238,7 +238,7 @@ export class Connection {
     const subscription = await this.deps.feed.subscribe({
       environment: { projectId: channel.caller.projectId, environment: channel.caller.environment },
       caller: () => channel.caller,
-      deliver: (data: ChangePayload) => this.push(channel, 'postgres_changes', { ids: [id], data }),
+      deliver: (data: ChangePayload) => this.send(encodeChange(this.vsn, channel.joinRef, channel.topic, id, data)),
     }, { event: event as ChangeEvent, table, ...(typeof filter === 'string' ? { filter } : {}) });
     channel.subscriptions.push(subscription);
     return { id, event: event as ChangeEvent, schema, table, ...(typeof filter === 'string' ? { filter } : {}) };
@@ -424,6 +424,19 @@ export class Connection {
     }
     this.socket.send(data);
   }
+}
+
+/**
+ * A change's `data` as JSON, once per payload object: the feed hands every subscriber with the
+ * same view of a row the same object, so a fan-out to thousands stringifies the row a few times,
+ * not once per socket.
+ */
+const changeJson = new WeakMap<ChangePayload, string>();
+
+function encodeChange(vsn: Vsn, joinRef: string | null, topic: string, id: number, data: ChangePayload): string {
+  let json = changeJson.get(data);
+  if (json === undefined) changeJson.set(data, (json = JSON.stringify(data)));
+  return encodeChangeFrame(vsn, joinRef, topic, id, json);
 }
 
 /** The token each verified caller came from, for the periodic recheck; weak, so it goes with the caller. */

@@ -117,3 +117,14 @@ export function encodeBinaryBroadcast(topic: string, event: string, bytes: Buffe
   const header = Buffer.from([KIND_USER_BROADCAST, topicBytes.length, eventBytes.length, 0, ENCODING_BINARY]);
   return Buffer.concat([header, topicBytes, eventBytes, bytes]);
 }
+
+/**
+ * A `postgres_changes` frame around `dataJson` (already JSON): the same text as encodeText would
+ * make, with only the frame's own fields (join_ref, topic, id) written per socket.
+ */
+export function encodeChangeFrame(vsn: Vsn, joinRef: string | null, topic: string, id: number, dataJson: string): string {
+  const payload = `{"ids":[${id}],"data":${dataJson}}`;
+  return vsn === '2.0.0'
+    ? `[${JSON.stringify(joinRef)},null,${JSON.stringify(topic)},"postgres_changes",${payload}]`
+    : `{"join_ref":${JSON.stringify(joinRef)},"ref":null,"topic":${JSON.stringify(topic)},"event":"postgres_changes","payload":${payload}}`;
+}
