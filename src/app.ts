@@ -10,6 +10,7 @@ import { authRoutes, recordAuthRejections } from './identity/index.js';
 import { createLlmPrepareStage, llmRoutes } from './llm/index.js';
 import { dataRoutes, recordDataDenials } from './data/index.js';
 import { storageRoutes } from './storage/index.js';
+import { createHub, realtimeRoutes } from './realtime/index.js';
 import {
   addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createSubjectLimitStage,
 } from './limits/index.js';
@@ -141,5 +142,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await rest.register(dataRoutes, { data: deps.data, metrics: deps.metrics.data });
   }, { prefix: '/rest/v1' });
   await app.register(storageRoutes, { prefix: '/storage/v1', storage: deps.files, maxObjectBytes: config.storage.maxObjectBytes });
+  await app.register(realtimeRoutes, {
+    prefix: '/realtime/v1', feed: deps.realtime.feed, hub: createHub({ bus: deps.realtime.bus, logger, clock: deps.clock }), settings: deps.realtimeChannels,
+    userTokens: deps.identity.userTokens, events: deps.events, limits: config.realtime, clock: deps.clock, logger,
+  });
   return app;
 }

@@ -16,6 +16,7 @@ import { systemClock, type Clock } from './shared/clock.js';
 import { createWriteBehind, type WriteBehind } from './shared/write-behind.js';
 import { createProjectService, type ProjectService } from './tenancy/index.js';
 import { createStorageService, type StorageService } from './storage/index.js';
+import { createChannelSettings, openRealtime, type ChangeFeed, type ChannelSettingsService, type RealtimeBus } from './realtime/index.js';
 
 /** Everything the app and the CLI run on, built once from the config. */
 export interface Deps {
@@ -42,6 +43,13 @@ export interface Deps {
   data: DataService;
   /** File storage: buckets, objects and their bytes (issue #15). `storage` above is the database. */
   files: StorageService;
+  /**
+   * Realtime (issue 16): the row-change feed (Data API writes, after commit, per subscriber under
+   * the table's rules) and the bus between instances (Redis, else PostgreSQL LISTEN/NOTIFY, else in process).
+   */
+  realtime: { feed: ChangeFeed; bus: RealtimeBus };
+  /** Realtime channel settings: public channels, private channel rules (issue 16). */
+  realtimeChannels: ChannelSettingsService;
   close(): Promise<void>;
 }
 
@@ -119,6 +127,12 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     const files = createStorageService({ config, storage, clock, audit, signingKeys: identity.signingKeys });
     const pruning = startSecurityEventPruning(events, { intervalMs: config.securityEvents.pruneIntervalMs, logger });
     const openCounters = counters;
+    // The bus connects on first use: a CLI command that writes no row opens nothing.
+    const realtime = openRealtime({
+      redisUrl: config.redisUrl, postgresUrl: storage.engine === 'postgres' ? config.databaseUrl : undefined, concurrentWriters: storage.capabilities.concurrentWriters, clock, logger,
+    });
+    const data = createDataService({ storage, clock, changes: realtime.publisher });
+    const feed = realtime.startFeed((projectId, environment) => data.schema.tables(projectId, environment));
     return {
       config,
       logger,
@@ -140,9 +154,12 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       rateLimits,
       writer,
       llm,
-      data: createDataService({ storage, clock }),
+      data,
       files,
+      realtime: { feed, bus: realtime.bus },
+      realtimeChannels: createChannelSettings({ db: storage.db, clock }),
       async close() {
+        await realtime.close();
         await files.close();
         await identity.close();
         await llm.close();

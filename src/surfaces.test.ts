@@ -24,6 +24,9 @@ describe('error surfaces', () => {
     expect(errorDialectOf(unmatched('/llm/anthropic/v1/messages'), SURFACES)).toBe('anthropic');
     expect(errorDialectOf(unmatched('/llm/anthropicx/v1/messages'), SURFACES)).toBe('openai');
     expect(errorDialectOf(unmatched('/admin/v1/keys'), SURFACES)).toBe('gatehouse');
+    expect(errorDialectOf(unmatched('/realtime/v1/api/broadcast'), SURFACES)).toBe('gatehouse');
+    expect(SURFACES.forPath('/realtime/v1/websocket').name).toBe('realtime');
+    expect(SURFACES.forPath('/realtimex').name).toBe('ops');
     expect(errorDialectOf(unmatched('/authx'), SURFACES)).toBe('gatehouse');
   });
 });
@@ -37,6 +40,8 @@ describe('route class of a route that does not declare one', () => {
     expect(routeClassForPath('HEAD', '/rest/v1/notes')).toBe('data_read');
     for (const method of ['POST', 'PATCH', 'PUT', 'DELETE']) expect(routeClassForPath(method, '/rest/v1/notes')).toBe('data_write');
     expect(routeClassForPath('GET', '/admin/v1/keys')).toBe('admin');
+    expect(routeClassForPath('GET', '/realtime/v1/websocket')).toBe('realtime');
+    expect(routeClassForPath('POST', '/realtime/v1/api/broadcast')).toBe('realtime');
     expect(routeClassForPath('GET', '/health')).toBe('default');
     // A prefix must be a whole path segment's start, not a lookalike.
     expect(routeClassForPath('GET', '/llmx')).toBe('default');

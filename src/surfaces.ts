@@ -37,6 +37,14 @@ export const STORAGE_SURFACE: SurfaceDescriptor = {
   name: 'storage', prefix: '/storage/v1', dialect: 'storage', routeClass: 'storage', auth: 'key', user: 'none',
 };
 
+/**
+ * `/realtime/v1`: realtime-js's WebSocket (the key in `?apikey=`, see the route) and its REST
+ * broadcast; errors of the REST routes in our shape, whose `error` realtime-js shows.
+ */
+export const REALTIME_SURFACE: SurfaceDescriptor = {
+  name: 'realtime', prefix: '/realtime/v1', dialect: 'gatehouse', routeClass: 'realtime', auth: 'key', user: 'none',
+};
+
 /** `/admin/v1`: the project's own administration; a secret key or an admin user. */
 export const ADMIN_SURFACE: SurfaceDescriptor = {
   name: 'admin', prefix: '/admin/v1', dialect: 'gatehouse', routeClass: 'admin', auth: 'secret', user: 'none',
@@ -47,4 +55,4 @@ export const OPS_SURFACE: SurfaceDescriptor = {
   name: 'ops', prefix: '', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
 };
 
-export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, STORAGE_SURFACE, LLM_SURFACE, ADMIN_SURFACE, OPS_SURFACE]);
+export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, STORAGE_SURFACE, REALTIME_SURFACE, LLM_SURFACE, ADMIN_SURFACE, OPS_SURFACE]);

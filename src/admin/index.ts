@@ -11,6 +11,7 @@ import { tableRoutes } from './tables.js';
 import { providerRoutes } from './providers.js';
 import { llmRequestLogRoutes } from './llm-request-log.js';
 import { userRoutes } from './users.js';
+import { realtimeRoutes } from './realtime.js';
 
 /**
  * `/admin/v1/*`: a secret key or an admin user, acting on its own project environment only.
@@ -30,6 +31,7 @@ export async function adminRoutes(app: FastifyInstance, { operations }: AdminCon
   await app.register(limitRoutes, context);
   await app.register(providerRoutes, context);
   await app.register(llmRequestLogRoutes, context);
+  await app.register(realtimeRoutes, context);
 }
 
 export type { AdminContext } from './context.js';

@@ -66,6 +66,7 @@ export const SubjectOverrideSchema = Type.Object(
     data_write: Type.Optional(WindowsSchema),
     admin: Type.Optional(WindowsSchema),
     storage: Type.Optional(WindowsSchema),
+    realtime: Type.Optional(WindowsSchema),
     default: Type.Optional(WindowsSchema),
   },
   { additionalProperties: false },
@@ -99,6 +100,7 @@ export const LimitsConfigSchema = Type.Object(
         data_write: ClassPolicySchema,
         admin: ClassPolicySchema,
         storage: ClassPolicySchema,
+        realtime: ClassPolicySchema,
         default: ClassPolicySchema,
       },
       { additionalProperties: false },
@@ -151,6 +153,10 @@ export const DEFAULT_LIMITS: LimitsConfig = deepFreeze({
     // Fail closed: uploads spend disk. Guests get more than the general class because one page
     // of an app shows many public images, each a request.
     storage: { failMode: 'closed', tiers: byTier([perMinute(120)], [perMinute(300)], [perMinute(1000)]) },
+    // Realtime: socket upgrades and REST broadcasts (frames on an open socket have their own
+    // per-connection limit, config `realtime.eventsPerSecond`). Fail closed like every class but
+    // reads: during an outage new sockets wait, the open ones keep working.
+    realtime: { failMode: 'closed', tiers: byTier([perMinute(60)], [perMinute(120)], [perMinute(1000)]) },
     default: { failMode: 'closed', tiers: GENERAL_TIERS },
   },
   overrides: {},

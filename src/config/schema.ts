@@ -134,6 +134,26 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** The realtime WebSocket (/realtime/v1/websocket): its per-connection limits (docs/realtime.md). */
+    realtime: Type.Object(
+      {
+        /** Open sockets per client address, per instance. */
+        connectionsPerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100 }),
+        /** Open sockets carrying one user's token, per instance. */
+        connectionsPerUser: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
+        channelsPerConnection: Type.Integer({ minimum: 1, maximum: 1_000, default: 100 }),
+        /** Frames per second a socket may send; past it frames are refused, past twice it the socket is closed. */
+        eventsPerSecond: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
+        /** Bytes queued towards a client past which it is a slow consumer and is disconnected. */
+        sendQueueBytes: Type.Integer({ minimum: 1024, maximum: 1024 * MiB, default: 4 * MiB }),
+        /** Largest frame (and REST broadcast body) accepted. */
+        maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 16 * MiB, default: 256 * 1024 }),
+        changesPerJoin: Type.Integer({ minimum: 1, maximum: 1_000, default: 100 }),
+        /** Milliseconds between two checks of every channel's user token and rules (a revoked session ends its channels). */
+        tokenRecheckMs: Type.Integer({ minimum: 1_000, maximum: 3_600_000, default: 30_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Bearer token for GET /metrics (Prometheus scrapes); secret. Absent: only a secret key with admin:metrics. */
     metricsToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
     /** `off`: nothing is recorded and GET /metrics is not served (the benchmark's baseline). */
@@ -287,6 +307,13 @@ export const ENV_VARS = {
   GATEHOUSE_STORAGE_S3_SECRET_ACCESS_KEY: 'storage.s3.secretAccessKey',
   GATEHOUSE_STORAGE_S3_FORCE_PATH_STYLE: 'storage.s3.forcePathStyle',
   GATEHOUSE_STORAGE_S3_PREFIX: 'storage.s3.prefix',
+  GATEHOUSE_REALTIME_CONNECTIONS_PER_ADDRESS: 'realtime.connectionsPerAddress',
+  GATEHOUSE_REALTIME_CONNECTIONS_PER_USER: 'realtime.connectionsPerUser',
+  GATEHOUSE_REALTIME_CHANNELS_PER_CONNECTION: 'realtime.channelsPerConnection',
+  GATEHOUSE_REALTIME_EVENTS_PER_SECOND: 'realtime.eventsPerSecond',
+  GATEHOUSE_REALTIME_SEND_QUEUE_BYTES: 'realtime.sendQueueBytes',
+  GATEHOUSE_REALTIME_MAX_PAYLOAD_BYTES: 'realtime.maxPayloadBytes',
+  GATEHOUSE_REALTIME_TOKEN_RECHECK_MS: 'realtime.tokenRecheckMs',
 } as const;
 
 /**

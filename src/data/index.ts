@@ -11,3 +11,13 @@ export { authContextOf, type AuthContext } from './rules/context.js';
 export { RuleSyntaxError, ruleColumns } from './rules/expression.js';
 export type { ColumnResolver } from './rules/resolver.js';
 export { parseRuleEntry, type ColumnModel, type RuleEntry, type TableModel } from './schema/model.js';
+// For realtime (issue 16): the write path's change hook, and what is needed to answer a change
+// per subscriber in memory exactly as a read would (rules, column permissions, filters).
+export { decodeRow, type RowChange, type RowChangeSink, type RowChangeType, type TableChanges } from './rows/changes.js';
+export { unknownTable } from './service.js';
+export { readAccess, readableColumn, type ColumnAccess } from './columns/permissions.js';
+export { compareValues, encodeForColumn, category } from './rules/compile.js';
+export { createResolver } from './rules/resolver.js';
+export { parseQuery } from './query/parse.js';
+export { DEFAULT_QUERY_LIMITS, type Filter } from './query/ast.js';
+export { encodeValue, ValueError, type Stored } from './schema/values.js';

@@ -9,6 +9,7 @@ import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/ast.js';
 import { authContextOf } from './rules/context.js';
 import type { RowContext } from './rows/context.js';
 import { createReadPlans, type ReadPlans } from './rows/read-plan.js';
+import type { RowChangeSink } from './rows/changes.js';
 import { createSchemaService, SchemaChangeRefused, SchemaInvalid, type ApplyOptions, type ApplyResult, type SchemaService } from './schema/service.js';
 import type { TableModel } from './schema/model.js';
 
@@ -28,6 +29,8 @@ export interface DataServiceOptions {
   clock: Clock;
   limits?: Partial<QueryLimits>;
   schemaCacheTtlMs?: number;
+  /** Told of every committed row change (realtime). */
+  changes?: RowChangeSink;
 }
 
 export function unknownTable(name: string): GatehouseError {
@@ -37,7 +40,7 @@ export function unknownTable(name: string): GatehouseError {
   });
 }
 
-export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: DataServiceOptions): DataService {
+export function createDataService({ storage, clock, limits, schemaCacheTtlMs, changes }: DataServiceOptions): DataService {
   const schema = createSchemaService({ db: storage.db, clock, cacheTtlMs: schemaCacheTtlMs, byteOrderCollation: storage.capabilities.byteOrderCollation });
   const merged: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...limits };
   const plans = createReadPlans();
@@ -55,7 +58,10 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs }: 
       const tables = await schema.tables(caller.projectId, caller.environment);
       const table = tables.get(name);
       if (!table) throw unknownTable(name);
-      const ctx: RowContext = { db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select };
+      const ctx: RowContext = {
+        db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select,
+        projectId: caller.projectId, environment: caller.environment, changes: changes ?? null,
+      };
       return { table, ctx, auth: authContextOf(caller) };
     },
     async applySchema(projectId, environment, input, options) {

@@ -55,6 +55,11 @@ export function installDrain(app: FastifyInstance, { tls }: { tls: boolean }): v
     connections.set(socket, { inFlight: 0, responses: new Map() });
     socket.once('close', () => connections.delete(socket));
   });
+  // An upgraded socket (the realtime WebSocket) belongs to its WebSocket server, which closes it
+  // with a close frame at preClose; destroying it here would cut it without one.
+  server.on('upgrade', (_request: IncomingMessage, socket: Socket) => {
+    connections.delete(socket);
+  });
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const socket = request.socket;
     const connection = connections.get(socket);

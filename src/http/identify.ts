@@ -77,7 +77,7 @@ export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken,
     if (!route.url || config.auth === 'public') return; // no route (the 404 handler answers), or nothing to identify
     const headers = request.headers;
     const bearer = bearerOf(headers.authorization);
-    const key = presentedKey(headers.apikey, headers['x-api-key'], bearer);
+    const key = presentedKey(headers.apikey, headers['x-api-key'], bearer) ?? (config.keyInQuery ? queryKey(request) : undefined);
     if (key === undefined) {
       if (config.metricsToken) return checkMetricsToken(request, bearer, route.url);
       auth.outcome('api_key', 'api_key_missing');
@@ -90,4 +90,10 @@ export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken,
     const user = userToken === undefined ? null : await verifyUser(request, verified, userToken, route.url, config.surface);
     request.caller = createCaller(verified, user);
   };
+}
+
+/** `?apikey=` on routes that take it (config.keyInQuery): one string, else none. */
+function queryKey(request: FastifyRequest): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.apikey;
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }

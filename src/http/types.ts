@@ -30,6 +30,11 @@ declare module 'fastify' {
      * They are not counted either, so probes never spend the address budget of real requests.
      */
     addressLimit?: false;
+    /**
+     * The API key may come as `?apikey=` (the realtime WebSocket): a browser cannot set headers on
+     * a WebSocket, so realtime-js sends its key in the URL. A header key still wins.
+     */
+    keyInQuery?: boolean;
     /** A bearer that is not a key is the operator's metrics token here, not a user's JWT (/metrics). */
     metricsToken?: boolean;
     /**

@@ -23,7 +23,7 @@ describe('limits policy', () => {
 
   it('defaults fail closed everywhere except data reads', () => {
     const modes = Object.fromEntries(Object.entries(DEFAULT_LIMITS.classes).map(([k, v]) => [k, v.failMode]));
-    expect(modes).toEqual({ auth: 'closed', llm: 'closed', data_read: 'open', data_write: 'closed', admin: 'closed', storage: 'closed', default: 'closed' });
+    expect(modes).toEqual({ auth: 'closed', llm: 'closed', data_read: 'open', data_write: 'closed', admin: 'closed', storage: 'closed', realtime: 'closed', default: 'closed' });
   });
 
   it('defaults are valid and frozen', () => {

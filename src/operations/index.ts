@@ -10,6 +10,7 @@ import { limitOperations } from './limits.js';
 import { logOperations } from './logs.js';
 import { projectOperations } from './project.js';
 import { providerOperations } from './providers.js';
+import { realtimeOperations } from './realtime.js';
 import { requestLogOperations } from './request-log.js';
 import { schemaOperations } from './schema.js';
 import { userOperations } from './users.js';
@@ -25,6 +26,7 @@ export function createOperations(deps: OperationsDeps, options: OperationsOption
     schema: schemaOperations(deps, audit),
     requestLog: requestLogOperations(deps, audit),
     project: projectOperations(deps, audit, options),
+    realtime: realtimeOperations(deps, audit),
     logs: logOperations(deps),
     audit: auditOperations(deps),
   };

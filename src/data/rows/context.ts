@@ -8,6 +8,8 @@ import type { ColumnResolver } from '../rules/resolver.js';
 import type { ColumnModel, TableModel } from '../schema/model.js';
 import { decodeValue } from '../schema/values.js';
 import type { ReadPlans } from './read-plan.js';
+import type { Environment } from '../../tenancy/environments.js';
+import type { RowChangeSink } from './changes.js';
 
 /** What row operations run on; the user tables are not in Kysely's Database type. */
 export interface RowContext {
@@ -21,6 +23,11 @@ export interface RowContext {
   plans: ReadPlans;
   /** Runs a planned read's SQL with its values bound: the rows as the driver returns them. */
   select(sql: string, parameters: readonly unknown[]): Promise<Array<Record<string, unknown>>>;
+  /** Whose tables these are, for the change listener. */
+  projectId: string;
+  environment: Environment;
+  /** Told of every committed write (realtime); null: nobody listens, and writes read nothing extra. */
+  changes: RowChangeSink | null;
 }
 
 /** A standalone builder: predicates are built once per request, then used in several queries. */

@@ -8,6 +8,7 @@ import type { AuthContext } from '../rules/context.js';
 import { createResolver } from '../rules/resolver.js';
 import type { TableModel } from '../schema/model.js';
 import type { Stored } from '../schema/values.js';
+import { decodeRow, type RowChange } from './changes.js';
 import { builder, decodeRows, projection, selections, type Projection, type RowContext } from './context.js';
 import { mapConstraintError } from './db-errors.js';
 import { rowPredicate } from './read.js';
@@ -20,6 +21,9 @@ import { bodyObject, bodyRows, checkWritableColumns, encodeWrite } from './value
 //   delete: touches only rows passing delete AND select.
 // A check that fails rolls the whole write back: a caller can never write a
 // row it could not then see, nor move a row out of its own reach.
+// With a change listener (realtime), each write also hands it the whole rows it
+// wrote (and, for updates and deletes, the rows as they were), inside the same
+// transaction; it hears of them only once the transaction has committed.
 
 export interface WriteRequest {
   table: TableModel;
@@ -108,12 +112,37 @@ function assertSingle(req: WriteRequest, n: number): void {
   }
 }
 
-async function inTransaction<T>(ctx: RowContext, table: TableModel, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+interface Written {
+  result: WriteResult;
+  /** Empty when nobody listens (ctx.changes is null). */
+  changes: RowChange[];
+}
+
+async function inTransaction(ctx: RowContext, table: TableModel, fn: (trx: Kysely<any>) => Promise<Written>): Promise<WriteResult> {
+  let afterCommit: (() => void) | null = null;
+  let result: WriteResult;
   try {
-    return await ctx.db.transaction().execute(fn);
+    result = await ctx.db.transaction().execute(async (trx) => {
+      const written = await fn(trx);
+      if (ctx.changes && written.changes.length > 0) {
+        afterCommit = await ctx.changes.capture(trx, { projectId: ctx.projectId, environment: ctx.environment, table, changes: written.changes });
+      }
+      return written.result;
+    });
   } catch (error) {
     throw mapConstraintError(error, table.name);
   }
+  (afterCommit as (() => void) | null)?.();
+  return result;
+}
+
+/**
+ * The rows a write is about to change, whole, for the listener. Where writers run concurrently
+ * they are locked, so the write changes exactly the versions read here.
+ */
+async function rowsBefore(ctx: RowContext, trx: Kysely<any>, table: TableModel, where: Expression<SqlBool>): Promise<Array<Record<string, unknown>>> {
+  const q = trx.selectFrom(table.physical).selectAll().where(where);
+  return ctx.capabilities.concurrentWriters ? q.forUpdate().execute() : q.execute();
 }
 
 export async function insertRows(ctx: RowContext, req: WriteRequest): Promise<WriteResult> {
@@ -143,7 +172,8 @@ export async function insertRows(ctx: RowContext, req: WriteRequest): Promise<Wr
     for (const part of chunks(values, Math.min(CHUNK, Math.floor(MAX_PARAMETERS / perRow)))) await trx.insertInto(table.physical).values(part).execute();
     if ((await countPassing(trx, table, ids, check.where)) !== ids.length) throw rlsDenied(table, 'insert', true);
     assertSingle(req, ids.length);
-    return { rows: req.returning ? await representation(trx, req, ids) : null, affected: ids.length };
+    const changes: RowChange[] = ctx.changes ? values.map((v) => ({ type: 'INSERT', record: decodeRow(table, v), old: null })) : [];
+    return { result: { rows: req.returning ? await representation(trx, req, ids) : null, affected: ids.length }, changes };
   });
 }
 
@@ -164,11 +194,21 @@ export async function updateRows(ctx: RowContext, req: WriteRequest): Promise<Wr
   const where = selfOnly ? eb.and([target.where, ownRows(eb, eb.ref(OWNER_COLUMN), auth.uid!)]) : target.where;
   return inTransaction(ctx, table, async (trx) => {
     await checkReferences(ctx, trx, table, auth, [set]);
-    const updated = await trx.updateTable(table.physical).set(set).where(where).returning('id').execute();
+    const before = ctx.changes ? new Map((await rowsBefore(ctx, trx, table, where)).map((r) => [String(r.id), r])) : null;
+    const update = trx.updateTable(table.physical).set(set).where(where);
+    const updated = await (before ? update.returningAll() : update.returning('id')).execute();
     const ids = updated.map((r) => String(r.id));
     if (ids.length > 0 && (await countPassing(trx, table, ids, check.where)) !== ids.length) throw rlsDenied(table, 'update', true);
     assertSingle(req, ids.length);
-    return { rows: req.returning ? await representation(trx, req, ids) : null, affected: ids.length };
+    // A row missing from `before` (a concurrent insert matching the filter between the two
+    // statements, PostgreSQL only) goes out without its old values: listeners treat it as unseen before.
+    const changes: RowChange[] = before
+      ? updated.map((r) => {
+        const old = before.get(String(r.id));
+        return { type: 'UPDATE', record: decodeRow(table, r), old: old ? decodeRow(table, old) : null };
+      })
+      : [];
+    return { result: { rows: req.returning ? await representation(trx, req, ids) : null, affected: ids.length }, changes };
   });
 }
 
@@ -178,14 +218,18 @@ export async function deleteRows(ctx: RowContext, req: WriteRequest): Promise<Wr
   if (req.returning) projection(createResolver(table), auth, req.returning);
   if (!target.allowed) throw rlsDenied(table, 'delete');
   return inTransaction(ctx, table, async (trx) => {
+    const deletedChanges = (rows: Array<Record<string, unknown>>): RowChange[] =>
+      (ctx.changes ? rows.map((r) => ({ type: 'DELETE', record: null, old: decodeRow(table, r) })) : []);
     if (!req.returning && !req.expectOne) {
-      const deleted = await trx.deleteFrom(table.physical).where(target.where).returning('id').execute();
-      return { rows: null, affected: deleted.length };
+      const remove = trx.deleteFrom(table.physical).where(target.where);
+      const deleted = await (ctx.changes ? remove.returningAll() : remove.returning('id')).execute();
+      return { result: { rows: null, affected: deleted.length }, changes: deletedChanges(deleted) };
     }
-    const ids = (await trx.selectFrom(table.physical).select('id').where(target.where).execute()).map((r) => String(r.id));
+    const doomed = ctx.changes ? await rowsBefore(ctx, trx, table, target.where) : await trx.selectFrom(table.physical).select('id').where(target.where).execute();
+    const ids = doomed.map((r) => String(r.id));
     assertSingle(req, ids.length);
     const rows = req.returning ? await representation(trx, req, ids) : null;
     for (const part of chunks(ids)) await trx.deleteFrom(table.physical).where('id', 'in', part).execute();
-    return { rows, affected: ids.length };
+    return { result: { rows, affected: ids.length }, changes: deletedChanges(doomed) };
   });
 }

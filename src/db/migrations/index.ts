@@ -13,6 +13,8 @@ import { emailChangeMigration } from './0010-email-change.js';
 import { securityEventRetentionMigration } from './0011-security-event-retention.js';
 import { auditChainMigration } from './0012-audit-chain.js';
 import { storageMigration } from './0013-storage.js';
+import { realtimeMigration } from './0014-realtime.js';
+import { realtimeChannelsMigration } from './0017-realtime-channels.js';
 
 /**
  * Every migration, in order. Names are permanent: they are recorded in the
@@ -33,5 +35,7 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0011-security-event-retention': securityEventRetentionMigration(engine),
     '0012-audit-chain': auditChainMigration(engine),
     '0013-storage': storageMigration(engine),
+    '0014-realtime': realtimeMigration(engine),
+    '0017-realtime-channels': realtimeChannelsMigration(engine),
   };
 }

@@ -1,0 +1,3 @@
+export type {
+  ChangeEvent, ChangeFeed, ChangePayload, ChangeScope, ChangeSpec, ChangeSubscriber, ChangeSubscription, ChangeType, RealtimeBus,
+} from './types.js';
