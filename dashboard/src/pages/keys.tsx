@@ -72,16 +72,19 @@ function KeyActions({ row, onChanged, onCreated }: { row: KeyRow; onChanged(): v
     onCreated(created);
     onChanged();
   });
+  const [rotating, setRotating] = useState(false);
   if (row.revoked_at) return <span class="muted">Revoked {formatDate(row.revoked_at)}</span>;
   return (
     <div class="actions">
-      <Form onSubmit={() => void rotate.run()} label={`Rotate ${row.name}`}>
-        <div class="row">
-          <Field label="Grace (seconds)" type="number" min={0} value={grace} onValue={setGrace} disabled={!canWrite}
-            hint="How long the old key keeps working." />
-          <Button type="submit" busy={rotate.busy} busyText="Rotating…" disabled={!canWrite}>Rotate</Button>
-        </div>
-      </Form>
+      {rotating ? (
+        <Form onSubmit={() => void rotate.run().then((ok) => ok && setRotating(false))} label={`Rotate ${row.name}`}>
+          <Field label="Old key keeps working for (seconds)" type="number" min={0} value={grace} onValue={setGrace} autoFocus />
+          <div class="actions">
+            <Button type="submit" kind="primary" busy={rotate.busy} busyText="Rotating…">Rotate now</Button>
+            <Button onClick={() => setRotating(false)}>Cancel</Button>
+          </div>
+        </Form>
+      ) : <Button disabled={!canWrite} onClick={() => setRotating(true)}>Rotate…</Button>}
       <ConfirmButton label="Revoke" question={<>Revoke <strong>{row.name}</strong>? Apps using it stop working within a second.</>}
         confirmLabel="Yes, revoke" busy={revoke.busy} busyText="Revoking…" disabled={!canWrite} onConfirm={() => void revoke.run()} />
       <ErrorText error={revoke.error ?? rotate.error} />

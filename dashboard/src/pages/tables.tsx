@@ -32,8 +32,8 @@ function PlanView({ plan }: { plan: Plan }) {
 }
 
 /** Review, then apply: a dry run first; a destructive plan needs the box ticked. */
-function ApplyFlow({ dryRun, apply, onApplied, label }: {
-  dryRun(): Promise<Plan>; apply(allowDataLoss: boolean): Promise<Plan>; onApplied(plan: Plan): void; label: string;
+function ApplyFlow({ dryRun, apply, onApplied, label, reviewLabel = 'Review changes' }: {
+  dryRun(): Promise<Plan>; apply(allowDataLoss: boolean): Promise<Plan>; onApplied(plan: Plan): void; label: string; reviewLabel?: string;
 }) {
   const { canWrite } = useSession();
   const [plan, setPlan] = useState<Plan | null>(null);
@@ -50,7 +50,7 @@ function ApplyFlow({ dryRun, apply, onApplied, label }: {
   return (
     <div class="apply">
       <div class="actions">
-        <Button busy={review.busy} busyText="Planning…" disabled={!canWrite} onClick={() => void review.run()}>Review changes</Button>
+        <Button busy={review.busy} busyText="Planning…" disabled={!canWrite} onClick={() => void review.run()}>{reviewLabel}</Button>
         {plan && plan.steps.length > 0 && (
           <Button kind={plan.destructive ? 'danger' : 'primary'} busy={commit.busy} busyText="Applying…"
             disabled={!canWrite || (plan.destructive && !accept)} onClick={() => void commit.run()}>{label}</Button>
@@ -172,7 +172,7 @@ function DropTable({ name }: { name: string }) {
   return (
     <Section title="Drop table">
       <p>Dropping <strong>{name}</strong> deletes the table and every row in it.</p>
-      <ApplyFlow label={`Drop ${name}`}
+      <ApplyFlow label={`Drop ${name}`} reviewLabel={`Review dropping ${name}`}
         dryRun={() => admin<Plan>('DELETE', `/tables/${enc(name)}`, undefined, { query: { dry_run: true } })}
         apply={(allow) => admin<Plan>('DELETE', `/tables/${enc(name)}`, undefined, { query: { allow_data_loss: allow } })}
         onApplied={() => navigate('/tables')} />
@@ -335,7 +335,7 @@ function WholeSchema({ schema, reload }: { schema: SchemaDoc; reload(): void }) 
     <Section title="Whole schema (JSON)">
       <TextArea label="Schema document" rows={14} value={text} onValue={setText} readOnly={!canWrite}
         hint="Tables missing here are dropped (with confirmation). The format of schema.json: docs/data-api.md." />
-      <ApplyFlow label="Apply schema"
+      <ApplyFlow label="Apply schema" reviewLabel="Review schema changes"
         dryRun={async () => admin<Plan>('POST', '/schema/plan', { schema: parse() })}
         apply={async (allow) => admin<Plan>('PUT', '/schema', { schema: parse(), allow_data_loss: allow })}
         onApplied={reload} />
