@@ -37,9 +37,17 @@ export const STORAGE_SURFACE: SurfaceDescriptor = {
   name: 'storage', prefix: '/storage/v1', dialect: 'storage', routeClass: 'storage', auth: 'key', user: 'none',
 };
 
-/** `/admin/v1`: the project's own administration; a secret key or an admin user. */
+/**
+ * `/admin/v1`: the project's own administration; a secret key or an admin user, or, without a key,
+ * a dashboard operator's session cookie naming the project in headers.
+ */
 export const ADMIN_SURFACE: SurfaceDescriptor = {
-  name: 'admin', prefix: '/admin/v1', dialect: 'gatehouse', routeClass: 'admin', auth: 'secret', user: 'none',
+  name: 'admin', prefix: '/admin/v1', dialect: 'gatehouse', routeClass: 'admin', auth: 'secret', user: 'none', operatorSession: true,
+};
+
+/** `/_/api`: the dashboard's own calls (setup, sign-in, the operator's account, operators); a session cookie. */
+export const DASHBOARD_SURFACE: SurfaceDescriptor = {
+  name: 'dashboard', prefix: '/_/api', dialect: 'gatehouse', routeClass: 'admin', auth: 'operator', user: 'none', operatorSession: true,
 };
 
 /**
