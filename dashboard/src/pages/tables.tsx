@@ -197,13 +197,14 @@ function RowsBrowser({ name }: { name: string }) {
   const [userId, setUserId] = useState('');
   const [select, setSelect] = useState('*');
   const [filter, setFilter] = useState('');
+  const [order, setOrder] = useState('');
   const [limit, setLimit] = useState('50');
   const [result, setResult] = useState<{ rows: Record<string, unknown>[]; columns: string[] } | null>(null);
   const load = useAction(async () => {
     const as: ViewAs = kind === 'user' ? { kind: 'user', userId: userId.trim() } : kind === 'guest' ? { kind: 'guest' } : { kind: 'admin' };
     setResult(await admin('POST', `/tables/${enc(name)}/rows/view-as`, {
       as, ...(select.trim() && select.trim() !== '*' ? { select: select.trim() } : {}),
-      ...(filter.trim() ? { filter: filter.trim() } : {}), limit: Number(limit) || 50,
+      ...(filter.trim() ? { filter: filter.trim() } : {}), ...(order.trim() ? { order: order.trim() } : {}), limit: Number(limit) || 50,
     }));
   });
   const columns = result ? (result.columns.length > 0 ? result.columns : Object.keys(result.rows[0] ?? {})) : [];
@@ -215,6 +216,7 @@ function RowsBrowser({ name }: { name: string }) {
         <div class="row">
           <Field label="Columns" value={select} onValue={setSelect} hint="As in select=, e.g. id,title" />
           <Field label="Filter" value={filter} onValue={setFilter} hint="As in the query string, e.g. done=eq.false" />
+          <Field label="Order" value={order} onValue={setOrder} hint="As in order=, e.g. created_at.desc" />
           <Field label="Limit" type="number" min={1} max={1000} value={limit} onValue={setLimit} />
         </div>
         <div class="actions"><Button type="submit" kind="primary" busy={load.busy} busyText="Loading rows…">Show rows</Button></div>
