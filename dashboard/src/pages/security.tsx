@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { useAdmin, type AuditEntry, type AuditVerdict, type SecurityEvent } from '../admin-api.js';
 import { Button, Checkbox, ErrorText, Field, Form, Loading, Section, Select, formatDate } from '../ui/controls.js';
 import { useInterval, useLoad } from '../ui/hooks.js';
+import { Tabs } from '../ui/tabs.js';
 import type { PageDefinition } from './registry.js';
 
 // The kinds src/observability/security-events.ts records.
@@ -164,10 +165,7 @@ function Security() {
   return (
     <>
       <h1>Security events & audit</h1>
-      <div class="tabs" role="tablist" aria-label="Logs">
-        <button type="button" role="tab" aria-selected={tab === 'events'} onClick={() => setTab('events')}>Security events</button>
-        <button type="button" role="tab" aria-selected={tab === 'audit'} onClick={() => setTab('audit')}>Audit</button>
-      </div>
+      <Tabs label="Logs" tabs={[['events', 'Security events'], ['audit', 'Audit']]} value={tab} onChange={setTab} />
       {tab === 'events' ? <SecurityEvents /> : <><AuditChain /><AuditLog /></>}
     </>
   );

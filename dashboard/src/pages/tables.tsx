@@ -9,6 +9,7 @@ import {
   Button, Checkbox, ErrorText, Field, Form, Loading, Notice, ReadOnlyNote, Section, Select, TextArea, splitList,
 } from '../ui/controls.js';
 import { useAction, useLoad } from '../ui/hooks.js';
+import { Tabs } from '../ui/tabs.js';
 import type { PageDefinition } from './registry.js';
 
 const TYPES = ['text', 'integer', 'number', 'boolean', 'timestamp', 'json', 'uuid', 'reference'];
@@ -148,10 +149,7 @@ function SchemaEditor({ name, original, onApplied }: { name: string; original: T
   const put = (query: Record<string, boolean>) => admin<Plan>('PUT', `/tables/${enc(name)}`, spec, { query });
   return (
     <Section title={original ? `Schema of ${name}` : `New table ${name}`}>
-      <div class="tabs" role="tablist" aria-label="Schema view">
-        <button type="button" role="tab" aria-selected={mode === 'form'} onClick={() => setMode('form')}>Form</button>
-        <button type="button" role="tab" aria-selected={mode === 'json'} onClick={() => setMode('json')}>JSON</button>
-      </div>
+      <Tabs label="Schema view" tabs={[['form', 'Form'], ['json', 'JSON']]} value={mode} onChange={setMode} />
       <div role="tabpanel">
         {mode === 'form'
           ? <SchemaForm spec={spec} onChange={setSpec} readOnly={!canWrite} />
@@ -306,13 +304,7 @@ function TableView({ name, schema, reload }: { name: string; schema: SchemaDoc; 
       <h1>{original ? `Table ${name}` : `New table ${name}`}</h1>
       <ReadOnlyNote canWrite={canWrite} />
       {original && (
-        <div class="tabs" role="tablist" aria-label="Table">
-          {(['schema', 'rows', 'policy'] as const).map((t) => (
-            <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-              {t === 'schema' ? 'Schema' : t === 'rows' ? 'Rows' : 'Policy tester'}
-            </button>
-          ))}
-        </div>
+        <Tabs label="Table" tabs={[['schema', 'Schema'], ['rows', 'Rows'], ['policy', 'Policy tester']]} value={tab} onChange={setTab} />
       )}
       {(!original || tab === 'schema') && <><SchemaEditor key={name} name={name} original={original} onApplied={reload} />{original && <DropTable name={name} />}</>}
       {original && tab === 'rows' && <RowsBrowser name={name} />}
