@@ -215,7 +215,7 @@ function RequestLog() {
       {entries.loading && !entries.data && <Loading what="entries" />}
       {entries.data && (
         <>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead><tr><th>When</th><th>User</th><th>Request</th><th>Model</th><th class="num">Tokens</th><th class="num">Status</th><th class="num">ms</th><th>Bodies</th></tr></thead>
               <tbody>

@@ -56,7 +56,7 @@ function SecurityEvents() {
       <ErrorText error={page.error} />
       {page.data && (
         <>
-          <div class="table-wrap" aria-live={log.live ? 'polite' : undefined}>
+          <div class="table-wrap" tabIndex={0} aria-live={log.live ? 'polite' : undefined}>
             <table>
               <thead><tr><th>When</th><th>Type</th><th>Address</th><th>Details</th><th>Request</th></tr></thead>
               <tbody>
@@ -105,7 +105,7 @@ function AuditLog() {
       <ErrorText error={page.error} />
       {page.data && (
         <>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead><tr><th class="num">Seq</th><th>When</th><th>Actor</th><th>Action</th><th>Target</th><th>Details</th></tr></thead>
               <tbody>

@@ -220,7 +220,7 @@ function RowsBrowser({ name }: { name: string }) {
         <div class="actions"><Button type="submit" kind="primary" busy={load.busy} busyText="Loading rows…">Show rows</Button></div>
       </Form>
       {result && (
-        <div class="table-wrap" data-testid="rows">
+        <div class="table-wrap" tabIndex={0} data-testid="rows">
           <p class="muted">{result.rows.length} row{result.rows.length === 1 ? '' : 's'}</p>
           <table>
             <thead><tr>{columns.map((c) => <th key={c}>{c}</th>)}</tr></thead>
@@ -354,7 +354,7 @@ function Tables({ path }: { path: string }) {
       <ReadOnlyNote canWrite={canWrite} />
       <Section title="Tables">
         {tables.length === 0 ? <p class="muted">No tables yet.</p> : (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead><tr><th>Name</th><th>Columns</th><th>Read rule</th></tr></thead>
               <tbody>
