@@ -1,5 +1,9 @@
 // Operators: the setup link, sign-in (password, backoff, TOTP and its replay), the session cookie's
 // flags and the session's end (sign-out, idle, removal, password change). Real app, both engines.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { totpCode } from '../../src/operators/index.js';
 import { clockAt } from '../../src/shared/clock.js';
@@ -183,6 +187,22 @@ for (const engine of engines()) {
 }
 
 describe('operator cookie under TLS', () => {
+  it('is Secure when the server itself speaks TLS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost',
+      '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const gh = await startOperatorApp('sqlite', { env: { GATEHOUSE_TLS_CERT: join(dir, 'cert.pem'), GATEHOUSE_TLS_KEY: join(dir, 'key.pem') } });
+    try {
+      await gh.deps.operators.add({ email: 'ops@example.com', password: PASSWORD, roles: [] });
+      const res = await gh.app.inject({ method: 'POST', url: '/_/api/sign-in', headers: { origin: OWN_ORIGIN }, payload: { email: 'ops@example.com', password: PASSWORD } });
+      expect(res.statusCode).toBe(200);
+      expect(String(res.headers['set-cookie'])).toMatch(/; Secure(;|$)/);
+    } finally {
+      await gh.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is Secure when the public URL is https (TLS ends at a proxy)', async () => {
     const gh = await startOperatorApp('sqlite', { env: { GATEHOUSE_PUBLIC_URL: 'https://gate.example.com' } });
     try {
