@@ -1,10 +1,14 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { fastifyCookie } from '@fastify/cookie';
 import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.js';
 import { adminRoutes } from './admin/index.js';
+import { dashboardApiRoutes } from './dashboard-api/index.js';
+import { OPERATOR_SESSION_DEFAULTS } from './operators/index.js';
 import { healthRoutes } from './health/routes.js';
+import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './dashboard/serve.js';
 import { homeRoutes } from './home/routes.js';
 import { authRoutes, recordAuthRejections } from './identity/index.js';
 import { createLlmPrepareStage, llmRoutes } from './llm/index.js';
@@ -17,12 +21,17 @@ import {
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
 import { createOperations } from './operations/index.js';
 import {
-  asHook, createAuthorizationStage, createCorsStage, createIdentifyStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
+  asHook, createAuthorizationStage, createCorsStage, createIdentifyStage, createOperatorSessionStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
   addDocumentHeaders, routeInfo, securityHeaders, stampSurfaces,
 } from './http/index.js';
 import { SURFACES } from './surfaces.js';
 
 export type AppDeps = Omit<Deps, 'close'>;
+
+export interface AppOptions {
+  /** Where the dashboard build is (default: dist/dashboard of this checkout); tests point it elsewhere. */
+  dashboardDir?: string;
+}
 
 /**
  * The request pipeline, in Fastify's order. Every surface (declared in surfaces.ts) runs the same
@@ -44,7 +53,7 @@ export type AppDeps = Omit<Deps, 'close'>;
  * A refused caller (bad credential, no scope, over its limit) is answered in onRequest: its body
  * is never read.
  */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config, logger } = deps;
   const tls = config.tls;
   // Cast: Fastify's generics differ for http vs https servers and for a pino
@@ -63,6 +72,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('caller', null);
+  app.decorateRequest('operatorSession', null);
+  // The dashboard operator's session cookie (http/operator-session.ts): read only where a surface
+  // takes it, so no hook parses the Cookie header of every request; registering loads the parser.
+  await app.register(fastifyCookie, { hook: false });
   // First: every route added after this one is stamped with its surface and the surface's defaults.
   stampSurfaces(app, SURFACES);
   installErrorHandling(app, { events: deps.events, metrics: deps.metrics, surfaces: SURFACES });
@@ -91,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // which providers, endpoints or content types exist, nor leave security events of its own behind.
   app.addHook('onRequest', createIdentifyStage({
     apiKeys: deps.apiKeys, userTokens: deps.identity.userTokens, events: deps.events, metricsToken: config.metricsToken, auth: deps.metrics.auth,
+    operatorSessions: createOperatorSessionStage({ operators: deps.operators, events: deps.events, publicUrl: config.publicUrl }),
   }));
   app.addHook('onRequest', asHook(cors.checkOrigin));
   app.addHook('onRequest', asHook(createAuthorizationStage(deps)));
@@ -126,9 +140,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // The surfaces, with their own stages (ops: home page, health, metrics and docs above).
   await app.register(homeRoutes);
+  await app.register(dashboardRoutes, { dir: options.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(healthRoutes, { storage: deps.storage });
   if (deps.metrics.enabled) await app.register(metricsRoutes, { metrics: deps.metrics });
-  await app.register(adminRoutes, { prefix: '/admin/v1', operations: createOperations(deps, { onCorsChange: () => cors.invalidate() }) });
+  const operations = createOperations(deps, { onCorsChange: () => cors.invalidate() });
+  await app.register(adminRoutes, { prefix: '/admin/v1', operations });
+  await app.register(dashboardApiRoutes, {
+    prefix: '/_/api', operators: deps.operators, operations, projects: deps.projects,
+    secureCookie: Boolean(tls) || Boolean(config.publicUrl?.startsWith('https://')), sessionMaxSeconds: OPERATOR_SESSION_DEFAULTS.sessionMaxSeconds,
+  });
   await app.register(async (auth) => {
     auth.addHook('onError', recordAuthRejections(deps.events));
     await auth.register(authRoutes, { identity: deps.identity, projects: deps.projects, clock: deps.clock });

@@ -17,6 +17,7 @@ import { registerSchemaCommands } from './commands/schema.js';
 import { registerProviderCommands } from './commands/providers.js';
 import { registerLlmCommands } from './commands/llm.js';
 import { registerUserCommands } from './commands/users.js';
+import { registerOperatorCommands } from './commands/operators.js';
 
 /** The installed package's version: package.json sits two levels above this file in src/ and dist/ alike. */
 export function packageVersion(): string {
@@ -43,7 +44,7 @@ export function buildProgram(): Command {
       // A GATEHOUSE_URL in the server's environment is the CLI's, not a request for remote mode.
       if (cmd.parent?.getOptionValueSource('url') === 'cli') requireLocal(cmd, 'start');
       const config = configFrom(global, { host: opts.host, port: opts.port });
-      const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`) });
+      const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`), interactive: process.stdout.isTTY === true });
       let signals = 0;
       const stop = (signal: string) => {
         signals += 1;
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
   registerProviderCommands(program);
   registerLlmCommands(program);
   registerUserCommands(program);
+  registerOperatorCommands(program);
   registerAuditCommands(program);
   registerBackupCommands(program);
   return program;

@@ -6,6 +6,7 @@ import type { LimitSettings } from '../limits/index.js';
 import type { LlmServices } from '../llm/index.js';
 import type { AuditEntry, AuditLog, SecurityEvents } from '../observability/index.js';
 import type { ChannelSettingsService } from '../realtime/index.js';
+import type { OperatorService } from '../operators/index.js';
 import type { StorageService } from '../storage/index.js';
 import type { Environment, ProjectService } from '../tenancy/index.js';
 import { actorOf, type Principal } from './principal.js';
@@ -34,6 +35,8 @@ export interface OperationsDeps {
   projects: ProjectService;
   /** Realtime channel settings (public channels, private channel rules). */
   realtimeChannels: ChannelSettingsService;
+  /** The dashboard's operators (issue 17). */
+  operators: OperatorService;
   config: { mode: string };
 }
 

@@ -14,6 +14,7 @@ import { securityEventRetentionMigration } from './0011-security-event-retention
 import { auditChainMigration } from './0012-audit-chain.js';
 import { storageMigration } from './0013-storage.js';
 import { realtimeMigration } from './0014-realtime.js';
+import { operatorsMigration } from './0015-operators.js';
 import { realtimeChannelsMigration } from './0017-realtime-channels.js';
 
 /**
@@ -36,6 +37,7 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0012-audit-chain': auditChainMigration(engine),
     '0013-storage': storageMigration(engine),
     '0014-realtime': realtimeMigration(engine),
+    '0015-operators': operatorsMigration(engine),
     '0017-realtime-channels': realtimeChannelsMigration(engine),
   };
 }
