@@ -76,8 +76,35 @@ export const ConfigSchema = Type.Object(
         providerCacheMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 5_000 }),
         /** Bytes of a JSON response Gatehouse may buffer to read ids and usage; larger ones pass through unread. */
         responseBufferBytes: Type.Integer({ minimum: 1024, default: 20 * MiB }),
-        /** Keep-alive connections per provider origin. */
-        connectionsPerOrigin: Type.Integer({ minimum: 1, maximum: 4096, default: 256 }),
+        /**
+         * Keep-alive connections per provider origin (undici's pool). Over HTTP/1.1 a stream holds its
+         * connection to the end, so this is sized for thousands of streams; over HTTP/2 one connection
+         * carries up to 100 (docs/llm-proxy.md "Connections and concurrency").
+         */
+        connectionsPerOrigin: Type.Integer({ minimum: 1, maximum: 65_536, default: 8192 }),
+        /** Requests in flight per provider origin, counted by Gatehouse (a stream until its last byte); past it a request waits up to originQueueMs, then 503. */
+        maxInFlightPerOrigin: Type.Integer({ minimum: 1, maximum: 65_536, default: 8192 }),
+        /** Milliseconds a request may wait for a free slot of its origin before 503 `upstream_busy`; 0 = refuse at once. */
+        originQueueMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 2_000 }),
+        /** HTTP/2 to https provider origins that offer it in TLS (ALPN); plain http origins always speak HTTP/1.1. */
+        http2: Type.Boolean({ default: true }),
+        /** Requests in flight per user (or per key when no user is behind it), per instance; over it 429 `llm_concurrency_exceeded`; 0 = no limit. */
+        maxInFlightPerUser: Type.Integer({ minimum: 0, maximum: 65_536, default: 16 }),
+        /** Requests in flight per project (all environments), per instance; over it 429; 0 = no limit. */
+        maxInFlightPerProject: Type.Integer({ minimum: 0, maximum: 65_536, default: 1024 }),
+        /** Per provider origin (`https://api.openai.com`), settings that replace the ones above for it. */
+        origins: Type.Record(
+          Type.String({ pattern: '^https?://[^/]+$' }),
+          Type.Object(
+            {
+              connections: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536 })),
+              maxInFlight: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536 })),
+              http2: Type.Optional(Type.Boolean()),
+            },
+            { additionalProperties: false },
+          ),
+          { default: {} },
+        ),
         /** Milliseconds between two sweeps for runs and background responses nobody fetched again (llm/usage/sweep.ts); 0 = off. */
         deferredSweepMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),
       },
@@ -268,6 +295,10 @@ export const ENV_VARS = {
   GATEHOUSE_LLM_BODY_IDLE_TIMEOUT_MS: 'llm.bodyIdleTimeoutMs',
   GATEHOUSE_LLM_PROVIDER_CACHE_MS: 'llm.providerCacheMs',
   GATEHOUSE_LLM_DEFERRED_SWEEP_MS: 'llm.deferredSweepMs',
+  GATEHOUSE_LLM_MAX_IN_FLIGHT_PER_USER: 'llm.maxInFlightPerUser',
+  GATEHOUSE_LLM_MAX_IN_FLIGHT_PER_PROJECT: 'llm.maxInFlightPerProject',
+  GATEHOUSE_LLM_MAX_IN_FLIGHT_PER_ORIGIN: 'llm.maxInFlightPerOrigin',
+  GATEHOUSE_LLM_ORIGIN_QUEUE_MS: 'llm.originQueueMs',
   GATEHOUSE_KEY_ROTATION_GRACE_SECONDS: 'apiKeys.rotationGraceSeconds',
   GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS: 'identity.accessTokenTtlSeconds',
   GATEHOUSE_REFRESH_REUSE_INTERVAL_SECONDS: 'identity.refreshReuseIntervalSeconds',

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient, type SqliteDatabase, type SqliteStatement } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { createOutageLog, type OutageLog } from '../shared/outage-log.js';
 import { createPrivateFile, secureDataDir } from './data-dir.js';
@@ -137,11 +137,17 @@ function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteData
 }
 
 function openPostgres(connectionString: string, max: number, outage: OutageLog): Storage {
-  const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
-  // An idle client's error (server restart, terminated backend): the pool drops the client, and the
-  // next request connects anew. Without a listener the event would end the process.
-  pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardedPool(pool, outage) }) });
+  let pool: pg.Pool | null = null;
+  // pg loads with the first query (Kysely takes a pool factory), so the embedded default never loads it.
+  const openPool = async (): Promise<PostgresPool> => {
+    const { default: driver } = await import('pg');
+    pool = new driver.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
+    // An idle client's error (server restart, terminated backend): the pool drops the client, and the
+    // next request connects anew. Without a listener the event would end the process.
+    pool.on('error', () => {});
+    return guardedPool(pool, outage);
+  };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool }) });
   return {
     db,
     engine: 'postgres',
@@ -149,7 +155,7 @@ function openPostgres(connectionString: string, max: number, outage: OutageLog):
     ping: async () => {
       await sql`select 1`.execute(db);
     },
-    poolStats: () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    poolStats: () => (pool ? { inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount } : { inUse: 0, idle: 0, waiting: 0 }),
     close: () => db.destroy(),
   };
 }

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, message: 'This route does not accept that Content-Type.' },
   rate_limit_exceeded: { status: 429, message: 'Too many requests: slow down and retry later.' },
   token_quota_exceeded: { status: 429, message: 'The token quota of this user is used up for now.' },
+  llm_concurrency_exceeded: { status: 429, message: 'Too many LLM requests are in flight for this user or project: wait for one to finish.' },
   // Identity (GoTrue-compatible codes on /auth/v1: supabase-js branches on these names).
   invalid_credentials: { status: 400, message: 'Invalid login credentials.' },
   email_address_invalid: { status: 400, message: 'The email address is not valid.' },
@@ -87,6 +88,7 @@ export const ERROR_CODES = {
   unexpected_failure: { status: 500, message: 'Something went wrong on our side; the request id helps us find it.' },
   upstream_failed: { status: 502, message: 'The upstream service failed.' },
   service_unavailable: { status: 503, message: 'A required backing service is unavailable.' },
+  upstream_busy: { status: 503, message: 'Every connection Gatehouse may open to this provider is in use: retry shortly.' },
   upstream_timeout: { status: 504, message: 'The upstream service timed out.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -13,9 +13,10 @@ export function installErrorHandling(app: FastifyInstance, { events, metrics, su
   app.setErrorHandler(async (raw: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     const error = toGatehouseError(raw);
     noteFailure(request, error.code);
-    if (error.code === 'service_unavailable') {
-      // Expected and transient (a backing service down, a full queue, a drain): the store that
-      // failed logged the outage once (shared/outage-log.ts); a stack trace per request would bury it.
+    if (error.code === 'service_unavailable' || error.code === 'upstream_busy') {
+      // Expected and transient (a backing service down, a full queue, a drain, a provider origin at
+      // its in-flight limit): the store that failed logged the outage once (shared/outage-log.ts);
+      // a stack trace per request would bury it, and a flood past the limit would flood the log.
       const service = isServiceUnavailable(error) ? error.service : undefined;
       if (service) metrics.serviceUnavailable.inc({ service });
       request.log.info({ code: error.code, status: error.status, service }, 'request refused: unavailable');

@@ -32,7 +32,8 @@ export {
 } from './store.js';
 export { limiterUnavailable } from './unavailable.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
-export { LIMITER_REDIS_OPTIONS, RedisStore, createLimiterRedisClient, type RedisStoreOptions } from './redis-store.js';
+// The Redis store is not re-exported: importing it loads ioredis, which only open-store.ts may do, on demand.
+export type { RedisStoreOptions } from './redis-store.js';
 export { ADDRESS_CLASS, createLimiter, type AddressRequest, type Limiter, type LimiterOptions, type LimitRequest, type LimitResult } from './decide.js';
 export { rateLimitHeaders, retryAfterSeconds, type RateLimitHeaderFamily } from './headers.js';
 export { benchLimiter, type BenchResult } from './bench.js';

@@ -7,7 +7,6 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createOutageLog } from '../shared/outage-log.js';
 import { MemoryStore } from './memory-store.js';
-import { createLimiterRedisClient, RedisStore } from './redis-store.js';
 import type { CounterStore } from './store.js';
 
 export interface CounterStoreRuntime {
@@ -18,6 +17,8 @@ export interface CounterStoreRuntime {
 
 export async function openCounterStore({ redisUrl, logger }: { redisUrl: string | undefined; logger: Logger }): Promise<CounterStoreRuntime> {
   if (!redisUrl) return { store: new MemoryStore(), close: () => Promise.resolve() };
+  // ioredis loads only when Redis is configured: the embedded default never needs it.
+  const { createLimiterRedisClient, RedisStore } = await import('./redis-store.js');
   const client = createLimiterRedisClient(redisUrl);
   watchConnection(client, logger);
   await waitReady(client, 2_000).catch(() => logger.warn('rate-limit Redis not reachable at start; classes apply their fail mode until it is'));

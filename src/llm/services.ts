@@ -8,6 +8,7 @@ import type { Clock } from '../shared/clock.js';
 import type { WriteBehind } from '../shared/write-behind.js';
 import { createResourceStore, type ResourceStore } from './ownership/index.js';
 import { createProviderService, createProviderStore, providerLabel, type ProviderService } from './providers/index.js';
+import { createAdmission, type Admission } from './proxy/admission.js';
 import { createUpstreams, type Upstreams } from './proxy/upstream.js';
 import { createRequestLog, type RequestLog } from './request-log/index.js';
 import { createBufferedQuotaStore } from './usage/buffered-quota-store.js';
@@ -23,6 +24,8 @@ export interface LlmServices {
   usage: UsageRecorder;
   quotas: QuotaService;
   upstreams: Upstreams;
+  /** Requests in flight per user, project and provider origin: who may open one more (proxy/admission.ts). */
+  admission: Admission;
   /** Upstream latency, errors, streams and tokens (a no-op recorder when metrics are off). */
   metrics: LlmMetrics;
   /** Opt-in request logging per project environment (off by default). */
@@ -66,11 +69,18 @@ export function createLlmServices({ config, db, keyring, clock, logger, writer, 
   const requestLog = createRequestLog({ db, keyring, clock, logger, writer });
   // The database store is buffered (two upserts per response otherwise); a shared Redis store is not.
   const buffered = quotaStore ? null : createBufferedQuotaStore(createSqlQuotaStore(db), { writer, clock });
+  const origin = (name: string) => config.llm.origins[name];
   const upstreams = createUpstreams({
     connectTimeoutMs: config.llm.connectTimeoutMs,
     headersTimeoutMs: config.llm.headersTimeoutMs,
     bodyIdleTimeoutMs: config.llm.bodyIdleTimeoutMs,
-    connectionsPerOrigin: config.llm.connectionsPerOrigin,
+    settings: (name) => ({ connections: origin(name)?.connections ?? config.llm.connectionsPerOrigin, http2: origin(name)?.http2 ?? config.llm.http2 }),
+  });
+  const admission = createAdmission({
+    perUser: config.llm.maxInFlightPerUser,
+    perProject: config.llm.maxInFlightPerProject,
+    perOrigin: (name) => origin(name)?.maxInFlight ?? config.llm.maxInFlightPerOrigin,
+    queueMs: config.llm.originQueueMs,
   });
   const track = (work: Promise<unknown>) => {
     const p = work.catch((error: unknown) => logger.error({ err: error }, 'LLM bookkeeping failed')).finally(() => pending.delete(p));
@@ -109,6 +119,7 @@ export function createLlmServices({ config, db, keyring, clock, logger, writer, 
     usage,
     quotas,
     upstreams,
+    admission,
     metrics,
     requestLog,
     chargeOwner,

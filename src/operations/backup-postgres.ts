@@ -4,7 +4,6 @@
 // the tool in PGPASSWORD, and the URL it sees has none.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createPrivateFile } from '../db/data-dir.js';
 import { GatehouseError } from '../errors/index.js';
 import { backupKind, checkMigrations, finish, partialPath, refuseExisting, type BackupSummary, type Contents } from './backup.js';
@@ -29,6 +28,7 @@ export async function backupPostgres(databaseUrl: string, file: string, tools: P
 export async function restorePostgres(file: string, databaseUrl: string, tools: PgTools = {}): Promise<Contents> {
   if (backupKind(file) !== 'postgres') throw new GatehouseError('validation_failed', { message: `${file} is a SQLite backup: restore it with --data-dir.` });
   const contents = await inspectDump(file, tools);
+  const { default: pg } = await import('pg'); // the server never restores: pg loads only here
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

@@ -1,5 +1,5 @@
-import type { FastifyRequest } from 'fastify';
-import type { Caller } from '../../access/index.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { actorId, type Caller } from '../../access/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import { pinDialect } from '../../http/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
@@ -46,11 +46,11 @@ export interface LlmPrepareDeps {
   /** The largest body any route takes (config.limits.anyBodyBytes). */
   anyBodyBytes: number;
   events: SecurityEvents;
-  llm: Pick<LlmServices, 'providers'>;
+  llm: Pick<LlmServices, 'providers' | 'admission'>;
 }
 
 export function createLlmPrepareStage({ anyBodyBytes, events, llm }: LlmPrepareDeps) {
-  return async function prepareLlmRequest<T>(request: FastifyRequest, _reply: unknown, payload: T): Promise<T> {
+  return async function prepareLlmRequest<T>(request: FastifyRequest, reply: FastifyReply, payload: T): Promise<T> {
     const caller = request.caller;
     if (!caller) throw new GatehouseError('missing_api_key'); // unreachable: the route is not public; fail closed
     const target = targetOf(request);
@@ -74,6 +74,7 @@ export function createLlmPrepareStage({ anyBodyBytes, events, llm }: LlmPrepareD
     // Only the content types this endpoint takes, before a byte of the body is read (415).
     const bodyRules = { upload: match.pattern.flags.has('upload'), media: isGeminiUpload(provider, match) };
     const kind = hasBody ? bodyKind(request.headers['content-type'], bodyRules) : null;
+    await admit(llm, request, reply, caller, provider);
     (request as Preparable)[PREPARED] = { caller, target, provider, match, bodyKind: kind, bodyRules };
     return payload;
   };
@@ -84,4 +85,24 @@ export function preparedOf(request: FastifyRequest): Prepared {
   const state = (request as Preparable)[PREPARED];
   if (!state) throw new GatehouseError('unexpected_failure');
   return state;
+}
+
+/**
+ * A slot among the requests in flight of this user, project and provider origin (admission.ts),
+ * before a byte of the body is read: 429 past the caller's own limits, 503 when the origin stays
+ * full. The slot is freed when the response closes, however it ends: last byte sent, the client
+ * gone (a wait still under way ends there too), an upstream error answered.
+ */
+async function admit(llm: Pick<LlmServices, 'admission'>, request: FastifyRequest, reply: FastifyReply, caller: Caller, provider: ResolvedProvider): Promise<void> {
+  const ticket = llm.admission.admit({
+    origin: provider.origin, provider: provider.name, subject: `${caller.projectId}/${actorId(caller)}`, projectId: caller.projectId,
+  });
+  const response = reply.raw;
+  // Closed already (the client left during the checks above): 'close' will not come again.
+  if (response.destroyed || request.raw.socket?.destroyed) {
+    ticket.release();
+    throw new GatehouseError('bad_request', { message: 'The client closed the connection.' });
+  }
+  response.once('close', () => ticket.release());
+  if (ticket.ready) await ticket.ready;
 }

@@ -6,13 +6,28 @@ import { maskSecretText } from './secret-mask.js';
 // One keep-alive pool per provider origin, shared by every project that uses
 // that origin. undici never retries a request on its own (no RetryAgent
 // here), so a POST that reached the provider is never sent twice.
+//
+// Sized for long-lived streams (issue 18): over HTTP/1.1 a stream holds its connection until its
+// last event, so the pool allows thousands of connections (pipelining 1: a request never waits
+// behind another's stream on the same connection). To an https origin that offers HTTP/2 (ALPN),
+// one connection carries up to MAX_H2_STREAMS streams instead. What bounds the requests in flight
+// is admission.ts, counted before undici, whose own queue is silent and unbounded.
+
+/** Per-origin settings (config `llm.origins` over the `llm` defaults). */
+export interface OriginSettings {
+  connections: number;
+  http2: boolean;
+}
 
 export interface UpstreamOptions {
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   bodyIdleTimeoutMs: number;
-  connectionsPerOrigin: number;
+  settings(origin: string): OriginSettings;
 }
+
+/** Streams per HTTP/2 connection before undici opens another (most providers allow 100). */
+const MAX_H2_STREAMS = 100;
 
 export function createUpstreams(options: UpstreamOptions) {
   const pools = new Map<string, Pool>();
@@ -20,8 +35,13 @@ export function createUpstreams(options: UpstreamOptions) {
     pool(origin: string): Pool {
       let pool = pools.get(origin);
       if (!pool) {
+        const settings = options.settings(origin);
         pool = new Pool(origin, {
-          connections: options.connectionsPerOrigin,
+          connections: settings.connections,
+          pipelining: 1,
+          // HTTP/2 is negotiated in TLS: a plain http origin (a local model server) stays on 1.1.
+          allowH2: settings.http2 && origin.startsWith('https:'),
+          maxConcurrentStreams: MAX_H2_STREAMS,
           connectTimeout: options.connectTimeoutMs,
           headersTimeout: options.headersTimeoutMs,
           bodyTimeout: options.bodyIdleTimeoutMs,

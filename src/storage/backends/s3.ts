@@ -1,5 +1,4 @@
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import type { BlobBackend, ByteRange } from './backend.js';
 import { assertBlobKey } from './keys.js';
@@ -25,8 +24,15 @@ export interface S3BackendOptions {
 const PART_BYTES = 5 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 
-export function createS3Backend(options: S3BackendOptions): BlobBackend {
-  const client = new S3Client({
+/**
+ * The AWS SDK loads on the first object operation, not at start: it is the largest module tree
+ * Gatehouse has, and a server on the local disk never needs it (docs/operations.md, start-up).
+ */
+async function loadSdk(options: S3BackendOptions) {
+  const [{ CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, S3Client }, { Upload }] = await Promise.all([
+    import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage'),
+  ]);
+  const client: S3Client = new S3Client({
     region: options.region,
     forcePathStyle: options.forcePathStyle,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -36,12 +42,23 @@ export function createS3Backend(options: S3BackendOptions): BlobBackend {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  return { client, CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, Upload };
+}
+
+export function createS3Backend(options: S3BackendOptions): BlobBackend {
+  let loading: ReturnType<typeof loadSdk> | null = null;
+  // One load and one client however many first operations race; a failed load is tried again.
+  const sdk = () => (loading ??= loadSdk(options).catch((error: unknown) => {
+    loading = null;
+    throw error;
+  }));
   const Bucket = options.bucket;
   const keyOf = (key: string) => `${options.prefix ?? ''}objects/${assertBlobKey(key)}`;
 
   return {
     kind: 's3',
     async put(key, body, contentType) {
+      const { client, Upload } = await sdk();
       const upload = new Upload({
         client,
         params: { Bucket, Key: keyOf(key), Body: body, ContentType: contentType },
@@ -59,18 +76,21 @@ export function createS3Backend(options: S3BackendOptions): BlobBackend {
       }
     },
     async get(key, range?: ByteRange) {
+      const { client, GetObjectCommand } = await sdk();
       const result = await client.send(new GetObjectCommand({ Bucket, Key: keyOf(key), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }));
       if (!(result.Body instanceof Readable)) throw new Error('storage: S3 returned no stream');
       return result.Body;
     },
     async copy(fromKey, toKey) {
+      const { client, CopyObjectCommand } = await sdk();
       await client.send(new CopyObjectCommand({ Bucket, Key: keyOf(toKey), CopySource: `${Bucket}/${keyOf(fromKey)}` }));
     },
     async remove(key) {
+      const { client, DeleteObjectCommand } = await sdk();
       await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(key) }));
     },
     async close() {
-      client.destroy();
+      if (loading) (await loading.catch(() => null))?.client.destroy();
     },
   };
 }

@@ -1,0 +1,63 @@
+// Issue 18: the embedded default (SQLite, no Redis, outbox mail, local storage) must not load the
+// drivers of features it does not use: pg, ioredis, nodemailer and the AWS SDK are most of a cold
+// start's module loading. The built server runs with an ESM resolve hook that logs every module
+// it loads; the same check with Redis configured proves the log would see ioredis if it loaded.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { redisUrl } from '../harness/engines.js';
+import { spawnGatehouse } from '../harness/gatehouse-process.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const HOOK = fileURLToPath(new URL('../harness/module-log/register.mjs', import.meta.url));
+const LAZY = ['pg', 'ioredis', 'nodemailer', '@aws-sdk'];
+
+/** The packages (under node_modules) a server loaded from its start until it was ready. */
+async function packagesLoadedAtStart(env: Record<string, string> = {}): Promise<Set<string>> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gh-lazy-'));
+  const log = join(dataDir, 'modules.log');
+  const gh = await spawnGatehouse({
+    dataDir, fromDist: true,
+    env: { NODE_OPTIONS: `--import=${HOOK}`, TEST_MODULE_LOG_FILE: log, ...env },
+  }).catch(async (error: unknown) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  });
+  try {
+    // A request served proves start-up is over; the first LLM or storage call is not made.
+    expect((await fetch(`${gh.url}/health`)).status).toBe(200);
+    const packages = new Set<string>();
+    for (const url of (await readFile(log, 'utf8')).split('\n')) {
+      const match = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+      if (match) packages.add(match[1]!.startsWith('@aws-sdk/') ? '@aws-sdk' : match[1]!);
+    }
+    return packages;
+  } finally {
+    gh.kill('SIGTERM');
+    await gh.exited;
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+describe('start-up loads only what the configuration uses', () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-changed.mjs')], { stdio: 'ignore', timeout: 180_000 });
+  }, 200_000);
+
+  it('the embedded default loads none of pg, ioredis, nodemailer, @aws-sdk', async () => {
+    const loaded = await packagesLoadedAtStart();
+    // The log works: the packages the default does use are in it.
+    expect(loaded).toContain('fastify');
+    expect(loaded).toContain('better-sqlite3');
+    expect(LAZY.filter((name) => loaded.has(name))).toEqual([]);
+  }, 60_000);
+
+  it.skipIf(!redisUrl())('with REDIS_URL set, ioredis is loaded (and still no pg, mail or S3)', async () => {
+    const loaded = await packagesLoadedAtStart({ REDIS_URL: redisUrl()! });
+    expect(loaded).toContain('ioredis');
+    expect(['pg', 'nodemailer', '@aws-sdk'].filter((name) => loaded.has(name))).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,182 @@
+// Issue 18: one client cannot occupy the provider connections every project shares. Requests in
+// flight are counted per user, per project and per provider origin; past a limit the answer is
+// provider-shaped (429 llm_concurrency_exceeded or 503 upstream_busy, with Retry-After), given
+// before the body is read, and a slot comes back however its request ends.
+// SQLite only: the counts are in memory and no table is involved.
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLlmTest, type LlmTest } from './setup.js';
+import type { TestUser } from '../harness/users.js';
+
+const chat = JSON.stringify({ model: 'gpt-fake', messages: [{ role: 'user', content: 'hi' }], stream: true });
+
+function headersOf(t: LlmTest, user: TestUser): Record<string, string> {
+  return { apikey: t.gh.publishableKey, authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json' };
+}
+
+/** A streamed chat completion left open: resolves once its headers arrived; `abort` leaves. */
+async function openStream(t: LlmTest, user: TestUser): Promise<{ status: number; abort(): void }> {
+  const controller = new AbortController();
+  const res = await fetch(`${t.gh.url}/llm/openai/v1/chat/completions`, { method: 'POST', headers: headersOf(t, user), body: chat, signal: controller.signal });
+  if (res.status !== 200) await res.text();
+  return { status: res.status, abort: () => controller.abort() };
+}
+
+/** A whole streamed completion, read to its end. */
+async function fullStream(t: LlmTest, user: TestUser): Promise<{ status: number; text: string; retryAfter: string | null }> {
+  const res = await fetch(`${t.gh.url}/llm/openai/v1/chat/completions`, { method: 'POST', headers: headersOf(t, user), body: chat });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text().catch(() => '') };
+}
+
+/**
+ * A request whose headers announce a body that is never sent: an answer proves the refusal came
+ * before the body was read (a proxy that read it would wait for the body until the test ends).
+ */
+function withoutBody(t: LlmTest, user: TestUser): Promise<{ status: number; retryAfter: string | undefined; body: any }> {
+  const url = new URL(t.gh.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: url.hostname, port: url.port, path: '/llm/openai/v1/chat/completions', method: 'POST',
+      headers: { ...headersOf(t, user), 'content-length': '1000' },
+    }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
+
+/** Waits until nothing is in flight any more (slots are freed when the response closes). */
+async function drained(t: LlmTest, timeoutMs = 3_000): Promise<void> {
+  const admission = t.gh.deps.llm.admission;
+  const counts = () => [
+    admission.inFlight({ subject: `${t.gh.project.id}/user:${t.alice.id}` }), admission.inFlight({ subject: `${t.gh.project.id}/user:${t.bob.id}` }),
+    admission.inFlight({ projectId: t.gh.project.id }), admission.inFlight({ origin: t.fake.url }),
+  ];
+  const until = Date.now() + timeoutMs;
+  while (counts().some((n) => n > 0)) {
+    if (Date.now() > until) throw new Error(`still in flight: ${counts().join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('requests in flight per user and per project', () => {
+  let t: LlmTest;
+  beforeAll(async () => {
+    t = await startLlmTest('sqlite', {
+      env: { GATEHOUSE_LLM_MAX_IN_FLIGHT_PER_USER: '2', GATEHOUSE_LLM_MAX_IN_FLIGHT_PER_PROJECT: '3', GATEHOUSE_LLM_BODY_IDLE_TIMEOUT_MS: '500', GATEHOUSE_LLM_HEADERS_TIMEOUT_MS: '500' },
+    });
+  });
+  afterAll(() => t.close());
+  beforeEach(() => t.fake.reset());
+
+  it('a user past its limit gets 429 in the OpenAI shape with Retry-After before its body is read; others still pass until the project is full', async () => {
+    t.fake.mode = { stallBody: true }; // streams stay open
+    const open = [await openStream(t, t.alice), await openStream(t, t.alice)];
+    expect(open.map((s) => s.status)).toEqual([200, 200]);
+
+    const refused = await withoutBody(t, t.alice);
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toBe('1');
+    expect(refused.body).toMatchObject({ error: { code: 'llm_concurrency_exceeded', type: 'rate_limit_exceeded' }, retry_after: 1 });
+    expect(refused.body.error.message).toContain('user');
+    expect(t.fake.requests).toHaveLength(2);
+
+    // Bob has his own count; his stream is the project's third, its last.
+    const bobs = await openStream(t, t.bob);
+    expect(bobs.status).toBe(200);
+    const projectFull = await withoutBody(t, t.bob);
+    expect(projectFull.status).toBe(429);
+    expect(projectFull.body.error.message).toContain('project');
+    expect(t.fake.requests).toHaveLength(3);
+    const admission = t.gh.deps.llm.admission;
+    expect([admission.inFlight({ projectId: t.gh.project.id }), admission.inFlight({ origin: t.fake.url })]).toEqual([3, 3]);
+
+    // Clients that leave give their slots back.
+    for (const s of [...open, bobs]) s.abort();
+    await t.fake.waitForAborted(3);
+    await drained(t);
+    t.fake.mode = {};
+    expect((await fullStream(t, t.alice)).status).toBe(200);
+  });
+
+  it('a slot comes back however the request ends: stream end, upstream reset, provider 5xx, provider 4xx, timeouts', async () => {
+    const rounds = 3; // more than the user's limit of 2: a leaked slot turns a later round into 429
+    for (let i = 0; i < rounds; i++) expect((await fullStream(t, t.alice)).status).toBe(200);
+    await drained(t);
+
+    t.fake.mode = { reset: true };
+    for (let i = 0; i < rounds; i++) expect((await fullStream(t, t.alice)).status).toBe(502);
+    await drained(t);
+
+    t.fake.mode = { failStatus: 500 };
+    for (let i = 0; i < rounds; i++) expect((await fullStream(t, t.alice)).status).toBe(502);
+    t.fake.mode = { failStatus: 400 };
+    for (let i = 0; i < rounds; i++) expect((await fullStream(t, t.alice)).status).toBe(400);
+    await drained(t);
+
+    // The provider goes silent mid-stream: the idle timeout ends the stream, and its slot.
+    t.fake.mode = { stallBody: true };
+    for (let i = 0; i < rounds; i++) expect((await fullStream(t, t.alice)).status).toBe(200);
+    await drained(t);
+
+    // No headers at all: 504 after the headers timeout.
+    t.fake.mode = { stallHeaders: true };
+    for (let i = 0; i < rounds; i++) expect((await fullStream(t, t.alice)).status).toBe(504);
+    await drained(t);
+  });
+
+  it('a request refused later (bad JSON, 400) or earlier (unknown endpoint, 403) holds no slot', async () => {
+    for (let i = 0; i < 3; i++) {
+      const bad = await fetch(`${t.gh.url}/llm/openai/v1/chat/completions`, { method: 'POST', headers: headersOf(t, t.alice), body: '{"model": ' });
+      expect(bad.status).toBe(400);
+      const closed = await fetch(`${t.gh.url}/llm/openai/v1/organization/users`, { headers: headersOf(t, t.alice) });
+      expect(closed.status).toBe(403);
+    }
+    await drained(t);
+    expect(t.fake.requests).toHaveLength(0);
+  });
+});
+
+describe('requests in flight per provider origin', () => {
+  let t: LlmTest;
+  beforeAll(async () => {
+    t = await startLlmTest('sqlite', { env: { GATEHOUSE_LLM_MAX_IN_FLIGHT_PER_ORIGIN: '2', GATEHOUSE_LLM_ORIGIN_QUEUE_MS: '400' } });
+  });
+  afterAll(() => t.close());
+  beforeEach(() => t.fake.reset());
+
+  it('a full origin is a bounded wait: 503 upstream_busy with Retry-After when no slot frees in time, never sent upstream', async () => {
+    t.fake.mode = { stallBody: true };
+    const open = [await openStream(t, t.alice), await openStream(t, t.bob)];
+    const started = Date.now();
+    const busy = await withoutBody(t, t.alice);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350); // it waited for a slot first
+    expect(busy.status).toBe(503);
+    expect(busy.retryAfter).toBe('1');
+    expect(busy.body).toMatchObject({ error: { code: 'upstream_busy', type: 'server_error' }, retry_after: 1 });
+    expect(t.fake.requests).toHaveLength(2);
+    for (const s of open) s.abort();
+    await t.fake.waitForAborted(2);
+    await drained(t);
+  });
+
+  it('a slot that frees during the wait goes to the waiting request, which then streams', async () => {
+    t.fake.mode = { stallBody: true };
+    const open = [await openStream(t, t.alice), await openStream(t, t.bob)];
+    t.fake.mode = {};
+    const waiting = fullStream(t, t.alice);
+    await new Promise((r) => setTimeout(r, 100));
+    open[0]!.abort();
+    const answer = await waiting;
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('[DONE]');
+    open[1]!.abort();
+    await drained(t);
+  });
+});
