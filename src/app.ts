@@ -16,7 +16,7 @@ import {
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
 import { createOperations } from './operations/index.js';
 import {
-  asHook, createAuthorizationStage, createCorsStage, createIdentifyStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
+  asHook, requestStatsStage, createAuthorizationStage, createCorsStage, createIdentifyStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
   securityHeaders, stampSurfaces,
 } from './http/index.js';
 import { SURFACES } from './surfaces.js';
@@ -97,6 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // by key/IP and at the guest tier. Still in onRequest: a refused request never reaches the parser.
   app.addHook('onRequest', asHook(createSubjectLimitStage(limitStageDeps)));
   app.addHook('preValidation', asHook(createAccountLimitStage(limitStageDeps)));
+  app.addHook('onResponse', asHook(requestStatsStage(deps.stats)));
   if (deps.metrics.enabled) app.addHook('onResponse', asHook(deps.metrics.http.responseStage((path) => SURFACES.forPath(path).name, deps.metrics.auth)));
   app.addHook('onSend', (request, reply, payload, done) => {
     addressLimitHeaders(request, reply);

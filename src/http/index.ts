@@ -11,3 +11,4 @@ export { cutInFlight, installDrain } from './drain.js';
 export { securityHeaders } from './security-headers.js';
 export { routeInfo, type RouteInfo } from './route-info.js';
 export { asHook, type Stage } from './hook.js';
+export { requestStatsStage } from './request-stats-stage.js';

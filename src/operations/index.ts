@@ -11,7 +11,9 @@ import { logOperations } from './logs.js';
 import { projectOperations } from './project.js';
 import { providerOperations } from './providers.js';
 import { requestLogOperations } from './request-log.js';
+import { rowOperations } from './rows.js';
 import { schemaOperations } from './schema.js';
+import { statsOperations } from './stats.js';
 import { userOperations } from './users.js';
 
 export function createOperations(deps: OperationsDeps, options: OperationsOptions = {}) {
@@ -23,9 +25,11 @@ export function createOperations(deps: OperationsDeps, options: OperationsOption
     providers: providerOperations(deps, audit),
     limits: limitOperations(deps, audit),
     schema: schemaOperations(deps, audit),
+    rows: rowOperations(deps),
     requestLog: requestLogOperations(deps, audit),
     project: projectOperations(deps, audit, options),
     logs: logOperations(deps),
+    stats: statsOperations(deps),
     audit: auditOperations(deps),
   };
 }
@@ -43,3 +47,5 @@ export type { AuditVerdict, ChainHeadView, ExportedEntry } from './audit.js';
 export { backupSqlite, restoreSqlite, type BackupSummary, type Contents } from './backup.js';
 export { backupPostgres, restorePostgres, type PgTools } from './backup-postgres.js';
 export { MAX_USERS_PER_PAGE } from './users.js';
+export type { ViewAs, ViewAsQuery } from './rows.js';
+export { MAX_SERIES_POINTS, STATS_METRICS, type Series, type SeriesQuery, type StatsMetric } from './stats.js';

@@ -21,6 +21,8 @@ export interface ReadRequest {
 }
 
 export interface ReadResult {
+  /** The names the rows carry, in select order: what this caller may read of what it asked for. */
+  columns: string[];
   rows: Array<Record<string, unknown>>;
   offset: number;
   total: number | null;
@@ -53,7 +55,8 @@ export async function readRows(ctx: RowContext, req: ReadRequest): Promise<ReadR
   const order = query.order.map((item) => ({ item, ref: readableRef(eb, resolver, auth, item.column).ref }));
   const { allowed, where } = rowPredicate(ctx, resolver, auth, ['select'], query);
   // Reads the rules deny are empty, not errors (PostgREST under RLS): no oracle.
-  if (!allowed) return { rows: [], offset, total: req.count ? 0 : null };
+  const columns = p.map((item) => item.alias);
+  if (!allowed) return { columns, rows: [], offset, total: req.count ? 0 : null };
 
   let q = ctx.db.selectFrom(table.physical).select((e) => selections(p, resolver, auth, e)).where(where);
   for (const { item, ref } of order) {
@@ -68,5 +71,5 @@ export async function readRows(ctx: RowContext, req: ReadRequest): Promise<ReadR
     const c = await ctx.db.selectFrom(table.physical).select((e) => e.fn.countAll().as('n')).where(where).executeTakeFirst();
     total = Number(c?.n ?? 0);
   }
-  return { rows: decodeRows(p, rows, req.stripNulls), offset, total };
+  return { columns, rows: decodeRows(p, rows, req.stripNulls), offset, total };
 }
