@@ -88,7 +88,8 @@ export function createRequestStats({ db, writer, clock }: { db: Kysely<Database>
   }
 
   // GROUP BY 1 (the bucket): the same expression written twice would bind its parameters twice,
-  // and PostgreSQL would not see them as one expression.
+  // and PostgreSQL would not see them as one expression. The cast: better-sqlite3 binds numbers
+  // as REAL, which makes SQLite's division fractional; rows are at or after `from`, so truncating is flooring.
   async function grouped(query: Promise<Array<{ bucket: unknown; value: unknown }>>, range: SeriesRange): Promise<Map<number, number>> {
     const out = new Map<number, number>();
     for (const row of await query) out.set(range.from + Number(row.bucket) * range.step, Number(row.value));
@@ -122,7 +123,7 @@ export function createRequestStats({ db, writer, clock }: { db: Kysely<Database>
       await counts.flush();
       // The metric is one of three fixed expressions (never caller text); bounds are bound parameters.
       return grouped(db.selectFrom('request_stats')
-        .select([sql<number>`(minute - ${range.from}) / ${range.step}`.as('bucket'), sql<number>`sum(${sql.raw(METRIC_SQL[metric])})`.as('value')])
+        .select([sql<number>`cast((minute - ${range.from}) / ${range.step} as bigint)`.as('bucket'), sql<number>`sum(${sql.raw(METRIC_SQL[metric])})`.as('value')])
         .where('project_id', '=', projectId).where('environment', '=', environment)
         .where('minute', '>=', range.from).where('minute', '<', range.to)
         .groupBy(sql`1`)
@@ -132,7 +133,7 @@ export function createRequestStats({ db, writer, clock }: { db: Kysely<Database>
     async activeUserSeries(projectId, environment, range) {
       await active.flush();
       return grouped(db.selectFrom('active_users')
-        .select([sql<number>`(slot - ${range.from}) / ${range.step}`.as('bucket'), sql<number>`count(distinct user_id)`.as('value')])
+        .select([sql<number>`cast((slot - ${range.from}) / ${range.step} as bigint)`.as('bucket'), sql<number>`count(distinct user_id)`.as('value')])
         .where('project_id', '=', projectId).where('environment', '=', environment)
         .where('slot', '>=', range.from).where('slot', '<', range.to)
         .groupBy(sql`1`)
