@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 const rootArg = process.argv.indexOf('--root');
 const root = rootArg > 0 ? resolve(process.argv[rootArg + 1]) : fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(root, 'dist', '.build-stamp');
-// What the build reads: the sources, and the files that decide how they compile.
-const INPUTS = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+// What the build reads: the sources (the server's and the dashboard's), and the files that decide how they compile.
+const INPUTS = ['src', 'dashboard', 'scripts/build-dashboard.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 /** Newest mtime under a path. Directories count too: deleting or renaming a file changes its folder's mtime. */
 function newestMtimeMs(path) {
@@ -40,6 +40,12 @@ const started = Date.now();
 const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
+// The dashboard (scripts/build-dashboard.mjs), when the root has its sources: an installed package ships it built.
+if (existsSync(join(root, 'dashboard', 'src', 'main.tsx'))) {
+  const script = fileURLToPath(new URL('build-dashboard.mjs', import.meta.url));
+  const dashboard = spawnSync(process.execPath, [script, '--root', root], { cwd: root, stdio: 'inherit' });
+  if (dashboard.status !== 0) process.exit(dashboard.status ?? 1);
+}
 mkdirSync(join(root, 'dist'), { recursive: true });
 writeFileSync(STAMP, `${new Date(started).toISOString()}\n`);
 // The stamp carries the time the build started: a file saved while tsc ran is newer, so it is built next time.

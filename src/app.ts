@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.js';
 import { adminRoutes } from './admin/index.js';
 import { healthRoutes } from './health/routes.js';
+import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './dashboard/serve.js';
 import { homeRoutes } from './home/routes.js';
 import { authRoutes, recordAuthRejections } from './identity/index.js';
 import { createLlmPrepareStage, llmRoutes } from './llm/index.js';
@@ -22,6 +23,11 @@ import {
 import { SURFACES } from './surfaces.js';
 
 export type AppDeps = Omit<Deps, 'close'>;
+
+export interface AppOptions {
+  /** Where the dashboard build is (default: dist/dashboard of this checkout); tests point it elsewhere. */
+  dashboardDir?: string;
+}
 
 /**
  * The request pipeline, in Fastify's order. Every surface (declared in surfaces.ts) runs the same
@@ -43,7 +49,7 @@ export type AppDeps = Omit<Deps, 'close'>;
  * A refused caller (bad credential, no scope, over its limit) is answered in onRequest: its body
  * is never read.
  */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   const { config, logger } = deps;
   const tls = config.tls;
   // Cast: Fastify's generics differ for http vs https servers and for a pino
@@ -124,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // The surfaces, with their own stages (ops: home page, health, metrics and docs above).
   await app.register(homeRoutes);
+  await app.register(dashboardRoutes, { dir: options.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(healthRoutes, { storage: deps.storage });
   if (deps.metrics.enabled) await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(adminRoutes, { prefix: '/admin/v1', operations: createOperations(deps, { onCorsChange: () => cors.invalidate() }) });

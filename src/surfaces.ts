@@ -42,9 +42,17 @@ export const ADMIN_SURFACE: SurfaceDescriptor = {
   name: 'admin', prefix: '/admin/v1', dialect: 'gatehouse', routeClass: 'admin', auth: 'secret', user: 'none',
 };
 
+/**
+ * `/_`: the operator dashboard's page and its hashed assets (src/dashboard/serve.ts), public like
+ * the home page: they hold no data; every call the page makes is authorized on its own.
+ */
+export const DASHBOARD_SURFACE: SurfaceDescriptor = {
+  name: 'dashboard', prefix: '/_', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
+};
+
 /** Everything else: operations (health, metrics, docs); a key unless the route is public. */
 export const OPS_SURFACE: SurfaceDescriptor = {
   name: 'ops', prefix: '', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
 };
 
-export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, STORAGE_SURFACE, LLM_SURFACE, ADMIN_SURFACE, OPS_SURFACE]);
+export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, STORAGE_SURFACE, LLM_SURFACE, ADMIN_SURFACE, DASHBOARD_SURFACE, OPS_SURFACE]);

@@ -38,6 +38,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   clock?: Clock;
   listen?: boolean;
+  /** Where the dashboard build is (default: dist/dashboard). */
+  dashboardDir?: string;
   /** Reuse an existing database/data dir (e.g. a second instance). */
   database?: { databaseUrl: string | undefined; dataDir: string };
 }
@@ -70,7 +72,7 @@ export async function startTestApp(engine: EngineName, options: TestAppOptions =
   const config = loadConfig({ env });
   const { logs, destination } = captureLogs();
   const deps = await createDeps(config, { logger: createLogger({ level: config.logLevel, destination }), clock: options.clock });
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, { dashboardDir: options.dashboardDir });
   let url = '';
   if (options.listen) url = await app.listen({ host: '127.0.0.1', port: 0 });
   else await app.ready();

@@ -1,0 +1,87 @@
+// The operator's own account: TOTP enrolment (and removal) and sign-out.
+import { useState } from 'preact/hooks';
+import { operatorApi } from '../operator-api.js';
+import { navigate } from '../router.js';
+import { useSession } from '../session.js';
+import { Button, CopyButton, Field, Form, Section } from '../ui/controls.js';
+import { useAction } from '../ui/hooks.js';
+import type { PageDefinition } from './registry.js';
+
+function Totp() {
+  const session = useSession();
+  const enabled = session.me?.operator.totpEnabled ?? false;
+  const [enrolment, setEnrolment] = useState<{ secret: string; uri: string } | null>(null);
+  const [code, setCode] = useState('');
+  const [recovery, setRecovery] = useState<string[] | null>(null);
+  const enroll = useAction(async () => setEnrolment(await operatorApi.totpEnroll()));
+  const confirm = useAction(async () => {
+    const answer = await operatorApi.totpConfirm(code);
+    setRecovery(answer?.recoveryCodes ?? null);
+    setEnrolment(null);
+    setCode('');
+    await session.refresh();
+  });
+  const disable = useAction(async () => {
+    await operatorApi.totpDisable(code);
+    setCode('');
+    await session.refresh();
+  });
+
+  return (
+    <Section title="Two-step sign-in (TOTP)">
+      {recovery && (
+        <div class="notice" role="status">
+          <p>Two-step sign-in is on. Keep these recovery codes somewhere safe; they are shown once.</p>
+          <pre class="mono" data-testid="recovery-codes">{recovery.join('\n')}</pre>
+          <CopyButton text={recovery.join('\n')} label="Copy recovery codes" />
+        </div>
+      )}
+      {enabled && !enrolment ? (
+        <Form onSubmit={() => void disable.run()} error={disable.error} label="Turn off two-step sign-in">
+          <p>Two-step sign-in is <strong>on</strong>. To turn it off, enter a current code.</p>
+          <Field label="Authenticator code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} required value={code} onValue={setCode} />
+          <div class="actions"><Button type="submit" kind="danger" busy={disable.busy} busyText="Turning off…">Turn off</Button></div>
+        </Form>
+      ) : enrolment ? (
+        <Form onSubmit={() => void confirm.run()} error={confirm.error} label="Confirm two-step sign-in">
+          <p>Add this key to your authenticator app (or open the link on a phone that has one), then enter the code it shows.</p>
+          <p><code class="secret" data-testid="totp-secret">{enrolment.secret}</code> <CopyButton text={enrolment.secret} label="Copy key" /></p>
+          <p><a href={enrolment.uri}>Open in authenticator app</a></p>
+          <Field label="Authenticator code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} required value={code} onValue={setCode} />
+          <div class="actions">
+            <Button type="submit" kind="primary" busy={confirm.busy} busyText="Checking…">Confirm</Button>
+            <Button onClick={() => setEnrolment(null)}>Cancel</Button>
+          </div>
+        </Form>
+      ) : (
+        <div>
+          <p>Two-step sign-in is <strong>off</strong>. With it on, signing in also asks for a code from an authenticator app.</p>
+          <Button kind="primary" busy={enroll.busy} busyText="Preparing…" onClick={() => void enroll.run()}>Turn on</Button>
+          {enroll.error && <p class="error" role="alert">{enroll.error}</p>}
+        </div>
+      )}
+    </Section>
+  );
+}
+
+function Account() {
+  const session = useSession();
+  const signOut = useAction(async () => {
+    await operatorApi.signOut();
+    session.signedOut();
+    navigate('/sign-in', { replace: true });
+  });
+  return (
+    <>
+      <h1>Account</h1>
+      <p>Signed in as <strong>{session.me?.operator.email}</strong>.</p>
+      <Totp />
+      <Section title="Sign out">
+        <Button kind="secondary" busy={signOut.busy} busyText="Signing out…" onClick={() => void signOut.run()}>Sign out</Button>
+        {signOut.error && <p class="error" role="alert">{signOut.error}</p>}
+      </Section>
+    </>
+  );
+}
+
+export const accountPage: PageDefinition = { path: '/account', title: 'Account', nav: 'account', access: 'operator', component: Account };
