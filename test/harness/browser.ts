@@ -14,9 +14,7 @@
 //       await tab.done();                                 // throws on console/page errors
 //     });
 //   });
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -40,13 +38,6 @@ export function chromiumAvailable(): boolean {
 export function launchChromium(): Promise<Browser> {
   // --no-sandbox: CI runs as root, where Chromium refuses its sandbox.
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
-}
-
-/** The dashboard built into a fresh temp dir (esbuild, well under a second), served with `dashboardDir`. */
-export function buildDashboardInto(): string {
-  const out = mkdtempSync(join(tmpdir(), 'gh-dashboard-'));
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-dashboard.mjs'), '--out', out], { cwd: ROOT, stdio: 'pipe' });
-  return out;
 }
 
 export interface RecordedResponse {
