@@ -1,9 +1,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { fastifyCookie } from '@fastify/cookie';
 import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.js';
 import { adminRoutes } from './admin/index.js';
+import { dashboardApiRoutes } from './dashboard-api/index.js';
+import { OPERATOR_SESSION_DEFAULTS } from './operators/index.js';
 import { healthRoutes } from './health/routes.js';
 import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './dashboard/serve.js';
 import { homeRoutes } from './home/routes.js';
@@ -17,7 +20,7 @@ import {
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
 import { createOperations } from './operations/index.js';
 import {
-  asHook, requestStatsStage, createAuthorizationStage, createCorsStage, createIdentifyStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
+  asHook, requestStatsStage, createAuthorizationStage, createCorsStage, createIdentifyStage, createOperatorSessionStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
   securityHeaders, stampSurfaces,
 } from './http/index.js';
 import { SURFACES } from './surfaces.js';
@@ -68,6 +71,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('caller', null);
+  app.decorateRequest('operatorSession', null);
+  // The dashboard operator's session cookie (http/operator-session.ts): read only where a surface
+  // takes it, so no hook parses the Cookie header of every request; registering loads the parser.
+  await app.register(fastifyCookie, { hook: false });
   // First: every route added after this one is stamped with its surface and the surface's defaults.
   stampSurfaces(app, SURFACES);
   installErrorHandling(app, { events: deps.events, metrics: deps.metrics, surfaces: SURFACES });
@@ -96,6 +103,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // which providers, endpoints or content types exist, nor leave security events of its own behind.
   app.addHook('onRequest', createIdentifyStage({
     apiKeys: deps.apiKeys, userTokens: deps.identity.userTokens, events: deps.events, metricsToken: config.metricsToken, auth: deps.metrics.auth,
+    operatorSessions: createOperatorSessionStage({ operators: deps.operators, events: deps.events, publicUrl: config.publicUrl }),
   }));
   app.addHook('onRequest', asHook(cors.checkOrigin));
   app.addHook('onRequest', asHook(createAuthorizationStage(deps)));
@@ -133,7 +141,12 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(dashboardRoutes, { dir: options.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
   await app.register(healthRoutes, { storage: deps.storage });
   if (deps.metrics.enabled) await app.register(metricsRoutes, { metrics: deps.metrics });
-  await app.register(adminRoutes, { prefix: '/admin/v1', operations: createOperations(deps, { onCorsChange: () => cors.invalidate() }) });
+  const operations = createOperations(deps, { onCorsChange: () => cors.invalidate() });
+  await app.register(adminRoutes, { prefix: '/admin/v1', operations });
+  await app.register(dashboardApiRoutes, {
+    prefix: '/_/api', operators: deps.operators, operations, projects: deps.projects,
+    secureCookie: Boolean(tls) || Boolean(config.publicUrl?.startsWith('https://')), sessionMaxSeconds: OPERATOR_SESSION_DEFAULTS.sessionMaxSeconds,
+  });
   await app.register(async (auth) => {
     auth.addHook('onError', recordAuthRejections(deps.events));
     await auth.register(authRoutes, { identity: deps.identity, projects: deps.projects, clock: deps.clock });

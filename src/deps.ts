@@ -6,7 +6,8 @@ import {
 } from './crypto/index.js';
 import { migrateToLatest, openStorage, type Storage } from './db/index.js';
 import { createApiKeyService, createApiKeyStore, type ApiKeyService } from './identity/api-keys/index.js';
-import { createIdentity, type Identity } from './identity/index.js';
+import { createIdentity, createSignInBackoff, type Identity } from './identity/index.js';
+import { createOperatorService, OPERATOR_SESSION_DEFAULTS, type OperatorService } from './operators/index.js';
 import { createAuditLog, createLogger, createSecurityEvents, startSecurityEventPruning, wantsPrettyLogs, type AuditLog, type SecurityEvents } from './observability/index.js';
 import { createMetrics, createRequestStats, type Metrics, type RequestStats } from './observability/index.js';
 import { createPeriodQuotaStore, createRateLimits, openCounterStore, type RateLimits } from './limits/index.js';
@@ -28,6 +29,8 @@ export interface Deps {
   apiKeys: ApiKeyService;
   /** End users: accounts, sessions, JWTs, external issuers (issue #3). */
   identity: Identity;
+  /** The dashboard's operators: accounts, sessions, TOTP, the setup link (issue 17). */
+  operators: OperatorService;
   events: SecurityEvents;
   audit: AuditLog;
   /** Prometheus registry and counters (GET /metrics). */
@@ -117,6 +120,18 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     // Last, once nothing below can fail: close() is what stops them.
     writer.start();
     const audit = createAuditLog({ db: storage.db, clock });
+    const c = config.identity;
+    // Operators sign in with end users' hashing and backoff policy, on their own counters.
+    const operators = createOperatorService({
+      db: storage.db, clock, keyring, hasher: identity.hasher, events, ...OPERATOR_SESSION_DEFAULTS,
+      backoff: createSignInBackoff({
+        store, clock, events,
+        policy: {
+          freePerAccount: c.backoffFreeAttemptsPerAccount, freePerAccountAllAddresses: c.backoffFreeAttemptsPerAccountAllAddresses,
+          freePerIp: c.backoffFreeAttemptsPerIp, baseMs: c.backoffBaseMs, maxMs: c.backoffMaxMs,
+        },
+      }),
+    });
     const files = createStorageService({ config, storage, clock, audit, signingKeys: identity.signingKeys });
     const pruning = startSecurityEventPruning(events, { intervalMs: config.securityEvents.pruneIntervalMs, logger });
     const openCounters = counters;
@@ -135,6 +150,7 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
         isAdminUser: identity.isAdmin,
       }),
       identity,
+      operators,
       events,
       audit,
       metrics,

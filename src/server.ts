@@ -30,7 +30,14 @@ const CUT_GRACE_MS = 1_000;
 /** After the drain: at most this long to flush buffered events and close storage and Redis. */
 const CLOSE_BUDGET_MS = 2_000;
 
-export async function startServer(config: Readonly<Config>, options: { print?: (line: string) => void } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  /** Where the first start's keys and the dashboard's setup link are shown, once. */
+  print?: (line: string) => void;
+  /** stdout is a terminal: in production the setup link is shown only there, never into a log. */
+  interactive?: boolean;
+}
+
+export async function startServer(config: Readonly<Config>, options: StartOptions = {}): Promise<RunningServer> {
   const startedAt = performance.now();
   const deps = await createDeps(config);
   let app: FastifyInstance | undefined;
@@ -54,6 +61,7 @@ export async function startServer(config: Readonly<Config>, options: { print?: (
     deps.logger.info({ url, engine: deps.storage.engine, mode: config.mode, ready_ms: Math.round(performance.now() - startedAt) }, 'gatehouse ready');
     if (firstRun && options.print) printFirstRun(options.print, url, firstRun);
     if (noProject && !firstRun) deps.logger.info('no project yet: run `gatehouse init` on a terminal to create one; its keys are shown there, once');
+    await offerSetupLink(deps, config, url, options);
     const server = app;
     let hurry = () => {};
     const hurried = new Promise<void>((resolve) => (hurry = resolve));
@@ -101,6 +109,27 @@ function settle(ms: number, work: Promise<unknown>): Promise<'done' | 'failed' |
     timer = setTimeout(() => resolve('timeout'), ms);
   });
   return Promise.race([work.then(() => 'done' as const, () => 'failed' as const), deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * No operator yet: a one-time setup link for the first one (the dashboard's /_/setup). It is
+ * printed once, on stdout, and never logged: in production only on a terminal, since a
+ * container's stdout is a log others read; there the log says to use `gatehouse operators add`.
+ */
+async function offerSetupLink(deps: Deps, config: Readonly<Config>, url: string, options: StartOptions): Promise<void> {
+  if (!(await deps.operators.setupNeeded())) return;
+  const print = options.print;
+  if (!print || (config.mode === 'production' && !options.interactive)) {
+    deps.logger.info('no dashboard operator yet: run `gatehouse operators add` on a terminal, or start once on a terminal for a setup link');
+    return;
+  }
+  const token = await deps.operators.issueSetupToken();
+  if (token === null) return;
+  const base = config.publicUrl ? config.publicUrl.replace(/\/+$/, '') : url;
+  print('');
+  print('  No dashboard operator yet. Create the first one (owner of every project) within the hour, once:');
+  print(`    ${base}/_/setup#token=${token}`);
+  print('');
 }
 
 function printFirstRun(print: (line: string) => void, url: string, keys: NonNullable<RunningServer['firstRun']>): void {

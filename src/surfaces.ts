@@ -37,17 +37,25 @@ export const STORAGE_SURFACE: SurfaceDescriptor = {
   name: 'storage', prefix: '/storage/v1', dialect: 'storage', routeClass: 'storage', auth: 'key', user: 'none',
 };
 
-/** `/admin/v1`: the project's own administration; a secret key or an admin user. */
+/**
+ * `/admin/v1`: the project's own administration; a secret key or an admin user, or, without a key,
+ * a dashboard operator's session cookie naming the project in headers.
+ */
 export const ADMIN_SURFACE: SurfaceDescriptor = {
-  name: 'admin', prefix: '/admin/v1', dialect: 'gatehouse', routeClass: 'admin', auth: 'secret', user: 'none',
+  name: 'admin', prefix: '/admin/v1', dialect: 'gatehouse', routeClass: 'admin', auth: 'secret', user: 'none', operatorSession: true,
+};
+
+/** `/_/api`: the dashboard's own calls (setup, sign-in, the operator's account, operators); a session cookie. */
+export const DASHBOARD_SURFACE: SurfaceDescriptor = {
+  name: 'dashboard', prefix: '/_/api', dialect: 'gatehouse', routeClass: 'admin', auth: 'operator', user: 'none', operatorSession: true,
 };
 
 /**
  * `/_`: the operator dashboard's page and its hashed assets (src/dashboard/serve.ts), public like
  * the home page: they hold no data; every call the page makes is authorized on its own.
  */
-export const DASHBOARD_SURFACE: SurfaceDescriptor = {
-  name: 'dashboard', prefix: '/_', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
+export const DASHBOARD_PAGE_SURFACE: SurfaceDescriptor = {
+  name: 'dashboard_page', prefix: '/_', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
 };
 
 /** Everything else: operations (health, metrics, docs); a key unless the route is public. */
@@ -55,4 +63,4 @@ export const OPS_SURFACE: SurfaceDescriptor = {
   name: 'ops', prefix: '', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
 };
 
-export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, STORAGE_SURFACE, LLM_SURFACE, ADMIN_SURFACE, DASHBOARD_SURFACE, OPS_SURFACE]);
+export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, STORAGE_SURFACE, LLM_SURFACE, ADMIN_SURFACE, DASHBOARD_SURFACE, DASHBOARD_PAGE_SURFACE, OPS_SURFACE]);

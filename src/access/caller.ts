@@ -26,12 +26,23 @@ export interface CallerUser {
   claims: Record<string, unknown>;
 }
 
+/** An operator's role in the project (operators/roles.ts; named here because access/ sits below it). */
+export type CallerOperatorRole = 'owner' | 'admin' | 'viewer';
+
+/** An operator signed into the dashboard, acting on one project environment with its role there. */
+export interface CallerOperator {
+  id: string;
+  role: CallerOperatorRole;
+}
+
 export interface Caller {
   readonly projectId: string;
   readonly environment: Environment;
   readonly key: CallerKey;
   readonly group: CallerGroup;
   readonly user: CallerUser | null;
+  /** Set when the dashboard's session cookie identified the caller (then `key` is the operator's stand-in, never a stored key). */
+  readonly operator: CallerOperator | null;
 }
 
 /**
@@ -41,10 +52,21 @@ export interface Caller {
  */
 export function createCaller(key: CallerKey, user: CallerUser | null): Caller {
   const group: CallerGroup = key.kind === 'secret' ? 'admin' : user === null ? 'guest' : user.role === 'admin' ? 'admin' : 'user';
-  return { projectId: key.projectId, environment: key.environment, key, group, user };
+  return { projectId: key.projectId, environment: key.environment, key, group, user, operator: null };
 }
 
-/** Who acted, for audit entries and ownership: the user when there is one, else the key. */
+/**
+ * The caller of an operator session on the admin API. It stands where a secret key would (the
+ * admin group, every scope), under the id `operator:<id>` that no stored key can have; what a
+ * viewer may not do is refused by the authorization stage and the operations layer, from `operator`.
+ */
+export function createOperatorCaller(projectId: string, environment: Environment, operator: CallerOperator): Caller {
+  const key: CallerKey = { id: `operator:${operator.id}`, kind: 'secret', projectId, environment, scopes: null };
+  return { projectId, environment, key, group: 'admin', user: null, operator };
+}
+
+/** Who acted, for audit entries and ownership: the operator or the user when there is one, else the key. */
 export function actorId(caller: Caller): string {
+  if (caller.operator) return `operator:${caller.operator.id}`;
   return caller.user ? `user:${caller.user.id}` : `key:${caller.key.id}`;
 }

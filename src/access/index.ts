@@ -1,6 +1,8 @@
 // The access layer: who is calling and what a caller may do, below http/, identity/ and data/
 // (all three speak it; it imports none of them).
-export { actorId, createCaller, type Caller, type CallerGroup, type CallerKey, type CallerUser, type KeyKind } from './caller.js';
+export {
+  actorId, createCaller, createOperatorCaller, type Caller, type CallerGroup, type CallerKey, type CallerOperator, type CallerOperatorRole, type CallerUser, type KeyKind,
+} from './caller.js';
 export {
   ApiKeyRejected, bearerOf, LOOKS_LIKE_KEY, presentedKey, TokenRejected, type KeyRejection, type TokenRejectReason,
 } from './credentials.js';

@@ -3,9 +3,10 @@ import { hasScope } from './scopes.js';
 
 /**
  * How a route is guarded. `public`: no key needed (health, docs). `key`: any valid key.
- * `secret`: the admin group — a secret key, or an admin user.
+ * `secret`: the admin group — a secret key, or an admin user (or an operator's session cookie).
+ * `operator`: a signed-in dashboard operator's session cookie, and nothing else (/_/api).
  */
-export type RouteAuth = 'public' | 'key' | 'secret';
+export type RouteAuth = 'public' | 'key' | 'secret' | 'operator';
 
 /**
  * Whether a signed-in user must be behind the request. `unless-secret`: a user token, or a secret

@@ -18,6 +18,8 @@ export interface SurfaceDescriptor {
   user: UserRequirement;
   /** The code a revoked session answers with, where the surface's clients expect their own (GoTrue's session_not_found). */
   revokedSession?: 'session_not_found';
+  /** Its routes take the dashboard operator's session cookie (/_/api, and /admin/v1 when no key is sent). */
+  operatorSession?: boolean;
 }
 
 export interface SurfaceTable {

@@ -15,11 +15,13 @@ export function callerOf(request: FastifyRequest): Caller {
 }
 
 /**
- * The principal behind a request: a secret key (with the user whose token rode along, if any),
+ * The principal behind a request: a dashboard operator with its role in the project, a secret key (with the user whose token rode along, if any),
  * or an admin user with the publishable key it came with. A publishable key without a user never
  * reaches an admin route (auth: 'secret'); fail closed if it does.
  */
 export function principalOf(caller: Caller): Principal {
+  // First: an operator's caller stands in a secret key's place, and must never be taken for one.
+  if (caller.operator) return { kind: 'operator_session', operatorId: caller.operator.id, role: caller.operator.role };
   if (caller.key.kind === 'secret') return { kind: 'secret_key', keyId: caller.key.id, scopes: caller.key.scopes, userId: caller.user?.id ?? null };
   if (!caller.user) throw new GatehouseError('secret_key_required');
   return { kind: 'admin_user', userId: caller.user.id, keyId: caller.key.id, scopes: caller.key.scopes };

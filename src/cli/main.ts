@@ -43,7 +43,7 @@ export function buildProgram(): Command {
       // A GATEHOUSE_URL in the server's environment is the CLI's, not a request for remote mode.
       if (cmd.parent?.getOptionValueSource('url') === 'cli') requireLocal(cmd, 'start');
       const config = configFrom(global, { host: opts.host, port: opts.port });
-      const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`) });
+      const server = await startServer(config, { print: (line) => process.stdout.write(`${line}\n`), interactive: process.stdout.isTTY === true });
       let signals = 0;
       const stop = (signal: string) => {
         signals += 1;

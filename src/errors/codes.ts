@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   invalid_api_key: { status: 401, message: 'The API key is not valid.' },
   invalid_token: { status: 401, message: 'The bearer token is not valid.' },
   user_token_required: { status: 401, message: 'This route needs a signed-in user\'s token (Authorization: Bearer <JWT>) or a secret key.' },
+  // The dashboard's operators (/_/api, and /admin/v1 with the operator's session cookie).
+  not_signed_in: { status: 401, message: 'Sign in to the dashboard first: no live operator session.' },
+  totp_required: { status: 401, message: 'A second factor is needed: send the current code of your authenticator app.' },
+  csrf_rejected: { status: 403, message: 'A change from a dashboard session needs its CSRF token (x-csrf-token) and must come from the dashboard\'s own origin.' },
   // 403 — authenticated, not allowed.
   forbidden: { status: 403, message: 'This caller is not allowed to do that.' },
   insufficient_scope: { status: 403, message: 'The API key does not have the scope this route needs.' },

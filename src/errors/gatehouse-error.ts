@@ -11,6 +11,11 @@ export interface GatehouseErrorOptions {
   cause?: unknown;
   /** Extra response headers (e.g. WWW-Authenticate, rate-limit headers). */
   headers?: Record<string, string>;
+  /**
+   * Where one surface's clients expect another status for the same code than the table's: the
+   * dashboard's sign-in answers invalid_credentials with 401, GoTrue's with 400.
+   */
+  status?: number;
 }
 
 /** The one error type for client-visible failures; its HTTP status comes from the codes table. */
@@ -25,7 +30,7 @@ export class GatehouseError extends Error {
     super(options.message ?? ERROR_CODES[code].message, { cause: options.cause });
     this.name = 'GatehouseError';
     this.code = code;
-    this.status = ERROR_CODES[code].status;
+    this.status = options.status ?? ERROR_CODES[code].status;
     this.details = options.details;
     this.retryAfterS = options.retryAfterS;
     this.headers = options.headers;

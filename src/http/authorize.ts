@@ -10,6 +10,8 @@ import { routeInfo } from './route-info.js';
  * body is read, so a refused caller costs no upload. Only checks that need the body or the
  * stored rows (the data layer's row rules, an admin act's own bar) run later.
  */
+const READS = new Set(['GET', 'HEAD']);
+
 export function createAuthorizationStage({ events }: { events: SecurityEvents }) {
   return function authorize(request: FastifyRequest): void {
     const caller = request.caller;
@@ -22,6 +24,14 @@ export function createAuthorizationStage({ events }: { events: SecurityEvents })
       throw new GatehouseError('secret_key_required');
     }
     if (denial !== null) throw new GatehouseError(denial);
+    // A dashboard viewer reads and changes nothing: refused here for every route that is not a read,
+    // so a new admin route is covered without a list to keep. The operations layer refuses it too.
+    if (caller.operator?.role === 'viewer' && !READS.has(request.method)) {
+      events.record('api_key_scope_denied', {
+        projectId: caller.projectId, environment: caller.environment, ip: request.ip, requestId: request.id, details: { operator_id: caller.operator.id, role: 'viewer', route: route.url },
+      });
+      throw new GatehouseError('forbidden', { message: 'A viewer can read this project but change nothing.', details: { role: 'viewer' } });
+    }
     const scope = config.scope;
     if (scope === undefined) return;
     const needed = typeof scope === 'string' ? scope : scope(request);

@@ -6,6 +6,7 @@ import {
 import { timingSafeEqualString } from '../crypto/index.js';
 import { GatehouseError } from '../errors/index.js';
 import type { AuthMetrics, SecurityEvents } from '../observability/index.js';
+import { operatorCookieOf, type OperatorSessionStage } from './operator-session.js';
 import { routeInfo } from './route-info.js';
 
 export interface IdentifyDeps {
@@ -17,6 +18,8 @@ export interface IdentifyDeps {
   metricsToken: string | undefined;
   /** Keys and tokens accepted and refused, by reason (gatehouse_auth_outcomes_total). */
   auth: AuthMetrics;
+  /** The dashboard operator's session cookie, on the surfaces that take it (http/operator-session.ts). */
+  operatorSessions: OperatorSessionStage;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface IdentifyDeps {
  * any route not marked) needs one, so a new route fails closed. A bad credential is 401 on every
  * route, never silently treated as a guest.
  */
-export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken, auth }: IdentifyDeps) {
+export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken, auth, operatorSessions }: IdentifyDeps) {
   async function verifyKey(request: FastifyRequest, key: string, route: string): Promise<CallerKey> {
     try {
       const verified = await apiKeys.verify(key);
@@ -74,11 +77,23 @@ export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken,
   return async function identify(request: FastifyRequest): Promise<void> {
     const route = routeInfo(request);
     const config = route.config;
-    if (!route.url || config.auth === 'public') return; // no route (the 404 handler answers), or nothing to identify
+    if (!route.url) return; // no route: the 404 handler answers
+    const takesCookie = config.surface?.operatorSession === true;
+    if (config.auth === 'public') {
+      // The dashboard's setup and sign-in: no session yet, but no other site may post them either.
+      if (takesCookie) operatorSessions.publicRoute(request);
+      return;
+    }
+    // /_/api takes the operator's session and nothing else: a key there names no operator.
+    if (config.auth === 'operator') return operatorSessions.dashboard(request);
     const headers = request.headers;
     const bearer = bearerOf(headers.authorization);
     const key = presentedKey(headers.apikey, headers['x-api-key'], bearer);
     if (key === undefined) {
+      // No key on /admin/v1: the dashboard's session cookie, if one came. A key, when sent, wins and
+      // the cookie is ignored: the caller is what the key says, exactly as without a dashboard.
+      const sessionId = takesCookie ? operatorCookieOf(request) : undefined;
+      if (sessionId !== undefined) return operatorSessions.admin(request, sessionId);
       if (config.metricsToken) return checkMetricsToken(request, bearer, route.url);
       auth.outcome('api_key', 'api_key_missing');
       events.record('api_key_rejected', { ip: request.ip, requestId: request.id, details: { reason: 'missing', route: route.url } });

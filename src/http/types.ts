@@ -1,5 +1,6 @@
 import type { Caller, RouteAuth, RouteClass, ScopeGrant, SurfaceDescriptor, UserRequirement } from '../access/index.js';
 import type { AuthKind } from '../observability/metrics-outcomes.js';
+import type { OperatorSessionOnRequest } from './operator-session.js';
 
 export type { Caller, CallerGroup, CallerUser, RouteAuth, RouteClass } from '../access/index.js';
 
@@ -7,6 +8,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the identify stage; null on public routes without a key. */
     caller: Caller | null;
+    /** Set by the identify stage when the dashboard operator's session cookie identified the request. */
+    operatorSession: OperatorSessionOnRequest | null;
   }
   interface FastifyContextConfig {
     /** The route's surface; stamped at start from the surfaces table (http/surface.ts). */

@@ -24,7 +24,11 @@ export type SecurityEventType =
   | 'signing_key_rotated'
   | 'rate_limited'
   | 'llm_endpoint_denied'
-  | 'resource_access_denied';
+  | 'resource_access_denied'
+  // The dashboard's operators (issue 17).
+  | 'operator_sign_in_failed'
+  | 'operator_setup_rejected'
+  | 'csrf_rejected';
 
 export interface SecurityEventInput {
   projectId?: string | null;
@@ -59,6 +63,9 @@ const THROTTLED: Partial<Record<SecurityEventType, { burst: number }>> = {
   token_rejected: { burst: 60 },
   origin_rejected: { burst: 60 },
   malformed_request: { burst: 60 },
+  operator_sign_in_failed: { burst: 5 },
+  operator_setup_rejected: { burst: 5 },
+  csrf_rejected: { burst: 60 },
 };
 const THROTTLE_INTERVAL_MS = 60_000;
 const THROTTLE_MAX_KEYS = 10_000;

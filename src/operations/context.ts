@@ -5,6 +5,7 @@ import type { Identity } from '../identity/index.js';
 import type { LimitSettings } from '../limits/index.js';
 import type { LlmServices } from '../llm/index.js';
 import type { AuditEntry, AuditLog, RequestStats, SecurityEvents } from '../observability/index.js';
+import type { OperatorService } from '../operators/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { StorageService } from '../storage/index.js';
 import type { Environment, ProjectService } from '../tenancy/index.js';
@@ -35,6 +36,8 @@ export interface OperationsDeps {
   /** A deleted user's stored files go with them (or stay, ownerless, by setting). */
   files: Pick<StorageService, 'forgetUser'>;
   projects: ProjectService;
+  /** The dashboard's operators (issue 17). */
+  operators: OperatorService;
   config: { mode: string };
 }
 

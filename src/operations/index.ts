@@ -15,29 +15,67 @@ import { rowOperations } from './rows.js';
 import { schemaOperations } from './schema.js';
 import { statsOperations } from './stats.js';
 import { userOperations } from './users.js';
+import { operatorOperations } from './operators.js';
+import { requireChangePower } from './principal.js';
+import type { ActionContext } from './context.js';
+
+/**
+ * The acts of each area that only read. Every other act refuses a dashboard viewer before it
+ * runs, so a new act is closed to viewers until it is listed here.
+ */
+const READS = {
+  keys: ['list'],
+  users: ['list', 'find', 'sessions'],
+  auth: ['signupMode', 'signingKeys', 'issuers'],
+  providers: ['list', 'get', 'quotas', 'usage'],
+  limits: ['view', 'effective', 'overrides'],
+  schema: ['tables'],
+  requestLog: ['settings', 'entries'],
+  project: ['get'],
+  logs: ['securityEvents', 'auditLog'],
+  audit: ['verify', 'head'],
+  rows: ['viewAs'],
+  stats: ['series'],
+} as const;
+
+/** Wraps every act of an area that is not a read with the viewer's refusal. */
+function viewersRead<T extends object>(actions: T, reads: readonly string[]): T {
+  const guarded: Record<string, unknown> = {};
+  for (const [name, act] of Object.entries(actions)) {
+    guarded[name] = typeof act !== 'function' || reads.includes(name)
+      ? act
+      : (ctx: ActionContext | undefined, ...rest: unknown[]) => {
+        requireChangePower(ctx?.principal);
+        return (act as (...args: unknown[]) => unknown).call(actions, ctx, ...rest);
+      };
+  }
+  return guarded as T;
+}
 
 export function createOperations(deps: OperationsDeps, options: OperationsOptions = {}) {
   const audit = auditWith(deps.audit);
   return {
-    keys: keyOperations(deps, audit),
-    users: userOperations(deps, audit),
-    auth: authOperations(deps, audit),
-    providers: providerOperations(deps, audit),
-    limits: limitOperations(deps, audit),
-    schema: schemaOperations(deps, audit),
-    rows: rowOperations(deps),
-    requestLog: requestLogOperations(deps, audit),
-    project: projectOperations(deps, audit, options),
-    logs: logOperations(deps),
-    stats: statsOperations(deps),
-    audit: auditOperations(deps),
+    keys: viewersRead(keyOperations(deps, audit), READS.keys),
+    users: viewersRead(userOperations(deps, audit), READS.users),
+    auth: viewersRead(authOperations(deps, audit), READS.auth),
+    providers: viewersRead(providerOperations(deps, audit), READS.providers),
+    limits: viewersRead(limitOperations(deps, audit), READS.limits),
+    schema: viewersRead(schemaOperations(deps, audit), READS.schema),
+    rows: viewersRead(rowOperations(deps), READS.rows),
+    requestLog: viewersRead(requestLogOperations(deps, audit), READS.requestLog),
+    project: viewersRead(projectOperations(deps, audit, options), READS.project),
+    logs: viewersRead(logOperations(deps), READS.logs),
+    stats: viewersRead(statsOperations(deps), READS.stats),
+    audit: viewersRead(auditOperations(deps), READS.audit),
+    operators: operatorOperations(deps),
   };
 }
 
 export type Operations = ReturnType<typeof createOperations>;
 
 export type { ActionContext, OperationsDeps, OperationsOptions } from './context.js';
-export { OPERATOR, actorOf, type Principal } from './principal.js';
+export { OPERATOR, actorOf, requireChangePower, type Principal } from './principal.js';
+export type { OperatorActionContext, RoleChange } from './operators.js';
 export { MAX_ROTATION_GRACE_SECONDS, type CreateKeyRequest } from './keys.js';
 export { withClassChange, type ClassChange } from './limits.js';
 export type { QuotaChange } from './providers.js';

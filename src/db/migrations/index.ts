@@ -13,6 +13,7 @@ import { emailChangeMigration } from './0010-email-change.js';
 import { securityEventRetentionMigration } from './0011-security-event-retention.js';
 import { auditChainMigration } from './0012-audit-chain.js';
 import { storageMigration } from './0013-storage.js';
+import { operatorsMigration } from './0015-operators.js';
 import { requestStatsMigration } from './0016-request-stats.js';
 
 /**
@@ -34,6 +35,7 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0011-security-event-retention': securityEventRetentionMigration(engine),
     '0012-audit-chain': auditChainMigration(engine),
     '0013-storage': storageMigration(engine),
+    '0015-operators': operatorsMigration(engine),
     '0016-request-stats': requestStatsMigration(engine),
   };
 }

@@ -1,0 +1,1 @@
+export { dashboardApiRoutes, toOperatorJson, type DashboardApiContext } from './routes.js';

@@ -1,0 +1,8 @@
+// The dashboard's operators (issue 17): accounts, sessions, TOTP, the setup link, roles per project.
+export {
+  createOperatorService, csrfTokenOf, OPERATOR_SESSION_DEFAULTS,
+  type LiveOperatorSession, type OperatorGrant, type OperatorService, type OperatorServiceDeps, type OperatorSummary, type SignedInOperator, type SignInMeta,
+} from './service.js';
+export { OPERATOR_ROLES, isOperatorRole, mayChange, mayManageOperators, type OperatorRole } from './roles.js';
+export { totpCode } from './totp.js';
+export type { OperatorTables } from './tables.js';
