@@ -54,8 +54,8 @@ export const DASHBOARD_SURFACE: SurfaceDescriptor = {
  * `/_`: the operator dashboard's page and its hashed assets (src/dashboard/serve.ts), public like
  * the home page: they hold no data; every call the page makes is authorized on its own.
  */
-export const DASHBOARD_PAGE_SURFACE: SurfaceDescriptor = {
-  name: 'dashboard_page', prefix: '/_', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
+export const DASHBOARD_UI_SURFACE: SurfaceDescriptor = {
+  name: 'dashboard_ui', prefix: '/_', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
 };
 
 /** Everything else: operations (health, metrics, docs); a key unless the route is public. */
@@ -63,4 +63,4 @@ export const OPS_SURFACE: SurfaceDescriptor = {
   name: 'ops', prefix: '', dialect: 'gatehouse', routeClass: 'default', auth: 'key', user: 'none',
 };
 
-export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, STORAGE_SURFACE, LLM_SURFACE, ADMIN_SURFACE, DASHBOARD_SURFACE, DASHBOARD_PAGE_SURFACE, OPS_SURFACE]);
+export const SURFACES = createSurfaceTable([AUTH_SURFACE, REST_SURFACE, STORAGE_SURFACE, LLM_SURFACE, ADMIN_SURFACE, DASHBOARD_SURFACE, DASHBOARD_UI_SURFACE, OPS_SURFACE]);

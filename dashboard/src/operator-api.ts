@@ -11,18 +11,28 @@ export interface ProjectAccess {
 }
 
 export interface Me {
-  operator: { id: string; email: string; totpEnabled: boolean; owner?: boolean };
+  operator: { id: string; email: string; totpEnabled: boolean };
   csrfToken: string;
   projects: ProjectAccess[];
+}
+
+export interface OperatorGrant {
+  projectId: string;
+  role: ProjectRole;
 }
 
 export interface OperatorRow {
   id: string;
   email: string;
-  totpEnabled?: boolean;
-  owner?: boolean;
-  createdAt?: string;
-  projects?: { id: string; role: ProjectRole }[];
+  totpEnabled: boolean;
+  createdAt: string;
+  roles: OperatorGrant[];
+}
+
+/** What enrolling a second factor answers: the secret, shown once, and the otpauth:// link for authenticator apps. */
+export interface TotpEnrolment {
+  secret: string;
+  otpauthUrl: string;
 }
 
 export const operatorApi = {
@@ -31,11 +41,13 @@ export const operatorApi = {
   signIn: (body: { email: string; password: string; totp?: string }) => request<unknown>('POST', '/_/api/sign-in', body),
   signOut: () => request<unknown>('POST', '/_/api/sign-out', {}),
   me: () => request<Me>('GET', '/_/api/me'),
-  totpEnroll: () => request<{ secret: string; uri: string; qr?: string }>('POST', '/_/api/totp/enroll', {}),
-  totpConfirm: (code: string) => request<{ recoveryCodes?: string[] }>('POST', '/_/api/totp/confirm', { code }),
+  totpEnroll: () => request<TotpEnrolment>('POST', '/_/api/totp/enroll', {}),
+  totpConfirm: (code: string) => request<unknown>('POST', '/_/api/totp/confirm', { code }),
   totpDisable: (code: string) => request<unknown>('POST', '/_/api/totp/disable', { code }),
-  listOperators: () => request<{ operators: OperatorRow[] } | OperatorRow[]>('GET', '/_/api/operators'),
-  createOperator: (body: Record<string, unknown>) => request<unknown>('POST', '/_/api/operators', body),
-  updateOperator: (id: string, body: Record<string, unknown>) => request<unknown>('PUT', `/_/api/operators/${encodeURIComponent(id)}`, body),
+  listOperators: () => request<{ operators: OperatorRow[] }>('GET', '/_/api/operators'),
+  createOperator: (body: { email: string; password: string; roles: OperatorGrant[] }) => request<OperatorRow>('POST', '/_/api/operators', body),
+  /** role null removes the operator from that project. */
+  setOperatorRoles: (id: string, roles: { projectId: string; role: ProjectRole | null }[]) =>
+    request<OperatorRow>('PUT', `/_/api/operators/${encodeURIComponent(id)}`, { roles }),
   deleteOperator: (id: string) => request<unknown>('DELETE', `/_/api/operators/${encodeURIComponent(id)}`),
 };

@@ -13,7 +13,7 @@ export interface Session {
   project: ProjectAccess | null;
   /** A viewer sees the same pages, with read-only controls (the server refuses their writes anyway). */
   canWrite: boolean;
-  /** Owner of the installation: manages operators. */
+  /** Owns at least one project: manages the operators of the projects it owns. */
   isOwner: boolean;
   setScope(scope: Scope): void;
   refresh(): Promise<void>;
@@ -70,7 +70,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
     return {
       me, loading, scope, project,
       canWrite: project !== null && project.role !== 'viewer',
-      isOwner: Boolean(me?.operator.owner) || Boolean(me?.projects.some((p) => p.role === 'owner')),
+      isOwner: Boolean(me?.projects.some((p) => p.role === 'owner')),
       setScope(next) {
         setScopeState(next);
         localStorage.setItem(SCOPE_KEY, JSON.stringify(next));

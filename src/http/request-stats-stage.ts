@@ -9,7 +9,7 @@ import { routeInfo } from './route-info.js';
  * dashboard: the dashboard polling its own charts is not the app's traffic.
  */
 /** Surfaces that are the operators' own, not the app's: the admin API and the dashboard. */
-const NOT_COUNTED = new Set(['admin', 'dashboard', 'dashboard_page']);
+const NOT_COUNTED = new Set(['admin', 'dashboard', 'dashboard_ui']);
 
 export function requestStatsStage(stats: RequestStats): Stage {
   return function countResponse(request: FastifyRequest, reply: FastifyReply): void {

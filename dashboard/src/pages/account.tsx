@@ -1,6 +1,6 @@
 // The operator's own account: TOTP enrolment (and removal) and sign-out.
 import { useState } from 'preact/hooks';
-import { operatorApi } from '../operator-api.js';
+import { operatorApi, type TotpEnrolment } from '../operator-api.js';
 import { navigate } from '../router.js';
 import { useSession } from '../session.js';
 import { Button, CopyButton, Field, Form, Section } from '../ui/controls.js';
@@ -10,32 +10,27 @@ import type { PageDefinition } from './registry.js';
 function Totp() {
   const session = useSession();
   const enabled = session.me?.operator.totpEnabled ?? false;
-  const [enrolment, setEnrolment] = useState<{ secret: string; uri: string } | null>(null);
+  const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
   const [code, setCode] = useState('');
-  const [recovery, setRecovery] = useState<string[] | null>(null);
+  const [turnedOn, setTurnedOn] = useState(false);
   const enroll = useAction(async () => setEnrolment(await operatorApi.totpEnroll()));
   const confirm = useAction(async () => {
-    const answer = await operatorApi.totpConfirm(code);
-    setRecovery(answer?.recoveryCodes ?? null);
+    await operatorApi.totpConfirm(code);
+    setTurnedOn(true);
     setEnrolment(null);
     setCode('');
     await session.refresh();
   });
   const disable = useAction(async () => {
     await operatorApi.totpDisable(code);
+    setTurnedOn(false);
     setCode('');
     await session.refresh();
   });
 
   return (
     <Section title="Two-step sign-in (TOTP)">
-      {recovery && (
-        <div class="notice" role="status">
-          <p>Two-step sign-in is on. Keep these recovery codes somewhere safe; they are shown once.</p>
-          <pre class="mono" data-testid="recovery-codes">{recovery.join('\n')}</pre>
-          <CopyButton text={recovery.join('\n')} label="Copy recovery codes" />
-        </div>
-      )}
+      {turnedOn && enabled && <p class="notice" role="status">Two-step sign-in is on: from now on signing in asks for a code.</p>}
       {enabled && !enrolment ? (
         <Form onSubmit={() => void disable.run()} error={disable.error} label="Turn off two-step sign-in">
           <p>Two-step sign-in is <strong>on</strong>. To turn it off, enter a current code.</p>
@@ -46,7 +41,7 @@ function Totp() {
         <Form onSubmit={() => void confirm.run()} error={confirm.error} label="Confirm two-step sign-in">
           <p>Add this key to your authenticator app (or open the link on a phone that has one), then enter the code it shows.</p>
           <p><code class="secret" data-testid="totp-secret">{enrolment.secret}</code> <CopyButton text={enrolment.secret} label="Copy key" /></p>
-          <p><a href={enrolment.uri}>Open in authenticator app</a></p>
+          <p><a href={enrolment.otpauthUrl}>Open in authenticator app</a></p>
           <Field label="Authenticator code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} required value={code} onValue={setCode} />
           <div class="actions">
             <Button type="submit" kind="primary" busy={confirm.busy} busyText="Checking…">Confirm</Button>

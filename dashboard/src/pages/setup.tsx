@@ -41,10 +41,10 @@ function Setup() {
     setBusy(true);
     setError(null);
     try {
+      // Setup signs the new owner in (its answer sets the session cookie).
       await operatorApi.setup({ token, email, password });
       // Drop the token from the address bar and history.
       history.replaceState(null, '', location.pathname);
-      await operatorApi.signIn({ email, password });
       await session.refresh();
       navigate('/', { replace: true });
     } catch (e) {

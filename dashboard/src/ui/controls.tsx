@@ -1,7 +1,7 @@
 // Form pieces shared by every page: a label for every control, errors next to what caused them,
 // busy buttons that cannot be pressed twice.
 import type { ButtonHTMLAttributes, ComponentChildren, InputHTMLAttributes } from 'preact';
-import { useId } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 
 export function ErrorText({ error, id }: { error: string | null | undefined; id?: string }) {
   if (!error) return null;
@@ -153,4 +153,28 @@ export function formatDate(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
   const date = typeof value === 'number' ? new Date(value * (value < 1e12 ? 1000 : 1)) : new Date(value);
   return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
+}
+
+/**
+ * A destructive action asked twice, inline (no window.confirm: it blocks the page and cannot say
+ * what will be lost). `question` says what happens; the second button does it.
+ */
+export function ConfirmButton({ label, question, confirmLabel, onConfirm, busy, busyText, disabled, kind = 'danger' }: {
+  label: string; question: ComponentChildren; confirmLabel: string; onConfirm(): void; busy?: boolean; busyText?: string; disabled?: boolean;
+  kind?: 'danger' | 'secondary';
+}) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) return <Button kind={kind} disabled={disabled} busy={busy} busyText={busyText} onClick={() => setAsking(true)}>{label}</Button>;
+  return (
+    <span class="confirm" role="group" aria-label={label}>
+      <span>{question}</span>{' '}
+      <Button kind="danger" busy={busy} busyText={busyText} onClick={() => { setAsking(false); onConfirm(); }}>{confirmLabel}</Button>{' '}
+      <Button onClick={() => setAsking(false)}>Cancel</Button>
+    </span>
+  );
+}
+
+/** Text as a list: one item per line or comma, blanks dropped. */
+export function splitList(text: string): string[] {
+  return text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
 }
