@@ -67,7 +67,10 @@ export async function tableRoutes(app: FastifyInstance, { operations }: AdminCon
           Type.Object({ kind: Type.Literal('admin') }, { additionalProperties: false }),
         ]),
         select: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
-        filter: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 2000 }), { maxProperties: 50 })),
+        filter: Type.Optional(Type.Union([
+          Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 2000 }), { maxProperties: 50 }),
+          Type.String({ maxLength: 4000, description: 'Or as in a query string: done=eq.false&or=(…)' }),
+        ])),
         order: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
       }, { additionalProperties: false }),

@@ -10,8 +10,8 @@ export interface ViewAsQuery {
   as: ViewAs;
   /** PostgREST's select, e.g. `id,title` (default `*`). */
   select?: string | undefined;
-  /** PostgREST filters by column, e.g. `{ "done": "eq.false" }`, and `or`/`and` groups. */
-  filter?: Record<string, string> | undefined;
+  /** PostgREST filters by column, e.g. `{ "done": "eq.false" }`, and `or`/`and` groups; or the same as a query string (`done=eq.false`). */
+  filter?: Record<string, string> | string | undefined;
   /** PostgREST's order, e.g. `created_at.desc`. */
   order?: string | undefined;
   limit?: number | undefined;
@@ -55,7 +55,9 @@ export function rowOperations(deps: Pick<OperationsDeps, 'data' | 'identity'>) {
         throw new GatehouseError('insufficient_scope', { message: `Viewing rows needs data:${table}:read.`, details: { required_scope: `data:${table}:read` } });
       }
       const urlQuery: Record<string, unknown> = {};
-      for (const [name, value] of Object.entries(query.filter ?? {})) {
+      const filters = typeof query.filter === 'string' ? [...new URLSearchParams(query.filter)] : Object.entries(query.filter ?? {});
+      if (filters.length > 50) throw invalid('filter', 'has more than 50 conditions');
+      for (const [name, value] of filters) {
         if (NOT_FILTERS.has(name)) throw invalid(`filter.${name}`, 'is not a filter: use select, order or limit');
         urlQuery[name] = value;
       }

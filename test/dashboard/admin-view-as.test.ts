@@ -65,6 +65,8 @@ describe.each(engines())('admin view-as (%s)', (engine) => {
       const view = await viewAs({ as: c.as(), select: 'title,done', filter: { done: 'eq.false' }, order: 'title.desc', limit: 1 });
       expect(view.statusCode).toBe(200);
       expect(view.json().rows).toEqual(narrowed);
+      const asQueryString = await viewAs({ as: c.as(), select: 'title,done', filter: 'done=eq.false', order: 'title.desc', limit: 1 });
+      expect(asQueryString.json().rows).toEqual(narrowed);
     });
   }
 
@@ -104,6 +106,8 @@ describe.each(engines())('admin view-as (%s)', (engine) => {
         { as: { kind: 'guest' }, limit: 1001 },
         { as: { kind: 'guest' }, filter: { select: 'id' } },
         { as: { kind: 'guest' }, filter: { limit: '5' } },
+        { as: { kind: 'guest' }, filter: 'done=eq.false&offset=3' },
+        { as: { kind: 'guest' }, filter: 'title=nonsense.x' },
         { as: { kind: 'guest' }, filter: { title: 'nonsense.x' } },
         { as: { kind: 'guest' }, select: 'no_such_column' },
         { as: { kind: 'guest' }, order: 'title.sideways' },
