@@ -30,6 +30,16 @@ export function setCsrfToken(token: string): void {
   csrfToken = token;
 }
 
+let onSignedOut: (() => void) | null = null;
+/**
+ * Called when a call answers 401 (the session may have expired or been ended elsewhere; without
+ * the cookie an admin call says its key is missing): the session provider asks /me again and goes
+ * back to sign-in if the session is gone, instead of every page showing its own error.
+ */
+export function whenSignedOut(handler: (() => void) | null): void {
+  onSignedOut = handler;
+}
+
 export interface RequestOptions {
   scope?: Scope | null;
   query?: Record<string, string | number | boolean | undefined | null>;
@@ -37,6 +47,8 @@ export interface RequestOptions {
 }
 
 const SAFE = new Set(['GET', 'HEAD']);
+/** Calls whose 401 is about what was typed (a password, a code), or that are the session check itself. */
+const NOT_A_SESSION_CHECK = new Set(['/_/api/me', '/_/api/sign-in', '/_/api/setup', '/_/api/totp/confirm', '/_/api/totp/disable']);
 
 export async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -72,7 +84,11 @@ export async function request<T>(method: string, path: string, body?: unknown, o
       parsed = undefined;
     }
   }
-  if (!response.ok) throw toApiError(response.status, parsed);
+  if (!response.ok) {
+    const error = toApiError(response.status, parsed);
+    if (error.status === 401 && !NOT_A_SESSION_CHECK.has(path)) onSignedOut?.();
+    throw error;
+  }
   return parsed as T;
 }
 

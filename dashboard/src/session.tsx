@@ -1,7 +1,7 @@
 // Who is signed in, which project and environment they look at, and what their role lets them do.
 import { createContext, type ComponentChildren } from 'preact';
 import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, setCsrfToken, type Scope } from './api.js';
+import { ApiError, setCsrfToken, whenSignedOut, type Scope } from './api.js';
 import { operatorApi, type Me, type ProjectAccess } from './operator-api.js';
 
 export interface Session {
@@ -63,6 +63,10 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   useEffect(() => {
     refresh().catch(() => setLoading(false));
+  }, [refresh]);
+  useEffect(() => {
+    whenSignedOut(() => void refresh().catch(() => undefined));
+    return () => whenSignedOut(null);
   }, [refresh]);
 
   const value = useMemo<Session>(() => {

@@ -17,6 +17,7 @@ import { registerSchemaCommands } from './commands/schema.js';
 import { registerProviderCommands } from './commands/providers.js';
 import { registerLlmCommands } from './commands/llm.js';
 import { registerUserCommands } from './commands/users.js';
+import { registerOperatorCommands } from './commands/operators.js';
 
 /** The installed package's version: package.json sits two levels above this file in src/ and dist/ alike. */
 export function packageVersion(): string {
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
   registerProviderCommands(program);
   registerLlmCommands(program);
   registerUserCommands(program);
+  registerOperatorCommands(program);
   registerAuditCommands(program);
   registerBackupCommands(program);
   return program;

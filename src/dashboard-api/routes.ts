@@ -111,6 +111,13 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
     return me(session.operator, session.csrfToken);
   });
 
+  r.post('/password', {
+    schema: {
+      tags, summary: 'Change this operator\'s password: every session ends, this browser gets a new one (like /me, plus the cookie)',
+      body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
+    },
+  }, async (request, reply) => signedIn(reply, await operators.changePassword(sessionOf(request).operator.id, request.body.currentPassword, request.body.newPassword, meta(request))));
+
   r.post('/totp/enroll', {
     schema: { tags, summary: 'Start a second factor: the secret is shown now, and works once confirmed', response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }) } },
   }, async (request) => operators.totpEnroll(sessionOf(request).operator.id));

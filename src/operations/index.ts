@@ -44,7 +44,8 @@ function viewersRead<T extends object>(actions: T, reads: readonly string[]): T 
   for (const [name, act] of Object.entries(actions)) {
     guarded[name] = typeof act !== 'function' || reads.includes(name)
       ? act
-      : (ctx: ActionContext | undefined, ...rest: unknown[]) => {
+      // async: a refusal is a rejected promise, as every act's own refusals are.
+      : async (ctx: ActionContext | undefined, ...rest: unknown[]) => {
         requireChangePower(ctx?.principal);
         return (act as (...args: unknown[]) => unknown).call(actions, ctx, ...rest);
       };

@@ -50,8 +50,12 @@ export function operatorOperations(deps: { operators: OperatorService; audit: Au
     for (const projectId of new Set(projectIds)) await audit.write({ projectId, environment: null, actor: ctx.by === 'cli' ? actorOf(OPERATOR) : `operator:${ctx.by.operatorId}`, action, target, details });
   }
 
-  /** An owner may not leave a project without owners: someone must still be able to manage it. */
-  async function requireOwnerLeft(projectIds: Iterable<string>, without: string): Promise<void> {
+  /**
+   * From the dashboard, a project is never left without an owner: someone must still be able to
+   * manage it there. The CLI may (whoever holds the database can always add one back).
+   */
+  async function requireOwnerLeft(own: Set<string> | null, projectIds: Iterable<string>, without: string): Promise<void> {
+    if (own === null) return;
     const all = await operators.list();
     for (const projectId of projectIds) {
       const hadOwner = all.some((o) => o.roles.some((r) => r.projectId === projectId && r.role === 'owner'));
@@ -88,7 +92,7 @@ export function operatorOperations(deps: { operators: OperatorService; audit: Au
       requireOwns(own, list.map((c) => c.projectId));
       if (!(await operators.get(id))) throw new GatehouseError('not_found', { message: 'No such operator.' });
       const losing = list.filter((c) => c.role !== 'owner').map((c) => c.projectId);
-      await requireOwnerLeft(losing, id);
+      await requireOwnerLeft(own, losing, id);
       const updated = await operators.setRoles(id, list);
       await auditIn(ctx, list.map((c) => c.projectId), 'operator.roles', id, { changes: list });
       return visible(updated, own);
@@ -102,7 +106,7 @@ export function operatorOperations(deps: { operators: OperatorService; audit: Au
         throw new GatehouseError('not_found', { message: 'No such operator.' });
       }
       requireOwns(own, target.roles.map((r) => r.projectId));
-      await requireOwnerLeft(target.roles.map((r) => r.projectId), id);
+      await requireOwnerLeft(own, target.roles.map((r) => r.projectId), id);
       await operators.remove(id);
       await auditIn(ctx, target.roles.map((r) => r.projectId), 'operator.remove', id, { email: target.email });
     },

@@ -345,6 +345,20 @@ export function createOperatorService(d: OperatorServiceDeps) {
       await revokeSessions(id);
     },
 
+    /**
+     * The operator changes its own password: the current one first (so a session left open is not
+     * enough to lock its owner out). Every session ends, and this browser gets a new one.
+     */
+    async changePassword(id: string, current: unknown, next: unknown, meta: SignInMeta): Promise<SignedInOperator> {
+      const row = await requireRow(id);
+      if (!(await hasher.verify(row.password_hash, typeof current === 'string' ? current : ''))) {
+        events.record('operator_sign_in_failed', { ip: meta.ip, requestId: meta.requestId, details: { reason: 'password_change', operator_id: id } });
+        throw new GatehouseError('invalid_credentials', { status: 401, message: 'The current password is wrong.' });
+      }
+      await this.setPassword(id, next);
+      return { operator: await summary(await requireRow(id)), sessionId: await openSession(id, meta) };
+    },
+
     /** Starts (or restarts) an enrolment: the secret is shown now, and works once confirmed by a code. */
     async totpEnroll(id: string): Promise<{ secret: string; otpauthUrl: string }> {
       const row = await requireRow(id);

@@ -46,10 +46,21 @@ describe('first run', () => {
     expect(((await res.json()) as { name: string }).name).toBe('default');
     await server.close();
 
+    // The keys are not shown again. While no dashboard operator exists, each start shows a fresh
+    // one-time setup link instead (the first one's token is stored hashed and cannot be shown twice).
+    const link = /^ {4}http:\/\/127\.0\.0\.1:\d+\/_\/setup#token=[A-Za-z0-9_-]{43}$/;
+    expect(lines.filter((l) => link.test(l))).toHaveLength(1);
     const again: string[] = [];
     server = await startServer(config, { print: (l) => again.push(l) });
     expect(server.firstRun).toBeUndefined();
-    expect(again).toEqual([]);
+    expect(again.join('\n')).not.toMatch(/sk_|pk_/);
+    expect(again.filter((l) => l.trim() !== '')).toEqual([expect.stringContaining('No dashboard operator yet'), expect.stringMatching(link)]);
+    await server.deps.operators.add({ email: 'ops@example.com', password: 'correct horse battery staple', roles: [] });
+    await server.close();
+
+    const third: string[] = [];
+    server = await startServer(config, { print: (l) => third.push(l) });
+    expect(third).toEqual([]);
   });
 });
 
@@ -64,6 +75,9 @@ describe('first run in production', () => {
     child = await spawnGatehouse({ dataDir, env: production });
     const output = child.output();
     expect(output).not.toMatch(/sk_|pk_/);
+    // Nor a setup link: stdout is not a terminal here.
+    expect(output).not.toContain('/_/setup');
+    expect(child.logs().some((l) => /no dashboard operator yet.*gatehouse operators add/.test(String(l.msg)))).toBe(true);
     expect(child.secretKey).toBeUndefined();
     expect(child.logs().some((l) => /no project yet.*gatehouse init/.test(String(l.msg)))).toBe(true);
     // Nothing was created that a key could open.

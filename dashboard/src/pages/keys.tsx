@@ -107,7 +107,7 @@ function Keys() {
         {keys.loading && !keys.data && <Loading what="keys" />}
         <ErrorText error={keys.error} />
         {keys.data && (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead><tr><th>Name</th><th>Kind</th><th>Key</th><th>Scopes</th><th>Status</th><th>Last used</th><th>Expires</th><th>Actions</th></tr></thead>
               <tbody>

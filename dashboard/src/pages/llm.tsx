@@ -8,6 +8,7 @@ import {
   Button, Checkbox, ConfirmButton, ErrorText, Field, Form, Loading, Notice, ReadOnlyNote, Section, Select, TextArea, formatDate, splitList,
 } from '../ui/controls.js';
 import { useAction, useLoad } from '../ui/hooks.js';
+import { Tabs } from '../ui/tabs.js';
 import type { PageDefinition } from './registry.js';
 
 function ProviderForm({ existing, onSaved }: { existing: ProviderRow | null; onSaved(): void }) {
@@ -214,7 +215,7 @@ function RequestLog() {
       {entries.loading && !entries.data && <Loading what="entries" />}
       {entries.data && (
         <>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead><tr><th>When</th><th>User</th><th>Request</th><th>Model</th><th class="num">Tokens</th><th class="num">Status</th><th class="num">ms</th><th>Bodies</th></tr></thead>
               <tbody>
@@ -251,9 +252,7 @@ function Llm() {
     <>
       <h1>LLM</h1>
       <ReadOnlyNote canWrite={canWrite} />
-      <div class="tabs" role="tablist" aria-label="LLM">
-        {tabs.map(([id, label]) => <button key={id} type="button" role="tab" aria-selected={tab === id} onClick={() => setTab(id)}>{label}</button>)}
-      </div>
+      <Tabs label="LLM" tabs={tabs} value={tab} onChange={setTab} />
       {tab === 'providers' && <Providers />}
       {tab === 'quotas' && <Quotas />}
       {tab === 'usage' && <Usage />}

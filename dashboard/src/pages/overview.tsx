@@ -22,12 +22,17 @@ const PERIODS = [
   { value: '2592000', label: 'Last 30 days', step: 21600 },
 ];
 
+/** Active users are counted in 5-minute buckets: their step is a multiple of 300 s. */
+function stepFor(metric: Metric, step: number): number {
+  return metric === 'active_users' ? Math.max(300, Math.ceil(step / 300) * 300) : step;
+}
+
 function MetricChart({ metric, title, seconds, step }: { metric: Metric; title: string; seconds: number; step: number }) {
   const admin = useAdmin();
   const series = useLoad((signal) => {
     const to = new Date();
     const from = new Date(to.getTime() - seconds * 1000);
-    return admin<Series>('GET', '/stats/series', undefined, { signal, query: { metric, from: from.toISOString(), to: to.toISOString(), step } });
+    return admin<Series>('GET', '/stats/series', undefined, { signal, query: { metric, from: from.toISOString(), to: to.toISOString(), step: stepFor(metric, step) } });
   }, [metric, seconds, step]);
   return (
     <div class="card" data-testid={`chart-${metric}`}>

@@ -37,7 +37,7 @@ export function parseWindows(text: string): LimitWindow[] {
 function Effective({ view }: { view: LimitsView }) {
   return (
     <Section title="In force">
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table>
           <thead><tr><th>Route class</th><th>Store down</th>{TIERS.map((t) => <th key={t}>{t}</th>)}<th>Changed here</th></tr></thead>
           <tbody>
@@ -123,7 +123,7 @@ function Overrides({ view, onChanged }: { view: LimitsView; onChanged(): void })
   return (
     <Section title="Overrides">
       {view.overrides.length === 0 ? <p class="muted">No overrides: every caller has its tier's limits.</p> : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Subject</th><th>Limits</th><th>Changed</th><th><span class="muted">Action</span></th></tr></thead>
             <tbody>
@@ -160,7 +160,7 @@ function Recent429s() {
     <Section title="Recent 429s" actions={<Button onClick={events.reload} busy={events.loading} busyText="Loading…">Refresh</Button>}>
       <ErrorText error={events.error} />
       {events.data && (events.data.events.length === 0 ? <p class="muted">No request was limited recently.</p> : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>When</th><th>Route class</th><th>Subject</th><th>Route</th><th>Address</th></tr></thead>
             <tbody>

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import { useAdmin, type AuditEntry, type AuditVerdict, type SecurityEvent } from '../admin-api.js';
 import { Button, Checkbox, ErrorText, Field, Form, Loading, Section, Select, formatDate } from '../ui/controls.js';
 import { useInterval, useLoad } from '../ui/hooks.js';
+import { Tabs } from '../ui/tabs.js';
 import type { PageDefinition } from './registry.js';
 
 // The kinds src/observability/security-events.ts records.
@@ -55,7 +56,7 @@ function SecurityEvents() {
       <ErrorText error={page.error} />
       {page.data && (
         <>
-          <div class="table-wrap" aria-live={log.live ? 'polite' : undefined}>
+          <div class="table-wrap" tabIndex={0} aria-live={log.live ? 'polite' : undefined}>
             <table>
               <thead><tr><th>When</th><th>Type</th><th>Address</th><th>Details</th><th>Request</th></tr></thead>
               <tbody>
@@ -104,7 +105,7 @@ function AuditLog() {
       <ErrorText error={page.error} />
       {page.data && (
         <>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead><tr><th class="num">Seq</th><th>When</th><th>Actor</th><th>Action</th><th>Target</th><th>Details</th></tr></thead>
               <tbody>
@@ -164,10 +165,7 @@ function Security() {
   return (
     <>
       <h1>Security events & audit</h1>
-      <div class="tabs" role="tablist" aria-label="Logs">
-        <button type="button" role="tab" aria-selected={tab === 'events'} onClick={() => setTab('events')}>Security events</button>
-        <button type="button" role="tab" aria-selected={tab === 'audit'} onClick={() => setTab('audit')}>Audit</button>
-      </div>
+      <Tabs label="Logs" tabs={[['events', 'Security events'], ['audit', 'Audit']]} value={tab} onChange={setTab} />
       {tab === 'events' ? <SecurityEvents /> : <><AuditChain /><AuditLog /></>}
     </>
   );

@@ -9,6 +9,7 @@ import {
   Button, Checkbox, ErrorText, Field, Form, Loading, Notice, ReadOnlyNote, Section, Select, TextArea, splitList,
 } from '../ui/controls.js';
 import { useAction, useLoad } from '../ui/hooks.js';
+import { Tabs } from '../ui/tabs.js';
 import type { PageDefinition } from './registry.js';
 
 const TYPES = ['text', 'integer', 'number', 'boolean', 'timestamp', 'json', 'uuid', 'reference'];
@@ -148,10 +149,7 @@ function SchemaEditor({ name, original, onApplied }: { name: string; original: T
   const put = (query: Record<string, boolean>) => admin<Plan>('PUT', `/tables/${enc(name)}`, spec, { query });
   return (
     <Section title={original ? `Schema of ${name}` : `New table ${name}`}>
-      <div class="tabs" role="tablist" aria-label="Schema view">
-        <button type="button" role="tab" aria-selected={mode === 'form'} onClick={() => setMode('form')}>Form</button>
-        <button type="button" role="tab" aria-selected={mode === 'json'} onClick={() => setMode('json')}>JSON</button>
-      </div>
+      <Tabs label="Schema view" tabs={[['form', 'Form'], ['json', 'JSON']]} value={mode} onChange={setMode} />
       <div role="tabpanel">
         {mode === 'form'
           ? <SchemaForm spec={spec} onChange={setSpec} readOnly={!canWrite} />
@@ -197,13 +195,14 @@ function RowsBrowser({ name }: { name: string }) {
   const [userId, setUserId] = useState('');
   const [select, setSelect] = useState('*');
   const [filter, setFilter] = useState('');
+  const [order, setOrder] = useState('');
   const [limit, setLimit] = useState('50');
   const [result, setResult] = useState<{ rows: Record<string, unknown>[]; columns: string[] } | null>(null);
   const load = useAction(async () => {
     const as: ViewAs = kind === 'user' ? { kind: 'user', userId: userId.trim() } : kind === 'guest' ? { kind: 'guest' } : { kind: 'admin' };
     setResult(await admin('POST', `/tables/${enc(name)}/rows/view-as`, {
       as, ...(select.trim() && select.trim() !== '*' ? { select: select.trim() } : {}),
-      ...(filter.trim() ? { filter: filter.trim() } : {}), limit: Number(limit) || 50,
+      ...(filter.trim() ? { filter: filter.trim() } : {}), ...(order.trim() ? { order: order.trim() } : {}), limit: Number(limit) || 50,
     }));
   });
   const columns = result ? (result.columns.length > 0 ? result.columns : Object.keys(result.rows[0] ?? {})) : [];
@@ -215,12 +214,13 @@ function RowsBrowser({ name }: { name: string }) {
         <div class="row">
           <Field label="Columns" value={select} onValue={setSelect} hint="As in select=, e.g. id,title" />
           <Field label="Filter" value={filter} onValue={setFilter} hint="As in the query string, e.g. done=eq.false" />
+          <Field label="Order" value={order} onValue={setOrder} hint="As in order=, e.g. created_at.desc" />
           <Field label="Limit" type="number" min={1} max={1000} value={limit} onValue={setLimit} />
         </div>
         <div class="actions"><Button type="submit" kind="primary" busy={load.busy} busyText="Loading rows…">Show rows</Button></div>
       </Form>
       {result && (
-        <div class="table-wrap" data-testid="rows">
+        <div class="table-wrap" tabIndex={0} data-testid="rows">
           <p class="muted">{result.rows.length} row{result.rows.length === 1 ? '' : 's'}</p>
           <table>
             <thead><tr>{columns.map((c) => <th key={c}>{c}</th>)}</tr></thead>
@@ -304,13 +304,7 @@ function TableView({ name, schema, reload }: { name: string; schema: SchemaDoc; 
       <h1>{original ? `Table ${name}` : `New table ${name}`}</h1>
       <ReadOnlyNote canWrite={canWrite} />
       {original && (
-        <div class="tabs" role="tablist" aria-label="Table">
-          {(['schema', 'rows', 'policy'] as const).map((t) => (
-            <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-              {t === 'schema' ? 'Schema' : t === 'rows' ? 'Rows' : 'Policy tester'}
-            </button>
-          ))}
-        </div>
+        <Tabs label="Table" tabs={[['schema', 'Schema'], ['rows', 'Rows'], ['policy', 'Policy tester']]} value={tab} onChange={setTab} />
       )}
       {(!original || tab === 'schema') && <><SchemaEditor key={name} name={name} original={original} onApplied={reload} />{original && <DropTable name={name} />}</>}
       {original && tab === 'rows' && <RowsBrowser name={name} />}
@@ -360,7 +354,7 @@ function Tables({ path }: { path: string }) {
       <ReadOnlyNote canWrite={canWrite} />
       <Section title="Tables">
         {tables.length === 0 ? <p class="muted">No tables yet.</p> : (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead><tr><th>Name</th><th>Columns</th><th>Read rule</th></tr></thead>
               <tbody>

@@ -59,7 +59,7 @@ function UserList() {
         <ErrorText error={users.error} />
         {users.data && (
           <>
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead><tr><th>Email</th><th>Role</th><th>Created</th><th>Last sign-in</th></tr></thead>
                 <tbody>
@@ -108,7 +108,7 @@ function Sessions({ userId }: { userId: string }) {
       {sessions.loading && !sessions.data && <Loading what="sessions" />}
       <ErrorText error={sessions.error ?? revokeAll.error ?? revokeOne.error} />
       {sessions.data && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead><tr><th>Started</th><th>Last refresh</th><th>Address</th><th>Client</th><th>Status</th><th><span class="muted">Action</span></th></tr></thead>
             <tbody>
