@@ -47,7 +47,8 @@ export interface AppOptions {
  *   handler       one service call (row rules and an admin act's own bar are decided there)
  *   onSend        CORS response headers; the per-address budget where no subject budget replaced it
  *   onError       /auth: the rejections its handlers do not record; /rest: denied rows and columns
- *   onResponse    metrics: response count and duration, the outcome of sign-in, sign-up and refresh
+ *   onResponse    request stats (dashboard charts: a counter in memory, stored by the background
+ *                 writer); metrics: response count and duration, the outcome of sign-in, sign-up and refresh
  * Errors from any stage go to the one error handler (http/errors.ts), in the surface's dialect.
  * A refused caller (bad credential, no scope, over its limit) is answered in onRequest: its body
  * is never read.
