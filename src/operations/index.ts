@@ -33,7 +33,7 @@ const READS = {
   requestLog: ['settings', 'entries'],
   project: ['get'],
   logs: ['securityEvents', 'auditLog'],
-  audit: ['verify', 'head'],
+  audit: ['verify', 'head', 'export'],
   rows: ['viewAs'],
   stats: ['series'],
 } as const;
