@@ -1,7 +1,10 @@
 // The admin API (/admin/v1/*) on the chosen project environment, as the signed-in operator.
 // Types mirror src/admin/*.ts: the wire format, snake_case as sent.
 import { request, type RequestOptions, type Scope } from './api.js';
+import type { LimitWindow } from './limit-windows.js';
 import { useSession } from './session.js';
+
+export type { LimitWindow };
 
 export interface KeyRow {
   id: string; name: string; kind: 'publishable' | 'secret'; environment: string; display: string; scopes: string[] | null;
@@ -49,7 +52,6 @@ export interface RequestLogEntry {
 }
 export interface RequestLogSettings { enabled: boolean; retention_days: number; max_body_bytes: number; updated_at: string | null; updated_by: string | null }
 
-export interface LimitWindow { limit: number; windowMs: number }
 export interface ClassPolicy { failMode: 'open' | 'closed'; tiers: Record<'guest' | 'user' | 'admin', LimitWindow[]> }
 export interface LimitsView {
   effective: { classes: Record<string, ClassPolicy>; [k: string]: unknown };

@@ -41,6 +41,8 @@ export const operatorApi = {
   signIn: (body: { email: string; password: string; totp?: string }) => request<unknown>('POST', '/_/api/sign-in', body),
   signOut: () => request<unknown>('POST', '/_/api/sign-out', {}),
   me: () => request<Me>('GET', '/_/api/me'),
+  /** Ends every session of the operator; this browser gets a new one (the answer is a new /me). */
+  changePassword: (body: { currentPassword: string; newPassword: string }) => request<Me>('POST', '/_/api/password', body),
   totpEnroll: () => request<TotpEnrolment>('POST', '/_/api/totp/enroll', {}),
   totpConfirm: (code: string) => request<unknown>('POST', '/_/api/totp/confirm', { code }),
   totpDisable: (code: string) => request<unknown>('POST', '/_/api/totp/disable', { code }),

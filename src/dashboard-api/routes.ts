@@ -77,6 +77,11 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
     return me(result.operator, csrfTokenOf(result.sessionId));
   }
 
+  const acting = (request: FastifyRequest): OperatorActionContext & { by: { operatorId: string } } => ({
+    by: { operatorId: sessionOf(request).operator.id },
+    ip: request.ip, requestId: request.id,
+  });
+
   const meta = (request: FastifyRequest) => ({ ip: request.ip, requestId: request.id, userAgent: request.headers['user-agent'] ?? null });
 
   r.get('/setup', {
@@ -116,29 +121,24 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
       tags, summary: 'Change this operator\'s password: every session ends, this browser gets a new one (like /me, plus the cookie)',
       body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
     },
-  }, async (request, reply) => signedIn(reply, await operators.changePassword(sessionOf(request).operator.id, request.body.currentPassword, request.body.newPassword, meta(request))));
+  }, async (request, reply) => signedIn(reply, await operations.operators.changePassword(acting(request), request.body.currentPassword, request.body.newPassword, meta(request))));
 
   r.post('/totp/enroll', {
     schema: { tags, summary: 'Start a second factor: the secret is shown now, and works once confirmed', response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }) } },
-  }, async (request) => operators.totpEnroll(sessionOf(request).operator.id));
+  }, async (request) => operations.operators.enrollTotp(acting(request)));
 
   r.post('/totp/confirm', {
     schema: { tags, summary: 'Turn the second factor on with a current code', body: Type.Object({ code: Code }, { additionalProperties: false }) },
   }, async (request, reply) => {
-    await operators.totpConfirm(sessionOf(request).operator.id, request.body.code);
+    await operations.operators.confirmTotp(acting(request), request.body.code);
     return reply.code(204).send();
   });
 
   r.post('/totp/disable', {
     schema: { tags, summary: 'Turn the second factor off with a current code', body: Type.Object({ code: Code }, { additionalProperties: false }) },
   }, async (request, reply) => {
-    await operators.totpDisable(sessionOf(request).operator.id, request.body.code);
+    await operations.operators.disableTotp(acting(request), request.body.code);
     return reply.code(204).send();
-  });
-
-  const acting = (request: FastifyRequest): OperatorActionContext => ({
-    by: { operatorId: sessionOf(request).operator.id },
-    ip: request.ip, requestId: request.id,
   });
 
   r.get('/operators', { schema: { tags, summary: 'Operators of the projects this operator owns, with their roles there' } }, async (request) => ({

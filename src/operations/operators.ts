@@ -1,5 +1,5 @@
 import { GatehouseError } from '../errors/index.js';
-import { isOperatorRole, type OperatorGrant, type OperatorRole, type OperatorService, type OperatorSummary } from '../operators/index.js';
+import { isOperatorRole, type OperatorRole, type OperatorService, type OperatorSummary, type SignInMeta } from '../operators/index.js';
 import type { AuditLog } from '../observability/index.js';
 import { actorOf, OPERATOR } from './principal.js';
 
@@ -48,6 +48,11 @@ export function operatorOperations(deps: { operators: OperatorService; audit: Au
 
   async function auditIn(ctx: OperatorActionContext, projectIds: Iterable<string>, action: string, target: string, details: Record<string, unknown>): Promise<void> {
     for (const projectId of new Set(projectIds)) await audit.write({ projectId, environment: null, actor: ctx.by === 'cli' ? actorOf(OPERATOR) : `operator:${ctx.by.operatorId}`, action, target, details });
+  }
+
+  async function auditOwn(ctx: OperatorActionContext & { by: { operatorId: string } }, action: string): Promise<void> {
+    const grants = await operators.grants(ctx.by.operatorId);
+    await auditIn(ctx, grants.map((g) => g.projectId), action, ctx.by.operatorId, {});
   }
 
   /**
@@ -111,6 +116,27 @@ export function operatorOperations(deps: { operators: OperatorService; audit: Au
       await auditIn(ctx, target.roles.map((r) => r.projectId), 'operator.remove', id, { email: target.email });
     },
 
+    /**
+     * An operator's own account: its second factor and its password. Audited in every project it
+     * holds a role in, as its own act (the secret and the passwords never in the entry).
+     */
+    async enrollTotp(ctx: OperatorActionContext & { by: { operatorId: string } }) {
+      return operators.totpEnroll(ctx.by.operatorId);
+    },
+    async confirmTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown): Promise<void> {
+      await operators.totpConfirm(ctx.by.operatorId, code);
+      await auditOwn(ctx, 'operator.totp_on');
+    },
+    async disableTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown): Promise<void> {
+      await operators.totpDisable(ctx.by.operatorId, code);
+      await auditOwn(ctx, 'operator.totp_off');
+    },
+    async changePassword(ctx: OperatorActionContext & { by: { operatorId: string } }, current: unknown, next: unknown, meta: SignInMeta) {
+      const signedIn = await operators.changePassword(ctx.by.operatorId, current, next, meta);
+      await auditOwn(ctx, 'operator.password');
+      return signedIn;
+    },
+
     /** CLI only: for an operator who lost their authenticator. */
     async resetTotp(ctx: OperatorActionContext, id: string): Promise<void> {
       if (ctx.by !== 'cli') throw new GatehouseError('forbidden', { message: 'A second factor is reset from the CLI only.' });
@@ -143,4 +169,3 @@ function checkChanges(changes: unknown): RoleChange[] {
   });
 }
 
-export type { OperatorGrant };

@@ -78,6 +78,21 @@ for (const engine of engines()) {
       }
       expect((await asOperator(gh, viewer, { url: '/admin/v1/keys', project: gh.project.id })).statusCode).toBe(200);
       expect((await asOperator(gh, viewer, { url: '/admin/v1/project', project: gh.project.id })).statusCode).toBe(200);
+      // A read that hands out more than reading (live sign-in codes) is refused too; an owner may.
+      const outbox = await asOperator(gh, viewer, { url: '/admin/v1/auth/outbox', project: gh.project.id });
+      expect([outbox.statusCode, outbox.json().error]).toEqual([403, 'forbidden']);
+      expect((await asOperator(gh, owner, { url: '/admin/v1/auth/outbox', project: gh.project.id })).statusCode).toBe(200);
+    });
+
+    it('a stale or forged cookie is 401 not_signed_in on /admin/v1 and /_/api, unless a key is sent', async () => {
+      const forged: Session = { cookie: `gatehouse_operator=${'A'.repeat(43)}`, csrf: owner.csrf, operatorId: owner.operatorId };
+      for (const url of ['/admin/v1/keys', '/_/api/me', '/_/api/operators']) {
+        const res = await asOperator(gh, forged, { url, project: gh.project.id });
+        expect([url, res.statusCode, res.json().error]).toEqual([url, 401, 'not_signed_in']);
+      }
+      expect((await asOperator(gh, forged, { url: '/admin/v1/keys', project: gh.project.id, headers: { apikey: gh.secretKey } })).statusCode).toBe(200);
+      // /_/api takes no key in place of a session.
+      expect((await gh.app.inject({ url: '/_/api/me', headers: { apikey: gh.secretKey } })).statusCode).toBe(401);
     });
 
     it('the operations layer refuses a viewer every act that is not a read, whatever front end calls it', async () => {

@@ -120,6 +120,8 @@ for (const engine of engines()) {
       expect(JSON.stringify(row)).not.toContain(secret);
       expect((await asOperator(gh, session, { method: 'POST', url: '/_/api/totp/confirm', payload: { code: '000000' } })).json().error).toBe('totp_required');
       expect((await asOperator(gh, session, { method: 'POST', url: '/_/api/totp/confirm', payload: { code: totpCode(secret, now) } })).statusCode).toBe(204);
+      const audited = await gh.deps.storage.db.selectFrom('audit_log').select(['project_id', 'actor', 'details']).where('action', '=', 'operator.totp_on').execute();
+      expect(audited).toEqual([{ project_id: gh.project.id, actor: `operator:${session.operatorId}`, details: '{}' }]);
 
       now += 30_000;
       const missing = await signIn(gh, 'owner@example.com');
@@ -172,6 +174,8 @@ for (const engine of engines()) {
       expect((await asOperator(gh, here, { url: '/_/api/me' })).statusCode).toBe(401);
       expect((await gh.app.inject({ url: '/_/api/me', headers: { cookie: cookieOf(changed) } })).statusCode).toBe(200);
       expect((await signIn(gh, 'owner@example.com', 'another long passphrase')).statusCode).toBe(200);
+      const audited = await gh.deps.storage.db.selectFrom('audit_log').select(['actor', 'details']).where('action', '=', 'operator.password').execute();
+      expect(audited).toEqual([{ actor: `operator:${here.operatorId}`, details: '{}' }]);
     });
 
     it('never logs the session id, the CSRF token or the password', async () => {

@@ -1,5 +1,6 @@
 // The operator's own account: TOTP enrolment (and removal) and sign-out.
 import { useState } from 'preact/hooks';
+import { setCsrfToken } from '../api.js';
 import { operatorApi, type TotpEnrolment } from '../operator-api.js';
 import { navigate } from '../router.js';
 import { useSession } from '../session.js';
@@ -59,6 +60,37 @@ function Totp() {
   );
 }
 
+function ChangePassword() {
+  const session = useSession();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [done, setDone] = useState(false);
+  const change = useAction(async () => {
+    setDone(false);
+    if (next !== repeat) throw new Error('The two new passwords differ.');
+    const me = await operatorApi.changePassword({ currentPassword: current, newPassword: next });
+    setCsrfToken(me.csrfToken);
+    await session.refresh();
+    setCurrent('');
+    setNext('');
+    setRepeat('');
+    setDone(true);
+  });
+  return (
+    <Section title="Password">
+      <Form onSubmit={() => void change.run()} error={change.error} label="Change password">
+        <Field label="Current password" type="password" autoComplete="current-password" required value={current} onValue={setCurrent} />
+        <Field label="New password" type="password" autoComplete="new-password" required minLength={12} value={next} onValue={setNext}
+          hint="Every other session of yours ends; this browser stays signed in." />
+        <Field label="Repeat new password" type="password" autoComplete="new-password" required value={repeat} onValue={setRepeat} />
+        <div class="actions"><Button type="submit" kind="primary" busy={change.busy} busyText="Changing…">Change password</Button></div>
+      </Form>
+      {done && <p class="notice" role="status">Password changed. Other sessions are signed out.</p>}
+    </Section>
+  );
+}
+
 function Account() {
   const session = useSession();
   const signOut = useAction(async () => {
@@ -70,6 +102,7 @@ function Account() {
     <>
       <h1>Account</h1>
       <p>Signed in as <strong>{session.me?.operator.email}</strong>.</p>
+      <ChangePassword />
       <Totp />
       <Section title="Sign out">
         <Button kind="secondary" busy={signOut.busy} busyText="Signing out…" onClick={() => void signOut.run()}>Sign out</Button>

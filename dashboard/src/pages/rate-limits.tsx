@@ -7,6 +7,7 @@ import {
   Button, ConfirmButton, ErrorText, Field, Form, Loading, Notice, ReadOnlyNote, Section, Select, formatDate,
 } from '../ui/controls.js';
 import { useAction, useLoad } from '../ui/hooks.js';
+import { parseWindows, windowsText } from '../limit-windows.js';
 import type { PageDefinition } from './registry.js';
 
 const CLASSES = ['auth', 'llm', 'data_read', 'data_write', 'admin', 'storage', 'default'];
@@ -18,20 +19,6 @@ function duration(ms: number): string {
   if (s % 3600 === 0) return `${s / 3600} h`;
   if (s % 60 === 0) return `${s / 60} min`;
   return `${s} s`;
-}
-
-/** "100 per 1 min, 1000 per 1 h" */
-export function windowsText(windows: readonly LimitWindow[] | undefined): string {
-  return (windows ?? []).map((w) => `${w.limit}/${w.windowMs / 1000}s`).join(', ');
-}
-
-/** "100/60s, 1000/3600s" → windows; throws a plain-words error. */
-export function parseWindows(text: string): LimitWindow[] {
-  return text.split(',').map((s) => s.trim()).filter(Boolean).map((part) => {
-    const m = /^(\d+)\s*\/\s*(\d+)\s*s?$/.exec(part);
-    if (!m) throw new Error(`"${part}" is not a window: write requests/seconds, e.g. 100/60s.`);
-    return { limit: Number(m[1]), windowMs: Number(m[2]) * 1000 };
-  });
 }
 
 function Effective({ view }: { view: LimitsView }) {

@@ -1,6 +1,7 @@
 // Sign in: email and password, then (if the operator enrolled one) a TOTP code in a second step.
 import { useState } from 'preact/hooks';
 import { ApiError, errorMessage } from '../api.js';
+import { safeNextPath } from '../next-path.js';
 import { operatorApi } from '../operator-api.js';
 import { navigate } from '../router.js';
 import { useSession } from '../session.js';
@@ -8,10 +9,8 @@ import { Button, Field, Form } from '../ui/controls.js';
 import { useLoad } from '../ui/hooks.js';
 import type { PageDefinition } from './registry.js';
 
-/** Only a path inside the dashboard: `next` comes from the URL, so it must not send anyone elsewhere. */
 function safeNext(): string {
-  const next = new URLSearchParams(location.search).get('next') ?? '/';
-  return /^\/(?!\/)[^\\]*$/.test(next) && !next.startsWith('/sign-in') ? next : '/';
+  return safeNextPath(new URLSearchParams(location.search).get('next'));
 }
 
 function SignIn() {
