@@ -21,7 +21,7 @@ import {
 import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
 import { createOperations } from './operations/index.js';
 import {
-  asHook, createAuthorizationStage, createCorsStage, createIdentifyStage, createOperatorSessionStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
+  asHook, requestStatsStage, createAuthorizationStage, createCorsStage, createIdentifyStage, createOperatorSessionStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
   addDocumentHeaders, routeInfo, securityHeaders, stampSurfaces,
 } from './http/index.js';
 import { SURFACES } from './surfaces.js';
@@ -48,7 +48,8 @@ export interface AppOptions {
  *   handler       one service call (row rules and an admin act's own bar are decided there)
  *   onSend        CORS response headers; the per-address budget where no subject budget replaced it
  *   onError       /auth: the rejections its handlers do not record; /rest: denied rows and columns
- *   onResponse    metrics: response count and duration, the outcome of sign-in, sign-up and refresh
+ *   onResponse    request stats (dashboard charts: a counter in memory, stored by the background
+ *                 writer); metrics: response count and duration, the outcome of sign-in, sign-up and refresh
  * Errors from any stage go to the one error handler (http/errors.ts), in the surface's dialect.
  * A refused caller (bad credential, no scope, over its limit) is answered in onRequest: its body
  * is never read.
@@ -112,6 +113,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // by key/IP and at the guest tier. Still in onRequest: a refused request never reaches the parser.
   app.addHook('onRequest', asHook(createSubjectLimitStage(limitStageDeps)));
   app.addHook('preValidation', asHook(createAccountLimitStage(limitStageDeps)));
+  app.addHook('onResponse', asHook(requestStatsStage(deps.stats)));
   if (deps.metrics.enabled) app.addHook('onResponse', asHook(deps.metrics.http.responseStage((path) => SURFACES.forPath(path).name, deps.metrics.auth)));
   app.addHook('onSend', (request, reply, payload, done) => {
     // Page-protecting headers only on pages (HTML, and every /docs response): not on JSON answers.

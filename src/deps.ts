@@ -9,7 +9,7 @@ import { createApiKeyService, createApiKeyStore, type ApiKeyService } from './id
 import { createIdentity, createSignInBackoff, type Identity } from './identity/index.js';
 import { createOperatorService, OPERATOR_SESSION_DEFAULTS, type OperatorService } from './operators/index.js';
 import { createAuditLog, createLogger, createSecurityEvents, startSecurityEventPruning, wantsPrettyLogs, type AuditLog, type SecurityEvents } from './observability/index.js';
-import { createMetrics, type Metrics } from './observability/index.js';
+import { createMetrics, createRequestStats, type Metrics, type RequestStats } from './observability/index.js';
 import { createPeriodQuotaStore, createRateLimits, openCounterStore, type RateLimits } from './limits/index.js';
 import { createLlmServices, type LlmServices } from './llm/index.js';
 import { createDataService, type DataService } from './data/index.js';
@@ -38,6 +38,8 @@ export interface Deps {
   metrics: Metrics;
   /** Rate limiter, per-environment limit settings and quota counters (memory, or Redis with REDIS_URL). */
   rateLimits: RateLimits;
+  /** Responses, errors, 429s and signed-in users per project environment over time (dashboard charts). */
+  stats: RequestStats;
   /** The one background writer: LLM usage, token counters (SQL), the request log and security events. */
   writer: WriteBehind;
   /** LLM proxy: providers, resource ownership, usage and token quotas. */
@@ -167,6 +169,7 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       events,
       audit,
       metrics,
+      stats: createRequestStats({ db: storage.db, writer, clock }),
       rateLimits,
       writer,
       llm,

@@ -10,6 +10,7 @@ import { projectRoutes } from './project.js';
 import { tableRoutes } from './tables.js';
 import { providerRoutes } from './providers.js';
 import { llmRequestLogRoutes } from './llm-request-log.js';
+import { statsRoutes } from './stats.js';
 import { userRoutes } from './users.js';
 import { realtimeRoutes } from './realtime.js';
 
@@ -32,6 +33,7 @@ export async function adminRoutes(app: FastifyInstance, { operations }: AdminCon
   await app.register(providerRoutes, context);
   await app.register(llmRequestLogRoutes, context);
   await app.register(realtimeRoutes, context);
+  await app.register(statsRoutes, context);
 }
 
 export type { AdminContext } from './context.js';

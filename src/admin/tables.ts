@@ -56,6 +56,27 @@ export async function tableRoutes(app: FastifyInstance, { operations }: AdminCon
     schema: { tags, summary: 'Drop a table and its rows (needs allow_data_loss=true)', params: TableParams, querystring: Type.Object({ allow_data_loss: Type.Optional(Type.Boolean()), dry_run: Type.Optional(Type.Boolean()) }) },
   }, async (request) => planJson(await schema.dropTable(actingOf(request), request.params.name, { allowDataLoss: request.query.allow_data_loss, dryRun: request.query.dry_run })));
 
+  r.post('/tables/:name/rows/view-as', {
+    config,
+    schema: {
+      tags, summary: 'The rows the Data API gives a user, a guest or an admin: its own read path with that caller', params: TableParams,
+      body: Type.Object({
+        as: Type.Union([
+          Type.Object({ kind: Type.Literal('user'), userId: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+          Type.Object({ kind: Type.Literal('guest') }, { additionalProperties: false }),
+          Type.Object({ kind: Type.Literal('admin') }, { additionalProperties: false }),
+        ]),
+        select: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+        filter: Type.Optional(Type.Union([
+          Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 2000 }), { maxProperties: 50 }),
+          Type.String({ maxLength: 4000, description: 'Or as in a query string: done=eq.false&or=(…)' }),
+        ])),
+        order: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+      }, { additionalProperties: false }),
+    },
+  }, async (request) => operations.rows.viewAs(actingOf(request), request.params.name, request.body));
+
   r.post('/policies/test', {
     config: { ...config, scope: 'admin:policies' },
     schema: {

@@ -1,4 +1,5 @@
-export { createDataService, type DataService, type DataServiceOptions } from './service.js';
+export { createDataService, type DataService, type DataServiceOptions, type ReadOptions } from './service.js';
+export type { ReadResult } from './rows/read.js';
 export { dataRoutes, recordDataDenials, type DataRoutesOptions } from './routes/rest.js';
 export { testPolicy, type PolicyTestInput, type PolicyTestResult } from './policy-tester.js';
 export { describeStep, type Plan, type PlanStep } from './schema/plan.js';

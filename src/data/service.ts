@@ -6,6 +6,8 @@ import type { Clock } from '../shared/clock.js';
 import { isIdentifier } from './names.js';
 import { mapConstraintError } from './rows/db-errors.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './query/ast.js';
+import { parseQuery } from './query/parse.js';
+import { readRows, type ReadResult } from './rows/read.js';
 import { authContextOf } from './rules/context.js';
 import type { RowContext } from './rows/context.js';
 import { createReadPlans, type ReadPlans } from './rows/read-plan.js';
@@ -20,8 +22,22 @@ export interface DataService {
   readPlans: Pick<ReadPlans, 'size'>;
   /** The caller's table and what rows run on; 404 PGRST205 if the environment has no such table. */
   open(caller: Caller, table: string): Promise<{ table: TableModel; ctx: RowContext; auth: ReturnType<typeof authContextOf> }>;
+  /**
+   * A read of `table` by `caller`, the query in PostgREST's URL form (select, filters, order,
+   * limit, offset): the one read path of GET /rest/v1/<table> and of the admin API's "view as".
+   */
+  read(caller: Caller, table: string, urlQuery: Record<string, unknown>, options?: ReadOptions): Promise<ReadResult>;
   /** schema.apply with its refusals as client errors (400/409). */
   applySchema(projectId: string, environment: string, input: unknown, options?: ApplyOptions): Promise<ApplyResult>;
+}
+
+export interface ReadOptions {
+  count?: boolean;
+  /** At most this many rows are needed (2 for .single()). */
+  cap?: number | null;
+  /** The Range header's window, if any. */
+  range?: { offset: number; limit: number | null } | null;
+  stripNulls?: boolean;
 }
 
 export interface DataServiceOptions {
@@ -49,20 +65,29 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs, ch
   // mutex keeps a read from running on the one connection in the middle of another request's write
   // transaction (it would see rows that may yet be rolled back).
   const select = async (text: string, parameters: readonly unknown[]) => (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...parameters]))).rows as Array<Record<string, unknown>>;
+  async function open(caller: Caller, name: string) {
+    if (!isIdentifier(name)) throw unknownTable(name);
+    const tables = await schema.tables(caller.projectId, caller.environment);
+    const table = tables.get(name);
+    if (!table) throw unknownTable(name);
+    const ctx: RowContext = {
+      db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select,
+      projectId: caller.projectId, environment: caller.environment, changes: changes ?? null,
+    };
+    return { table, ctx, auth: authContextOf(caller) };
+  }
   return {
     schema,
     limits: merged,
     readPlans: plans,
-    async open(caller, name) {
-      if (!isIdentifier(name)) throw unknownTable(name);
-      const tables = await schema.tables(caller.projectId, caller.environment);
-      const table = tables.get(name);
-      if (!table) throw unknownTable(name);
-      const ctx: RowContext = {
-        db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select,
-        projectId: caller.projectId, environment: caller.environment, changes: changes ?? null,
-      };
-      return { table, ctx, auth: authContextOf(caller) };
+    open,
+    async read(caller, name, urlQuery, options = {}) {
+      const { table, ctx, auth } = await open(caller, name);
+      const query = parseQuery(urlQuery, ctx.limits);
+      if (query.columns) throw new GatehouseError('data_query_invalid', { message: 'columns is only for inserts' });
+      return readRows(ctx, {
+        table, auth, query, count: options.count ?? false, cap: options.cap ?? null, range: options.range ?? null, stripNulls: options.stripNulls ?? false,
+      });
     },
     async applySchema(projectId, environment, input, options) {
       try {

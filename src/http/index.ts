@@ -11,6 +11,7 @@ export { cutInFlight, installDrain } from './drain.js';
 export { addDocumentHeaders, securityHeaders } from './security-headers.js';
 export { routeInfo, type RouteInfo } from './route-info.js';
 export { asHook, type Stage } from './hook.js';
+export { requestStatsStage } from './request-stats-stage.js';
 export {
   createOperatorSessionStage, CSRF_HEADER, ENVIRONMENT_HEADER, OPERATOR_COOKIE, PROJECT_HEADER,
   type OperatorSessionOnRequest, type OperatorSessionStage,

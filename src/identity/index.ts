@@ -1,7 +1,7 @@
 // Public surface of end-user identity (issue #3). api-keys/ has its own index.
 export { createIdentity, type Identity, type IdentityDeps, type SessionResponse } from './identity.js';
 export { authRoutes, recordAuthRejections } from './routes/index.js';
-export { normalizeEmail, toUserJson, SIGNUP_MODES, type SignupMode, type UserRow, type UserJson } from './accounts/index.js';
+export { normalizeEmail, toUserJson, appMetadataOf, userMetadataOf, SIGNUP_MODES, type SignupMode, type UserRow, type UserJson } from './accounts/index.js';
 export type { SessionSummary } from './sessions/index.js';
 export type { Issuer, IssuerInput, IssuerKind } from './external/index.js';
 export type { OutboxEntry } from './mailer/index.js';

@@ -41,8 +41,29 @@ export interface AuditChainHeadsTable {
   hash: string;
 }
 
+/** Responses of one project environment in one minute (migration 0016); `minute` is unix seconds. */
+export interface RequestStatsTable {
+  project_id: string;
+  environment: string;
+  minute: number;
+  requests: number;
+  errors_4xx: number;
+  errors_5xx: number;
+  rate_limited: number;
+}
+
+/** A signed-in user seen in a five-minute slot (unix seconds) of a project environment (migration 0016). */
+export interface ActiveUsersTable {
+  project_id: string;
+  environment: string;
+  slot: number;
+  user_id: string;
+}
+
 export interface ObservabilityTables {
   security_events: SecurityEventsTable;
+  request_stats: RequestStatsTable;
+  active_users: ActiveUsersTable;
   audit_log: AuditLogTable;
   audit_chain_heads: AuditChainHeadsTable;
 }

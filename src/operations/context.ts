@@ -4,9 +4,10 @@ import type { ApiKeyService } from '../identity/api-keys/index.js';
 import type { Identity } from '../identity/index.js';
 import type { LimitSettings } from '../limits/index.js';
 import type { LlmServices } from '../llm/index.js';
-import type { AuditEntry, AuditLog, SecurityEvents } from '../observability/index.js';
+import type { AuditEntry, AuditLog, RequestStats, SecurityEvents } from '../observability/index.js';
 import type { ChannelSettingsService } from '../realtime/index.js';
 import type { OperatorService } from '../operators/index.js';
+import type { Clock } from '../shared/clock.js';
 import type { StorageService } from '../storage/index.js';
 import type { Environment, ProjectService } from '../tenancy/index.js';
 import { actorOf, type Principal } from './principal.js';
@@ -28,6 +29,9 @@ export interface OperationsDeps {
   audit: AuditLog;
   events: SecurityEvents;
   llm: Pick<LlmServices, 'providers' | 'quotas' | 'usage' | 'requestLog'>;
+  /** Request and active-user rollups, for the dashboard's charts. */
+  stats: Pick<RequestStats, 'requestSeries' | 'activeUserSeries'>;
+  clock: Clock;
   rateLimits: { settings: LimitSettings };
   data: DataService;
   /** A deleted user's stored files go with them (or stay, ownerless, by setting). */

@@ -12,7 +12,9 @@ import { projectOperations } from './project.js';
 import { providerOperations } from './providers.js';
 import { realtimeOperations } from './realtime.js';
 import { requestLogOperations } from './request-log.js';
+import { rowOperations } from './rows.js';
 import { schemaOperations } from './schema.js';
+import { statsOperations } from './stats.js';
 import { userOperations } from './users.js';
 import { operatorOperations } from './operators.js';
 import { requireChangePower } from './principal.js';
@@ -32,7 +34,9 @@ const READS = {
   requestLog: ['settings', 'entries'],
   project: ['get'],
   logs: ['securityEvents', 'auditLog'],
-  audit: ['verify', 'head'],
+  audit: ['verify', 'head', 'export'],
+  rows: ['viewAs'],
+  stats: ['series'],
   realtime: ['get'],
 } as const;
 
@@ -60,9 +64,11 @@ export function createOperations(deps: OperationsDeps, options: OperationsOption
     providers: viewersRead(providerOperations(deps, audit), READS.providers),
     limits: viewersRead(limitOperations(deps, audit), READS.limits),
     schema: viewersRead(schemaOperations(deps, audit), READS.schema),
+    rows: viewersRead(rowOperations(deps), READS.rows),
     requestLog: viewersRead(requestLogOperations(deps, audit), READS.requestLog),
     project: viewersRead(projectOperations(deps, audit, options), READS.project),
     logs: viewersRead(logOperations(deps), READS.logs),
+    stats: viewersRead(statsOperations(deps), READS.stats),
     audit: viewersRead(auditOperations(deps), READS.audit),
     realtime: viewersRead(realtimeOperations(deps, audit), READS.realtime),
     operators: operatorOperations(deps),
@@ -83,3 +89,5 @@ export type { AuditVerdict, ChainHeadView, ExportedEntry } from './audit.js';
 export { backupSqlite, restoreSqlite, type BackupSummary, type Contents } from './backup.js';
 export { backupPostgres, restorePostgres, type PgTools } from './backup-postgres.js';
 export { MAX_USERS_PER_PAGE } from './users.js';
+export type { ViewAs, ViewAsQuery } from './rows.js';
+export { MAX_SERIES_POINTS, STATS_METRICS, type Series, type SeriesQuery, type StatsMetric } from './stats.js';

@@ -1,5 +1,5 @@
 import { GatehouseError } from '../errors/index.js';
-import { isOperatorRole, type OperatorGrant, type OperatorRole, type OperatorService, type OperatorSummary, type SignInMeta } from '../operators/index.js';
+import { isOperatorRole, type OperatorRole, type OperatorService, type OperatorSummary, type SignInMeta } from '../operators/index.js';
 import type { AuditLog } from '../observability/index.js';
 import { actorOf, OPERATOR } from './principal.js';
 
@@ -169,4 +169,3 @@ function checkChanges(changes: unknown): RoleChange[] {
   });
 }
 
-export type { OperatorGrant };

@@ -101,7 +101,7 @@ for (const engine of engines()) {
       const ctx = { principal: viewer, projectId: gh.project.id, environment: 'dev' as const };
       const reads = new Set(['keys.list', 'users.list', 'users.find', 'users.sessions', 'auth.signupMode', 'auth.signingKeys', 'auth.issuers', 'providers.list',
         'providers.get', 'providers.quotas', 'providers.usage', 'limits.view', 'limits.effective', 'limits.overrides', 'schema.tables', 'requestLog.settings',
-        'requestLog.entries', 'project.get', 'logs.securityEvents', 'logs.auditLog', 'audit.verify', 'audit.head']);
+        'requestLog.entries', 'project.get', 'logs.securityEvents', 'logs.auditLog', 'audit.verify', 'audit.head', 'audit.export', 'rows.viewAs', 'stats.series', 'realtime.get']);
       let refused = 0;
       for (const [area, acts] of Object.entries(operations)) {
         if (area === 'operators') continue; // server-wide, owner rules of their own (below)

@@ -1,8 +1,10 @@
-// Vitest globalSetup: one PostgreSQL and one Redis for the whole run, handed to tests via inject().
+// Vitest globalSetup: one PostgreSQL and one Redis for the whole run, handed to tests via inject(),
+// and the dashboard build (dist/dashboard) brought up to date.
 //
 // Missing binaries: in CI (CI=true) that is an error, because those tests must run there. Locally the
 // tests that need them are skipped, with a loud line so nobody mistakes a skip for a pass.
 import type { TestProject } from 'vitest/node';
+import { ensureDashboardBuilt } from './dashboard-build.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from './postgres.js';
 import { findRedisBin, startRedis, type RedisServer } from './redis.js';
 
@@ -23,6 +25,8 @@ function missing(what: string, hint: string): void {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The dashboard's browser tests serve dist/dashboard: built here, once, before any file runs.
+  ensureDashboardBuilt();
   const wantPg = findPostgresBin() !== null;
   const wantRedis = findRedisBin() !== null;
   if (!wantPg) missing('PostgreSQL', 'apt-get install postgresql');

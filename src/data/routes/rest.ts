@@ -5,7 +5,6 @@ import { GatehouseError } from '../../errors/index.js';
 import type { Caller } from '../../access/index.js';
 import type { DataMetrics, RowOperation, SecurityEvents } from '../../observability/index.js';
 import { parseQuery } from '../query/parse.js';
-import { readRows } from '../rows/read.js';
 import { deleteRows, insertRows, updateRows, type WriteRequest, type WriteResult } from '../rows/write.js';
 import type { DataService } from '../service.js';
 import { contentRange, parseAccept, parsePrefer, parseRange } from './wire.js';
@@ -69,14 +68,11 @@ export async function dataRoutes(app: FastifyInstance, { data, metrics }: DataRo
     config: { auth: 'key', routeClass: 'data_read', scope: tableScope('read') },
     schema: { tags, summary: 'Read rows (PostgREST: select, filters, or, order, limit, offset, Range, Prefer: count=exact)', params: Params },
   }, async (request: Req, reply: FastifyReply) => {
-    const { table, ctx, auth } = await open(request);
-    const query = parseQuery(request.query, ctx.limits);
-    if (query.columns) throw new GatehouseError('data_query_invalid', { message: 'columns is only for inserts' });
     const prefs = parsePrefer(request);
     const accept = parseAccept(request);
-    const result = await readRows(ctx, {
-      table, auth, query, count: prefs.count, cap: accept.single ? 2 : null,
-      range: parseRange(request, ctx.limits.maxPageSize, ctx.limits.maxOffset), stripNulls: accept.stripNulls,
+    const result = await data.read(callerOf(request), request.params.table, request.query, {
+      count: prefs.count, cap: accept.single ? 2 : null,
+      range: parseRange(request, data.limits.maxPageSize, data.limits.maxOffset), stripNulls: accept.stripNulls,
     });
     metrics.rows('read', result.rows.length);
     reply.header('Content-Range', contentRange(result.offset, result.rows.length, result.total));

@@ -58,6 +58,8 @@ export interface ReadPlan {
   denied: boolean;
   rows: Statement | null;
   total: Statement | null;
+  /** The names the answer's rows carry, in select order (what this caller may read of what it asked). */
+  columns: readonly string[];
   /** Stored rows (c0, c1…) to the response's JSON array, without building row objects. */
   toJson(rows: ReadonlyArray<Record<string, unknown>>): string;
   /** Stored rows to objects (.single(), and tests). */
@@ -151,13 +153,14 @@ function serializer(select: readonly SelectItem[], columns: readonly ColumnModel
 
 function buildPlan(ctx: PlanContext, resolver: ColumnResolver, shape: ReadShape): ReadPlan {
   const { decode, toJson } = serializer(shape.select, shape.columns, shape.stripNulls);
+  const columns = [...new Set(shape.select.map((item) => item.alias))];
   const eb = expressionBuilder<any, any>();
   const bind = (slot: number) => new Slot(slot);
   const uid = bind(UID_SLOT);
   const conditions = buildConditions(eb, resolver, shape.where, bind, uid);
   const rule = buildFolded(eb, resolver, shape.rules, bind);
   // Reads the rules deny are empty, not errors (PostgREST under RLS): no oracle.
-  if (isConstant(rule) && rule !== true) return { denied: true, rows: null, total: null, toJson, decode };
+  if (isConstant(rule) && rule !== true) return { denied: true, rows: null, total: null, columns, toJson, decode };
   const where = toExpression(combinePredicates(eb, 'and', [rule, conditions]));
   const table = resolver.table.physical;
   let q = ctx.db.selectFrom(table)
@@ -171,7 +174,7 @@ function buildPlan(ctx: PlanContext, resolver: ColumnResolver, shape: ReadShape)
   }
   const rows = statementOf(q.limit(bind(shape.limitSlot) as unknown as number).offset(bind(shape.offsetSlot) as unknown as number).compile());
   const total = shape.count ? statementOf(ctx.db.selectFrom(table).select((e) => e.fn.countAll().as('n')).where(where).compile()) : null;
-  return { denied: false, rows, total, toJson, decode };
+  return { denied: false, rows, total, columns, toJson, decode };
 }
 
 /** The schema version of a table: its physical name and definition, hashed once per model. */

@@ -21,6 +21,8 @@ export interface ReadRequest {
 }
 
 export interface ReadResult {
+  /** The names the rows carry, in select order: what this caller may read of what it asked for. */
+  columns: readonly string[];
   /** The rows as stored (for their count): the answer is `json()`, or `objects()`. */
   rows: ReadonlyArray<Record<string, unknown>>;
   offset: number;
@@ -56,12 +58,12 @@ export async function readRows(ctx: RowContext, req: ReadRequest): Promise<ReadR
   if (req.cap !== null) limit = Math.min(limit, req.cap);
 
   const { plan, values } = ctx.plans.plan(ctx, { table, auth, query, count: req.count, limit, offset, stripNulls: req.stripNulls });
-  if (plan.denied) return { rows: [], offset, total: req.count ? 0 : null, json: () => '[]', objects: () => [] };
+  if (plan.denied) return { columns: plan.columns, rows: [], offset, total: req.count ? 0 : null, json: () => '[]', objects: () => [] };
   const rows = await ctx.select(plan.rows!.sql, bindValues(plan.rows!, values));
   let total: number | null = null;
   if (plan.total) {
     const c = await ctx.select(plan.total.sql, bindValues(plan.total, values));
     total = Number(c[0]?.n ?? 0);
   }
-  return { rows, offset, total, json: () => plan.toJson(rows), objects: () => plan.decode(rows) };
+  return { columns: plan.columns, rows, offset, total, json: () => plan.toJson(rows), objects: () => plan.decode(rows) };
 }

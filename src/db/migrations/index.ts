@@ -15,6 +15,7 @@ import { auditChainMigration } from './0012-audit-chain.js';
 import { storageMigration } from './0013-storage.js';
 import { realtimeMigration } from './0014-realtime.js';
 import { operatorsMigration } from './0015-operators.js';
+import { requestStatsMigration } from './0016-request-stats.js';
 import { realtimeChannelsMigration } from './0017-realtime-channels.js';
 
 /**
@@ -38,6 +39,7 @@ export function allMigrations(engine: EngineName): Record<string, Migration> {
     '0013-storage': storageMigration(engine),
     '0014-realtime': realtimeMigration(engine),
     '0015-operators': operatorsMigration(engine),
+    '0016-request-stats': requestStatsMigration(engine),
     '0017-realtime-channels': realtimeChannelsMigration(engine),
   };
 }

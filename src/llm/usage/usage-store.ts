@@ -53,6 +53,14 @@ export function createUsageRecorder({ db, writer }: { db: Kysely<Database>; writ
     },
     /** Resolves once usage added so far is stored. */
     flush: (): Promise<void> => pending.flush(),
+    /** Total tokens per stored hour in [from, to) (ISO), summed over users and models: the dashboard's chart. At most one row per hour. */
+    async tokensPerHour(projectId: string, environment: string, options: { from: string; to: string }): Promise<Array<{ hour: string; tokens: number }>> {
+      const rows = await db.selectFrom('llm_usage').select(['hour', (e) => e.fn.sum<number>('total_tokens').as('tokens')])
+        .where('project_id', '=', projectId).where('environment', '=', environment)
+        .where('hour', '>=', options.from).where('hour', '<', options.to)
+        .groupBy('hour').execute();
+      return rows.map((r) => ({ hour: r.hour, tokens: Number(r.tokens) }));
+    },
     async report(projectId: string, environment: string, options: { from: string; to: string; userId?: string }) {
       let q = db.selectFrom('llm_usage').selectAll()
         .where('project_id', '=', projectId).where('environment', '=', environment)
