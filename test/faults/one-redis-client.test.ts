@@ -29,16 +29,23 @@ describe.skipIf(inject('redisUrl') === null)('one Redis client for every counter
   let user: TestUser;
   let connectionsBefore: number;
 
-  const connections = async () => {
+  /** The connections other than this probe's, by name (`name=` of CLIENT LIST; empty when unnamed). */
+  const clientNames = async (): Promise<string[]> => {
     const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
     try {
       await admin.connect();
       const list = String(await admin.call('CLIENT', 'LIST'));
-      return list.split('\n').filter((line) => line.includes('id=')).length - 1; // not counting this one
+      const names = list.split('\n').filter((line) => line.includes('id=')).map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '');
+      names.splice(names.indexOf(''), 1); // not counting this probe (unnamed)
+      return names;
     } finally {
       admin.disconnect();
     }
   };
+  // A connection in pub/sub mode can run no other command, so realtime's subscriber is its own
+  // connection by necessity (named, counted apart); every counter shares the one other connection.
+  const REALTIME_SUBSCRIBER = 'gatehouse-realtime-sub';
+  const connections = async () => (await clientNames()).filter((name) => name !== REALTIME_SUBSCRIBER).length;
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -54,6 +61,7 @@ describe.skipIf(inject('redisUrl') === null)('one Redis client for every counter
   it('an instance opens exactly one Redis connection for the limiter, the quotas and the sign-in backoff', async () => {
     expect(gh.deps.rateLimits.storeKind).toBe('redis');
     expect((await connections()) - connectionsBefore).toBe(1);
+    expect((await clientNames()).filter((name) => name === REALTIME_SUBSCRIBER)).toHaveLength(1);
   });
 
   it('with Redis down, sign-in fails closed: 503 in GoTrue\'s shape, counted as a Redis outage, no session made', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '../../errors/index.js';
 import { createOutageLog } from '../../shared/outage-log.js';
@@ -69,7 +69,9 @@ export function createPostgresBus({ databaseUrl, logger, channel = 'gatehouse_re
   function connection(): Promise<pg.Client> {
     if (closed) return Promise.reject(new Error('realtime bus closed'));
     client ??= (async () => {
-      const c = new pg.Client({ connectionString: databaseUrl, application_name: 'gatehouse-realtime' });
+      // Loaded on first use: an embedded (SQLite) start never loads pg.
+      const { default: pgModule } = await import('pg');
+      const c = new pgModule.Client({ connectionString: databaseUrl, application_name: 'gatehouse-realtime' });
       c.on('notification', (n) => onPayload(n.payload));
       c.on('error', (error) => lost(c, error));
       c.on('end', () => lost(c, new Error('connection ended')));

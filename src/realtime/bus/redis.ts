@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ServiceUnavailableError } from '../../errors/index.js';
 import { createOutageLog } from '../../shared/outage-log.js';
@@ -31,8 +31,10 @@ export function createRedisBus({ url, logger, prefix = 'gatehouse:realtime:' }: 
   let sub: Promise<Redis> | null = null;
   let closed = false;
 
-  function open(role: 'pub' | 'sub'): Promise<Redis> {
-    const client = new Redis(url, {
+  async function open(role: 'pub' | 'sub'): Promise<Redis> {
+    // Loaded on first use, like the limiter's client: a start without REDIS_URL never loads ioredis.
+    const { Redis: RedisClient } = await import('ioredis');
+    const client = new RedisClient(url, {
       lazyConnect: true,
       // Publishing fails fast while Redis is away; subscribing waits for it to come back.
       enableOfflineQueue: role === 'sub',
