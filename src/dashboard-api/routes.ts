@@ -124,20 +124,27 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
   }, async (request, reply) => signedIn(reply, await operations.operators.changePassword(acting(request), request.body.currentPassword, request.body.newPassword, meta(request))));
 
   r.post('/totp/enroll', {
-    schema: { tags, summary: 'Start a second factor: the secret is shown now, and works once confirmed', response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }) } },
-  }, async (request) => operations.operators.enrollTotp(acting(request)));
+    schema: {
+      tags, summary: 'Start a second factor with the current password (401 invalid_credentials when wrong): the secret is shown now, and works once confirmed',
+      body: Type.Object({ currentPassword: Password }, { additionalProperties: false }),
+      response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }) },
+    },
+  }, async (request) => operations.operators.enrollTotp(acting(request), request.body.currentPassword, meta(request)));
 
   r.post('/totp/confirm', {
-    schema: { tags, summary: 'Turn the second factor on with a current code', body: Type.Object({ code: Code }, { additionalProperties: false }) },
+    schema: { tags, summary: 'Turn the second factor on with a current code; every other session of this operator ends', body: Type.Object({ code: Code }, { additionalProperties: false }) },
   }, async (request, reply) => {
-    await operations.operators.confirmTotp(acting(request), request.body.code);
+    await operations.operators.confirmTotp(acting(request), request.body.code, sessionOf(request).sessionId);
     return reply.code(204).send();
   });
 
   r.post('/totp/disable', {
-    schema: { tags, summary: 'Turn the second factor off with a current code', body: Type.Object({ code: Code }, { additionalProperties: false }) },
+    schema: {
+      tags, summary: 'Turn the second factor off with the current password and a current code',
+      body: Type.Object({ currentPassword: Password, code: Code }, { additionalProperties: false }),
+    },
   }, async (request, reply) => {
-    await operations.operators.disableTotp(acting(request), request.body.code);
+    await operations.operators.disableTotp(acting(request), request.body.code, request.body.currentPassword, meta(request));
     return reply.code(204).send();
   });
 

@@ -120,15 +120,16 @@ export function operatorOperations(deps: { operators: OperatorService; audit: Au
      * An operator's own account: its second factor and its password. Audited in every project it
      * holds a role in, as its own act (the secret and the passwords never in the entry).
      */
-    async enrollTotp(ctx: OperatorActionContext & { by: { operatorId: string } }) {
-      return operators.totpEnroll(ctx.by.operatorId);
+    async enrollTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, currentPassword: unknown, meta: SignInMeta) {
+      return operators.totpEnroll(ctx.by.operatorId, currentPassword, meta);
     },
-    async confirmTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown): Promise<void> {
-      await operators.totpConfirm(ctx.by.operatorId, code);
+    /** `keepSessionId`: this browser's session, the one that stays when the others end. */
+    async confirmTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown, keepSessionId: string): Promise<void> {
+      await operators.totpConfirm(ctx.by.operatorId, code, keepSessionId);
       await auditOwn(ctx, 'operator.totp_on');
     },
-    async disableTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown): Promise<void> {
-      await operators.totpDisable(ctx.by.operatorId, code);
+    async disableTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown, currentPassword: unknown, meta: SignInMeta): Promise<void> {
+      await operators.totpDisable(ctx.by.operatorId, code, currentPassword, meta);
       await auditOwn(ctx, 'operator.totp_off');
     },
     async changePassword(ctx: OperatorActionContext & { by: { operatorId: string } }, current: unknown, next: unknown, meta: SignInMeta) {

@@ -115,8 +115,22 @@ export function createOperatorService(d: OperatorServiceDeps) {
     return sessionId;
   }
 
-  async function revokeSessions(operatorId: string): Promise<void> {
-    await db.updateTable('operator_sessions').set({ revoked_at: isoNow(clock) }).where('operator_id', '=', operatorId).where('revoked_at', 'is', null).execute();
+  /** Ends the operator's live sessions, but the one whose id is `keep` (this browser's), if given. */
+  async function revokeSessions(operatorId: string, keep?: string): Promise<void> {
+    let q = db.updateTable('operator_sessions').set({ revoked_at: isoNow(clock) }).where('operator_id', '=', operatorId).where('revoked_at', 'is', null);
+    if (keep !== undefined) q = q.where('id_hash', '!=', sha256Hex(keep));
+    await q.execute();
+  }
+
+  /**
+   * An account change asks for the current password: a stolen cookie alone must not be enough to
+   * change the password or the second factor and lock the owner out.
+   */
+  async function requireCurrentPassword(row: { id: string; password_hash: string }, current: unknown, reason: string, meta: SignInMeta): Promise<void> {
+    if (!(await hasher.verify(row.password_hash, typeof current === 'string' ? current : ''))) {
+      events.record('operator_sign_in_failed', { ip: meta.ip, requestId: meta.requestId, details: { reason, operator_id: row.id } });
+      throw new GatehouseError('invalid_credentials', { status: 401, message: 'The current password is wrong.' });
+    }
   }
 
   function checkRoles(roles: unknown): OperatorGrant[] {
@@ -350,18 +364,18 @@ export function createOperatorService(d: OperatorServiceDeps) {
      * enough to lock its owner out). Every session ends, and this browser gets a new one.
      */
     async changePassword(id: string, current: unknown, next: unknown, meta: SignInMeta): Promise<SignedInOperator> {
-      const row = await requireRow(id);
-      if (!(await hasher.verify(row.password_hash, typeof current === 'string' ? current : ''))) {
-        events.record('operator_sign_in_failed', { ip: meta.ip, requestId: meta.requestId, details: { reason: 'password_change', operator_id: id } });
-        throw new GatehouseError('invalid_credentials', { status: 401, message: 'The current password is wrong.' });
-      }
+      await requireCurrentPassword(await requireRow(id), current, 'password_change', meta);
       await this.setPassword(id, next);
       return { operator: await summary(await requireRow(id)), sessionId: await openSession(id, meta) };
     },
 
-    /** Starts (or restarts) an enrolment: the secret is shown now, and works once confirmed by a code. */
-    async totpEnroll(id: string): Promise<{ secret: string; otpauthUrl: string }> {
+    /**
+     * Starts (or restarts) an enrolment, with the current password: the secret is shown now, and
+     * works once confirmed by a code.
+     */
+    async totpEnroll(id: string, currentPassword: unknown, meta: SignInMeta): Promise<{ secret: string; otpauthUrl: string }> {
       const row = await requireRow(id);
+      await requireCurrentPassword(row, currentPassword, 'totp_enroll', meta);
       if (row.totp_secret !== null) throw new GatehouseError('conflict', { message: 'A second factor is already on; disable it first.' });
       const secret = newTotpSecret();
       const sealed = await keyring.encrypt(SEAL_SCOPE, secret, sealContext(id));
@@ -369,15 +383,22 @@ export function createOperatorService(d: OperatorServiceDeps) {
       return { secret, otpauthUrl: totpUrl(secret, row.email) };
     },
 
-    async totpConfirm(id: string, code: unknown): Promise<void> {
+    /**
+     * Turns the second factor on. Every other session of the operator ends (`keepSessionId`, this
+     * browser's, stays): whoever else held a session got in without the factor now required.
+     */
+    async totpConfirm(id: string, code: unknown, keepSessionId: string): Promise<void> {
       const row = await requireRow(id);
       if (row.totp_pending === null) throw new GatehouseError('conflict', { message: 'No enrolment to confirm: enroll first.' });
       if (!(await spendCode(row, row.totp_pending, code))) throw new GatehouseError('totp_required', { message: 'The code is wrong, expired or already used.' });
       await db.updateTable('operators').set({ totp_secret: row.totp_pending, totp_pending: null, updated_at: isoNow(clock) }).where('id', '=', id).execute();
+      await revokeSessions(id, keepSessionId);
     },
 
-    async totpDisable(id: string, code: unknown): Promise<void> {
+    /** Turns the second factor off: the current password and a current code. */
+    async totpDisable(id: string, code: unknown, currentPassword: unknown, meta: SignInMeta): Promise<void> {
       const row = await requireRow(id);
+      await requireCurrentPassword(row, currentPassword, 'totp_disable', meta);
       if (row.totp_secret === null) throw new GatehouseError('conflict', { message: 'No second factor is on.' });
       if (!(await spendCode(row, row.totp_secret, code))) throw new GatehouseError('totp_required', { message: 'The code is wrong, expired or already used.' });
       await db.updateTable('operators').set({ totp_secret: null, totp_pending: null, totp_last_step: null, updated_at: isoNow(clock) }).where('id', '=', id).execute();

@@ -54,7 +54,7 @@ for (const engine of engines()) {
         expect([what, res.statusCode, res.json().error]).toEqual([what, 403, 'csrf_rejected']);
       }
       // Nor on the dashboard's own routes.
-      const enroll = await asOperator(gh, owner, { method: 'POST', url: '/_/api/totp/enroll', headers: { 'x-csrf-token': undefined } });
+      const enroll = await asOperator(gh, owner, { method: 'POST', url: '/_/api/totp/enroll', payload: { currentPassword: PASSWORD }, headers: { 'x-csrf-token': undefined } });
       expect([enroll.statusCode, enroll.json().error]).toEqual([403, 'csrf_rejected']);
       // A read from another origin is refused as well; from our own, it needs no token.
       expect((await asOperator(gh, owner, { url: '/admin/v1/keys', project: gh.project.id, headers: { origin: 'https://evil.example' } })).statusCode).toBe(403);

@@ -111,7 +111,7 @@ for (const engine of engines()) {
 
     it('with TOTP on: 401 totp_required without a code, with a wrong one, and with a replayed one', async () => {
       const session = await sessionFor(gh, 'owner@example.com');
-      const enrolled = await asOperator(gh, session, { method: 'POST', url: '/_/api/totp/enroll' });
+      const enrolled = await asOperator(gh, session, { method: 'POST', url: '/_/api/totp/enroll', payload: { currentPassword: PASSWORD } });
       expect(enrolled.statusCode).toBe(200);
       const { secret, otpauthUrl } = enrolled.json();
       expect(otpauthUrl).toMatch(/^otpauth:\/\/totp\/Gatehouse:owner%40example\.com\?/);
@@ -137,6 +137,30 @@ for (const engine of engines()) {
       expect((await signIn(gh, 'owner@example.com', PASSWORD, totpCode(secret, now - 30_000))).statusCode).toBe(401);
       now += 30_000;
       expect((await signIn(gh, 'owner@example.com', PASSWORD, totpCode(secret, now))).statusCode).toBe(200);
+    });
+
+    it('a session alone cannot enrol or disable a second factor: the current password is asked; confirming ends the other sessions', async () => {
+      const other = await sessionFor(gh, 'owner@example.com');
+      const here = await sessionFor(gh, 'owner@example.com');
+      for (const payload of [{}, { currentPassword: 'not it at all' }]) {
+        const res = await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/enroll', payload });
+        expect(res.statusCode).toBe(payload.currentPassword === undefined ? 400 : 401);
+      }
+      expect((await gh.deps.storage.db.selectFrom('operators').select('totp_pending').executeTakeFirstOrThrow()).totp_pending).toBeNull();
+      const { secret } = (await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/enroll', payload: { currentPassword: PASSWORD } })).json();
+      expect((await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/confirm', payload: { code: totpCode(secret, now) } })).statusCode).toBe(204);
+      // The other session got in without the factor: it ends; this browser's stays.
+      expect((await asOperator(gh, other, { url: '/_/api/me' })).statusCode).toBe(401);
+      expect((await asOperator(gh, here, { url: '/_/api/me' })).statusCode).toBe(200);
+      now += 30_000;
+      const wrong = await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/disable', payload: { code: totpCode(secret, now), currentPassword: 'not it at all' } });
+      expect([wrong.statusCode, wrong.json().error]).toEqual([401, 'invalid_credentials']);
+      const noPassword = await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/disable', payload: { code: totpCode(secret, now) } });
+      expect(noPassword.statusCode).toBe(400);
+      expect((await gh.deps.operators.findByEmail('owner@example.com'))!.totpEnabled).toBe(true);
+      const off = await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/disable', payload: { code: totpCode(secret, now), currentPassword: PASSWORD } });
+      expect(off.statusCode).toBe(204);
+      expect((await gh.deps.operators.findByEmail('owner@example.com'))!.totpEnabled).toBe(false);
     });
 
     it('ends the session on sign-out, after 2 hours idle, and at once when the operator is removed', async () => {
