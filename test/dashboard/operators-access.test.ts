@@ -24,7 +24,8 @@ for (const engine of engines()) {
     let owner: Session;
     let other: Awaited<ReturnType<TestApp['createProject']>>;
     beforeEach(async () => {
-      gh = await startOperatorApp(engine);
+      // No key cache: a key whose maker lost its role is refused on the next request, not within the TTL.
+      gh = await startOperatorApp(engine, { env: { GATEHOUSE_KEY_CACHE_TTL_MS: '0' } });
       other = await gh.createProject('other');
       owner = await setUp(gh);
     });
@@ -137,6 +138,29 @@ for (const engine of engines()) {
       // Its keys answer for the environment named.
       const prod = await asOperator(gh, owner, { url: '/admin/v1/project', project: gh.project.id, environment: 'prod' });
       expect(prod.json().environment).toBe('prod');
+    });
+
+    it('a secret key an operator made stops when the operator is demoted to viewer or removed, and is listed suspended', async () => {
+      for (const end of ['demote', 'remove'] as const) {
+        const admin = await operatorWith(`admin-${end}@example.com`, [{ projectId: gh.project.id, role: 'admin' }]);
+        const made = await asOperator(gh, admin, { method: 'POST', url: '/admin/v1/keys', project: gh.project.id, payload: { kind: 'secret', name: `made to ${end}` } });
+        expect(made.statusCode, made.body).toBe(201);
+        expect(made.json().created_by).toBe(`operator:${admin.operatorId}`);
+        const key: string = made.json().key;
+        const probe = () => gh.app.inject({ url: '/admin/v1/project', headers: { authorization: `Bearer ${key}` } });
+        expect((await probe()).statusCode).toBe(200);
+        if (end === 'demote') {
+          const res = await asOperator(gh, owner, { method: 'PUT', url: `/_/api/operators/${admin.operatorId}`, payload: { roles: [{ projectId: gh.project.id, role: 'viewer' }] } });
+          expect(res.statusCode).toBe(200);
+        } else {
+          expect((await asOperator(gh, owner, { method: 'DELETE', url: `/_/api/operators/${admin.operatorId}` })).statusCode).toBe(204);
+        }
+        const refused = await probe();
+        expect([end, refused.statusCode, refused.json().error]).toEqual([end, 401, 'invalid_api_key']);
+        const listed = (await asOperator(gh, owner, { url: '/admin/v1/keys', project: gh.project.id })).json();
+        const keys = (Array.isArray(listed) ? listed : listed.keys) as Array<{ id: string; status: string }>;
+        expect(keys.find((k) => k.id === made.json().id)?.status).toBe('suspended');
+      }
     });
 
     it('an API key wins over the cookie; the cookie is ignored outside /admin/v1 and /_/api', async () => {
