@@ -1,6 +1,6 @@
 import { createCaller, hasScope, type Caller, type CallerKey } from '../access/index.js';
 import { GatehouseError } from '../errors/index.js';
-import { appMetadataOf, userMetadataOf } from '../identity/index.js';
+import { accessClaimsFor, appMetadataOf, userMetadataOf } from '../identity/index.js';
 import { invalid, notFound, type ActionContext, type OperationsDeps } from './context.js';
 
 /** Whose view: a user of the environment, a guest (publishable key, nobody signed in), or an admin (secret key). */
@@ -26,8 +26,9 @@ const VIEW_KEY_ID = 'view-as';
 export function rowOperations(deps: Pick<OperationsDeps, 'data' | 'identity'>) {
   /**
    * The caller the Data API would build for that user's token, that guest or that secret key:
-   * the same group, role and claims (those of the token's user part; no session id or times),
-   * so the rules decide as they would on /rest/v1.
+   * the same group, role and claims (identity's accessClaimsFor, as sign-in issues them), so the
+   * rules decide as they would on /rest/v1. A preview as of a fresh sign-in: no session exists,
+   * so session-dependent claims (session_id, amr) are absent and rules reading them see null.
    */
   async function callerFor(ctx: ActionContext, as: ViewAs): Promise<Caller> {
     const key = (kind: CallerKey['kind']): CallerKey => ({ id: VIEW_KEY_ID, kind, projectId: ctx.projectId, environment: ctx.environment, scopes: null });
@@ -35,11 +36,9 @@ export function rowOperations(deps: Pick<OperationsDeps, 'data' | 'identity'>) {
     if (as.kind === 'guest') return createCaller(key('publishable'), null);
     const row = await deps.identity.users.byId(ctx.projectId, ctx.environment, as.userId);
     if (!row) throw notFound('No such user in this project environment.');
-    const claims = {
-      sub: row.id, aud: 'authenticated', role: row.role, email: row.email ?? '', phone: '',
-      app_metadata: appMetadataOf(row), user_metadata: userMetadataOf(row), aal: 'aal1', is_anonymous: false,
-      project_id: ctx.projectId, environment: ctx.environment,
-    };
+    const claims = accessClaimsFor(ctx.projectId, ctx.environment, {
+      sub: row.id, email: row.email, role: row.role, appMetadata: appMetadataOf(row), userMetadata: userMetadataOf(row),
+    });
     return createCaller(key('publishable'), { id: row.id, role: row.role, sessionId: null, claims });
   }
 

@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { createTestUser, type TestUser } from '../harness/users.js';
 import { applySchema, generousLimitsEnv } from '../data/fixtures.js';
+import { accessClaimsFor, appMetadataOf, userMetadataOf } from '../../src/identity/index.js';
 
 describe.each(engines())('admin view-as (%s)', (engine) => {
   let gh: TestApp;
@@ -69,6 +70,16 @@ describe.each(engines())('admin view-as (%s)', (engine) => {
       expect(asQueryString.json().rows).toEqual(narrowed);
     });
   }
+
+  it('view-as builds the claims sign-in signs (one builder): all but iss/iat/exp and the session ones (session_id, amr)', async () => {
+    const signed = JSON.parse(Buffer.from(alice.accessToken.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    const row = (await gh.deps.identity.users.byId(gh.project.id, 'dev', alice.id))!;
+    const preview = accessClaimsFor(gh.project.id, 'dev', { sub: row.id, email: row.email, role: row.role, appMetadata: appMetadataOf(row), userMetadata: userMetadataOf(row) });
+    const { iss, iat, exp, session_id: sessionId, amr, ...rest } = signed;
+    expect([typeof iss, typeof iat, typeof exp, typeof sessionId, Array.isArray(amr)]).toEqual(['string', 'number', 'number', 'string', true]);
+    expect(preview).toEqual(rest);
+    expect('session_id' in preview).toBe(false);
+  });
 
   it('the callers really differ: a guest sees no private row and no note column; B never sees A\'s private row', async () => {
     const guest = (await viewAs({ as: { kind: 'guest' } })).json() as { columns: string[]; rows: Array<{ title: string }> };
