@@ -237,7 +237,51 @@ describe('operator cookie under TLS', () => {
       await gh.deps.operators.add({ email: 'ops@example.com', password: PASSWORD, roles: [] });
       const res = await gh.app.inject({ method: 'POST', url: '/_/api/sign-in', headers: { origin: 'https://gate.example.com' }, payload: { email: 'ops@example.com', password: PASSWORD } });
       expect(res.statusCode).toBe(200);
-      expect(String(res.headers['set-cookie'])).toContain('Secure');
+      const line = String(res.headers['set-cookie']);
+      expect(line).toMatch(/^__Host-gatehouse_operator=[A-Za-z0-9_-]{43};/);
+      expect(line).toMatch(/; Secure(;|$)/);
+      expect(line).toContain('Path=/');
+      expect(line).not.toContain('Domain');
+    } finally {
+      await gh.close();
+    }
+  });
+
+  it('is Secure and __Host- when the request came over https through a trusted proxy; only a trusted proxy counts', async () => {
+    const gh = await startOperatorApp('sqlite', { env: { GATEHOUSE_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      await gh.deps.operators.add({ email: 'ops@example.com', password: PASSWORD, roles: [] });
+      const viaProxy = (remoteAddress: string) => gh.app.inject({
+        method: 'POST', url: '/_/api/sign-in', remoteAddress,
+        headers: { origin: 'https://localhost:80', 'x-forwarded-proto': 'https' }, payload: { email: 'ops@example.com', password: PASSWORD },
+      });
+      const res = await viaProxy('127.0.0.1');
+      expect(res.statusCode, res.body).toBe(200);
+      const line = String(res.headers['set-cookie']);
+      expect(line).toMatch(/^__Host-gatehouse_operator=[A-Za-z0-9_-]{43};/);
+      expect(line).toMatch(/; Secure(;|$)/);
+      const session = cookieOf(res);
+      // The __Host- name is read, and wins over a plain one beside it (which could have been planted).
+      expect((await gh.app.inject({ url: '/_/api/me', headers: { cookie: session } })).statusCode).toBe(200);
+      expect((await gh.app.inject({ url: '/_/api/me', headers: { cookie: `gatehouse_operator=${'A'.repeat(43)}; ${session}` } })).statusCode).toBe(200);
+      expect((await gh.app.inject({ url: '/_/api/me', headers: { cookie: `${session.split('=')[0]}=${'A'.repeat(43)}; gatehouse_operator=${session.split('=')[1]}` } })).statusCode).toBe(401);
+      // Sign-out clears both names.
+      const out = await gh.app.inject({
+        method: 'POST', url: '/_/api/sign-out', remoteAddress: '127.0.0.1',
+        headers: { cookie: session, origin: 'https://localhost:80', 'x-forwarded-proto': 'https', 'x-csrf-token': res.json().csrfToken },
+      });
+      expect(out.statusCode).toBe(204);
+      const cleared = ([] as string[]).concat(out.headers['set-cookie'] as string | string[]);
+      expect(cleared.map((c) => c.split('=')[0]).sort()).toEqual(['__Host-gatehouse_operator', 'gatehouse_operator']);
+      expect(cleared.every((c) => c.includes('Max-Age=0'))).toBe(true);
+      // From an address that is not a trusted proxy, X-Forwarded-Proto is ignored: plain name, not Secure.
+      const untrusted = await gh.app.inject({
+        method: 'POST', url: '/_/api/sign-in', remoteAddress: '10.1.2.3',
+        headers: { origin: OWN_ORIGIN, 'x-forwarded-proto': 'https' }, payload: { email: 'ops@example.com', password: PASSWORD },
+      });
+      expect(untrusted.statusCode, untrusted.body).toBe(200);
+      expect(String(untrusted.headers['set-cookie'])).toMatch(/^gatehouse_operator=/);
+      expect(String(untrusted.headers['set-cookie'])).not.toContain('Secure');
     } finally {
       await gh.close();
     }
