@@ -2,6 +2,7 @@ import { createCaller, hasScope, type Caller, type CallerKey } from '../access/i
 import { GatehouseError } from '../errors/index.js';
 import { accessClaimsFor, appMetadataOf, userMetadataOf } from '../identity/index.js';
 import { invalid, notFound, type ActionContext, type OperationsDeps } from './context.js';
+import { requireChangePower } from './principal.js';
 
 /** Whose view: a user of the environment, a guest (publishable key, nobody signed in), or an admin (secret key). */
 export type ViewAs = { kind: 'user'; userId: string } | { kind: 'guest' } | { kind: 'admin' };
@@ -46,9 +47,11 @@ export function rowOperations(deps: Pick<OperationsDeps, 'data' | 'identity'>) {
     /**
      * Reads the table through the Data API's own read path with that caller: no second copy of
      * the rules. The acting principal must itself be able to read the table (a key scoped to
-     * admin:tables only does not gain data reads through it).
+     * admin:tables only does not gain data reads through it). A dashboard viewer may view as a
+     * user or a guest, never as an admin: that view reads past every rule, which a viewer may not.
      */
     async viewAs(ctx: ActionContext, table: string, query: ViewAsQuery) {
+      if (query.as.kind === 'admin') requireChangePower(ctx.principal);
       const principal = ctx.principal as { scopes?: readonly string[] | null };
       if (principal.scopes !== undefined && !hasScope(principal.scopes, `data:${table}:read`)) {
         throw new GatehouseError('insufficient_scope', { message: `Viewing rows needs data:${table}:read.`, details: { required_scope: `data:${table}:read` } });
