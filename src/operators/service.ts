@@ -215,14 +215,20 @@ export function createOperatorService(d: OperatorServiceDeps) {
       const email = normalizeEmail(input.email);
       if (typeof input.password !== 'string') throw invalid('password', 'is required');
       assertPasswordAcceptable(input.password);
-      const passwordHash = await hasher.hash(input.password);
       const token = typeof input.token === 'string' ? input.token : '';
       const refuse = (reason: string) => {
         events.record('operator_setup_rejected', { ip: meta.ip, requestId: meta.requestId, details: { reason } });
         return new GatehouseError('forbidden', { message: 'The setup link is not valid: it is wrong, used or expired. Restart the server for a new one, or use `gatehouse operators add`.' });
       };
       const nowIso = isoNow(clock);
-      // Hash first: Argon2 must not run inside the transaction (a long lock on SQLite).
+      // A cheap look first: a wrong, used or expired token must not cost an Argon2 hash (anyone
+      // can post to /setup). The transaction below still spends it, so two racing posts get one.
+      const live = await db.selectFrom('operator_setup_tokens').select('token_hash')
+        .where('token_hash', '=', sha256Hex(token)).where('used_at', 'is', null).where('expires_at', '>', nowIso)
+        .executeTakeFirst();
+      if (!live) throw refuse('token');
+      // Hash before the transaction: Argon2 must not run inside it (a long lock on SQLite).
+      const passwordHash = await hasher.hash(input.password);
       const id = await db.transaction().execute(async (trx) => {
         if (await trx.selectFrom('operators').select('id').limit(1).executeTakeFirst()) throw refuse('operator_exists');
         const spent = await trx.updateTable('operator_setup_tokens').set({ used_at: nowIso })

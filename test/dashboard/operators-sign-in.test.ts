@@ -55,6 +55,23 @@ for (const engine of engines()) {
       expect((await post({ token: third, email: 'a@example.com', password: PASSWORD })).statusCode).toBe(200);
     });
 
+    it('checks the token before hashing the password: a wrong one costs no Argon2 hash', async () => {
+      await gh.deps.operators.issueSetupToken();
+      const hasher = gh.deps.identity.hasher;
+      const original = hasher.hash;
+      let hashed = 0;
+      hasher.hash = async (password: string) => { hashed++; return original.call(hasher, password); };
+      try {
+        expect((await post({ token: 'x'.repeat(43), email: 'a@example.com', password: PASSWORD })).statusCode).toBe(403);
+        expect(hashed).toBe(0);
+        const token = await gh.deps.operators.issueSetupToken();
+        expect((await post({ token, email: 'a@example.com', password: PASSWORD })).statusCode).toBe(200);
+        expect(hashed).toBe(1);
+      } finally {
+        hasher.hash = original;
+      }
+    });
+
     it('refuses a weak password and a setup posted from another origin', async () => {
       const token = await gh.deps.operators.issueSetupToken();
       expect((await post({ token, email: 'a@example.com', password: 'password' })).json().error).toBe('weak_password');
