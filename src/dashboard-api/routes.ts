@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { fastifyCookie } from '@fastify/cookie';
 import { GatehouseError } from '../errors/index.js';
-import { OPERATOR_COOKIE, OPERATOR_COOKIE_SECURE, type OperatorSessionOnRequest } from '../http/index.js';
+import { OPERATOR_COOKIE, OPERATOR_COOKIE_SECURE, operatorCookieOf, type OperatorSessionOnRequest } from '../http/index.js';
 import type { OperatorActionContext, Operations } from '../operations/index.js';
 import { csrfTokenOf, type OperatorService, type OperatorSummary, type SignedInOperator } from '../operators/index.js';
 import { ENVIRONMENTS, type ProjectService } from '../tenancy/index.js';
@@ -83,7 +83,10 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
     };
   }
 
+  /** A new session for this browser: the one its cookie carried before (if any) ends, not left live beside it. */
   async function signedIn(request: FastifyRequest, reply: FastifyReply, result: SignedInOperator) {
+    const previous = operatorCookieOf(request);
+    if (previous !== undefined && previous !== result.sessionId) await operators.signOut(previous);
     setSessionCookie(request, reply, result.sessionId);
     return me(result.operator, csrfTokenOf(result.sessionId));
   }

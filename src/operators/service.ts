@@ -74,6 +74,8 @@ const SEAL_SCOPE = '_operators';
 const sealContext = (operatorId: string) => `operator_totp:${operatorId}`;
 /** last_seen_at is written at most this often: a busy dashboard must not write on every call. */
 const TOUCH_EVERY_MS = 60_000;
+/** Ended sessions and spent setup tokens are deleted at most this often. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * The CSRF token of a session: a hash of its secret id under a fixed label, so nothing more is
@@ -105,7 +107,25 @@ export function createOperatorService(d: OperatorServiceDeps) {
     return row;
   }
 
+  let lastPrune = 0;
+  /**
+   * At most once an hour, on a sign-in: ended sessions (revoked, past their end, or idle too long)
+   * and spent or expired setup tokens go, so the tables hold only what can still be used.
+   */
+  async function pruneNowAndThen(): Promise<void> {
+    const now = clock.nowMs();
+    if (now - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = now;
+    const nowIso = new Date(now).toISOString();
+    const idleSince = new Date(now - d.sessionIdleSeconds * 1000).toISOString();
+    await db.deleteFrom('operator_sessions')
+      .where((eb) => eb.or([eb('revoked_at', 'is not', null), eb('expires_at', '<=', nowIso), eb('last_seen_at', '<=', idleSince)]))
+      .execute();
+    await db.deleteFrom('operator_setup_tokens').where((eb) => eb.or([eb('used_at', 'is not', null), eb('expires_at', '<=', nowIso)])).execute();
+  }
+
   async function openSession(operatorId: string, meta: SignInMeta): Promise<string> {
+    await pruneNowAndThen();
     const sessionId = randomBytes(32).toString('base64url');
     const now = clock.nowMs();
     await db.insertInto('operator_sessions').values({

@@ -204,6 +204,27 @@ for (const engine of engines()) {
       expect((await asOperator(gh, second, { url: '/admin/v1/keys', project: gh.project.id })).statusCode).toBe(401);
     });
 
+    it('a sign-in from a browser that held a session ends that session', async () => {
+      const before = await sessionFor(gh, 'owner@example.com');
+      const res = await gh.app.inject({ method: 'POST', url: '/_/api/sign-in', headers: { origin: OWN_ORIGIN, cookie: before.cookie }, payload: { email: 'owner@example.com', password: PASSWORD } });
+      expect(res.statusCode).toBe(200);
+      expect((await asOperator(gh, before, { url: '/_/api/me' })).statusCode).toBe(401);
+      expect((await gh.app.inject({ url: '/_/api/me', headers: { cookie: cookieOf(res) } })).statusCode).toBe(200);
+    });
+
+    it('prunes ended sessions and spent setup tokens (at most hourly, on a sign-in)', async () => {
+      const db = gh.deps.storage.db;
+      const ended = await sessionFor(gh, 'owner@example.com');
+      await asOperator(gh, ended, { method: 'POST', url: '/_/api/sign-out' });
+      await sessionFor(gh, 'owner@example.com'); // will idle out
+      now += 3 * 3600_000;
+      const live = await sessionFor(gh, 'owner@example.com');
+      const count = async (table: 'operator_sessions' | 'operator_setup_tokens') => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      expect(await count('operator_sessions')).toBe(1);
+      expect(await count('operator_setup_tokens')).toBe(0); // setUp's token was spent
+      expect((await asOperator(gh, live, { url: '/_/api/me' })).statusCode).toBe(200);
+    });
+
     it('ends every session on a password change, keeping this browser signed in with a new one', async () => {
       const other = await sessionFor(gh, 'owner@example.com');
       const here = await sessionFor(gh, 'owner@example.com');
