@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Keyring } from '../crypto/index.js';
-import { sha256Hex } from '../crypto/index.js';
+import { randomToken, sha256Hex } from '../crypto/index.js';
 import type { Database } from '../db/index.js';
-import { GatehouseError } from '../errors/index.js';
+import { GatehouseError, invalid } from '../errors/index.js';
 import { assertPasswordAcceptable, normalizeEmail, type PasswordHasher, type SignInBackoff } from '../identity/index.js';
 import type { SecurityEvents } from '../observability/index.js';
 import { isoNow, type Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
-import { isOperatorRole, type OperatorRole } from './roles.js';
+import { isOperatorRole, parseRoleChanges, type OperatorRole } from './roles.js';
 import { newTotpSecret, totpUrl, verifyTotp } from './totp.js';
 
 /** What the dashboard shows of an operator: never its password hash or TOTP secret. */
@@ -126,7 +126,7 @@ export function createOperatorService(d: OperatorServiceDeps) {
 
   async function openSession(operatorId: string, meta: SignInMeta): Promise<string> {
     await pruneNowAndThen();
-    const sessionId = randomBytes(32).toString('base64url');
+    const sessionId = randomToken(32);
     const now = clock.nowMs();
     await db.insertInto('operator_sessions').values({
       id_hash: sha256Hex(sessionId), operator_id: operatorId, created_at: new Date(now).toISOString(), last_seen_at: new Date(now).toISOString(),
@@ -151,19 +151,6 @@ export function createOperatorService(d: OperatorServiceDeps) {
       events.record('operator_sign_in_failed', { ip: meta.ip, requestId: meta.requestId, details: { reason, operator_id: row.id } });
       throw new GatehouseError('invalid_credentials', { status: 401, message: 'The current password is wrong.' });
     }
-  }
-
-  function checkRoles(roles: unknown): OperatorGrant[] {
-    if (!Array.isArray(roles)) throw invalid('roles', 'must be a list of {projectId, role}');
-    const seen = new Set<string>();
-    return roles.map((r, i) => {
-      const grant = r as { projectId?: unknown; role?: unknown };
-      if (typeof grant?.projectId !== 'string' || grant.projectId === '') throw invalid(`roles[${i}].projectId`, 'is required');
-      if (!isOperatorRole(grant.role)) throw invalid(`roles[${i}].role`, 'must be owner, admin or viewer');
-      if (seen.has(grant.projectId)) throw invalid(`roles[${i}].projectId`, 'is named twice');
-      seen.add(grant.projectId);
-      return { projectId: grant.projectId, role: grant.role };
-    });
   }
 
   async function assertProjectsExist(grants: readonly { projectId: string }[]): Promise<void> {
@@ -219,7 +206,7 @@ export function createOperatorService(d: OperatorServiceDeps) {
      */
     async issueSetupToken(): Promise<string | null> {
       if (!(await this.setupNeeded())) return null;
-      const token = randomBytes(32).toString('base64url');
+      const token = randomToken(32);
       const now = clock.nowMs();
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('operator_setup_tokens').where('used_at', 'is', null).execute();
@@ -349,7 +336,7 @@ export function createOperatorService(d: OperatorServiceDeps) {
       const email = normalizeEmail(input.email);
       if (typeof input.password !== 'string') throw invalid('password', 'is required');
       assertPasswordAcceptable(input.password);
-      const grants = checkRoles(input.roles);
+      const grants = parseRoleChanges(input.roles, { removals: false });
       await assertProjectsExist(grants);
       const id = await insertOperator(email, await hasher.hash(input.password), grants);
       return summary(await requireRow(id));
@@ -437,8 +424,4 @@ export function createOperatorService(d: OperatorServiceDeps) {
       await revokeSessions(id);
     },
   };
-}
-
-function invalid(field: string, problem: string): GatehouseError {
-  return new GatehouseError('validation_failed', { message: `${field} ${problem}`, details: [{ field, problem }] });
 }
