@@ -163,6 +163,10 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
         cacheTtlMs: config.apiKeys.cacheTtlMs,
         rotationGraceSeconds: config.apiKeys.rotationGraceSeconds,
         isAdminUser: identity.isAdmin,
+        isKeyOperator: async (projectId, operatorId) => {
+          const role = await operators.roleIn(operatorId, projectId);
+          return role === 'owner' || role === 'admin';
+        },
       }),
       identity,
       operators,

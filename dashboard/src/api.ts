@@ -48,7 +48,7 @@ export interface RequestOptions {
 
 const SAFE = new Set(['GET', 'HEAD']);
 /** Calls whose 401 is about what was typed (a password, a code), or that are the session check itself. */
-const NOT_A_SESSION_CHECK = new Set(['/_/api/me', '/_/api/sign-in', '/_/api/setup', '/_/api/password', '/_/api/totp/confirm', '/_/api/totp/disable']);
+const NOT_A_SESSION_CHECK = new Set(['/_/api/me', '/_/api/sign-in', '/_/api/setup', '/_/api/password', '/_/api/totp/enroll', '/_/api/totp/confirm', '/_/api/totp/disable']);
 
 export async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };

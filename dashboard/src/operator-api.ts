@@ -43,9 +43,9 @@ export const operatorApi = {
   me: () => request<Me>('GET', '/_/api/me'),
   /** Ends every session of the operator; this browser gets a new one (the answer is a new /me). */
   changePassword: (body: { currentPassword: string; newPassword: string }) => request<Me>('POST', '/_/api/password', body),
-  totpEnroll: () => request<TotpEnrolment>('POST', '/_/api/totp/enroll', {}),
+  totpEnroll: (currentPassword: string) => request<TotpEnrolment>('POST', '/_/api/totp/enroll', { currentPassword }),
   totpConfirm: (code: string) => request<unknown>('POST', '/_/api/totp/confirm', { code }),
-  totpDisable: (code: string) => request<unknown>('POST', '/_/api/totp/disable', { code }),
+  totpDisable: (code: string, currentPassword: string) => request<unknown>('POST', '/_/api/totp/disable', { code, currentPassword }),
   listOperators: () => request<{ operators: OperatorRow[] }>('GET', '/_/api/operators'),
   createOperator: (body: { email: string; password: string; roles: OperatorGrant[] }) => request<OperatorRow>('POST', '/_/api/operators', body),
   /** role null removes the operator from that project. */

@@ -57,7 +57,8 @@ export async function tableRoutes(app: FastifyInstance, { operations }: AdminCon
   }, async (request) => planJson(await schema.dropTable(actingOf(request), request.params.name, { allowDataLoss: request.query.allow_data_loss, dryRun: request.query.dry_run })));
 
   r.post('/tables/:name/rows/view-as', {
-    config,
+    // A read: a viewer may preview as a user or a guest (the act refuses it the admin view).
+    config: { ...config, readOnly: true },
     schema: {
       tags, summary: 'The rows the Data API gives a user, a guest or an admin: its own read path with that caller', params: TableParams,
       body: Type.Object({

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { fastifyCookie } from '@fastify/cookie';
 import { GatehouseError } from '../errors/index.js';
-import { OPERATOR_COOKIE, type OperatorSessionOnRequest } from '../http/index.js';
+import { OPERATOR_COOKIE, OPERATOR_COOKIE_SECURE, operatorCookieOf, type OperatorSessionOnRequest } from '../http/index.js';
 import type { OperatorActionContext, Operations } from '../operations/index.js';
 import { csrfTokenOf, type OperatorService, type OperatorSummary, type SignedInOperator } from '../operators/index.js';
 import { ENVIRONMENTS, type ProjectService } from '../tenancy/index.js';
@@ -49,14 +49,25 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['dashboard'];
 
-  function setSessionCookie(reply: FastifyReply, sessionId: string): void {
-    reply.header('set-cookie', fastifyCookie.serialize(OPERATOR_COOKIE, sessionId, {
-      httpOnly: true, sameSite: 'strict', secure: ctx.secureCookie, path: '/', maxAge: ctx.sessionMaxSeconds,
+  /**
+   * Secure when the server or its public URL speaks https, or this request came over https
+   * (request.protocol follows X-Forwarded-Proto only from a trusted proxy); a Secure cookie takes
+   * the __Host- name (Path=/, no Domain).
+   */
+  const secureFor = (request: FastifyRequest) => ctx.secureCookie || request.protocol === 'https';
+
+  function setSessionCookie(request: FastifyRequest, reply: FastifyReply, sessionId: string): void {
+    const secure = secureFor(request);
+    reply.header('set-cookie', fastifyCookie.serialize(secure ? OPERATOR_COOKIE_SECURE : OPERATOR_COOKIE, sessionId, {
+      httpOnly: true, sameSite: 'strict', secure, path: '/', maxAge: ctx.sessionMaxSeconds,
     }));
   }
 
-  function clearSessionCookie(reply: FastifyReply): void {
-    reply.header('set-cookie', fastifyCookie.serialize(OPERATOR_COOKIE, '', { httpOnly: true, sameSite: 'strict', secure: ctx.secureCookie, path: '/', maxAge: 0 }));
+  /** Clears both names: a cookie set before the server moved to https goes too. */
+  function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
+    const secure = secureFor(request);
+    const clear = (name: string, asSecure: boolean) => fastifyCookie.serialize(name, '', { httpOnly: true, sameSite: 'strict', secure: asSecure, path: '/', maxAge: 0 });
+    reply.header('set-cookie', secure ? [clear(OPERATOR_COOKIE_SECURE, true), clear(OPERATOR_COOKIE, true)] : [clear(OPERATOR_COOKIE, false)]);
   }
 
   /** The /me answer: the operator, its CSRF token, and the projects it has a role in. */
@@ -72,8 +83,11 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
     };
   }
 
-  async function signedIn(reply: FastifyReply, result: SignedInOperator) {
-    setSessionCookie(reply, result.sessionId);
+  /** A new session for this browser: the one its cookie carried before (if any) ends, not left live beside it. */
+  async function signedIn(request: FastifyRequest, reply: FastifyReply, result: SignedInOperator) {
+    const previous = operatorCookieOf(request);
+    if (previous !== undefined && previous !== result.sessionId) await operators.signOut(previous);
+    setSessionCookie(request, reply, result.sessionId);
     return me(result.operator, csrfTokenOf(result.sessionId));
   }
 
@@ -95,7 +109,7 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
       tags, summary: 'Create the first operator from the one-time setup link; it owns every project, and is signed in',
       body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }), email: Email, password: Password }, { additionalProperties: false }),
     },
-  }, async (request, reply) => signedIn(reply, await operators.completeSetup(request.body, meta(request))));
+  }, async (request, reply) => signedIn(request, reply, await operators.completeSetup(request.body, meta(request))));
 
   r.post('/sign-in', {
     config: PUBLIC_SIGN_IN,
@@ -103,11 +117,11 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
       tags, summary: 'Sign in: 401 invalid_credentials, 401 totp_required when a second factor is needed, 429 while backing off',
       body: Type.Object({ email: Email, password: Password, totp: Type.Optional(Code) }, { additionalProperties: false }),
     },
-  }, async (request, reply) => signedIn(reply, await operators.signIn(request.body, meta(request))));
+  }, async (request, reply) => signedIn(request, reply, await operators.signIn(request.body, meta(request))));
 
   r.post('/sign-out', { schema: { tags, summary: 'End this session' } }, async (request, reply) => {
     await operators.signOut(sessionOf(request).sessionId);
-    clearSessionCookie(reply);
+    clearSessionCookie(request, reply);
     return reply.code(204).send();
   });
 
@@ -121,23 +135,30 @@ export async function dashboardApiRoutes(app: FastifyInstance, ctx: DashboardApi
       tags, summary: 'Change this operator\'s password: every session ends, this browser gets a new one (like /me, plus the cookie)',
       body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
     },
-  }, async (request, reply) => signedIn(reply, await operations.operators.changePassword(acting(request), request.body.currentPassword, request.body.newPassword, meta(request))));
+  }, async (request, reply) => signedIn(request, reply, await operations.operators.changePassword(acting(request), request.body.currentPassword, request.body.newPassword, meta(request))));
 
   r.post('/totp/enroll', {
-    schema: { tags, summary: 'Start a second factor: the secret is shown now, and works once confirmed', response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }) } },
-  }, async (request) => operations.operators.enrollTotp(acting(request)));
+    schema: {
+      tags, summary: 'Start a second factor with the current password (401 invalid_credentials when wrong): the secret is shown now, and works once confirmed',
+      body: Type.Object({ currentPassword: Password }, { additionalProperties: false }),
+      response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }) },
+    },
+  }, async (request) => operations.operators.enrollTotp(acting(request), request.body.currentPassword, meta(request)));
 
   r.post('/totp/confirm', {
-    schema: { tags, summary: 'Turn the second factor on with a current code', body: Type.Object({ code: Code }, { additionalProperties: false }) },
+    schema: { tags, summary: 'Turn the second factor on with a current code; every other session of this operator ends', body: Type.Object({ code: Code }, { additionalProperties: false }) },
   }, async (request, reply) => {
-    await operations.operators.confirmTotp(acting(request), request.body.code);
+    await operations.operators.confirmTotp(acting(request), request.body.code, sessionOf(request).sessionId);
     return reply.code(204).send();
   });
 
   r.post('/totp/disable', {
-    schema: { tags, summary: 'Turn the second factor off with a current code', body: Type.Object({ code: Code }, { additionalProperties: false }) },
+    schema: {
+      tags, summary: 'Turn the second factor off with the current password and a current code',
+      body: Type.Object({ currentPassword: Password, code: Code }, { additionalProperties: false }),
+    },
   }, async (request, reply) => {
-    await operations.operators.disableTotp(acting(request), request.body.code);
+    await operations.operators.disableTotp(acting(request), request.body.code, request.body.currentPassword, meta(request));
     return reply.code(204).send();
   });
 

@@ -3,3 +3,4 @@ export { GatehouseError, isGatehouseError, type GatehouseErrorOptions } from './
 export { renderError, retryAfterOf, type Surface } from './surfaces.js';
 export { toGatehouseError } from './from-fastify.js';
 export { ServiceUnavailableError, isServiceUnavailable, type BackingService } from './unavailable.js';
+export { invalid } from './invalid.js';

@@ -13,6 +13,6 @@ export { routeInfo, type RouteInfo } from './route-info.js';
 export { asHook, type Stage } from './hook.js';
 export { requestStatsStage } from './request-stats-stage.js';
 export {
-  createOperatorSessionStage, CSRF_HEADER, ENVIRONMENT_HEADER, OPERATOR_COOKIE, PROJECT_HEADER,
+  createOperatorSessionStage, CSRF_HEADER, ENVIRONMENT_HEADER, OPERATOR_COOKIE, OPERATOR_COOKIE_SECURE, operatorCookieOf, PROJECT_HEADER,
   type OperatorSessionOnRequest, type OperatorSessionStage,
 } from './operator-session.js';

@@ -14,6 +14,12 @@ import { ENVIRONMENTS, type Environment } from '../tenancy/index.js';
 // (an old browser, a sibling subdomain, which counts as same-site).
 
 export const OPERATOR_COOKIE = 'gatehouse_operator';
+/**
+ * The name when the cookie is Secure: the __Host- prefix makes the browser refuse it unless it is
+ * Secure, Path=/ and without Domain, so a sibling subdomain or plain-http page cannot plant or
+ * shadow it.
+ */
+export const OPERATOR_COOKIE_SECURE = `__Host-${OPERATOR_COOKIE}`;
 export const CSRF_HEADER = 'x-csrf-token';
 export const PROJECT_HEADER = 'x-gatehouse-project';
 export const ENVIRONMENT_HEADER = 'x-gatehouse-environment';
@@ -38,11 +44,16 @@ export interface OperatorSessionDeps {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The session id from either cookie name; the __Host- one wins (it cannot have been planted). */
 export function operatorCookieOf(request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
   if (typeof header !== 'string' || !header.includes(OPERATOR_COOKIE)) return undefined;
-  const value = fastifyCookie.parse(header)[OPERATOR_COOKIE];
-  return value === undefined || value === '' ? undefined : value;
+  const cookies = fastifyCookie.parse(header);
+  for (const name of [OPERATOR_COOKIE_SECURE, OPERATOR_COOKIE]) {
+    const value = cookies[name];
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
 }
 
 export function createOperatorSessionStage({ operators, events, publicUrl }: OperatorSessionDeps) {

@@ -41,6 +41,11 @@ declare module 'fastify' {
     /** A bearer that is not a key is the operator's metrics token here, not a user's JWT (/metrics). */
     metricsToken?: boolean;
     /**
+     * A POST that only reads (its query is too rich for a URL, e.g. view-as): a dashboard viewer
+     * may call it. The act itself must still refuse a viewer what goes beyond reading.
+     */
+    readOnly?: boolean;
+    /**
      * The credential this route checks (sign-in, sign-up, refresh), counted by outcome and error
      * code once the response is sent; a function where it depends on the request (the grant type).
      */

@@ -6,6 +6,7 @@ export type { SessionSummary } from './sessions/index.js';
 export type { Issuer, IssuerInput, IssuerKind } from './external/index.js';
 export type { OutboxEntry } from './mailer/index.js';
 export type { SigningKeySummary } from './jwt/index.js';
+export { accessClaimsFor } from './jwt/index.js';
 // The dashboard's operators sign in with the same password hashing, policy and backoff as end users.
 export { createSignInBackoff, type BackoffPolicy, type SignInBackoff } from './guard/index.js';
 export { assertPasswordAcceptable, type PasswordHasher } from './passwords/index.js';

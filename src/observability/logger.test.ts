@@ -39,6 +39,15 @@ describe('log format', () => {
     expect(text).not.toContain('hunter2');
   });
 
+  it('redacts operator passwords and one-time codes in a body, but keeps an error\'s code', () => {
+    const out = capture();
+    const logger = createLogger({ level: 'info', destination: out.stream as never });
+    logger.info({ body: { currentPassword: 'old-hunter2', newPassword: 'new-hunter2', totp: '123456', code: '654321' }, err: { code: 'validation_failed' } }, 'account change');
+    const line = JSON.parse(out.text());
+    expect(line.body).toEqual({ currentPassword: '[Redacted]', newPassword: '[Redacted]', totp: '[Redacted]', code: '[Redacted]' });
+    expect(line.err.code).toBe('validation_failed');
+  });
+
   it('without pretty, every line is one JSON object', () => {
     const out = capture();
     createLogger({ level: 'info', destination: out.stream as never }).info({ n: 1 }, 'hello');

@@ -25,6 +25,13 @@ export const REDACT_PATHS = [
   '*.masterKey',
   '*.provider_key',
   '*.authorization',
+  // Operator account changes and second factors (request bodies are not logged; a safeguard).
+  '*.currentPassword',
+  '*.newPassword',
+  '*.totp',
+  // A one-time code only where a body carries it: `*.code` would also hide err.code, which logs need.
+  'body.code',
+  'req.body.code',
 ];
 
 const SECRET_QUERY = /([?&](?:token|apikey|api_key|key|code|password|access_token|refresh_token)=)[^&#]*/gi;

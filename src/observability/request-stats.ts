@@ -115,7 +115,8 @@ export function createRequestStats({ db, writer, clock }: { db: Kysely<Database>
       }
       if (userId === null) return;
       const slot = nowSeconds - (nowSeconds % ACTIVE_SLOT);
-      const seenKey = `${key}\u0000${slot}\u0000${userId}`;
+      // Per slot, not per minute: a user seen in every minute of a slot is one entry, not five.
+      const seenKey = `${projectId}\u0000${environment}\u0000${slot}\u0000${userId}`;
       if (active.get(seenKey) === undefined) active.put(seenKey, { projectId, environment, slot, userId }, 100 + userId.length);
     },
 

@@ -56,10 +56,8 @@ export function auditWith(log: AuditLog): Audit {
   return (ctx, entry) => log.write({ projectId: ctx.projectId, environment: ctx.environment, actor: actorOf(ctx.principal), ...entry });
 }
 
-/** A bad input, named by its field: the one validation_failed shape of every front end. */
-export function invalid(field: string, problem: string, message = `${field} ${problem}`): GatehouseError {
-  return new GatehouseError('validation_failed', { message, details: [{ field, problem }] });
-}
+/** A bad input, named by its field (errors/invalid.ts: the operators service uses it too). */
+export { invalid } from '../errors/index.js';
 
 export function notFound(message: string): GatehouseError {
   return new GatehouseError('not_found', { message });

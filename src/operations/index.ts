@@ -30,7 +30,7 @@ const READS = {
   auth: ['signupMode', 'signingKeys', 'issuers'],
   providers: ['list', 'get', 'quotas', 'usage'],
   limits: ['view', 'effective', 'overrides'],
-  schema: ['tables'],
+  schema: ['tables', 'document'],
   requestLog: ['settings', 'entries'],
   project: ['get'],
   logs: ['securityEvents', 'auditLog'],

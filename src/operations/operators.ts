@@ -1,5 +1,5 @@
 import { GatehouseError } from '../errors/index.js';
-import { isOperatorRole, type OperatorRole, type OperatorService, type OperatorSummary, type SignInMeta } from '../operators/index.js';
+import { parseRoleChanges, type OperatorService, type OperatorSummary, type RoleChange, type SignInMeta } from '../operators/index.js';
 import type { AuditLog } from '../observability/index.js';
 import { actorOf, OPERATOR } from './principal.js';
 
@@ -13,11 +13,7 @@ export interface OperatorActionContext {
   requestId?: string | null;
 }
 
-export interface RoleChange {
-  projectId: string;
-  /** null: the operator loses its role in that project. */
-  role: OperatorRole | null;
-}
+export type { RoleChange };
 
 /**
  * Managing operators. The CLI may do anything; a dashboard operator only in the projects it owns:
@@ -93,7 +89,7 @@ export function operatorOperations(deps: { operators: OperatorService; audit: Au
 
     async setRoles(ctx: OperatorActionContext, id: string, changes: unknown): Promise<OperatorSummary> {
       const own = await owned(ctx.by);
-      const list = checkChanges(changes);
+      const list = parseRoleChanges(changes, { removals: true });
       requireOwns(own, list.map((c) => c.projectId));
       if (!(await operators.get(id))) throw new GatehouseError('not_found', { message: 'No such operator.' });
       const losing = list.filter((c) => c.role !== 'owner').map((c) => c.projectId);
@@ -120,15 +116,16 @@ export function operatorOperations(deps: { operators: OperatorService; audit: Au
      * An operator's own account: its second factor and its password. Audited in every project it
      * holds a role in, as its own act (the secret and the passwords never in the entry).
      */
-    async enrollTotp(ctx: OperatorActionContext & { by: { operatorId: string } }) {
-      return operators.totpEnroll(ctx.by.operatorId);
+    async enrollTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, currentPassword: unknown, meta: SignInMeta) {
+      return operators.totpEnroll(ctx.by.operatorId, currentPassword, meta);
     },
-    async confirmTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown): Promise<void> {
-      await operators.totpConfirm(ctx.by.operatorId, code);
+    /** `keepSessionId`: this browser's session, the one that stays when the others end. */
+    async confirmTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown, keepSessionId: string): Promise<void> {
+      await operators.totpConfirm(ctx.by.operatorId, code, keepSessionId);
       await auditOwn(ctx, 'operator.totp_on');
     },
-    async disableTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown): Promise<void> {
-      await operators.totpDisable(ctx.by.operatorId, code);
+    async disableTotp(ctx: OperatorActionContext & { by: { operatorId: string } }, code: unknown, currentPassword: unknown, meta: SignInMeta): Promise<void> {
+      await operators.totpDisable(ctx.by.operatorId, code, currentPassword, meta);
       await auditOwn(ctx, 'operator.totp_off');
     },
     async changePassword(ctx: OperatorActionContext & { by: { operatorId: string } }, current: unknown, next: unknown, meta: SignInMeta) {
@@ -152,20 +149,4 @@ function selfOf(ctx: OperatorActionContext): string | null {
   return ctx.by === 'cli' ? null : ctx.by.operatorId;
 }
 
-function checkChanges(changes: unknown): RoleChange[] {
-  if (!Array.isArray(changes)) {
-    throw new GatehouseError('validation_failed', { message: 'roles must be a list of {projectId, role}', details: [{ field: 'roles', problem: 'type' }] });
-  }
-  const seen = new Set<string>();
-  return changes.map((c: { projectId?: unknown; role?: unknown }, i) => {
-    if (typeof c?.projectId !== 'string' || c.projectId === '' || seen.has(c.projectId)) {
-      throw new GatehouseError('validation_failed', { message: `roles[${i}].projectId is missing or named twice`, details: [{ field: `roles[${i}].projectId`, problem: 'invalid' }] });
-    }
-    if (c.role !== null && !isOperatorRole(c.role)) {
-      throw new GatehouseError('validation_failed', { message: `roles[${i}].role must be owner, admin, viewer or null`, details: [{ field: `roles[${i}].role`, problem: 'enum' }] });
-    }
-    seen.add(c.projectId);
-    return { projectId: c.projectId, role: c.role as OperatorRole | null };
-  });
-}
 

@@ -43,7 +43,8 @@ export function actorOf(principal: Principal): string {
 
 /**
  * Who a key made now is recorded as made by. A key made by an admin user is the user's: it stops
- * working when the user stops being admin.
+ * working when the user stops being admin; one made by a dashboard operator stops when the
+ * operator no longer holds owner or admin in the project (api-keys' creatorLostPower).
  */
 export function creatorOf(principal: Principal): string {
   switch (principal.kind) {

@@ -1,7 +1,8 @@
 import { createCaller, hasScope, type Caller, type CallerKey } from '../access/index.js';
 import { GatehouseError } from '../errors/index.js';
-import { appMetadataOf, userMetadataOf } from '../identity/index.js';
+import { accessClaimsFor, appMetadataOf, userMetadataOf } from '../identity/index.js';
 import { invalid, notFound, type ActionContext, type OperationsDeps } from './context.js';
+import { requireChangePower } from './principal.js';
 
 /** Whose view: a user of the environment, a guest (publishable key, nobody signed in), or an admin (secret key). */
 export type ViewAs = { kind: 'user'; userId: string } | { kind: 'guest' } | { kind: 'admin' };
@@ -26,8 +27,9 @@ const VIEW_KEY_ID = 'view-as';
 export function rowOperations(deps: Pick<OperationsDeps, 'data' | 'identity'>) {
   /**
    * The caller the Data API would build for that user's token, that guest or that secret key:
-   * the same group, role and claims (those of the token's user part; no session id or times),
-   * so the rules decide as they would on /rest/v1.
+   * the same group, role and claims (identity's accessClaimsFor, as sign-in issues them), so the
+   * rules decide as they would on /rest/v1. A preview as of a fresh sign-in: no session exists,
+   * so session-dependent claims (session_id, amr) are absent and rules reading them see null.
    */
   async function callerFor(ctx: ActionContext, as: ViewAs): Promise<Caller> {
     const key = (kind: CallerKey['kind']): CallerKey => ({ id: VIEW_KEY_ID, kind, projectId: ctx.projectId, environment: ctx.environment, scopes: null });
@@ -35,11 +37,9 @@ export function rowOperations(deps: Pick<OperationsDeps, 'data' | 'identity'>) {
     if (as.kind === 'guest') return createCaller(key('publishable'), null);
     const row = await deps.identity.users.byId(ctx.projectId, ctx.environment, as.userId);
     if (!row) throw notFound('No such user in this project environment.');
-    const claims = {
-      sub: row.id, aud: 'authenticated', role: row.role, email: row.email ?? '', phone: '',
-      app_metadata: appMetadataOf(row), user_metadata: userMetadataOf(row), aal: 'aal1', is_anonymous: false,
-      project_id: ctx.projectId, environment: ctx.environment,
-    };
+    const claims = accessClaimsFor(ctx.projectId, ctx.environment, {
+      sub: row.id, email: row.email, role: row.role, appMetadata: appMetadataOf(row), userMetadata: userMetadataOf(row),
+    });
     return createCaller(key('publishable'), { id: row.id, role: row.role, sessionId: null, claims });
   }
 
@@ -47,9 +47,11 @@ export function rowOperations(deps: Pick<OperationsDeps, 'data' | 'identity'>) {
     /**
      * Reads the table through the Data API's own read path with that caller: no second copy of
      * the rules. The acting principal must itself be able to read the table (a key scoped to
-     * admin:tables only does not gain data reads through it).
+     * admin:tables only does not gain data reads through it). A dashboard viewer may view as a
+     * user or a guest, never as an admin: that view reads past every rule, which a viewer may not.
      */
     async viewAs(ctx: ActionContext, table: string, query: ViewAsQuery) {
+      if (query.as.kind === 'admin') requireChangePower(ctx.principal);
       const principal = ctx.principal as { scopes?: readonly string[] | null };
       if (principal.scopes !== undefined && !hasScope(principal.scopes, `data:${table}:read`)) {
         throw new GatehouseError('insufficient_scope', { message: `Viewing rows needs data:${table}:read.`, details: { required_scope: `data:${table}:read` } });

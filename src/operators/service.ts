@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Keyring } from '../crypto/index.js';
-import { sha256Hex } from '../crypto/index.js';
+import { randomToken, sha256Hex } from '../crypto/index.js';
 import type { Database } from '../db/index.js';
-import { GatehouseError } from '../errors/index.js';
+import { GatehouseError, invalid } from '../errors/index.js';
 import { assertPasswordAcceptable, normalizeEmail, type PasswordHasher, type SignInBackoff } from '../identity/index.js';
 import type { SecurityEvents } from '../observability/index.js';
 import { isoNow, type Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
-import { isOperatorRole, type OperatorRole } from './roles.js';
+import { isOperatorRole, parseRoleChanges, type OperatorRole } from './roles.js';
 import { newTotpSecret, totpUrl, verifyTotp } from './totp.js';
 
 /** What the dashboard shows of an operator: never its password hash or TOTP secret. */
@@ -74,6 +74,8 @@ const SEAL_SCOPE = '_operators';
 const sealContext = (operatorId: string) => `operator_totp:${operatorId}`;
 /** last_seen_at is written at most this often: a busy dashboard must not write on every call. */
 const TOUCH_EVERY_MS = 60_000;
+/** Ended sessions and spent setup tokens are deleted at most this often. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * The CSRF token of a session: a hash of its secret id under a fixed label, so nothing more is
@@ -105,8 +107,26 @@ export function createOperatorService(d: OperatorServiceDeps) {
     return row;
   }
 
+  let lastPrune = 0;
+  /**
+   * At most once an hour, on a sign-in: ended sessions (revoked, past their end, or idle too long)
+   * and spent or expired setup tokens go, so the tables hold only what can still be used.
+   */
+  async function pruneNowAndThen(): Promise<void> {
+    const now = clock.nowMs();
+    if (now - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = now;
+    const nowIso = new Date(now).toISOString();
+    const idleSince = new Date(now - d.sessionIdleSeconds * 1000).toISOString();
+    await db.deleteFrom('operator_sessions')
+      .where((eb) => eb.or([eb('revoked_at', 'is not', null), eb('expires_at', '<=', nowIso), eb('last_seen_at', '<=', idleSince)]))
+      .execute();
+    await db.deleteFrom('operator_setup_tokens').where((eb) => eb.or([eb('used_at', 'is not', null), eb('expires_at', '<=', nowIso)])).execute();
+  }
+
   async function openSession(operatorId: string, meta: SignInMeta): Promise<string> {
-    const sessionId = randomBytes(32).toString('base64url');
+    await pruneNowAndThen();
+    const sessionId = randomToken(32);
     const now = clock.nowMs();
     await db.insertInto('operator_sessions').values({
       id_hash: sha256Hex(sessionId), operator_id: operatorId, created_at: new Date(now).toISOString(), last_seen_at: new Date(now).toISOString(),
@@ -115,21 +135,22 @@ export function createOperatorService(d: OperatorServiceDeps) {
     return sessionId;
   }
 
-  async function revokeSessions(operatorId: string): Promise<void> {
-    await db.updateTable('operator_sessions').set({ revoked_at: isoNow(clock) }).where('operator_id', '=', operatorId).where('revoked_at', 'is', null).execute();
+  /** Ends the operator's live sessions, but the one whose id is `keep` (this browser's), if given. */
+  async function revokeSessions(operatorId: string, keep?: string): Promise<void> {
+    let q = db.updateTable('operator_sessions').set({ revoked_at: isoNow(clock) }).where('operator_id', '=', operatorId).where('revoked_at', 'is', null);
+    if (keep !== undefined) q = q.where('id_hash', '!=', sha256Hex(keep));
+    await q.execute();
   }
 
-  function checkRoles(roles: unknown): OperatorGrant[] {
-    if (!Array.isArray(roles)) throw invalid('roles', 'must be a list of {projectId, role}');
-    const seen = new Set<string>();
-    return roles.map((r, i) => {
-      const grant = r as { projectId?: unknown; role?: unknown };
-      if (typeof grant?.projectId !== 'string' || grant.projectId === '') throw invalid(`roles[${i}].projectId`, 'is required');
-      if (!isOperatorRole(grant.role)) throw invalid(`roles[${i}].role`, 'must be owner, admin or viewer');
-      if (seen.has(grant.projectId)) throw invalid(`roles[${i}].projectId`, 'is named twice');
-      seen.add(grant.projectId);
-      return { projectId: grant.projectId, role: grant.role };
-    });
+  /**
+   * An account change asks for the current password: a stolen cookie alone must not be enough to
+   * change the password or the second factor and lock the owner out.
+   */
+  async function requireCurrentPassword(row: { id: string; password_hash: string }, current: unknown, reason: string, meta: SignInMeta): Promise<void> {
+    if (!(await hasher.verify(row.password_hash, typeof current === 'string' ? current : ''))) {
+      events.record('operator_sign_in_failed', { ip: meta.ip, requestId: meta.requestId, details: { reason, operator_id: row.id } });
+      throw new GatehouseError('invalid_credentials', { status: 401, message: 'The current password is wrong.' });
+    }
   }
 
   async function assertProjectsExist(grants: readonly { projectId: string }[]): Promise<void> {
@@ -185,7 +206,7 @@ export function createOperatorService(d: OperatorServiceDeps) {
      */
     async issueSetupToken(): Promise<string | null> {
       if (!(await this.setupNeeded())) return null;
-      const token = randomBytes(32).toString('base64url');
+      const token = randomToken(32);
       const now = clock.nowMs();
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('operator_setup_tokens').where('used_at', 'is', null).execute();
@@ -201,14 +222,20 @@ export function createOperatorService(d: OperatorServiceDeps) {
       const email = normalizeEmail(input.email);
       if (typeof input.password !== 'string') throw invalid('password', 'is required');
       assertPasswordAcceptable(input.password);
-      const passwordHash = await hasher.hash(input.password);
       const token = typeof input.token === 'string' ? input.token : '';
       const refuse = (reason: string) => {
         events.record('operator_setup_rejected', { ip: meta.ip, requestId: meta.requestId, details: { reason } });
         return new GatehouseError('forbidden', { message: 'The setup link is not valid: it is wrong, used or expired. Restart the server for a new one, or use `gatehouse operators add`.' });
       };
       const nowIso = isoNow(clock);
-      // Hash first: Argon2 must not run inside the transaction (a long lock on SQLite).
+      // A cheap look first: a wrong, used or expired token must not cost an Argon2 hash (anyone
+      // can post to /setup). The transaction below still spends it, so two racing posts get one.
+      const live = await db.selectFrom('operator_setup_tokens').select('token_hash')
+        .where('token_hash', '=', sha256Hex(token)).where('used_at', 'is', null).where('expires_at', '>', nowIso)
+        .executeTakeFirst();
+      if (!live) throw refuse('token');
+      // Hash before the transaction: Argon2 must not run inside it (a long lock on SQLite).
+      const passwordHash = await hasher.hash(input.password);
       const id = await db.transaction().execute(async (trx) => {
         if (await trx.selectFrom('operators').select('id').limit(1).executeTakeFirst()) throw refuse('operator_exists');
         const spent = await trx.updateTable('operator_setup_tokens').set({ used_at: nowIso })
@@ -309,7 +336,7 @@ export function createOperatorService(d: OperatorServiceDeps) {
       const email = normalizeEmail(input.email);
       if (typeof input.password !== 'string') throw invalid('password', 'is required');
       assertPasswordAcceptable(input.password);
-      const grants = checkRoles(input.roles);
+      const grants = parseRoleChanges(input.roles, { removals: false });
       await assertProjectsExist(grants);
       const id = await insertOperator(email, await hasher.hash(input.password), grants);
       return summary(await requireRow(id));
@@ -350,18 +377,18 @@ export function createOperatorService(d: OperatorServiceDeps) {
      * enough to lock its owner out). Every session ends, and this browser gets a new one.
      */
     async changePassword(id: string, current: unknown, next: unknown, meta: SignInMeta): Promise<SignedInOperator> {
-      const row = await requireRow(id);
-      if (!(await hasher.verify(row.password_hash, typeof current === 'string' ? current : ''))) {
-        events.record('operator_sign_in_failed', { ip: meta.ip, requestId: meta.requestId, details: { reason: 'password_change', operator_id: id } });
-        throw new GatehouseError('invalid_credentials', { status: 401, message: 'The current password is wrong.' });
-      }
+      await requireCurrentPassword(await requireRow(id), current, 'password_change', meta);
       await this.setPassword(id, next);
       return { operator: await summary(await requireRow(id)), sessionId: await openSession(id, meta) };
     },
 
-    /** Starts (or restarts) an enrolment: the secret is shown now, and works once confirmed by a code. */
-    async totpEnroll(id: string): Promise<{ secret: string; otpauthUrl: string }> {
+    /**
+     * Starts (or restarts) an enrolment, with the current password: the secret is shown now, and
+     * works once confirmed by a code.
+     */
+    async totpEnroll(id: string, currentPassword: unknown, meta: SignInMeta): Promise<{ secret: string; otpauthUrl: string }> {
       const row = await requireRow(id);
+      await requireCurrentPassword(row, currentPassword, 'totp_enroll', meta);
       if (row.totp_secret !== null) throw new GatehouseError('conflict', { message: 'A second factor is already on; disable it first.' });
       const secret = newTotpSecret();
       const sealed = await keyring.encrypt(SEAL_SCOPE, secret, sealContext(id));
@@ -369,15 +396,22 @@ export function createOperatorService(d: OperatorServiceDeps) {
       return { secret, otpauthUrl: totpUrl(secret, row.email) };
     },
 
-    async totpConfirm(id: string, code: unknown): Promise<void> {
+    /**
+     * Turns the second factor on. Every other session of the operator ends (`keepSessionId`, this
+     * browser's, stays): whoever else held a session got in without the factor now required.
+     */
+    async totpConfirm(id: string, code: unknown, keepSessionId: string): Promise<void> {
       const row = await requireRow(id);
       if (row.totp_pending === null) throw new GatehouseError('conflict', { message: 'No enrolment to confirm: enroll first.' });
       if (!(await spendCode(row, row.totp_pending, code))) throw new GatehouseError('totp_required', { message: 'The code is wrong, expired or already used.' });
       await db.updateTable('operators').set({ totp_secret: row.totp_pending, totp_pending: null, updated_at: isoNow(clock) }).where('id', '=', id).execute();
+      await revokeSessions(id, keepSessionId);
     },
 
-    async totpDisable(id: string, code: unknown): Promise<void> {
+    /** Turns the second factor off: the current password and a current code. */
+    async totpDisable(id: string, code: unknown, currentPassword: unknown, meta: SignInMeta): Promise<void> {
       const row = await requireRow(id);
+      await requireCurrentPassword(row, currentPassword, 'totp_disable', meta);
       if (row.totp_secret === null) throw new GatehouseError('conflict', { message: 'No second factor is on.' });
       if (!(await spendCode(row, row.totp_secret, code))) throw new GatehouseError('totp_required', { message: 'The code is wrong, expired or already used.' });
       await db.updateTable('operators').set({ totp_secret: null, totp_pending: null, totp_last_step: null, updated_at: isoNow(clock) }).where('id', '=', id).execute();
@@ -390,8 +424,4 @@ export function createOperatorService(d: OperatorServiceDeps) {
       await revokeSessions(id);
     },
   };
-}
-
-function invalid(field: string, problem: string): GatehouseError {
-  return new GatehouseError('validation_failed', { message: `${field} ${problem}`, details: [{ field, problem }] });
 }

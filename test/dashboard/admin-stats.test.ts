@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockAt } from '../../src/shared/clock.js';
+import { createRequestStats, ACTIVE_SLOT } from '../../src/observability/index.js';
+import { createWriteBehind } from '../../src/shared/write-behind.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { createTestUser, type TestUser } from '../harness/users.js';
@@ -62,6 +64,24 @@ describe.each(engines())('admin stats series (%s)', (engine) => {
 
   const range = `from=${iso(START)}&to=${iso(START + 5 * 60_000)}`;
   const t = (minutes: number) => (START + minutes * 60_000) / 1000;
+
+  it('holds one active-user entry per user per 5-minute slot, not one per minute', async () => {
+    // Its own writer, never started: what waits in the buffer is what record() de-duplicated.
+    let at = START;
+    const writer = createWriteBehind({ intervalMs: 60_000, logger: { error() {}, warn() {} } });
+    const stats = createRequestStats({ db: gh.deps.storage.db, writer, clock: clockAt(() => at) });
+    for (let minute = 0; minute < ACTIVE_SLOT / 60; minute++) {
+      at = START + minute * 60_000;
+      stats.record('prj_slot', 'dev', 200, 'usr_one');
+      stats.record('prj_slot', 'dev', 200, 'usr_one');
+    }
+    const depth = (name: string) => writer.stats().find((b) => b.buffer === name)!.depth;
+    expect([depth('active_users'), depth('request_stats')]).toEqual([1, ACTIVE_SLOT / 60]);
+    at = START + ACTIVE_SLOT * 1000; // the next slot: a new entry
+    stats.record('prj_slot', 'dev', 200, 'usr_one');
+    expect(depth('active_users')).toBe(2);
+    await writer.close();
+  });
 
   it('requests, errors and 429s per minute: every bucket, zeros included, admin calls not counted', async () => {
     expect(await points(`metric=requests&${range}&step=60`)).toEqual([[t(0), 2], [t(1), 8], [t(2), 0], [t(3), 1], [t(4), 0]]);

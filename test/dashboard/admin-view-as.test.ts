@@ -5,6 +5,8 @@ import { startTestApp, type TestApp } from '../harness/app.js';
 import { engines } from '../harness/engines.js';
 import { createTestUser, type TestUser } from '../harness/users.js';
 import { applySchema, generousLimitsEnv } from '../data/fixtures.js';
+import { asOperator, sessionFor, setUp } from './operators.js';
+import { accessClaimsFor, appMetadataOf, userMetadataOf } from '../../src/identity/index.js';
 
 describe.each(engines())('admin view-as (%s)', (engine) => {
   let gh: TestApp;
@@ -69,6 +71,30 @@ describe.each(engines())('admin view-as (%s)', (engine) => {
       expect(asQueryString.json().rows).toEqual(narrowed);
     });
   }
+
+  it('view-as builds the claims sign-in signs (one builder): all but iss/iat/exp and the session ones (session_id, amr)', async () => {
+    const signed = JSON.parse(Buffer.from(alice.accessToken.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    const row = (await gh.deps.identity.users.byId(gh.project.id, 'dev', alice.id))!;
+    const preview = accessClaimsFor(gh.project.id, 'dev', { sub: row.id, email: row.email, role: row.role, appMetadata: appMetadataOf(row), userMetadata: userMetadataOf(row) });
+    const { iss, iat, exp, session_id: sessionId, amr, ...rest } = signed;
+    expect([typeof iss, typeof iat, typeof exp, typeof sessionId, Array.isArray(amr)]).toEqual(['string', 'number', 'number', 'string', true]);
+    expect(preview).toEqual(rest);
+    expect('session_id' in preview).toBe(false);
+  });
+
+  it('a dashboard viewer may view as a user or a guest, never as an admin; an owner may', async () => {
+    const owner = await setUp(gh);
+    await gh.deps.operators.add({ email: 'viewer@example.com', password: 'correct horse battery staple', roles: [{ projectId: gh.project.id, role: 'viewer' }] });
+    const viewer = await sessionFor(gh, 'viewer@example.com');
+    const post = (who: typeof owner, as: object) => asOperator(gh, who, { method: 'POST', url: '/admin/v1/tables/todos/rows/view-as', project: gh.project.id, payload: { as } });
+    expect((await post(viewer, { kind: 'guest' })).statusCode).toBe(200);
+    expect((await post(viewer, { kind: 'user', userId: alice.id })).statusCode).toBe(200);
+    const asAdmin = await post(viewer, { kind: 'admin' });
+    expect([asAdmin.statusCode, asAdmin.json().error]).toEqual([403, 'forbidden']);
+    expect((await post(owner, { kind: 'admin' })).statusCode).toBe(200);
+    // GET /schema is a read: open to the viewer.
+    expect((await asOperator(gh, viewer, { url: '/admin/v1/schema', project: gh.project.id })).statusCode).toBe(200);
+  });
 
   it('the callers really differ: a guest sees no private row and no note column; B never sees A\'s private row', async () => {
     const guest = (await viewAs({ as: { kind: 'guest' } })).json() as { columns: string[]; rows: Array<{ title: string }> };

@@ -84,6 +84,8 @@ describe.skipIf(!chromiumAvailable())('dashboard e2e: setup and sign-in (Chromiu
     await page.goto(`${server.url}/_/account`);
     await page.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
     await checkPage(page, 'account');
+    // Turning it on asks for the password: a stolen cookie alone cannot enrol a second factor.
+    await page.getByRole('form', { name: 'Turn on two-step sign-in' }).getByLabel('Current password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Turn on' }).click();
     const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
     expect(secret).toMatch(/^[A-Z2-7]{16,}$/);

@@ -24,7 +24,8 @@ for (const engine of engines()) {
     let owner: Session;
     let other: Awaited<ReturnType<TestApp['createProject']>>;
     beforeEach(async () => {
-      gh = await startOperatorApp(engine);
+      // No key cache: a key whose maker lost its role is refused on the next request, not within the TTL.
+      gh = await startOperatorApp(engine, { env: { GATEHOUSE_KEY_CACHE_TTL_MS: '0' } });
       other = await gh.createProject('other');
       owner = await setUp(gh);
     });
@@ -54,7 +55,7 @@ for (const engine of engines()) {
         expect([what, res.statusCode, res.json().error]).toEqual([what, 403, 'csrf_rejected']);
       }
       // Nor on the dashboard's own routes.
-      const enroll = await asOperator(gh, owner, { method: 'POST', url: '/_/api/totp/enroll', headers: { 'x-csrf-token': undefined } });
+      const enroll = await asOperator(gh, owner, { method: 'POST', url: '/_/api/totp/enroll', payload: { currentPassword: PASSWORD }, headers: { 'x-csrf-token': undefined } });
       expect([enroll.statusCode, enroll.json().error]).toEqual([403, 'csrf_rejected']);
       // A read from another origin is refused as well; from our own, it needs no token.
       expect((await asOperator(gh, owner, { url: '/admin/v1/keys', project: gh.project.id, headers: { origin: 'https://evil.example' } })).statusCode).toBe(403);
@@ -70,7 +71,8 @@ for (const engine of engines()) {
     it('a viewer is refused on every changing admin route, and reads', async () => {
       const viewer = await operatorWith('viewer@example.com', [{ projectId: gh.project.id, role: 'viewer' }]);
       const routes = adminRoutes(gh);
-      const changing = routes.filter((r) => r.method !== 'GET' && r.method !== 'HEAD');
+      // view-as is a POST that only reads (route config readOnly): its viewer rules are tested in admin-view-as.
+      const changing = routes.filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !r.url.endsWith('/rows/view-as'));
       expect(changing.length).toBeGreaterThan(15);
       for (const route of changing) {
         const res = await asOperator(gh, viewer, { method: route.method as 'POST', url: route.url, project: gh.project.id, payload: {} });
@@ -78,6 +80,11 @@ for (const engine of engines()) {
       }
       expect((await asOperator(gh, viewer, { url: '/admin/v1/keys', project: gh.project.id })).statusCode).toBe(200);
       expect((await asOperator(gh, viewer, { url: '/admin/v1/project', project: gh.project.id })).statusCode).toBe(200);
+      // Every GET of the admin API but the outbox (below) is open to a viewer: the operations layer's list of reads agrees.
+      for (const route of routes.filter((r) => r.method === 'GET' && !r.url.endsWith('/auth/outbox'))) {
+        const res = await asOperator(gh, viewer, { url: route.url, project: gh.project.id });
+        expect([route.url, res.statusCode === 403 ? res.json().error : 'not refused']).toEqual([route.url, 'not refused']);
+      }
       // A read that hands out more than reading (live sign-in codes) is refused too; an owner may.
       const outbox = await asOperator(gh, viewer, { url: '/admin/v1/auth/outbox', project: gh.project.id });
       expect([outbox.statusCode, outbox.json().error]).toEqual([403, 'forbidden']);
@@ -100,7 +107,7 @@ for (const engine of engines()) {
       const viewer: Principal = { kind: 'operator_session', operatorId: owner.operatorId, role: 'viewer' };
       const ctx = { principal: viewer, projectId: gh.project.id, environment: 'dev' as const };
       const reads = new Set(['keys.list', 'users.list', 'users.find', 'users.sessions', 'auth.signupMode', 'auth.signingKeys', 'auth.issuers', 'providers.list',
-        'providers.get', 'providers.quotas', 'providers.usage', 'limits.view', 'limits.effective', 'limits.overrides', 'schema.tables', 'requestLog.settings',
+        'providers.get', 'providers.quotas', 'providers.usage', 'limits.view', 'limits.effective', 'limits.overrides', 'schema.tables', 'schema.document', 'requestLog.settings',
         'requestLog.entries', 'project.get', 'logs.securityEvents', 'logs.auditLog', 'audit.verify', 'audit.head', 'audit.export', 'rows.viewAs', 'stats.series', 'realtime.get']);
       let refused = 0;
       for (const [area, acts] of Object.entries(operations)) {
@@ -137,6 +144,29 @@ for (const engine of engines()) {
       // Its keys answer for the environment named.
       const prod = await asOperator(gh, owner, { url: '/admin/v1/project', project: gh.project.id, environment: 'prod' });
       expect(prod.json().environment).toBe('prod');
+    });
+
+    it('a secret key an operator made stops when the operator is demoted to viewer or removed, and is listed suspended', async () => {
+      for (const end of ['demote', 'remove'] as const) {
+        const admin = await operatorWith(`admin-${end}@example.com`, [{ projectId: gh.project.id, role: 'admin' }]);
+        const made = await asOperator(gh, admin, { method: 'POST', url: '/admin/v1/keys', project: gh.project.id, payload: { kind: 'secret', name: `made to ${end}` } });
+        expect(made.statusCode, made.body).toBe(201);
+        expect(made.json().created_by).toBe(`operator:${admin.operatorId}`);
+        const key: string = made.json().key;
+        const probe = () => gh.app.inject({ url: '/admin/v1/project', headers: { authorization: `Bearer ${key}` } });
+        expect((await probe()).statusCode).toBe(200);
+        if (end === 'demote') {
+          const res = await asOperator(gh, owner, { method: 'PUT', url: `/_/api/operators/${admin.operatorId}`, payload: { roles: [{ projectId: gh.project.id, role: 'viewer' }] } });
+          expect(res.statusCode).toBe(200);
+        } else {
+          expect((await asOperator(gh, owner, { method: 'DELETE', url: `/_/api/operators/${admin.operatorId}` })).statusCode).toBe(204);
+        }
+        const refused = await probe();
+        expect([end, refused.statusCode, refused.json().error]).toEqual([end, 401, 'invalid_api_key']);
+        const listed = (await asOperator(gh, owner, { url: '/admin/v1/keys', project: gh.project.id })).json();
+        const keys = (Array.isArray(listed) ? listed : listed.keys) as Array<{ id: string; status: string }>;
+        expect(keys.find((k) => k.id === made.json().id)?.status).toBe('suspended');
+      }
     });
 
     it('an API key wins over the cookie; the cookie is ignored outside /admin/v1 and /_/api', async () => {

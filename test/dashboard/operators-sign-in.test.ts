@@ -55,6 +55,23 @@ for (const engine of engines()) {
       expect((await post({ token: third, email: 'a@example.com', password: PASSWORD })).statusCode).toBe(200);
     });
 
+    it('checks the token before hashing the password: a wrong one costs no Argon2 hash', async () => {
+      await gh.deps.operators.issueSetupToken();
+      const hasher = gh.deps.identity.hasher;
+      const original = hasher.hash;
+      let hashed = 0;
+      hasher.hash = async (password: string) => { hashed++; return original.call(hasher, password); };
+      try {
+        expect((await post({ token: 'x'.repeat(43), email: 'a@example.com', password: PASSWORD })).statusCode).toBe(403);
+        expect(hashed).toBe(0);
+        const token = await gh.deps.operators.issueSetupToken();
+        expect((await post({ token, email: 'a@example.com', password: PASSWORD })).statusCode).toBe(200);
+        expect(hashed).toBe(1);
+      } finally {
+        hasher.hash = original;
+      }
+    });
+
     it('refuses a weak password and a setup posted from another origin', async () => {
       const token = await gh.deps.operators.issueSetupToken();
       expect((await post({ token, email: 'a@example.com', password: 'password' })).json().error).toBe('weak_password');
@@ -111,7 +128,7 @@ for (const engine of engines()) {
 
     it('with TOTP on: 401 totp_required without a code, with a wrong one, and with a replayed one', async () => {
       const session = await sessionFor(gh, 'owner@example.com');
-      const enrolled = await asOperator(gh, session, { method: 'POST', url: '/_/api/totp/enroll' });
+      const enrolled = await asOperator(gh, session, { method: 'POST', url: '/_/api/totp/enroll', payload: { currentPassword: PASSWORD } });
       expect(enrolled.statusCode).toBe(200);
       const { secret, otpauthUrl } = enrolled.json();
       expect(otpauthUrl).toMatch(/^otpauth:\/\/totp\/Gatehouse:owner%40example\.com\?/);
@@ -139,6 +156,30 @@ for (const engine of engines()) {
       expect((await signIn(gh, 'owner@example.com', PASSWORD, totpCode(secret, now))).statusCode).toBe(200);
     });
 
+    it('a session alone cannot enrol or disable a second factor: the current password is asked; confirming ends the other sessions', async () => {
+      const other = await sessionFor(gh, 'owner@example.com');
+      const here = await sessionFor(gh, 'owner@example.com');
+      for (const payload of [{}, { currentPassword: 'not it at all' }]) {
+        const res = await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/enroll', payload });
+        expect(res.statusCode).toBe(payload.currentPassword === undefined ? 400 : 401);
+      }
+      expect((await gh.deps.storage.db.selectFrom('operators').select('totp_pending').executeTakeFirstOrThrow()).totp_pending).toBeNull();
+      const { secret } = (await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/enroll', payload: { currentPassword: PASSWORD } })).json();
+      expect((await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/confirm', payload: { code: totpCode(secret, now) } })).statusCode).toBe(204);
+      // The other session got in without the factor: it ends; this browser's stays.
+      expect((await asOperator(gh, other, { url: '/_/api/me' })).statusCode).toBe(401);
+      expect((await asOperator(gh, here, { url: '/_/api/me' })).statusCode).toBe(200);
+      now += 30_000;
+      const wrong = await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/disable', payload: { code: totpCode(secret, now), currentPassword: 'not it at all' } });
+      expect([wrong.statusCode, wrong.json().error]).toEqual([401, 'invalid_credentials']);
+      const noPassword = await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/disable', payload: { code: totpCode(secret, now) } });
+      expect(noPassword.statusCode).toBe(400);
+      expect((await gh.deps.operators.findByEmail('owner@example.com'))!.totpEnabled).toBe(true);
+      const off = await asOperator(gh, here, { method: 'POST', url: '/_/api/totp/disable', payload: { code: totpCode(secret, now), currentPassword: PASSWORD } });
+      expect(off.statusCode).toBe(204);
+      expect((await gh.deps.operators.findByEmail('owner@example.com'))!.totpEnabled).toBe(false);
+    });
+
     it('ends the session on sign-out, after 2 hours idle, and at once when the operator is removed', async () => {
       const a = await sessionFor(gh, 'owner@example.com');
       const out = await asOperator(gh, a, { method: 'POST', url: '/_/api/sign-out' });
@@ -161,6 +202,27 @@ for (const engine of engines()) {
       expect((await asOperator(gh, c, { method: 'DELETE', url: `/_/api/operators/${second.operatorId}` })).statusCode).toBe(204);
       expect((await asOperator(gh, second, { url: '/_/api/me' })).statusCode).toBe(401);
       expect((await asOperator(gh, second, { url: '/admin/v1/keys', project: gh.project.id })).statusCode).toBe(401);
+    });
+
+    it('a sign-in from a browser that held a session ends that session', async () => {
+      const before = await sessionFor(gh, 'owner@example.com');
+      const res = await gh.app.inject({ method: 'POST', url: '/_/api/sign-in', headers: { origin: OWN_ORIGIN, cookie: before.cookie }, payload: { email: 'owner@example.com', password: PASSWORD } });
+      expect(res.statusCode).toBe(200);
+      expect((await asOperator(gh, before, { url: '/_/api/me' })).statusCode).toBe(401);
+      expect((await gh.app.inject({ url: '/_/api/me', headers: { cookie: cookieOf(res) } })).statusCode).toBe(200);
+    });
+
+    it('prunes ended sessions and spent setup tokens (at most hourly, on a sign-in)', async () => {
+      const db = gh.deps.storage.db;
+      const ended = await sessionFor(gh, 'owner@example.com');
+      await asOperator(gh, ended, { method: 'POST', url: '/_/api/sign-out' });
+      await sessionFor(gh, 'owner@example.com'); // will idle out
+      now += 3 * 3600_000;
+      const live = await sessionFor(gh, 'owner@example.com');
+      const count = async (table: 'operator_sessions' | 'operator_setup_tokens') => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      expect(await count('operator_sessions')).toBe(1);
+      expect(await count('operator_setup_tokens')).toBe(0); // setUp's token was spent
+      expect((await asOperator(gh, live, { url: '/_/api/me' })).statusCode).toBe(200);
     });
 
     it('ends every session on a password change, keeping this browser signed in with a new one', async () => {
@@ -213,7 +275,51 @@ describe('operator cookie under TLS', () => {
       await gh.deps.operators.add({ email: 'ops@example.com', password: PASSWORD, roles: [] });
       const res = await gh.app.inject({ method: 'POST', url: '/_/api/sign-in', headers: { origin: 'https://gate.example.com' }, payload: { email: 'ops@example.com', password: PASSWORD } });
       expect(res.statusCode).toBe(200);
-      expect(String(res.headers['set-cookie'])).toContain('Secure');
+      const line = String(res.headers['set-cookie']);
+      expect(line).toMatch(/^__Host-gatehouse_operator=[A-Za-z0-9_-]{43};/);
+      expect(line).toMatch(/; Secure(;|$)/);
+      expect(line).toContain('Path=/');
+      expect(line).not.toContain('Domain');
+    } finally {
+      await gh.close();
+    }
+  });
+
+  it('is Secure and __Host- when the request came over https through a trusted proxy; only a trusted proxy counts', async () => {
+    const gh = await startOperatorApp('sqlite', { env: { GATEHOUSE_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      await gh.deps.operators.add({ email: 'ops@example.com', password: PASSWORD, roles: [] });
+      const viaProxy = (remoteAddress: string) => gh.app.inject({
+        method: 'POST', url: '/_/api/sign-in', remoteAddress,
+        headers: { origin: 'https://localhost:80', 'x-forwarded-proto': 'https' }, payload: { email: 'ops@example.com', password: PASSWORD },
+      });
+      const res = await viaProxy('127.0.0.1');
+      expect(res.statusCode, res.body).toBe(200);
+      const line = String(res.headers['set-cookie']);
+      expect(line).toMatch(/^__Host-gatehouse_operator=[A-Za-z0-9_-]{43};/);
+      expect(line).toMatch(/; Secure(;|$)/);
+      const session = cookieOf(res);
+      // The __Host- name is read, and wins over a plain one beside it (which could have been planted).
+      expect((await gh.app.inject({ url: '/_/api/me', headers: { cookie: session } })).statusCode).toBe(200);
+      expect((await gh.app.inject({ url: '/_/api/me', headers: { cookie: `gatehouse_operator=${'A'.repeat(43)}; ${session}` } })).statusCode).toBe(200);
+      expect((await gh.app.inject({ url: '/_/api/me', headers: { cookie: `${session.split('=')[0]}=${'A'.repeat(43)}; gatehouse_operator=${session.split('=')[1]}` } })).statusCode).toBe(401);
+      // Sign-out clears both names.
+      const out = await gh.app.inject({
+        method: 'POST', url: '/_/api/sign-out', remoteAddress: '127.0.0.1',
+        headers: { cookie: session, origin: 'https://localhost:80', 'x-forwarded-proto': 'https', 'x-csrf-token': res.json().csrfToken },
+      });
+      expect(out.statusCode).toBe(204);
+      const cleared = ([] as string[]).concat(out.headers['set-cookie'] as string | string[]);
+      expect(cleared.map((c) => c.split('=')[0]).sort()).toEqual(['__Host-gatehouse_operator', 'gatehouse_operator']);
+      expect(cleared.every((c) => c.includes('Max-Age=0'))).toBe(true);
+      // From an address that is not a trusted proxy, X-Forwarded-Proto is ignored: plain name, not Secure.
+      const untrusted = await gh.app.inject({
+        method: 'POST', url: '/_/api/sign-in', remoteAddress: '10.1.2.3',
+        headers: { origin: OWN_ORIGIN, 'x-forwarded-proto': 'https' }, payload: { email: 'ops@example.com', password: PASSWORD },
+      });
+      expect(untrusted.statusCode, untrusted.body).toBe(200);
+      expect(String(untrusted.headers['set-cookie'])).toMatch(/^gatehouse_operator=/);
+      expect(String(untrusted.headers['set-cookie'])).not.toContain('Secure');
     } finally {
       await gh.close();
     }

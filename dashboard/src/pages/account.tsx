@@ -13,8 +13,12 @@ function Totp() {
   const enabled = session.me?.operator.totpEnabled ?? false;
   const [enrolment, setEnrolment] = useState<TotpEnrolment | null>(null);
   const [code, setCode] = useState('');
+  const [password, setPassword] = useState('');
   const [turnedOn, setTurnedOn] = useState(false);
-  const enroll = useAction(async () => setEnrolment(await operatorApi.totpEnroll()));
+  const enroll = useAction(async () => {
+    setEnrolment(await operatorApi.totpEnroll(password));
+    setPassword('');
+  });
   const confirm = useAction(async () => {
     await operatorApi.totpConfirm(code);
     setTurnedOn(true);
@@ -23,9 +27,10 @@ function Totp() {
     await session.refresh();
   });
   const disable = useAction(async () => {
-    await operatorApi.totpDisable(code);
+    await operatorApi.totpDisable(code, password);
     setTurnedOn(false);
     setCode('');
+    setPassword('');
     await session.refresh();
   });
 
@@ -34,7 +39,8 @@ function Totp() {
       {turnedOn && enabled && <p class="notice" role="status">Two-step sign-in is on: from now on signing in asks for a code.</p>}
       {enabled && !enrolment ? (
         <Form onSubmit={() => void disable.run()} error={disable.error} label="Turn off two-step sign-in">
-          <p>Two-step sign-in is <strong>on</strong>. To turn it off, enter a current code.</p>
+          <p>Two-step sign-in is <strong>on</strong>. To turn it off, enter your password and a current code.</p>
+          <Field label="Current password" type="password" autoComplete="current-password" required value={password} onValue={setPassword} />
           <Field label="Authenticator code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} required value={code} onValue={setCode} />
           <div class="actions"><Button type="submit" kind="danger" busy={disable.busy} busyText="Turning off…">Turn off</Button></div>
         </Form>
@@ -50,11 +56,11 @@ function Totp() {
           </div>
         </Form>
       ) : (
-        <div>
-          <p>Two-step sign-in is <strong>off</strong>. With it on, signing in also asks for a code from an authenticator app.</p>
-          <Button kind="primary" busy={enroll.busy} busyText="Preparing…" onClick={() => void enroll.run()}>Turn on</Button>
-          {enroll.error && <p class="error" role="alert">{enroll.error}</p>}
-        </div>
+        <Form onSubmit={() => void enroll.run()} error={enroll.error} label="Turn on two-step sign-in">
+          <p>Two-step sign-in is <strong>off</strong>. With it on, signing in also asks for a code from an authenticator app. Turning it on signs out your other sessions.</p>
+          <Field label="Current password" type="password" autoComplete="current-password" required value={password} onValue={setPassword} />
+          <div class="actions"><Button type="submit" kind="primary" busy={enroll.busy} busyText="Preparing…">Turn on</Button></div>
+        </Form>
       )}
     </Section>
   );

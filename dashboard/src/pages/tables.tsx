@@ -191,7 +191,9 @@ function CallerFields({ kind, setKind, userId, setUserId, groups }: {
 
 function RowsBrowser({ name }: { name: string }) {
   const admin = useAdmin();
-  const [kind, setKind] = useState('admin');
+  // A viewer may look as a user or a guest, not as an admin (the server refuses it that view).
+  const canWrite = useSession().canWrite;
+  const [kind, setKind] = useState(canWrite ? 'admin' : 'guest');
   const [userId, setUserId] = useState('');
   const [select, setSelect] = useState('*');
   const [filter, setFilter] = useState('');
@@ -210,7 +212,7 @@ function RowsBrowser({ name }: { name: string }) {
     <Section title="Rows">
       <p class="muted">The rows and columns the Data API would answer this caller: rules and column permissions applied.</p>
       <Form onSubmit={() => void load.run()} error={load.error} label="View rows as">
-        <CallerFields kind={kind} setKind={setKind} userId={userId} setUserId={setUserId} groups={['admin', 'user', 'guest']} />
+        <CallerFields kind={kind} setKind={setKind} userId={userId} setUserId={setUserId} groups={canWrite ? ['admin', 'user', 'guest'] : ['user', 'guest']} />
         <div class="row">
           <Field label="Columns" value={select} onValue={setSelect} hint="As in select=, e.g. id,title" />
           <Field label="Filter" value={filter} onValue={setFilter} hint="As in the query string, e.g. done=eq.false" />

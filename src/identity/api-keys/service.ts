@@ -55,6 +55,12 @@ export interface ApiKeyServiceDeps {
    * deletion just because it was copied. Absent: such keys are refused (fail closed).
    */
   isAdminUser?: (projectId: string, environment: string, userId: string) => Promise<boolean>;
+  /**
+   * Whether a dashboard operator still holds owner or admin in this project right now: a key an
+   * operator made stops when that operator is removed or demoted, like a user's. Passed in (the
+   * identity layer does not import the operators). Absent: such keys are refused (fail closed).
+   */
+  isKeyOperator?: (projectId: string, operatorId: string) => Promise<boolean>;
 }
 
 interface CacheEntry {
@@ -71,8 +77,9 @@ const MAX_CACHE_ENTRIES = 50_000;
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;
 
 const USER_CREATOR = 'user:';
+const OPERATOR_CREATOR = 'operator:';
 
-export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSeconds, isAdminUser = async () => false }: ApiKeyServiceDeps) {
+export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSeconds, isAdminUser = async () => false, isKeyOperator = async () => false }: ApiKeyServiceDeps) {
   // Hot cache by the presented key's text: hashing it would cost more than the
   // whole cached check, and the clear key sits in this process's memory anyway
   // (in the request that carried it); only the hash is ever stored. A Map
@@ -87,9 +94,13 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
   /**
    * A key made by a user: only a publishable one (a user never had a secret key's power, so a
    * secret key it made, before that was refused, counts for nothing), and only while the user
-   * is still an admin.
+   * is still an admin. A key made by a dashboard operator: only while the operator is still owner
+   * or admin of the project.
    */
   async function creatorLostPower(row: ApiKeyRow): Promise<boolean> {
+    if (row.created_by?.startsWith(OPERATOR_CREATOR)) {
+      return !(await isKeyOperator(row.project_id, row.created_by.slice(OPERATOR_CREATOR.length)));
+    }
     if (!row.created_by?.startsWith(USER_CREATOR)) return false;
     if (row.kind !== 'publishable') return true;
     return !(await isAdminUser(row.project_id, row.environment, row.created_by.slice(USER_CREATOR.length)));

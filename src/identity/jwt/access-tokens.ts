@@ -23,6 +23,26 @@ export interface AccessTokenClaims {
   method: string;
 }
 
+/**
+ * The claims of a user's access token but iss, iat and exp: one builder for the token issued at
+ * sign-in and for the dashboard's view-as, so the rules see the same claims in both. Without a
+ * session (view-as, a preview "as of a fresh sign-in"), session_id and amr are absent.
+ */
+export function accessClaimsFor(
+  projectId: string, environment: string,
+  c: Omit<AccessTokenClaims, 'sessionId' | 'authTime' | 'method'> & Partial<Pick<AccessTokenClaims, 'sessionId' | 'authTime' | 'method'>>,
+): Record<string, unknown> & { sub: string; role: string } {
+  // Claim names follow GoTrue so that code written for Supabase reads them unchanged.
+  return {
+    sub: c.sub, aud: ACCESS_TOKEN_AUDIENCE,
+    email: c.email ?? '', phone: '', app_metadata: c.appMetadata, user_metadata: c.userMetadata, role: c.role, aal: 'aal1',
+    ...(c.sessionId !== undefined && c.method !== undefined && c.authTime !== undefined
+      ? { amr: [{ method: c.method, timestamp: c.authTime }], session_id: c.sessionId }
+      : {}),
+    is_anonymous: false, project_id: projectId, environment,
+  };
+}
+
 export interface IssuedAccessToken {
   token: string;
   expiresIn: number;
@@ -69,14 +89,9 @@ export function createAccessTokenService(options: {
       const key = await keys.current(projectId, environment);
       const iat = Math.floor(clock.nowMs() / 1000);
       const exp = iat + ttlSeconds;
-      // Claim names follow GoTrue so that code written for Supabase reads them unchanged.
-      const token = await new SignJWT({
-        email: c.email ?? '', phone: '', app_metadata: c.appMetadata, user_metadata: c.userMetadata, role: c.role,
-        aal: 'aal1', amr: [{ method: c.method, timestamp: c.authTime }], session_id: c.sessionId, is_anonymous: false,
-        project_id: projectId, environment,
-      })
+      const token = await new SignJWT(accessClaimsFor(projectId, environment, c))
         .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-        .setIssuer(issuerUrls.of(projectId, environment)).setAudience(ACCESS_TOKEN_AUDIENCE).setSubject(c.sub).setIssuedAt(iat).setExpirationTime(exp)
+        .setIssuer(issuerUrls.of(projectId, environment)).setIssuedAt(iat).setExpirationTime(exp)
         .sign(key.key);
       return { token, expiresIn: ttlSeconds, expiresAt: exp };
     },
