@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { LOOKS_LIKE_KEY, TokenRejected, type Caller } from '../../access/index.js';
+import { ApiKeyRejected, createCaller, LOOKS_LIKE_KEY, TokenRejected, type Caller, type CallerKey } from '../../access/index.js';
 import { authContextOf } from '../../data/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { Clock } from '../../shared/clock.js';
@@ -23,6 +23,8 @@ export interface ConnectionDeps {
   feed: ChangeFeed | null;
   hub: Hub;
   settings: ChannelSettingsService;
+  /** The connection's API key checked again (the identify stage's verifier and cache); ApiKeyRejected when it no longer works. */
+  verifyKey(key: string): Promise<CallerKey>;
   /** The caller of a user token presented on this connection's key (identity's verifier); TokenRejected when it is not valid. */
   verifyUser(base: Caller, token: string): Promise<Caller>;
   /** A refused token, for the security events. */
@@ -91,10 +93,14 @@ export class Connection {
   constructor(
     private readonly socket: WebSocket,
     private readonly vsn: Vsn,
-    private readonly base: Caller,
+    /** The upgrade's caller; replaced by the recheck, so a narrowed key's new scopes apply to open sockets. */
+    private base: Caller,
+    /** The upgrade's API key and its `Authorization: Bearer` user token, if any, for the recheck. */
+    private readonly credentials: { key: string; bearer: string | undefined },
     readonly address: string,
     private readonly deps: ConnectionDeps,
   ) {
+    if (base.user && credentials.bearer !== undefined) tokens.set(base, credentials.bearer);
     socket.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     socket.on('close', () => this.dispose());
     socket.on('error', () => this.dispose());
@@ -312,13 +318,47 @@ export class Connection {
     }
   }
 
-  /** Re-verifies every channel's user token (a revoked session or a changed rule ends the channel). */
+  /**
+   * Re-verifies the connection's API key and every channel's user token: a revoked or expired key
+   * closes the socket, a narrowed key's scopes apply from now on, a revoked session or a changed
+   * rule ends the channel.
+   */
   async recheck(): Promise<void> {
+    if (this.closed) return;
+    const previousBase = this.base;
+    let key: CallerKey;
+    try {
+      key = await this.deps.verifyKey(this.credentials.key);
+    } catch (error) {
+      if (!(error instanceof ApiKeyRejected)) {
+        this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: key recheck failed');
+        return;
+      }
+      this.close(1008, 'api key no longer valid');
+      this.dispose();
+      return;
+    }
+    let baseRefusal: unknown = null;
+    this.base = createCaller(key, null);
+    try {
+      // A user from the upgrade's Authorization header: verified again on the fresh key.
+      if (previousBase.user) this.base = await this.callerFor(tokenOf(previousBase));
+    } catch (error) {
+      // The upgrade's user is gone: the channels that rode on it end below; later joins are guests.
+      baseRefusal = error;
+    }
     for (const channel of [...this.channels.values()]) {
       try {
-        await this.authorize(channel.caller, channel.name, channel.private, 'join');
         // The same verifier and messages as a join (an expired token says so, a revoked one is invalid).
-        if (channel.caller.user) await this.callerFor(tokenOf(channel.caller));
+        if (channel.caller === previousBase) {
+          if (baseRefusal !== null) throw baseRefusal;
+          channel.caller = this.base;
+        } else if (channel.caller.user) {
+          channel.caller = await this.callerFor(tokenOf(channel.caller));
+        } else {
+          channel.caller = createCaller(key, null);
+        }
+        await this.authorize(channel.caller, channel.name, channel.private, 'join');
       } catch (error) {
         if (this.channels.get(channel.topic) === channel) this.endChannel(channel, reasonOf(error, this.deps.logger));
       }

@@ -3,7 +3,7 @@ import websocket from '@fastify/websocket';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
-import { createCaller, type Caller, type CallerUser } from '../../access/index.js';
+import { bearerOf, createCaller, LOOKS_LIKE_KEY, presentedKey, type Caller, type CallerKey, type CallerUser } from '../../access/index.js';
 import { authContextOf } from '../../data/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
@@ -20,6 +20,8 @@ export interface RealtimeRoutesOptions {
   feed: ChangeFeed | null;
   hub: Hub;
   settings: ChannelSettingsService;
+  /** identity's API-key verifier (the one the identify stage uses, with its cache). */
+  apiKeys: { verify(key: string): Promise<CallerKey> };
   /** identity's user-token verifier (the one the identify stage uses). */
   userTokens: { verify(projectId: string, environment: string, token: string): Promise<CallerUser> };
   events: SecurityEvents;
@@ -67,6 +69,7 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
 
   const connectionDeps = {
     feed: options.feed, hub, settings, limits, registry, clock: options.clock, logger,
+    verifyKey: (key: string) => options.apiKeys.verify(key),
     async verifyUser(base: Caller, token: string) {
       return createCaller(base.key, await options.userTokens.verify(base.projectId, base.environment, token));
     },
@@ -106,8 +109,14 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
     // Counted again here: two upgrades can pass the check above at once.
     if (open >= limits.connectionsPerAddress) return socket.close(1008, 'too many connections from this address');
     registry.byAddress.set(request.ip, open + 1);
-    const vsn = (request.query as { vsn?: Vsn }).vsn;
-    const connection = new Connection(socket, vsn && VERSIONS.has(vsn) ? vsn : '1.0.0', caller, request.ip, connectionDeps);
+    const query = request.query as { vsn?: Vsn; apikey?: string };
+    // The credentials the identify stage read, kept for the periodic recheck (a revoked key closes the socket).
+    const bearer = bearerOf(request.headers.authorization);
+    const key = presentedKey(request.headers.apikey, request.headers['x-api-key'], bearer) ?? query.apikey;
+    if (!key) return socket.close(1008, 'no api key');
+    const userToken = bearer !== undefined && !LOOKS_LIKE_KEY.test(bearer) ? bearer : undefined;
+    const vsn = query.vsn;
+    const connection = new Connection(socket, vsn && VERSIONS.has(vsn) ? vsn : '1.0.0', caller, { key, bearer: userToken }, request.ip, connectionDeps);
     registry.open.add(connection);
   });
 
