@@ -55,5 +55,28 @@ for (const engine of engines()) {
       expect(system[4]).toMatchObject({ status: 'error' });
       s.ws.close();
     });
+
+    it('refreshing a channel\'s token many times holds one slot of the per-user limit: after close the user connects up to the limit', async () => {
+      const user = await world.user();
+      const s = await rawSocket(wsUrl(world.gh.publishableKey));
+      s.push('j', 'j', 'realtime:refresh-room', 'phx_join', { config: { private: true }, access_token: user.accessToken });
+      expect((await s.reply('j')).status).toBe('ok');
+      for (let i = 0; i < 6; i++) {
+        s.push('j', `t${i}`, 'realtime:refresh-room', 'access_token', { access_token: user.accessToken });
+        expect((await s.reply(`t${i}`)).status).toBe('ok');
+      }
+      s.ws.close();
+      await s.closed;
+      await sleep(200);
+      // GATEHOUSE_REALTIME_CONNECTIONS_PER_USER is 3: all three connect, a fourth is refused.
+      const sockets = await Promise.all([0, 1, 2, 3].map(() => rawSocket(wsUrl(world.gh.publishableKey))));
+      const statuses: string[] = [];
+      for (const [i, socket] of sockets.entries()) {
+        socket.push('j', `j${i}`, 'realtime:refresh-room', 'phx_join', { config: { private: true }, access_token: user.accessToken });
+        statuses.push((await socket.reply(`j${i}`)).status);
+      }
+      expect(statuses).toEqual(['ok', 'ok', 'ok', 'error']);
+      for (const socket of sockets) socket.ws.close();
+    });
   });
 }

@@ -305,12 +305,14 @@ export class Connection {
   private async refreshToken(channel: Channel, frame: Frame): Promise<void> {
     try {
       const caller = await this.callerFor(frame.payload.access_token);
-      if (caller.user && !this.claimUser(caller.user.id)) throw new Refusal('too many connections for this user');
       // The new caller must still be allowed in: a token for another user re-runs the join rule.
       await this.authorize(caller, channel.name, channel.private, 'join');
-      const previous = channel.caller;
+      // A slot is claimed only for a new user (a refresh of the same user's token holds the one it has).
+      const previousId = channel.caller.user?.id;
+      const nextId = caller.user?.id;
+      if (nextId !== undefined && nextId !== previousId && !this.claimUser(nextId)) throw new Refusal('too many connections for this user');
       channel.caller = caller;
-      if (previous.user && previous.user.id !== caller.user?.id) this.releaseUser(previous.user.id);
+      if (previousId !== undefined && previousId !== nextId) this.releaseUser(previousId);
       this.watchExpiry(channel);
       if (frame.ref !== null) this.reply(frame, 'ok', {});
     } catch (error) {
