@@ -12,7 +12,7 @@ import type { PresenceMap } from '../presence/presence.js';
 import type { Hub, HubMember } from './hub.js';
 import type { SocketLimits } from './limits.js';
 import {
-  decodeBinary, decodeText, encodeBinaryBroadcast, encodeChangeFrame, encodeText, FrameError, type BroadcastBody, type Frame, type Vsn,
+  decodeBinary, decodeText, encodeBinaryBroadcast, encodeChangeFrame, encodeText, fitsField, FrameError, isObject, type BroadcastBody, type Frame, type Vsn,
 } from './protocol.js';
 
 // One WebSocket: Phoenix's channel protocol as realtime-js speaks it. Frames are handled one after
@@ -131,7 +131,12 @@ export class Connection {
         frame = decodeText(data.toString('utf8'), this.vsn);
       }
     } catch (error) {
-      if (!(error instanceof FrameError)) throw error;
+      if (!(error instanceof FrameError)) {
+        // Thrown inside a ws listener it would take the process down: this socket ends instead.
+        this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: frame decoding failed');
+        this.close(1011, 'internal error');
+        return;
+      }
       // No topic to answer on: the error goes to the `phoenix` topic, the socket stays.
       this.send(encodeText(this.vsn, null, null, 'phoenix', 'phx_error', { reason: `malformed frame: ${error.message}` }));
       return;
@@ -172,8 +177,8 @@ export class Connection {
         return this.refreshToken(channel, frame);
       case 'broadcast': {
         const payload = frame.payload;
-        if (typeof payload.event !== 'string' || payload.event.length === 0 || payload.event.length > 255) {
-          return this.reply(frame, 'error', { reason: 'broadcast needs an event name' });
+        if (typeof payload.event !== 'string' || payload.event.length === 0 || !fitsField(payload.event)) {
+          return this.reply(frame, 'error', { reason: 'broadcast needs an event name of 1 to 255 bytes' });
         }
         return this.onBroadcast(topic, frame.joinRef, frame.ref, payload.event, { json: payload.payload ?? null });
       }
@@ -199,7 +204,7 @@ export class Connection {
       if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Refusal('config must be an object');
       const { private: isPrivate = false, broadcast = {}, presence = {}, postgres_changes: changes = [] } = config as Record<string, unknown>;
       if (typeof isPrivate !== 'boolean') throw new Refusal('config.private must be a boolean');
-      if (!isRecord(broadcast) || !isRecord(presence)) throw new Refusal('config.broadcast and config.presence must be objects');
+      if (!isObject(broadcast) || !isObject(presence)) throw new Refusal('config.broadcast and config.presence must be objects');
       if (!Array.isArray(changes) || changes.length > this.deps.limits.changesPerJoin) throw new Refusal(`config.postgres_changes must be a list of at most ${this.deps.limits.changesPerJoin}`);
       const caller = await this.callerFor(payload.access_token);
       await this.authorize(caller, name, isPrivate, 'join');
@@ -233,7 +238,7 @@ export class Connection {
   }
 
   private async subscribeChange(channel: Channel, entry: unknown): Promise<ChangeBinding> {
-    if (!isRecord(entry)) throw new Refusal('each postgres_changes entry is { event, schema, table, filter }');
+    if (!isObject(entry)) throw new Refusal('each postgres_changes entry is { event, schema, table, filter }');
     const { event, schema = 'public', table, filter } = entry;
     if (typeof event !== 'string' || !CHANGE_EVENTS.has(event as ChangeEvent)) throw new Refusal('postgres_changes event must be INSERT, UPDATE, DELETE or *');
     if (schema !== 'public') throw new Refusal('postgres_changes schema must be public');
@@ -274,6 +279,7 @@ export class Connection {
     const frame = { joinRef, ref, topic, event: 'broadcast', payload: {} };
     const channel = this.channels.get(topic);
     if (!channel) return this.reply(frame, 'error', { reason: 'unmatched topic' });
+    if ('json' in body && !serializable(body.json)) return this.reply(frame, 'error', { reason: 'broadcast payload cannot be sent as JSON' });
     try {
       await this.authorize(channel.caller, channel.name, channel.private, 'send');
     } catch (error) {
@@ -291,7 +297,8 @@ export class Connection {
         return this.reply(frame, 'ok', {});
       }
       if (event !== 'track') throw new Refusal('presence event must be track or untrack');
-      if (!isRecord(payload)) throw new Refusal('presence payload must be an object');
+      if (!isObject(payload)) throw new Refusal('presence payload must be an object');
+      if (!serializable(payload)) throw new Refusal('presence payload cannot be sent as JSON');
       await this.authorize(channel.caller, channel.name, channel.private, 'track');
       // Tracking shows this client in the channel's presence even when it did not ask for the state.
       channel.presenceEnabled = true;
@@ -488,8 +495,17 @@ function tokenOf(caller: Caller): string {
   return tokens.get(caller) ?? '';
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * Checked once on arrival: every member stringifies the payload again, and one that cannot be
+ * (nested past the stack) must be refused here, not fail in the middle of a fan-out.
+ */
+function serializable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What a refused frame tells the client: our refusals and clean errors say why; anything else is logged, not shown. */
