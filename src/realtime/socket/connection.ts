@@ -5,6 +5,7 @@ import { ApiKeyRejected, createCaller, LOOKS_LIKE_KEY, TokenRejected, type Calle
 import { authContextOf } from '../../data/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { Clock } from '../../shared/clock.js';
+import { SerialQueue } from '../../shared/serial-queue.js';
 import type { ChangeEvent, ChangeFeed, ChangePayload, ChangeSubscription } from '../changes/index.js';
 import { channelAllows, type ChannelAction } from '../channels/rules.js';
 import type { ChannelSettingsService } from '../channels/settings.js';
@@ -62,6 +63,8 @@ const CHANGE_EVENTS = new Set<ChangeEvent>(['INSERT', 'UPDATE', 'DELETE', '*']);
 const TOPIC_PREFIX = 'realtime:';
 const MAX_CHANNEL_NAME = 200;
 const SLOW_CONSUMER_GRACE_MS = 1_000;
+/** Frames received and not yet handled at most (a join waits on the database): over it the socket is closed. */
+export const MAX_PENDING_FRAMES = 64;
 
 interface ChangeBinding { id: number; event: ChangeEvent; schema: string; table: string; filter?: string }
 
@@ -84,7 +87,7 @@ class Refusal extends Error {}
 export class Connection {
   private readonly channels = new Map<string, Channel>();
   private readonly users = new Map<string, number>();
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue(MAX_PENDING_FRAMES, (error: unknown) => this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: frame handling failed'));
   private windowStart = 0;
   private windowCount = 0;
   private nextBindingId = 1;
@@ -141,8 +144,10 @@ export class Connection {
       this.send(encodeText(this.vsn, null, null, 'phoenix', 'phx_error', { reason: `malformed frame: ${error.message}` }));
       return;
     }
-    this.queue = this.queue.then(() => (binary ? this.onBroadcast(binary.topic, binary.joinRef, binary.ref, binary.event, binary.body) : this.handle(frame!)))
-      .catch((error: unknown) => this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: frame handling failed'));
+    // Bounded: a client that sends faster than its frames are handled (within the rate limit, with
+    // slow joins) is closed rather than queued without end.
+    const queued = this.queue.push(() => (binary ? this.onBroadcast(binary.topic, binary.joinRef, binary.ref, binary.event, binary.body) : this.handle(frame!)));
+    if (!queued) this.close(1008, 'too many pending frames');
   }
 
   /** Per-connection fixed one-second window: over the limit a frame is refused, over twice it the socket is closed. */
