@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import { ApiKeyRejected, createCaller, LOOKS_LIKE_KEY, TokenRejected, type Caller, type CallerKey } from '../../access/index.js';
-import { authContextOf } from '../../data/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { Clock } from '../../shared/clock.js';
 import { SerialQueue } from '../../shared/serial-queue.js';
 import type { ChangeEvent, ChangeFeed, ChangePayload, ChangeSubscription } from '../changes/index.js';
-import { channelAllows, type ChannelAction } from '../channels/rules.js';
+import { channelRefusal, channelScope, MAX_CHANNEL_NAME } from '../channels/access.js';
+import type { ChannelAction } from '../channels/rules.js';
 import type { ChannelSettingsService } from '../channels/settings.js';
 import type { PresenceMap } from '../presence/presence.js';
 import type { Hub, HubMember } from './hub.js';
@@ -61,7 +61,6 @@ export class ConnectionRegistry {
 
 const CHANGE_EVENTS = new Set<ChangeEvent>(['INSERT', 'UPDATE', 'DELETE', '*']);
 const TOPIC_PREFIX = 'realtime:';
-const MAX_CHANNEL_NAME = 200;
 const SLOW_CONSUMER_GRACE_MS = 1_000;
 /** Frames received and not yet handled at most (a join waits on the database): over it the socket is closed. */
 export const MAX_PENDING_FRAMES = 64;
@@ -218,7 +217,7 @@ export class Connection {
       const channel: Channel = {
         topic, name, private: isPrivate, joinRef: frame.joinRef, caller, presenceEnabled: presence.enabled === true, presenceKey,
         bindings: [], subscriptions: [], expiry: null,
-        member: this.memberFor(topic, `${caller.projectId}:${caller.environment}:${isPrivate ? 'private' : 'public'}:${name}`, broadcast.self === true, frame.joinRef),
+        member: this.memberFor(topic, channelScope(caller, name, isPrivate), broadcast.self === true, frame.joinRef),
       };
       // channel.member reads channel state lazily (presenceEnabled, tracked); set before the hub sees it.
       try {
@@ -416,12 +415,9 @@ export class Connection {
   }
 
   private async authorize(caller: Caller, name: string, isPrivate: boolean, action: ChannelAction): Promise<void> {
-    const settings = await this.deps.settings.get(caller.projectId, caller.environment);
-    if (!isPrivate) {
-      if (!settings.publicChannels) throw new Refusal('Unauthorized: public channels are disabled for this environment; join with config.private');
-      return;
-    }
-    if (!channelAllows(settings.rules, action, authContextOf(caller), name)) throw new Refusal(`Unauthorized: you may not ${action} on this channel`);
+    const refusal = channelRefusal(await this.deps.settings.get(caller.projectId, caller.environment), caller, name, isPrivate, action);
+    if (refusal === 'public_channels_disabled') throw new Refusal('Unauthorized: public channels are disabled for this environment; join with config.private');
+    if (refusal === 'rule') throw new Refusal(`Unauthorized: you may not ${action} on this channel`);
   }
 
   private claimUser(userId: string): boolean {

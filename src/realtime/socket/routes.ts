@@ -4,12 +4,11 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { bearerOf, createCaller, LOOKS_LIKE_KEY, presentedKey, type Caller, type CallerKey, type CallerUser } from '../../access/index.js';
-import { authContextOf } from '../../data/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { ChangeFeed } from '../changes/index.js';
-import { channelAllows } from '../channels/rules.js';
+import { channelRefusal, channelScope, MAX_CHANNEL_NAME } from '../channels/access.js';
 import type { ChannelSettingsService } from '../channels/settings.js';
 import { Connection, ConnectionRegistry } from './connection.js';
 import type { Hub } from './hub.js';
@@ -33,7 +32,6 @@ export interface RealtimeRoutesOptions {
 const WEBSOCKET_PATH = '/websocket';
 const VERSIONS = new Set<Vsn>(['1.0.0', '2.0.0']);
 const MAX_REST_MESSAGES = 100;
-const MAX_CHANNEL_NAME = 200;
 
 /**
  * `/realtime/v1`: the WebSocket realtime-js connects to, and the REST broadcast it falls back to.
@@ -126,10 +124,10 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
   /** The hub scope of a channel the caller may send to; 403 otherwise (also for a channel that needs `private`: no oracle). */
   async function sendableScope(request: FastifyRequest, name: string, isPrivate: boolean): Promise<string> {
     const caller = request.caller!;
-    const current = await settings.get(caller.projectId, caller.environment);
-    const allowed = isPrivate ? channelAllows(current.rules, 'send', authContextOf(caller), name) : current.publicChannels;
-    if (!allowed) throw new GatehouseError('forbidden', { message: 'You may not send to this channel.' });
-    return `${caller.projectId}:${caller.environment}:${isPrivate ? 'private' : 'public'}:${name}`;
+    if (channelRefusal(await settings.get(caller.projectId, caller.environment), caller, name, isPrivate, 'send') !== null) {
+      throw new GatehouseError('forbidden', { message: 'You may not send to this channel.' });
+    }
+    return channelScope(caller, name, isPrivate);
   }
 
   r.post('/api/broadcast', {
