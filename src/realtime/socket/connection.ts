@@ -367,7 +367,11 @@ export class Connection {
           if (baseRefusal !== null) throw baseRefusal;
           channel.caller = this.base;
         } else if (channel.caller.user) {
-          channel.caller = await this.callerFor(tokenOf(channel.caller));
+          const before = channel.caller;
+          const fresh = await this.callerFor(tokenOf(before));
+          // An access_token refresh that landed meanwhile wins over the token checked here.
+          if (channel.caller !== before) continue;
+          channel.caller = fresh;
         } else {
           channel.caller = createCaller(key, null);
         }
