@@ -78,5 +78,17 @@ for (const engine of engines()) {
       expect(statuses).toEqual(['ok', 'ok', 'ok', 'error']);
       for (const socket of sockets) socket.ws.close();
     });
+
+    it('a socket that sends frames faster than they are handled is closed (1008) past 64 pending, not queued without end', async () => {
+      const s = await rawSocket(wsUrl(world.gh.publishableKey));
+      // One TCP write of 90 heartbeats: the server reads them in one go, before any is handled.
+      const tcp = (s.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+      tcp.cork();
+      for (let i = 0; i < 90; i++) s.push(null, `h${i}`, 'phoenix', 'heartbeat', {});
+      tcp.uncork();
+      const closed = await Promise.race([s.closed, sleep(5_000).then(() => null)]);
+      expect(closed).toEqual({ code: 1008, reason: 'too many pending frames' });
+    });
   });
 }
+
