@@ -166,7 +166,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(storageRoutes, { prefix: '/storage/v1', storage: deps.files, maxObjectBytes: config.storage.maxObjectBytes });
   await app.register(realtimeRoutes, {
     prefix: '/realtime/v1', feed: deps.realtime.feed, hub: createHub({ bus: deps.realtime.bus, logger, clock: deps.clock }), settings: deps.realtimeChannels,
-    userTokens: deps.identity.userTokens, events: deps.events, limits: config.realtime, clock: deps.clock, logger,
+    apiKeys: deps.apiKeys, userTokens: deps.identity.userTokens, events: deps.events, limits: config.realtime, clock: deps.clock, logger,
   });
   return app;
 }

@@ -16,6 +16,7 @@ export { parseRuleEntry, type ColumnModel, type RuleEntry, type TableModel } fro
 // per subscriber in memory exactly as a read would (rules, column permissions, filters).
 export { decodeRow, type RowChange, type RowChangeSink, type RowChangeType, type TableChanges } from './rows/changes.js';
 export { unknownTable } from './service.js';
+export { tableScope } from './names.js';
 export { readAccess, readableColumn, type ColumnAccess } from './columns/permissions.js';
 export { compareValues, encodeForColumn, category } from './rules/compile.js';
 export { createResolver } from './rules/resolver.js';

@@ -18,3 +18,8 @@ export function physicalTableName(projectId: string, environment: string, table:
   const digest = createHash('sha256').update(`${projectId}\u0000${environment}\u0000${table}`).digest('hex');
   return `d_${digest.slice(0, 24)}`;
 }
+
+/** The key scope a table's reads or writes need (`data:<table>:read`): the Data API and realtime's changes ask the same. */
+export function tableScope(table: string, access: 'read' | 'write'): string {
+  return `data:${table}:${access}`;
+}

@@ -48,6 +48,20 @@ describe('log format', () => {
     expect(line.err.code).toBe('validation_failed');
   });
 
+  it('secret query parameters are redacted however their names are percent-encoded (as Fastify decodes them)', () => {
+    const secret = 'sb_secret_SECRETSECRETSECRET';
+    const out = capture();
+    const logger = createLogger({ level: 'info', destination: out.stream as never });
+    for (const url of [`/r?%61pikey=${secret}`, `/r?x=1&API%5FKEY=${secret}`, `/r?ap%69key=${secret}&ok=1`, `/r?%E0%A4%A=${secret}`, `/r?access%5ftoken=${secret}#f`]) {
+      logger.info({ req: { method: 'GET', url, headers: {} } }, 'incoming request');
+    }
+    const lines = out.text().trim().split('\n').map((l) => JSON.parse(l) as { req: { url: string } });
+    expect(lines).toHaveLength(5);
+    expect(out.text()).not.toContain(secret);
+    expect(lines[1]!.req.url).toBe('/r?x=1&API%5FKEY=[Redacted]');
+    expect(lines[2]!.req.url).toBe('/r?ap%69key=[Redacted]&ok=1');
+  });
+
   it('without pretty, every line is one JSON object', () => {
     const out = capture();
     createLogger({ level: 'info', destination: out.stream as never }).info({ n: 1 }, 'hello');

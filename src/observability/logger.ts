@@ -35,9 +35,29 @@ export const REDACT_PATHS = [
 ];
 
 const SECRET_QUERY = /([?&](?:token|apikey|api_key|key|code|password|access_token|refresh_token)=)[^&#]*/gi;
+const SECRET_PARAMS = new Set(['token', 'apikey', 'api_key', 'key', 'code', 'password', 'access_token', 'refresh_token']);
+const QUERY_PARAM = /([?&])([^&#=]*)(=[^&#]*)?/g;
 
+/**
+ * The URL with the values of secret query parameters replaced. Each name is decoded first, as
+ * Fastify's query parser decodes it: `?%61pikey=` authenticates exactly like `?apikey=`. A name
+ * that does not decode is redacted too (it could be anything once a parser is lenient).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[Redacted]');
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const byName = url.slice(start).replace(QUERY_PARAM, (whole, sep: string, name: string, value: string | undefined) => {
+    if (value === undefined) return whole;
+    let decoded: string | null;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' ')).toLowerCase();
+    } catch {
+      decoded = null;
+    }
+    return decoded === null || SECRET_PARAMS.has(decoded) ? `${sep}${name}=[Redacted]` : whole;
+  });
+  // And the plain names anywhere, as before (say, inside another parameter's value).
+  return url.slice(0, start) + byName.replace(SECRET_QUERY, '$1[Redacted]');
 }
 
 /** `GATEHOUSE_LOG_FORMAT`: `auto` (the default) decides by where stdout goes. */

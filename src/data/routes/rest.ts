@@ -6,6 +6,7 @@ import type { Caller } from '../../access/index.js';
 import type { DataMetrics, RowOperation, SecurityEvents } from '../../observability/index.js';
 import { parseQuery } from '../query/parse.js';
 import { deleteRows, insertRows, updateRows, type WriteRequest, type WriteResult } from '../rows/write.js';
+import { tableScope } from '../names.js';
 import type { DataService } from '../service.js';
 import { contentRange, parseAccept, parsePrefer, parseRange } from './wire.js';
 
@@ -37,10 +38,10 @@ function singleRowError(n: number): GatehouseError {
  * onRequest, before the schema ran: any name may come), so a narrowed key learns nothing of
  * other tables; a name no table can have asks for `data:_:…`, which only a wildcard holds.
  */
-function tableScope(access: 'read' | 'write') {
+function tableScopeOf(access: 'read' | 'write') {
   return (request: FastifyRequest): string => {
     const table = (request.params as { table?: unknown }).table;
-    return `data:${typeof table === 'string' && /^[a-z0-9_]{1,64}$/.test(table) ? table : '_'}:${access}`;
+    return tableScope(typeof table === 'string' && /^[a-z0-9_]{1,64}$/.test(table) ? table : '_', access);
   };
 }
 
@@ -65,7 +66,7 @@ export async function dataRoutes(app: FastifyInstance, { data, metrics }: DataRo
   }
 
   r.get('/:table', {
-    config: { auth: 'key', routeClass: 'data_read', scope: tableScope('read') },
+    config: { auth: 'key', routeClass: 'data_read', scope: tableScopeOf('read') },
     schema: { tags, summary: 'Read rows (PostgREST: select, filters, or, order, limit, offset, Range, Prefer: count=exact)', params: Params },
   }, async (request: Req, reply: FastifyReply) => {
     const prefs = parsePrefer(request);
@@ -106,7 +107,7 @@ export async function dataRoutes(app: FastifyInstance, { data, metrics }: DataRo
     return reply.code(okStatus).type('application/json; charset=utf-8').send(rows);
   }
 
-  const writeConfig = { auth: 'key', routeClass: 'data_write', scope: tableScope('write') } as const;
+  const writeConfig = { auth: 'key', routeClass: 'data_write', scope: tableScopeOf('write') } as const;
   r.post('/:table', { config: writeConfig, schema: { tags, summary: 'Insert one row or an array of rows', params: Params } },
     (request: Req, reply) => write(request, reply, insertRows, 201, 'inserted'));
   r.patch('/:table', { config: writeConfig, schema: { tags, summary: 'Update the rows the filters and the rules select', params: Params } },

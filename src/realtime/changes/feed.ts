@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { GatehouseError } from '../../errors/index.js';
 import { isOwnRow } from '../../access/index.js';
 import { unknownTable, type RowChange, type TableModel } from '../../data/index.js';
+import { SerialQueue } from '../../shared/serial-queue.js';
 import { asChangeMessage, changesTopic, type ChangeMessage } from './message.js';
 import { CommitOrder } from './order.js';
 import type {
@@ -26,6 +27,8 @@ export interface ChangeFeedOptions {
   logger: Logger;
   /** ms a change waits for an earlier one that has not arrived before it goes out anyway. */
   gapWaitMs?: number;
+  /** Messages of one project environment waiting at most (default MAX_PENDING_PER_SCOPE). */
+  maxPending?: number;
 }
 
 const EVENTS: readonly ChangeEvent[] = ['INSERT', 'UPDATE', 'DELETE', '*'];
@@ -45,9 +48,16 @@ interface ScopeState {
   /** Resolves when the bus delivers this topic; to its unsubscribe. */
   listening: Promise<() => Promise<void>>;
   orders: Map<string, CommitOrder<ChangeMessage>>;
-  /** Messages are handled one after the other (the table lookup is async). */
-  chain: Promise<void>;
+  /** Messages are handled one after the other (the table lookup is async), at most maxPending waiting. */
+  queue: SerialQueue;
 }
+
+/**
+ * Messages of one project environment waiting for their turn at most. A table lookup that hangs
+ * (a stuck database) would otherwise let the chain grow with every write; over this, new changes
+ * are dropped and logged (subscribers miss them, as they would during a bus outage).
+ */
+export const MAX_PENDING_PER_SCOPE = 10_000;
 
 const keyOf = (scope: ChangeScope) => `${scope.projectId}\u0000${scope.environment}`;
 
@@ -55,7 +65,7 @@ function wants(entry: Entry, type: ChangeType): boolean {
   return entry.event === '*' || entry.event === type;
 }
 
-export function createChangeFeed({ tables, bus, logger, gapWaitMs = 1_000 }: ChangeFeedOptions): ChangeFeed {
+export function createChangeFeed({ tables, bus, logger, gapWaitMs = 1_000, maxPending = MAX_PENDING_PER_SCOPE }: ChangeFeedOptions): ChangeFeed {
   const scopes = new Map<string, ScopeState>();
   let closed = false;
 
@@ -128,12 +138,13 @@ export function createChangeFeed({ tables, bus, logger, gapWaitMs = 1_000 }: Cha
   }
 
   function handle(state: ScopeState, message: ChangeMessage): void {
-    state.chain = state.chain.then(async () => {
+    const queued = state.queue.push(async () => {
       if (!state.byTable.has(message.table)) return;
       const current = await tables(state.scope.projectId, state.scope.environment);
       const table = current.get(message.table);
       if (table) dispatch(state, message, table);
-    }).catch((error: unknown) => logger.warn({ err: error, table: message.table }, 'realtime: a change could not be delivered'));
+    });
+    if (!queued) logger.warn({ table: message.table, pending: state.queue.pending }, 'realtime: too many changes waiting; this one is dropped');
   }
 
   function receive(state: ScopeState, raw: unknown): void {
@@ -175,7 +186,7 @@ export function createChangeFeed({ tables, bus, logger, gapWaitMs = 1_000 }: Cha
       const key = keyOf(scope);
       let state = scopes.get(key);
       if (!state) {
-        const fresh: ScopeState = { scope, byTable: new Map(), size: 0, orders: new Map(), chain: Promise.resolve(), listening: null as never };
+        const fresh: ScopeState = { scope, byTable: new Map(), size: 0, orders: new Map(), queue: new SerialQueue(maxPending, (error: unknown) => logger.warn({ err: error }, 'realtime: a change could not be delivered')), listening: null as never };
         fresh.listening = bus.subscribe(changesTopic(scope.projectId, scope.environment), (m) => receive(fresh, m));
         scopes.set(key, (state = fresh));
       }

@@ -1,6 +1,6 @@
 import { hasScope, isOwnRow, type Caller } from '../../access/index.js';
 import {
-  authContextOf, evaluateEntry, readAccess, type AuthContext, type ColumnModel, type TableModel,
+  authContextOf, evaluateEntry, readAccess, tableScope, type AuthContext, type ColumnModel, type TableModel,
 } from '../../data/index.js';
 import { parseRowFilter, type RowFilter } from './filter.js';
 
@@ -30,10 +30,6 @@ const WIRE_TYPES: Record<string, string> = {
   text: 'text', integer: 'int8', number: 'float8', boolean: 'bool', timestamp: 'timestamptz', json: 'jsonb', uuid: 'uuid', reference: 'uuid',
 };
 
-export function tableScope(table: string): string {
-  return `data:${table}:read`;
-}
-
 export function viewOf(caller: Caller, table: TableModel, filterText: string | undefined): View {
   const auth = authContextOf(caller);
   const columns: View['columns'] = [];
@@ -51,7 +47,7 @@ export function viewOf(caller: Caller, table: TableModel, filterText: string | u
   }
   return {
     caller, table, auth, filter, columns,
-    scoped: hasScope(caller.key.scopes, tableScope(table.name)),
+    scoped: hasScope(caller.key.scopes, tableScope(table.name, 'read')),
     meta: columns.map(({ column }) => ({ name: column.name, type: WIRE_TYPES[column.type] ?? 'text' })),
     signature: columns.map(({ column, self }) => (self ? `${column.name}~` : column.name)).join(','),
   };

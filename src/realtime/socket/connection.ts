@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { LOOKS_LIKE_KEY, TokenRejected, type Caller } from '../../access/index.js';
-import { authContextOf } from '../../data/index.js';
+import { ApiKeyRejected, createCaller, LOOKS_LIKE_KEY, TokenRejected, type Caller, type CallerKey } from '../../access/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { Clock } from '../../shared/clock.js';
+import { SerialQueue } from '../../shared/serial-queue.js';
 import type { ChangeEvent, ChangeFeed, ChangePayload, ChangeSubscription } from '../changes/index.js';
-import { channelAllows, type ChannelAction } from '../channels/rules.js';
+import { channelRefusal, channelScope, MAX_CHANNEL_NAME } from '../channels/access.js';
+import type { ChannelAction } from '../channels/rules.js';
 import type { ChannelSettingsService } from '../channels/settings.js';
 import type { PresenceMap } from '../presence/presence.js';
 import type { Hub, HubMember } from './hub.js';
 import type { SocketLimits } from './limits.js';
 import {
-  decodeBinary, decodeText, encodeBinaryBroadcast, encodeChangeFrame, encodeText, FrameError, type BroadcastBody, type Frame, type Vsn,
+  decodeBinary, decodeText, encodeBinaryBroadcast, encodeChangeFrame, encodeText, fitsField, FrameError, isObject, type BroadcastBody, type Frame, type Vsn,
 } from './protocol.js';
 
 // One WebSocket: Phoenix's channel protocol as realtime-js speaks it. Frames are handled one after
@@ -23,6 +24,8 @@ export interface ConnectionDeps {
   feed: ChangeFeed | null;
   hub: Hub;
   settings: ChannelSettingsService;
+  /** The connection's API key checked again (the identify stage's verifier and cache); ApiKeyRejected when it no longer works. */
+  verifyKey(key: string): Promise<CallerKey>;
   /** The caller of a user token presented on this connection's key (identity's verifier); TokenRejected when it is not valid. */
   verifyUser(base: Caller, token: string): Promise<Caller>;
   /** A refused token, for the security events. */
@@ -58,8 +61,9 @@ export class ConnectionRegistry {
 
 const CHANGE_EVENTS = new Set<ChangeEvent>(['INSERT', 'UPDATE', 'DELETE', '*']);
 const TOPIC_PREFIX = 'realtime:';
-const MAX_CHANNEL_NAME = 200;
 const SLOW_CONSUMER_GRACE_MS = 1_000;
+/** Frames received and not yet handled at most (a join waits on the database): over it the socket is closed. */
+export const MAX_PENDING_FRAMES = 64;
 
 interface ChangeBinding { id: number; event: ChangeEvent; schema: string; table: string; filter?: string }
 
@@ -82,7 +86,7 @@ class Refusal extends Error {}
 export class Connection {
   private readonly channels = new Map<string, Channel>();
   private readonly users = new Map<string, number>();
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue(MAX_PENDING_FRAMES, (error: unknown) => this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: frame handling failed'));
   private windowStart = 0;
   private windowCount = 0;
   private nextBindingId = 1;
@@ -91,10 +95,14 @@ export class Connection {
   constructor(
     private readonly socket: WebSocket,
     private readonly vsn: Vsn,
-    private readonly base: Caller,
+    /** The upgrade's caller; replaced by the recheck, so a narrowed key's new scopes apply to open sockets. */
+    private base: Caller,
+    /** The upgrade's API key and its `Authorization: Bearer` user token, if any, for the recheck. */
+    private readonly credentials: { key: string; bearer: string | undefined },
     readonly address: string,
     private readonly deps: ConnectionDeps,
   ) {
+    if (base.user && credentials.bearer !== undefined) tokens.set(base, credentials.bearer);
     socket.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     socket.on('close', () => this.dispose());
     socket.on('error', () => this.dispose());
@@ -125,13 +133,20 @@ export class Connection {
         frame = decodeText(data.toString('utf8'), this.vsn);
       }
     } catch (error) {
-      if (!(error instanceof FrameError)) throw error;
+      if (!(error instanceof FrameError)) {
+        // Thrown inside a ws listener it would take the process down: this socket ends instead.
+        this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: frame decoding failed');
+        this.close(1011, 'internal error');
+        return;
+      }
       // No topic to answer on: the error goes to the `phoenix` topic, the socket stays.
       this.send(encodeText(this.vsn, null, null, 'phoenix', 'phx_error', { reason: `malformed frame: ${error.message}` }));
       return;
     }
-    this.queue = this.queue.then(() => (binary ? this.onBroadcast(binary.topic, binary.joinRef, binary.ref, binary.event, binary.body) : this.handle(frame!)))
-      .catch((error: unknown) => this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: frame handling failed'));
+    // Bounded: a client that sends faster than its frames are handled (within the rate limit, with
+    // slow joins) is closed rather than queued without end.
+    const queued = this.queue.push(() => (binary ? this.onBroadcast(binary.topic, binary.joinRef, binary.ref, binary.event, binary.body) : this.handle(frame!)));
+    if (!queued) this.close(1008, 'too many pending frames');
   }
 
   /** Per-connection fixed one-second window: over the limit a frame is refused, over twice it the socket is closed. */
@@ -166,8 +181,8 @@ export class Connection {
         return this.refreshToken(channel, frame);
       case 'broadcast': {
         const payload = frame.payload;
-        if (typeof payload.event !== 'string' || payload.event.length === 0 || payload.event.length > 255) {
-          return this.reply(frame, 'error', { reason: 'broadcast needs an event name' });
+        if (typeof payload.event !== 'string' || payload.event.length === 0 || !fitsField(payload.event)) {
+          return this.reply(frame, 'error', { reason: 'broadcast needs an event name of 1 to 255 bytes' });
         }
         return this.onBroadcast(topic, frame.joinRef, frame.ref, payload.event, { json: payload.payload ?? null });
       }
@@ -193,7 +208,7 @@ export class Connection {
       if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Refusal('config must be an object');
       const { private: isPrivate = false, broadcast = {}, presence = {}, postgres_changes: changes = [] } = config as Record<string, unknown>;
       if (typeof isPrivate !== 'boolean') throw new Refusal('config.private must be a boolean');
-      if (!isRecord(broadcast) || !isRecord(presence)) throw new Refusal('config.broadcast and config.presence must be objects');
+      if (!isObject(broadcast) || !isObject(presence)) throw new Refusal('config.broadcast and config.presence must be objects');
       if (!Array.isArray(changes) || changes.length > this.deps.limits.changesPerJoin) throw new Refusal(`config.postgres_changes must be a list of at most ${this.deps.limits.changesPerJoin}`);
       const caller = await this.callerFor(payload.access_token);
       await this.authorize(caller, name, isPrivate, 'join');
@@ -202,7 +217,7 @@ export class Connection {
       const channel: Channel = {
         topic, name, private: isPrivate, joinRef: frame.joinRef, caller, presenceEnabled: presence.enabled === true, presenceKey,
         bindings: [], subscriptions: [], expiry: null,
-        member: this.memberFor(topic, `${caller.projectId}:${caller.environment}:${isPrivate ? 'private' : 'public'}:${name}`, broadcast.self === true, frame.joinRef),
+        member: this.memberFor(topic, channelScope(caller, name, isPrivate), broadcast.self === true, frame.joinRef),
       };
       // channel.member reads channel state lazily (presenceEnabled, tracked); set before the hub sees it.
       try {
@@ -227,7 +242,7 @@ export class Connection {
   }
 
   private async subscribeChange(channel: Channel, entry: unknown): Promise<ChangeBinding> {
-    if (!isRecord(entry)) throw new Refusal('each postgres_changes entry is { event, schema, table, filter }');
+    if (!isObject(entry)) throw new Refusal('each postgres_changes entry is { event, schema, table, filter }');
     const { event, schema = 'public', table, filter } = entry;
     if (typeof event !== 'string' || !CHANGE_EVENTS.has(event as ChangeEvent)) throw new Refusal('postgres_changes event must be INSERT, UPDATE, DELETE or *');
     if (schema !== 'public') throw new Refusal('postgres_changes schema must be public');
@@ -268,6 +283,7 @@ export class Connection {
     const frame = { joinRef, ref, topic, event: 'broadcast', payload: {} };
     const channel = this.channels.get(topic);
     if (!channel) return this.reply(frame, 'error', { reason: 'unmatched topic' });
+    if ('json' in body && !serializable(body.json)) return this.reply(frame, 'error', { reason: 'broadcast payload cannot be sent as JSON' });
     try {
       await this.authorize(channel.caller, channel.name, channel.private, 'send');
     } catch (error) {
@@ -285,7 +301,8 @@ export class Connection {
         return this.reply(frame, 'ok', {});
       }
       if (event !== 'track') throw new Refusal('presence event must be track or untrack');
-      if (!isRecord(payload)) throw new Refusal('presence payload must be an object');
+      if (!isObject(payload)) throw new Refusal('presence payload must be an object');
+      if (!serializable(payload)) throw new Refusal('presence payload cannot be sent as JSON');
       await this.authorize(channel.caller, channel.name, channel.private, 'track');
       // Tracking shows this client in the channel's presence even when it did not ask for the state.
       channel.presenceEnabled = true;
@@ -299,12 +316,14 @@ export class Connection {
   private async refreshToken(channel: Channel, frame: Frame): Promise<void> {
     try {
       const caller = await this.callerFor(frame.payload.access_token);
-      if (caller.user && !this.claimUser(caller.user.id)) throw new Refusal('too many connections for this user');
       // The new caller must still be allowed in: a token for another user re-runs the join rule.
       await this.authorize(caller, channel.name, channel.private, 'join');
-      const previous = channel.caller;
+      // A slot is claimed only for a new user (a refresh of the same user's token holds the one it has).
+      const previousId = channel.caller.user?.id;
+      const nextId = caller.user?.id;
+      if (nextId !== undefined && nextId !== previousId && !this.claimUser(nextId)) throw new Refusal('too many connections for this user');
       channel.caller = caller;
-      if (previous.user && previous.user.id !== caller.user?.id) this.releaseUser(previous.user.id);
+      if (previousId !== undefined && previousId !== nextId) this.releaseUser(previousId);
       this.watchExpiry(channel);
       if (frame.ref !== null) this.reply(frame, 'ok', {});
     } catch (error) {
@@ -312,13 +331,51 @@ export class Connection {
     }
   }
 
-  /** Re-verifies every channel's user token (a revoked session or a changed rule ends the channel). */
+  /**
+   * Re-verifies the connection's API key and every channel's user token: a revoked or expired key
+   * closes the socket, a narrowed key's scopes apply from now on, a revoked session or a changed
+   * rule ends the channel.
+   */
   async recheck(): Promise<void> {
+    if (this.closed) return;
+    const previousBase = this.base;
+    let key: CallerKey;
+    try {
+      key = await this.deps.verifyKey(this.credentials.key);
+    } catch (error) {
+      if (!(error instanceof ApiKeyRejected)) {
+        this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: key recheck failed');
+        return;
+      }
+      this.close(1008, 'api key no longer valid');
+      this.dispose();
+      return;
+    }
+    let baseRefusal: unknown = null;
+    this.base = createCaller(key, null);
+    try {
+      // A user from the upgrade's Authorization header: verified again on the fresh key.
+      if (previousBase.user) this.base = await this.callerFor(tokenOf(previousBase));
+    } catch (error) {
+      // The upgrade's user is gone: the channels that rode on it end below; later joins are guests.
+      baseRefusal = error;
+    }
     for (const channel of [...this.channels.values()]) {
       try {
-        await this.authorize(channel.caller, channel.name, channel.private, 'join');
         // The same verifier and messages as a join (an expired token says so, a revoked one is invalid).
-        if (channel.caller.user) await this.callerFor(tokenOf(channel.caller));
+        if (channel.caller === previousBase) {
+          if (baseRefusal !== null) throw baseRefusal;
+          channel.caller = this.base;
+        } else if (channel.caller.user) {
+          const before = channel.caller;
+          const fresh = await this.callerFor(tokenOf(before));
+          // An access_token refresh that landed meanwhile wins over the token checked here.
+          if (channel.caller !== before) continue;
+          channel.caller = fresh;
+        } else {
+          channel.caller = createCaller(key, null);
+        }
+        await this.authorize(channel.caller, channel.name, channel.private, 'join');
       } catch (error) {
         if (this.channels.get(channel.topic) === channel) this.endChannel(channel, reasonOf(error, this.deps.logger));
       }
@@ -362,12 +419,9 @@ export class Connection {
   }
 
   private async authorize(caller: Caller, name: string, isPrivate: boolean, action: ChannelAction): Promise<void> {
-    const settings = await this.deps.settings.get(caller.projectId, caller.environment);
-    if (!isPrivate) {
-      if (!settings.publicChannels) throw new Refusal('Unauthorized: public channels are disabled for this environment; join with config.private');
-      return;
-    }
-    if (!channelAllows(settings.rules, action, authContextOf(caller), name)) throw new Refusal(`Unauthorized: you may not ${action} on this channel`);
+    const refusal = channelRefusal(await this.deps.settings.get(caller.projectId, caller.environment), caller, name, isPrivate, action);
+    if (refusal === 'public_channels_disabled') throw new Refusal('Unauthorized: public channels are disabled for this environment; join with config.private');
+    if (refusal === 'rule') throw new Refusal(`Unauthorized: you may not ${action} on this channel`);
   }
 
   private claimUser(userId: string): boolean {
@@ -446,8 +500,17 @@ function tokenOf(caller: Caller): string {
   return tokens.get(caller) ?? '';
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * Checked once on arrival: every member stringifies the payload again, and one that cannot be
+ * (nested past the stack) must be refused here, not fail in the middle of a fan-out.
+ */
+function serializable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What a refused frame tells the client: our refusals and clean errors say why; anything else is logged, not shown. */

@@ -66,12 +66,25 @@ export function createHub({ bus, logger, clock }: { bus: RealtimeBus; logger: Lo
     return members.get(scope) ?? [];
   }
 
+  // One member that fails (a socket that throws on send) must not cost the others their message.
+  function each(scope: string, deliver: (member: HubMember) => void): void {
+    for (const member of localMembers(scope)) {
+      try {
+        deliver(member);
+      } catch (error) {
+        logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: delivery to a member failed');
+      }
+    }
+  }
+
   function deliverBroadcast(scope: string, event: string, body: BroadcastBody, from: HubMember | null): void {
-    for (const member of localMembers(scope)) if (member !== from || member.self) member.onBroadcast(event, body);
+    each(scope, (member) => {
+      if (member !== from || member.self) member.onBroadcast(event, body);
+    });
   }
 
   function diff(scope: string, joins: PresenceMap, leaves: PresenceMap): void {
-    for (const member of localMembers(scope)) member.onPresenceDiff(joins, leaves);
+    each(scope, (member) => member.onPresenceDiff(joins, leaves));
   }
 
   function onMessage(raw: unknown): void {

@@ -40,4 +40,19 @@ describe('realtime frames', () => {
       expect(encodeChangeFrame(vsn, '7', 'realtime:room', 3, JSON.stringify(data))).toBe(encodeText(vsn, '7', null, 'realtime:room', 'postgres_changes', { ids: [3], data }));
     }
   });
+
+  it('non-ASCII topics and events survive the binary path (UTF-8 both ways); lengths count bytes', async () => {
+    // A UTF-8 push (the protocol's encoding), built by hand: kind 3, five lengths, JSON encoding.
+    const fields = ['1', '2', 'realtime:café-☕', 'ñandú', ''].map((f) => Buffer.from(f, 'utf8'));
+    const push = Buffer.concat([Buffer.from([3, ...fields.map((f) => f.length), 1]), ...fields, Buffer.from('{"x":"é"}')]);
+    expect(decodeBinary(push)).toMatchObject({ topic: 'realtime:café-☕', event: 'ñandú', body: { json: { x: 'é' } } });
+    // realtime-js 2.x writes one byte per character: Latin-1 topics still arrive intact.
+    const fromClient = await encode({ join_ref: '1', ref: '2', topic: 'realtime:café', event: 'broadcast', payload: { type: 'broadcast', event: 'señal', payload: { x: 'é' } } });
+    expect(decodeBinary(Buffer.from(fromClient as ArrayBuffer))).toMatchObject({ topic: 'realtime:café', event: 'señal', body: { json: { x: 'é' } } });
+    const frame = encodeBinaryBroadcast('realtime:café-☕', 'ñandú', Buffer.from([1]));
+    expect(await decode(frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength))).toMatchObject({ topic: 'realtime:café-☕', payload: { event: 'ñandú' } });
+    // 100 characters, 300 bytes: over the one-byte length field, so refused on arrival, not when sent back.
+    expect(() => decodeText(`[null,null,"${'☕'.repeat(100)}","e",{}]`, '2.0.0')).toThrow(FrameError);
+    expect(() => decodeText(`[null,null,"t","${'☕'.repeat(100)}",{}]`, '2.0.0')).toThrow(FrameError);
+  });
 });

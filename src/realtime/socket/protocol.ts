@@ -9,6 +9,8 @@
 //       u8 kind, u8 topic len, u8 event len, u8 metadata len, u8 encoding, topic, event, metadata, payload
 // Hand-written: the format is a few fixed fields, and no maintained server-side library speaks it.
 
+import { isUtf8 } from 'node:buffer';
+
 export type Vsn = '1.0.0' | '2.0.0';
 
 export interface Frame {
@@ -40,12 +42,17 @@ const MAX_FIELD = 255;
 
 function refOf(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string' && value.length <= MAX_FIELD) return value;
+  if (typeof value === 'string' && fitsField(value)) return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   throw new FrameError('join_ref and ref must be strings');
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** Whether `text` fits a one-byte length field of the binary frames (UTF-8 bytes, not characters). */
+export function fitsField(text: string): boolean {
+  return text.length <= MAX_FIELD && Buffer.byteLength(text, 'utf8') <= MAX_FIELD;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -65,8 +72,9 @@ export function decodeText(text: string, vsn: Vsn): Frame {
     if (!isObject(parsed)) throw new FrameError('a frame is { topic, event, payload, ref }');
     ({ join_ref: joinRef, ref, topic, event, payload } = parsed);
   }
-  if (typeof topic !== 'string' || topic.length < 1 || topic.length > MAX_FIELD) throw new FrameError('topic must be a string of 1 to 255 characters');
-  if (typeof event !== 'string' || event.length < 1 || event.length > MAX_FIELD) throw new FrameError('event must be a string of 1 to 255 characters');
+  // Bytes, not characters: a topic or event goes back out in a binary frame's one-byte length field.
+  if (typeof topic !== 'string' || topic.length < 1 || !fitsField(topic)) throw new FrameError('topic must be a string of 1 to 255 bytes');
+  if (typeof event !== 'string' || event.length < 1 || !fitsField(event)) throw new FrameError('event must be a string of 1 to 255 bytes');
   if (payload !== undefined && !isObject(payload)) throw new FrameError('payload must be an object');
   return { joinRef: refOf(joinRef), ref: refOf(ref), topic, event, payload: (payload as Record<string, unknown> | undefined) ?? {} };
 }
@@ -79,7 +87,11 @@ export function decodeBinary(data: Buffer): BinaryBroadcast {
   let offset = 7;
   const [joinRef, ref, topic, event, metadata] = lengths.map((length) => {
     if (offset + length > data.length) throw new FrameError('binary frame shorter than its header says');
-    const field = data.subarray(offset, offset + length).toString('latin1');
+    // UTF-8, as the protocol and realtime-js's decoder have it. realtime-js 2.x's encoder writes
+    // each character's code as one byte, so bytes that are not UTF-8 are read as Latin-1: the
+    // topics and events it can express (up to U+00FF) still match what its text frames joined.
+    const bytes = data.subarray(offset, offset + length);
+    const field = bytes.toString(isUtf8(bytes) ? 'utf8' : 'latin1');
     offset += length;
     return field;
   }) as [string, string, string, string, string];

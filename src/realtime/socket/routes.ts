@@ -3,13 +3,12 @@ import websocket from '@fastify/websocket';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
-import { createCaller, type Caller, type CallerUser } from '../../access/index.js';
-import { authContextOf } from '../../data/index.js';
+import { bearerOf, createCaller, LOOKS_LIKE_KEY, presentedKey, type Caller, type CallerKey, type CallerUser } from '../../access/index.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { ChangeFeed } from '../changes/index.js';
-import { channelAllows } from '../channels/rules.js';
+import { channelRefusal, channelScope, MAX_CHANNEL_NAME } from '../channels/access.js';
 import type { ChannelSettingsService } from '../channels/settings.js';
 import { Connection, ConnectionRegistry } from './connection.js';
 import type { Hub } from './hub.js';
@@ -20,6 +19,8 @@ export interface RealtimeRoutesOptions {
   feed: ChangeFeed | null;
   hub: Hub;
   settings: ChannelSettingsService;
+  /** identity's API-key verifier (the one the identify stage uses, with its cache). */
+  apiKeys: { verify(key: string): Promise<CallerKey> };
   /** identity's user-token verifier (the one the identify stage uses). */
   userTokens: { verify(projectId: string, environment: string, token: string): Promise<CallerUser> };
   events: SecurityEvents;
@@ -31,7 +32,6 @@ export interface RealtimeRoutesOptions {
 const WEBSOCKET_PATH = '/websocket';
 const VERSIONS = new Set<Vsn>(['1.0.0', '2.0.0']);
 const MAX_REST_MESSAGES = 100;
-const MAX_CHANNEL_NAME = 200;
 
 /**
  * `/realtime/v1`: the WebSocket realtime-js connects to, and the REST broadcast it falls back to.
@@ -67,6 +67,7 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
 
   const connectionDeps = {
     feed: options.feed, hub, settings, limits, registry, clock: options.clock, logger,
+    verifyKey: (key: string) => options.apiKeys.verify(key),
     async verifyUser(base: Caller, token: string) {
       return createCaller(base.key, await options.userTokens.verify(base.projectId, base.environment, token));
     },
@@ -106,8 +107,14 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
     // Counted again here: two upgrades can pass the check above at once.
     if (open >= limits.connectionsPerAddress) return socket.close(1008, 'too many connections from this address');
     registry.byAddress.set(request.ip, open + 1);
-    const vsn = (request.query as { vsn?: Vsn }).vsn;
-    const connection = new Connection(socket, vsn && VERSIONS.has(vsn) ? vsn : '1.0.0', caller, request.ip, connectionDeps);
+    const query = request.query as { vsn?: Vsn; apikey?: string };
+    // The credentials the identify stage read, kept for the periodic recheck (a revoked key closes the socket).
+    const bearer = bearerOf(request.headers.authorization);
+    const key = presentedKey(request.headers.apikey, request.headers['x-api-key'], bearer) ?? query.apikey;
+    if (!key) return socket.close(1008, 'no api key');
+    const userToken = bearer !== undefined && !LOOKS_LIKE_KEY.test(bearer) ? bearer : undefined;
+    const vsn = query.vsn;
+    const connection = new Connection(socket, vsn && VERSIONS.has(vsn) ? vsn : '1.0.0', caller, { key, bearer: userToken }, request.ip, connectionDeps);
     registry.open.add(connection);
   });
 
@@ -117,10 +124,10 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
   /** The hub scope of a channel the caller may send to; 403 otherwise (also for a channel that needs `private`: no oracle). */
   async function sendableScope(request: FastifyRequest, name: string, isPrivate: boolean): Promise<string> {
     const caller = request.caller!;
-    const current = await settings.get(caller.projectId, caller.environment);
-    const allowed = isPrivate ? channelAllows(current.rules, 'send', authContextOf(caller), name) : current.publicChannels;
-    if (!allowed) throw new GatehouseError('forbidden', { message: 'You may not send to this channel.' });
-    return `${caller.projectId}:${caller.environment}:${isPrivate ? 'private' : 'public'}:${name}`;
+    if (channelRefusal(await settings.get(caller.projectId, caller.environment), caller, name, isPrivate, 'send') !== null) {
+      throw new GatehouseError('forbidden', { message: 'You may not send to this channel.' });
+    }
+    return channelScope(caller, name, isPrivate);
   }
 
   r.post('/api/broadcast', {
