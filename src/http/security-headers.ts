@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
+import { isActiveType, mediaType } from '../shared/media-type.js';
 
 /** The security headers, split by what they protect. */
 export interface SecurityHeaders {
@@ -15,11 +16,11 @@ export interface SecurityHeaders {
 
 const ALWAYS = new Set(['x-content-type-options', 'strict-transport-security']);
 
-/** A type a browser renders as a document that can run script or be framed. */
-const DOCUMENT_TYPE = /^\s*(text\/html|application\/xhtml\+xml|image\/svg\+xml)\b/i;
-
+/** A type a browser renders as a document that can run script or be framed (HTML, SVG, any XML, XSL…). */
 export function isDocumentType(contentType: unknown): boolean {
-  return typeof contentType === 'string' && DOCUMENT_TYPE.test(contentType);
+  if (typeof contentType !== 'string') return false;
+  const type = mediaType(contentType);
+  return type !== null && isActiveType(type);
 }
 
 /**

@@ -79,7 +79,13 @@ export function createLlmServices({ config, db, keyring, clock, logger, writer, 
   const admission = createAdmission({
     perUser: config.llm.maxInFlightPerUser,
     perProject: config.llm.maxInFlightPerProject,
-    perOrigin: (name) => origin(name)?.maxInFlight ?? config.llm.maxInFlightPerOrigin,
+    // Never more in flight than the pool can carry (one stream per HTTP/1.1 connection, up to 100
+    // per HTTP/2 one): past it undici would queue silently and without bound.
+    perOrigin: (name) => {
+      const connections = origin(name)?.connections ?? config.llm.connectionsPerOrigin;
+      const h2 = (origin(name)?.http2 ?? config.llm.http2) && name.startsWith('https:');
+      return Math.min(origin(name)?.maxInFlight ?? config.llm.maxInFlightPerOrigin, connections * (h2 ? 100 : 1));
+    },
     queueMs: config.llm.originQueueMs,
   });
   const track = (work: Promise<unknown>) => {

@@ -4,14 +4,11 @@ import { GatehouseError } from '../errors/index.js';
 // Content types: what a bucket accepts (checked against the client's header AND the bytes, since a
 // header is only a claim), and which types a browser would run as active content in our origin.
 
-const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+import { isActiveType, mediaType } from '../shared/media-type.js';
 
-/** The media type of a Content-Type value (no parameters), lower-case; null if malformed. */
-export function mediaType(value: string | undefined | null): string | null {
-  if (!value) return null;
-  const type = value.split(';', 1)[0]!.trim().toLowerCase();
-  return MIME.test(type) ? type : null;
-}
+export { isActiveType, mediaType };
+
+const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 
 /** A bucket's allowlist entry: `image/png`, or `image/*`. */
 export function checkAllowlist(list: unknown): string[] | null {
@@ -40,10 +37,3 @@ export async function sniffedType(head: Buffer): Promise<string | null> {
   return (await fileTypeFromBuffer(head))?.mime ?? null;
 }
 
-// Types a browser renders as a document that can run script (HTML, SVG, XML with XSLT, XHTML…).
-const ACTIVE = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|[a-z]+\/[a-z0-9.+-]*\+xml|text\/xsl|application\/xslt\+xml|text\/javascript|application\/javascript|application\/ecmascript|text\/ecmascript|application\/x-shockwave-flash|application\/pdf|text\/vtt|multipart\/x-mixed-replace)$/;
-
-/** Whether serving this type inline would let the file act in our origin: then it is an attachment. */
-export function isActiveType(type: string): boolean {
-  return ACTIVE.test(type);
-}

@@ -11,7 +11,7 @@ import type { ObjectRow } from './store.js';
 // directly), and `attachment` for the types a browser would render as an active document (HTML,
 // SVG, XML…). Private objects are `private` to caches; Range and If-None-Match work as in RFC 9110.
 
-const SANDBOX_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+const SANDBOX_CSP = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox";
 
 export interface ServeOptions {
   /** `public`: a public bucket; shared caches may keep it. */

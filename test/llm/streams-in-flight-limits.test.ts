@@ -51,6 +51,25 @@ function withoutBody(t: LlmTest, user: TestUser): Promise<{ status: number; retr
   });
 }
 
+/** A request that announces a body and sends only part of it, as a slow upload does; `abort` leaves. */
+function slowUpload(t: LlmTest, user: TestUser, body = ''): { abort(): void; answered: Promise<number> } {
+  const url = new URL(t.gh.url);
+  const req = httpRequest({
+    host: url.hostname, port: url.port, path: '/llm/openai/v1/chat/completions', method: 'POST',
+    headers: { ...headersOf(t, user), 'content-length': String(Buffer.byteLength(chat)) },
+  });
+  const answered = new Promise<number>((resolve) => {
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+  });
+  req.write(body);
+  req.flushHeaders();
+  return { abort: () => req.destroy(), answered };
+}
+
 /** Waits until nothing is in flight any more (slots are freed when the response closes). */
 async function drained(t: LlmTest, timeoutMs = 3_000): Promise<void> {
   const admission = t.gh.deps.llm.admission;
@@ -131,6 +150,34 @@ describe('requests in flight per user and per project', () => {
     await drained(t);
   });
 
+  it('a client that leaves while its request is checked (quota) is never sent upstream, and its slot comes back', async () => {
+    const quotas = t.gh.deps.llm.quotas;
+    const check = quotas.check;
+    let reached!: () => void;
+    const checking = new Promise<void>((r) => (reached = r));
+    let resume!: () => void;
+    const held = new Promise<void>((r) => (resume = r));
+    // Holds the quota check open (the real one runs after), to leave exactly then.
+    quotas.check = async (subject) => {
+      reached();
+      await held;
+      return check.call(quotas, subject);
+    };
+    try {
+      const gone = slowUpload(t, t.alice, chat);
+      await checking;
+      gone.abort();
+      await new Promise((r) => setTimeout(r, 100)); // the close reaches the server
+      resume();
+      await drained(t);
+      await new Promise((r) => setTimeout(r, 100)); // time for a request upstream, were one sent
+      expect(t.fake.requests).toHaveLength(0);
+    } finally {
+      quotas.check = check;
+    }
+    expect((await fullStream(t, t.alice)).status).toBe(200);
+  });
+
   it('a request refused later (bad JSON, 400) or earlier (unknown endpoint, 403) holds no slot', async () => {
     for (let i = 0; i < 3; i++) {
       const bad = await fetch(`${t.gh.url}/llm/openai/v1/chat/completions`, { method: 'POST', headers: headersOf(t, t.alice), body: '{"model": ' });
@@ -151,15 +198,31 @@ describe('requests in flight per provider origin', () => {
   afterAll(() => t.close());
   beforeEach(() => t.fake.reset());
 
+  it('a slow upload holds no origin slot: it takes one only once its body is read', async () => {
+    const uploads = [slowUpload(t, t.alice, chat.slice(0, 10)), slowUpload(t, t.bob, chat.slice(0, 10))];
+    await new Promise((r) => setTimeout(r, 100)); // both past preParsing, reading their bodies
+    t.fake.mode = { stallBody: true };
+    // The origin's two slots are free for requests that are ready to go.
+    const open = [await openStream(t, t.alice), await openStream(t, t.bob)];
+    expect(open.map((s) => s.status)).toEqual([200, 200]);
+    expect(t.gh.deps.llm.admission.inFlight({ origin: t.fake.url })).toBe(2);
+    for (const u of uploads) u.abort();
+    for (const s of open) s.abort();
+    await t.fake.waitForAborted(2);
+    await drained(t);
+    expect(t.fake.requests).toHaveLength(2);
+  });
+
   it('a full origin is a bounded wait: 503 upstream_busy with Retry-After when no slot frees in time, never sent upstream', async () => {
     t.fake.mode = { stallBody: true };
     const open = [await openStream(t, t.alice), await openStream(t, t.bob)];
     const started = Date.now();
-    const busy = await withoutBody(t, t.alice);
+    // The origin slot is taken once the body is read, just before the request would go upstream.
+    const res = await fetch(`${t.gh.url}/llm/openai/v1/chat/completions`, { method: 'POST', headers: headersOf(t, t.alice), body: chat });
     expect(Date.now() - started).toBeGreaterThanOrEqual(350); // it waited for a slot first
-    expect(busy.status).toBe(503);
-    expect(busy.retryAfter).toBe('1');
-    expect(busy.body).toMatchObject({ error: { code: 'upstream_busy', type: 'server_error' }, retry_after: 1 });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1'); // ceil(400 ms / 1000)
+    expect(await res.json()).toMatchObject({ error: { code: 'upstream_busy', type: 'server_error' }, retry_after: 1 });
     expect(t.fake.requests).toHaveLength(2);
     for (const s of open) s.abort();
     await t.fake.waitForAborted(2);

@@ -5,7 +5,8 @@ import { GatehouseError } from '../../errors/index.js';
 // - per user (or key) and per project: refused at once (429) past the limit, so one client
 //   cannot occupy the provider's connections that every project shares;
 // - per provider origin: the real ceiling (connections, file descriptors, the provider's own
-//   limit). Past it a request waits in a bounded FIFO for at most `queueMs`, then 503.
+//   limit). Taken just before the request goes upstream, once its body is read: a slow upload
+//   holds no provider slot. Past it a request waits in a bounded FIFO for at most `queueMs`, then 503.
 // undici would queue past its pool silently and without bound, which is how the 257th stream
 // used to wait for a whole other stream to end; Gatehouse counts before undici sees a request.
 //
@@ -34,10 +35,20 @@ export interface AdmitRequest {
   projectId: string;
 }
 
-/** A slot, held or waited for. `release` is idempotent and also ends a wait still under way. */
+/**
+ * A request's place: its user and project counts, taken by `admit`, and its origin slot, taken by
+ * `origin()` just before the request goes upstream (so a slow upload never holds a provider slot).
+ * `release` gives back all of it, is idempotent, and also ends a wait for the origin still under way.
+ */
 export interface Ticket {
-  /** Null: the slot is held. Else it resolves when it is, or rejects with 503 `upstream_busy`. */
-  ready: Promise<void> | null;
+  /**
+   * Takes the origin slot (once): null when it is held at once, else a promise that resolves when
+   * it is, or rejects with 503 `upstream_busy` (the origin stayed full for queueMs, or the ticket
+   * was released meanwhile). Throws 503 at once when no wait is possible or after `release`.
+   */
+  origin(): Promise<void> | null;
+  /** Whether `release` ran: the request must not go upstream any more. */
+  readonly released: boolean;
   release(): void;
 }
 
@@ -90,6 +101,14 @@ class Counts {
 /** The Retry-After of a refusal: a stream typically ends within seconds; 1 s is the header's floor. */
 const RETRY_AFTER_S = 1;
 
+/**
+ * The Retry-After of a 503 from an origin whose queue was full or waited out: it stayed full for
+ * queueMs, so retrying sooner than that would most likely be refused again.
+ */
+function busyRetryAfterS(queueMs: number): number {
+  return Math.max(RETRY_AFTER_S, Math.ceil(queueMs / 1000));
+}
+
 export function createAdmission(options: AdmissionOptions) {
   const users = new Counts(options.perUser);
   const projects = new Counts(options.perProject);
@@ -102,10 +121,10 @@ export function createAdmission(options: AdmissionOptions) {
 
   return {
     /**
-     * A slot for one request, or a provider-shaped refusal: 429 `llm_concurrency_exceeded` (the
-     * user's or project's own limit) or 503 `upstream_busy` (the origin stayed full for queueMs).
-     * The caller must release the ticket whatever happens next, from the moment it has it: a
-     * caller that leaves while waiting ends the wait that way.
+     * The user's and project's counts for one request, or 429 `llm_concurrency_exceeded` (their
+     * own limit); the origin slot comes later, from `ticket.origin()` (503 `upstream_busy` when
+     * the origin stayed full for queueMs). The caller must release the ticket whatever happens
+     * next, from the moment it has it: a caller that leaves while waiting ends the wait that way.
      */
     admit(request: AdmitRequest): Ticket {
       if (!users.take(request.subject)) {
@@ -117,48 +136,60 @@ export function createAdmission(options: AdmissionOptions) {
       }
       let held = false; // the origin slot
       let done = false;
+      let asked = false;
       let waiter: Waiter | null = null;
       const gate = gateOf(request.origin);
+      const busy = () => busyError(request.provider, busyRetryAfterS(options.queueMs));
       const ticket: Ticket = {
-        ready: null,
+        get released() {
+          return done;
+        },
         release() {
           if (done) return;
           done = true;
           users.give(request.subject);
           projects.give(request.projectId);
           if (held) gate.free();
-          else waiter?.cancel(busyError(request.provider));
+          else waiter?.cancel(busy());
+        },
+        origin() {
+          if (done || asked) throw busy();
+          asked = true;
+          if (gate.active < gate.limit) {
+            gate.active++;
+            held = true;
+            return null;
+          }
+          // Bounded twice: in time (queueMs) and in length (as many waiters as slots).
+          if (options.queueMs === 0) {
+            ticket.release();
+            throw busyError(request.provider, RETRY_AFTER_S);
+          }
+          if (gate.waiting.length >= gate.limit) {
+            ticket.release();
+            throw busy();
+          }
+          return new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => ticket.release(), options.queueMs);
+            const self: Waiter = {
+              grant() {
+                clearTimeout(timer);
+                waiter = null;
+                held = true;
+                resolve();
+              },
+              cancel(error) {
+                clearTimeout(timer);
+                waiter = null;
+                gate.leave(self);
+                reject(error);
+              },
+            };
+            waiter = self;
+            gate.waiting.push(self);
+          });
         },
       };
-      if (gate.active < gate.limit) {
-        gate.active++;
-        held = true;
-        return ticket;
-      }
-      // Bounded twice: in time (queueMs) and in length (as many waiters as slots).
-      if (options.queueMs === 0 || gate.waiting.length >= gate.limit) {
-        ticket.release();
-        throw busyError(request.provider);
-      }
-      ticket.ready = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => ticket.release(), options.queueMs);
-        const self: Waiter = {
-          grant() {
-            clearTimeout(timer);
-            waiter = null;
-            held = true;
-            resolve();
-          },
-          cancel(error) {
-            clearTimeout(timer);
-            waiter = null;
-            gate.leave(self);
-            reject(error);
-          },
-        };
-        waiter = self;
-        gate.waiting.push(self);
-      });
       return ticket;
     },
     /** Requests in flight now (tests, metrics). */
@@ -176,9 +207,9 @@ function concurrencyError(message: string): GatehouseError {
   return new GatehouseError('llm_concurrency_exceeded', { message, retryAfterS: RETRY_AFTER_S });
 }
 
-function busyError(provider: string): GatehouseError {
+function busyError(provider: string, retryAfterS: number): GatehouseError {
   return new GatehouseError('upstream_busy', {
     message: `Every connection Gatehouse may open to the provider ${provider} is in use: retry shortly.`,
-    retryAfterS: RETRY_AFTER_S,
+    retryAfterS,
   });
 }

@@ -5,6 +5,7 @@ import { pinDialect } from '../../http/index.js';
 import type { SecurityEvents } from '../../observability/index.js';
 import type { LlmServices } from '../services.js';
 import type { ResolvedProvider } from '../providers/index.js';
+import type { Ticket } from './admission.js';
 import { guardTarget, matchEndpoint, NEVER_ALLOWED, type EndpointMatch, type GuardedTarget } from '../whitelist/index.js';
 import { bodyKind, type BodyKind, type BodyRules } from './body-types.js';
 import { isGeminiUpload } from './gemini-upload.js';
@@ -17,6 +18,8 @@ interface Prepared {
   /** What the Content-Type makes the body (body-types.ts); null without a body. */
   bodyKind: BodyKind | null;
   bodyRules: BodyRules;
+  /** The request's user and project counts; its origin slot is taken just before it goes upstream. */
+  ticket: Ticket;
 }
 
 // What the stages found, for the ones after them (on the request: cheaper than a WeakMap).
@@ -74,8 +77,8 @@ export function createLlmPrepareStage({ anyBodyBytes, events, llm }: LlmPrepareD
     // Only the content types this endpoint takes, before a byte of the body is read (415).
     const bodyRules = { upload: match.pattern.flags.has('upload'), media: isGeminiUpload(provider, match) };
     const kind = hasBody ? bodyKind(request.headers['content-type'], bodyRules) : null;
-    await admit(llm, request, reply, caller, provider);
-    (request as Preparable)[PREPARED] = { caller, target, provider, match, bodyKind: kind, bodyRules };
+    const ticket = admit(llm, request, reply, caller, provider);
+    (request as Preparable)[PREPARED] = { caller, target, provider, match, bodyKind: kind, bodyRules, ticket };
     return payload;
   };
 }
@@ -88,12 +91,13 @@ export function preparedOf(request: FastifyRequest): Prepared {
 }
 
 /**
- * A slot among the requests in flight of this user, project and provider origin (admission.ts),
- * before a byte of the body is read: 429 past the caller's own limits, 503 when the origin stays
- * full. The slot is freed when the response closes, however it ends: last byte sent, the client
- * gone (a wait still under way ends there too), an upstream error answered.
+ * The request's place among the requests in flight of its user and project (admission.ts), before
+ * a byte of the body is read: 429 past the caller's own limits. The origin slot is taken later,
+ * just before the request goes upstream (routes.ts), so a slow upload holds none. Everything is
+ * freed when the response closes, however it ends: last byte sent, the client gone (a wait for
+ * the origin still under way ends there too), an upstream error answered.
  */
-async function admit(llm: Pick<LlmServices, 'admission'>, request: FastifyRequest, reply: FastifyReply, caller: Caller, provider: ResolvedProvider): Promise<void> {
+function admit(llm: Pick<LlmServices, 'admission'>, request: FastifyRequest, reply: FastifyReply, caller: Caller, provider: ResolvedProvider): Ticket {
   const ticket = llm.admission.admit({
     origin: provider.origin, provider: provider.name, subject: `${caller.projectId}/${actorId(caller)}`, projectId: caller.projectId,
   });
@@ -104,5 +108,5 @@ async function admit(llm: Pick<LlmServices, 'admission'>, request: FastifyReques
     throw new GatehouseError('bad_request', { message: 'The client closed the connection.' });
   }
   response.once('close', () => ticket.release());
-  if (ticket.ready) await ticket.ready;
+  return ticket;
 }

@@ -14,6 +14,7 @@ import { limitBody, parseJsonBody, withStreamUsage } from './request-body.js';
 import { multipartBoundary, unsupportedType } from './body-types.js';
 import { answerGeminiUpload, isGeminiUpload, planGeminiUpload, uploadUrlBase } from './gemini-upload.js';
 import { guardMultipart } from './multipart-guard.js';
+import type { Ticket } from './admission.js';
 import { preparedOf, providerScope } from './prepare.js';
 import { respond } from './respond.js';
 import { upstreamError, upstreamErrorKind, upstreamRequestHeaders } from './upstream.js';
@@ -30,6 +31,18 @@ class ClientGone extends EventEmitter {
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Whether the client left: its response or socket is gone, or its slot was given back on 'close'. */
+function clientGone(request: FastifyRequest, reply: FastifyReply, ticket: Ticket | null): boolean {
+  // Not request.raw.destroyed: a request whose body was read to its end is destroyed too.
+  return ticket?.released === true || reply.raw.destroyed || request.raw.socket?.destroyed === true;
+}
+
+/** Nothing to answer: the client is gone. */
+function abandon(reply: FastifyReply): FastifyReply {
+  reply.hijack();
+  return reply;
+}
 
 /** What the proxy uses, and nothing more: the plugin cannot reach the app's other services. */
 export interface LlmRoutesOptions {
@@ -56,7 +69,7 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
   async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const { caller, target, provider, match, bodyKind: kind, bodyRules } = preparedOf(request);
+    const { caller, target, provider, match, bodyKind: kind, bodyRules, ticket } = preparedOf(request);
     const owner: Owner = { id: actorId(caller), enforced: caller.user !== null };
     const scope = { projectId: caller.projectId, environment: caller.environment, provider: provider.name };
 
@@ -97,12 +110,27 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
       projectId: caller.projectId, environment: caller.environment, provider: provider.name, method: request.method,
       path: target.path, userId: caller.user?.id ?? `key:${caller.key.id}`, requestBody: json?.bytes ?? null, requestDoc: json?.doc,
     }) : null;
+    // The client may have left during the awaits above (body, ownership, quota): its response
+    // closed, its ticket was released, and the 'close' below would never come. Nothing goes
+    // upstream for it then: no request the provider would bill for an answer nobody reads.
+    if (clientGone(request, reply, ticket)) return abandon(reply);
     // A client that goes away aborts the provider request (and stops its token spend).
     // undici takes an EventEmitter as its signal: far cheaper per request than an AbortController.
     const abort = new ClientGone();
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) abort.abort();
     });
+    // The origin slot, taken only now that the body is read (a slow upload holds none): a full
+    // origin makes the request wait, bounded (admission.ts), and the client may leave meanwhile.
+    try {
+      const slot = ticket.origin();
+      if (slot) await slot;
+    } catch (error) {
+      // Its leaving ended the wait (a timeout releases the ticket too: that one is answered 503).
+      if (abort.aborted || clientGone(request, reply, null)) return abandon(reply);
+      throw error;
+    }
+    if (abort.aborted || clientGone(request, reply, ticket)) return abandon(reply);
     const metrics = llm.metrics;
     const label = providerLabel(provider.name);
     const startedMs = metrics.start();
@@ -119,10 +147,7 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
       if (error instanceof GatehouseError) throw error;
       metrics.finished(label, null, startedMs);
       metrics.error(label, abort.aborted ? 'aborted' : upstreamErrorKind(error));
-      if (abort.aborted) {
-        reply.hijack(); // the client is gone: nothing to answer
-        return reply;
-      }
+      if (abort.aborted) return abandon(reply);
       throw upstreamError(error, provider.name);
     }
     metrics.headers(label, startedMs);
