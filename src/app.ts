@@ -24,6 +24,7 @@ import {
   asHook, requestStatsStage, createAuthorizationStage, createCorsStage, createIdentifyStage, createOperatorSessionStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
   addDocumentHeaders, routeInfo, securityHeaders, stampSurfaces,
 } from './http/index.js';
+import { createLazySchemaCompilers, registerLazySchemas } from './http/lazy-schemas.js';
 import { SURFACES } from './surfaces.js';
 
 export type AppDeps = Omit<Deps, 'close'>;
@@ -59,7 +60,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   const tls = config.tls;
   // Cast: Fastify's generics differ for http vs https servers and for a pino
   // instance vs its base logger type; the rest of the code needs neither.
+  const schemas = createLazySchemaCompilers();
   const app = Fastify({
+    schemaController: { compilersFactory: schemas.compilersFactory },
     loggerInstance: logger,
     childLoggerFactory: deferredChildLoggerFactory,
     genReqId: genRequestId,
@@ -72,6 +75,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), minVersion: 'TLSv1.2' as const } } : {}),
   }) as unknown as FastifyInstance;
 
+  registerLazySchemas(app, schemas);
   app.decorateRequest('caller', null);
   app.decorateRequest('operatorSession', null);
   // The dashboard operator's session cookie (http/operator-session.ts): read only where a surface
