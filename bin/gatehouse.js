@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// Entry point of the `gatehouse` command; the compiled CLI lives in dist/ (npm run build).
-import { existsSync } from 'node:fs';
+// Entry point of the `gatehouse` command; the compiled CLI lives in dist/ (npm run build):
+// dist/bundle/main.js (one bundle, fast start: scripts/build-server-bundle.mjs), else the
+// module-per-file dist/cli/main.js it is made from.
+import { existsSync, statSync } from 'node:fs';
 
-const entry = new URL('../dist/cli/main.js', import.meta.url);
+const bundle = new URL('../dist/bundle/main.js', import.meta.url);
+const modules = new URL('../dist/cli/main.js', import.meta.url);
+// A bundle older than the modules it was made from (tsc ran alone since) is stale: run the modules.
+const bundleIsFresh = existsSync(bundle) && (!existsSync(modules) || statSync(bundle).mtimeMs >= statSync(modules).mtimeMs);
+const entry = bundleIsFresh ? bundle : modules;
 if (!existsSync(entry)) {
   process.stderr.write('gatehouse: dist/ is missing; run `npm run build` first\n');
   process.exit(1);

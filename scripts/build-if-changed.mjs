@@ -17,7 +17,7 @@ const rootArg = process.argv.indexOf('--root');
 const root = rootArg > 0 ? resolve(process.argv[rootArg + 1]) : fileURLToPath(new URL('..', import.meta.url));
 const STAMP = join(root, 'dist', '.build-stamp');
 // What the build reads: the sources (the server's and the dashboard's), and the files that decide how they compile.
-const INPUTS = ['src', 'dashboard', 'scripts/build-dashboard.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const INPUTS = ['src', 'dashboard', 'scripts/build-dashboard.mjs', 'scripts/build-server-bundle.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 /** Newest mtime under a path. Directories count too: deleting or renaming a file changes its folder's mtime. */
 function newestMtimeMs(path) {
@@ -45,6 +45,12 @@ if (existsSync(join(root, 'dashboard', 'src', 'main.tsx'))) {
   const script = fileURLToPath(new URL('build-dashboard.mjs', import.meta.url));
   const dashboard = spawnSync(process.execPath, [script, '--root', root], { cwd: root, stdio: 'inherit' });
   if (dashboard.status !== 0) process.exit(dashboard.status ?? 1);
+}
+// The one-file server bundle bin/gatehouse.js prefers (scripts/build-server-bundle.mjs), rebuilt with
+// dist/ whenever the root is the server (its entry compiled).
+if (existsSync(join(root, 'dist', 'cli', 'main.js'))) {
+  const bundle = spawnSync(process.execPath, [fileURLToPath(new URL('build-server-bundle.mjs', import.meta.url)), '--root', root], { cwd: root, stdio: 'inherit' });
+  if (bundle.status !== 0) process.exit(bundle.status ?? 1);
 }
 mkdirSync(join(root, 'dist'), { recursive: true });
 writeFileSync(STAMP, `${new Date(started).toISOString()}\n`);

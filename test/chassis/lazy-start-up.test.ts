@@ -3,6 +3,7 @@
 // start's module loading. The built server runs with an ESM resolve hook that logs every module
 // it loads; the same check with Redis configured proves the log would see ioredis if it loaded.
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,14 @@ describe('start-up loads only what the configuration uses', () => {
     expect(loaded).toContain('fastify');
     expect(loaded).toContain('better-sqlite3');
     expect(LAZY.filter((name) => loaded.has(name))).toEqual([]);
+  }, 60_000);
+
+  it('the built server runs from the one-file bundle: Kysely and TypeBox come from it, not ~2,000 module files', async () => {
+    // scripts/build-server-bundle.mjs, preferred by bin/gatehouse.js while it is as new as dist/cli.
+    expect(statSync(join(ROOT, 'dist', 'bundle', 'main.js')).mtimeMs).toBeGreaterThanOrEqual(statSync(join(ROOT, 'dist', 'cli', 'main.js')).mtimeMs);
+    const loaded = await packagesLoadedAtStart();
+    expect(loaded).toContain('fastify');
+    expect(['kysely', '@sinclair/typebox'].filter((name) => loaded.has(name))).toEqual([]);
   }, 60_000);
 
   it.skipIf(!redisUrl())('with REDIS_URL set, ioredis is loaded (and still no pg, mail or S3)', async () => {
