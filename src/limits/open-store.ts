@@ -11,12 +11,17 @@ import type { CounterStore } from './store.js';
 
 export interface CounterStoreRuntime {
   store: CounterStore;
+  /**
+   * With REDIS_URL, the one fail-fast client itself, for the instance's other short commands
+   * (realtime publishes through it); undefined without Redis. Its owner is this runtime.
+   */
+  redis: Redis | undefined;
   /** Closes the Redis client, if any. */
   close(): Promise<void>;
 }
 
 export async function openCounterStore({ redisUrl, logger }: { redisUrl: string | undefined; logger: Logger }): Promise<CounterStoreRuntime> {
-  if (!redisUrl) return { store: new MemoryStore(), close: () => Promise.resolve() };
+  if (!redisUrl) return { store: new MemoryStore(), redis: undefined, close: () => Promise.resolve() };
   // ioredis loads only when Redis is configured: the embedded default never needs it.
   const { createLimiterRedisClient, RedisStore } = await import('./redis-store.js');
   const client = createLimiterRedisClient(redisUrl);
@@ -24,6 +29,7 @@ export async function openCounterStore({ redisUrl, logger }: { redisUrl: string 
   await waitReady(client, 2_000).catch(() => logger.warn('rate-limit Redis not reachable at start; classes apply their fail mode until it is'));
   return {
     store: new RedisStore({ client }),
+    redis: client,
     async close() {
       // quit() waits for replies in flight; disconnect() when the server is already gone.
       if (client.status === 'ready') await client.quit().catch(() => client.disconnect());

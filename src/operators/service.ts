@@ -8,6 +8,7 @@ import { assertPasswordAcceptable, normalizeEmail, type PasswordHasher, type Sig
 import type { SecurityEvents } from '../observability/index.js';
 import { isoNow, type Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
+import { createTtlCache } from '../shared/ttl-cache.js';
 import { isOperatorRole, parseRoleChanges, type OperatorRole } from './roles.js';
 import { newTotpSecret, totpUrl, verifyTotp } from './totp.js';
 
@@ -57,6 +58,8 @@ export interface OperatorServiceDeps {
   sessionMaxSeconds: number;
   /** How long a setup link works. */
   setupTokenTtlSeconds: number;
+  /** How long a session and a role read stay cached (ms); 0 turns the cache off. */
+  cacheMs?: number;
 }
 
 export type OperatorService = ReturnType<typeof createOperatorService>;
@@ -76,6 +79,22 @@ const sealContext = (operatorId: string) => `operator_totp:${operatorId}`;
 const TOUCH_EVERY_MS = 60_000;
 /** Ended sessions and spent setup tokens are deleted at most this often. */
 const PRUNE_EVERY_MS = 3_600_000;
+/**
+ * Every dashboard call reads its session and its role: both are cached this long. A sign-out, a
+ * revocation or a role change evicts at once on the instance that made it; there is no
+ * cross-instance invalidation, so another instance may honour the old session or role for at most
+ * this long. Kept short for that reason (security over speed).
+ */
+export const OPERATOR_CACHE_MS = 3_000;
+
+/** A live session as read from the database; lastSeenMs moves when this instance touches it. */
+interface CachedSession {
+  operatorId: string;
+  email: string;
+  totpEnabled: boolean;
+  lastSeenMs: number;
+  expiresMs: number;
+}
 
 /**
  * The CSRF token of a session: a hash of its secret id under a fixed label, so nothing more is
@@ -87,6 +106,20 @@ export function csrfTokenOf(sessionId: string): string {
 
 export function createOperatorService(d: OperatorServiceDeps) {
   const { db, clock, keyring, hasher, backoff, events } = d;
+  const cacheMs = d.cacheMs ?? OPERATOR_CACHE_MS;
+  /** By the session id's hash (the cookie itself is never a key). */
+  const sessions = createTtlCache<CachedSession>({ ttlMs: cacheMs, maxEntries: 10_000, clock });
+  /** By operator id and project id; null (no role) is cached too. */
+  const roles = createTtlCache<OperatorRole | null>({ ttlMs: cacheMs, maxEntries: 10_000, clock });
+  const roleKey = (operatorId: string, projectId: string) => `${operatorId}\0${projectId}`;
+
+  // Each eviction runs after its write: a lookup that began earlier is discarded (epoch), one that begins later sees the write.
+  function evictSessionsOf(operatorId: string): void {
+    sessions.deleteWhere((v) => v.operatorId === operatorId);
+  }
+  function evictRolesOf(operatorId: string): void {
+    roles.deleteWhere((_, key) => key.startsWith(`${operatorId}\0`));
+  }
 
   async function grantsOf(operatorId: string): Promise<OperatorGrant[]> {
     const rows = await db.selectFrom('operator_roles').select(['project_id', 'role']).where('operator_id', '=', operatorId).orderBy('project_id').execute();
@@ -140,6 +173,7 @@ export function createOperatorService(d: OperatorServiceDeps) {
     let q = db.updateTable('operator_sessions').set({ revoked_at: isoNow(clock) }).where('operator_id', '=', operatorId).where('revoked_at', 'is', null);
     if (keep !== undefined) q = q.where('id_hash', '!=', sha256Hex(keep));
     await q.execute();
+    evictSessionsOf(operatorId);
   }
 
   /**
@@ -290,31 +324,47 @@ export function createOperatorService(d: OperatorServiceDeps) {
     /** The live session behind a cookie's id, or null (unknown, revoked, idle too long, past its end, operator gone). */
     async session(sessionId: string): Promise<LiveOperatorSession | null> {
       if (sessionId.length !== 43) return null;
-      const row = await db.selectFrom('operator_sessions')
-        .innerJoin('operators', 'operators.id', 'operator_sessions.operator_id')
-        .select(['operator_sessions.id_hash', 'operator_sessions.last_seen_at', 'operator_sessions.expires_at', 'operator_sessions.revoked_at',
-          'operators.id', 'operators.email', 'operators.totp_secret'])
-        .where('operator_sessions.id_hash', '=', sha256Hex(sessionId))
-        .executeTakeFirst();
-      if (!row || row.revoked_at !== null) return null;
-      const now = clock.nowMs();
-      const lastSeen = Date.parse(row.last_seen_at);
-      if (now >= Date.parse(row.expires_at) || now >= lastSeen + d.sessionIdleSeconds * 1000) return null;
-      if (now - lastSeen >= TOUCH_EVERY_MS) {
-        await db.updateTable('operator_sessions').set({ last_seen_at: new Date(now).toISOString() }).where('id_hash', '=', row.id_hash).execute();
+      const idHash = sha256Hex(sessionId);
+      let live = sessions.get(idHash);
+      if (!live) {
+        const since = sessions.epoch();
+        const row = await db.selectFrom('operator_sessions')
+          .innerJoin('operators', 'operators.id', 'operator_sessions.operator_id')
+          .select(['operator_sessions.last_seen_at', 'operator_sessions.expires_at', 'operator_sessions.revoked_at',
+            'operators.id', 'operators.email', 'operators.totp_secret'])
+          .where('operator_sessions.id_hash', '=', idHash)
+          .executeTakeFirst();
+        // Only live sessions are cached: a flood of made-up cookies must not push them out.
+        if (!row || row.revoked_at !== null) return null;
+        live = { operatorId: row.id, email: row.email, totpEnabled: row.totp_secret !== null, lastSeenMs: Date.parse(row.last_seen_at), expiresMs: Date.parse(row.expires_at) };
+        sessions.set(idHash, live, { since });
       }
-      return { operator: { id: row.id, email: row.email, totpEnabled: row.totp_secret !== null }, csrfToken: csrfTokenOf(sessionId) };
+      // The ends are checked on every call, cached or not: a cached session still ends on time.
+      const now = clock.nowMs();
+      if (now >= live.expiresMs || now >= live.lastSeenMs + d.sessionIdleSeconds * 1000) return null;
+      if (now - live.lastSeenMs >= TOUCH_EVERY_MS) {
+        live.lastSeenMs = now;
+        await db.updateTable('operator_sessions').set({ last_seen_at: new Date(now).toISOString() }).where('id_hash', '=', idHash).execute();
+      }
+      return { operator: { id: live.operatorId, email: live.email, totpEnabled: live.totpEnabled }, csrfToken: csrfTokenOf(sessionId) };
     },
 
     async signOut(sessionId: string): Promise<void> {
       await db.updateTable('operator_sessions').set({ revoked_at: isoNow(clock) }).where('id_hash', '=', sha256Hex(sessionId)).where('revoked_at', 'is', null).execute();
+      sessions.delete(sha256Hex(sessionId));
     },
 
     grants: grantsOf,
 
     async roleIn(operatorId: string, projectId: string): Promise<OperatorRole | null> {
+      const key = roleKey(operatorId, projectId);
+      const hit = roles.get(key);
+      if (hit !== undefined) return hit;
+      const since = roles.epoch();
       const row = await db.selectFrom('operator_roles').select('role').where('operator_id', '=', operatorId).where('project_id', '=', projectId).executeTakeFirst();
-      return row && isOperatorRole(row.role) ? row.role : null;
+      const role = row && isOperatorRole(row.role) ? row.role : null;
+      roles.set(key, role, { since });
+      return role;
     },
 
     async get(id: string): Promise<OperatorSummary | null> {
@@ -352,6 +402,7 @@ export function createOperatorService(d: OperatorServiceDeps) {
           if (change.role !== null) await trx.insertInto('operator_roles').values({ operator_id: id, project_id: change.projectId, role: change.role }).execute();
         }
       });
+      evictRolesOf(id);
       return summary(await requireRow(id));
     },
 
@@ -360,6 +411,8 @@ export function createOperatorService(d: OperatorServiceDeps) {
       await requireRow(id);
       await revokeSessions(id);
       await db.deleteFrom('operators').where('id', '=', id).execute();
+      evictSessionsOf(id);
+      evictRolesOf(id);
     },
 
     /** A new password ends every session of the operator. */
@@ -415,6 +468,7 @@ export function createOperatorService(d: OperatorServiceDeps) {
       if (row.totp_secret === null) throw new GatehouseError('conflict', { message: 'No second factor is on.' });
       if (!(await spendCode(row, row.totp_secret, code))) throw new GatehouseError('totp_required', { message: 'The code is wrong, expired or already used.' });
       await db.updateTable('operators').set({ totp_secret: null, totp_pending: null, totp_last_step: null, updated_at: isoNow(clock) }).where('id', '=', id).execute();
+      evictSessionsOf(id); // the cached sessions still say the factor is on
     },
 
     /** For an operator who lost their authenticator (CLI): the second factor goes, and so do their sessions. */

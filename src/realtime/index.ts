@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { TableModel } from '../data/index.js';
 import type { Clock } from '../shared/clock.js';
-import { openRealtimeBus } from './bus/index.js';
+import { openRealtimeBus, type RedisPublisher } from './bus/index.js';
 import { createChangeFeed } from './changes/feed.js';
 import { createChangePublisher, type ChangePublisher } from './changes/publisher.js';
 import type { ChangeFeed, RealtimeBus } from './changes/types.js';
@@ -24,6 +24,8 @@ export interface Realtime {
 
 export interface OpenRealtimeOptions {
   redisUrl: string | undefined;
+  /** With REDIS_URL: the instance's shared fail-fast client (the counter store's), which publishes. */
+  redisPublisher: RedisPublisher | undefined;
   /** The database URL when it is PostgreSQL. */
   postgresUrl: string | undefined;
   /** false on SQLite: one write transaction at a time. */
@@ -32,8 +34,8 @@ export interface OpenRealtimeOptions {
   logger: Logger;
 }
 
-export function openRealtime({ redisUrl, postgresUrl, concurrentWriters, clock, logger }: OpenRealtimeOptions): Realtime {
-  const { bus, kind } = openRealtimeBus({ redisUrl, postgresUrl, logger });
+export function openRealtime({ redisUrl, redisPublisher, postgresUrl, concurrentWriters, clock, logger }: OpenRealtimeOptions): Realtime {
+  const { bus, kind } = openRealtimeBus({ redisUrl, redisPublisher, postgresUrl, logger });
   // In process with one writer at a time, capture order is commit order: no database counter needed.
   // With a shared bus (Redis, even on SQLite), other instances' numbers must agree: the database's.
   const publisher = createChangePublisher({ bus, clock, logger, localSequence: kind === 'memory' && !concurrentWriters });

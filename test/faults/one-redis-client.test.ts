@@ -43,7 +43,8 @@ describe.skipIf(inject('redisUrl') === null)('one Redis client for every counter
     }
   };
   // A connection in pub/sub mode can run no other command, so realtime's subscriber is its own
-  // connection by necessity (named, counted apart); every counter shares the one other connection.
+  // connection by necessity (named, counted apart); every counter, and realtime's publishing, shares
+  // the one other connection.
   const REALTIME_SUBSCRIBER = 'gatehouse-realtime-sub';
   const connections = async () => (await clientNames()).filter((name) => name !== REALTIME_SUBSCRIBER).length;
 
@@ -62,6 +63,19 @@ describe.skipIf(inject('redisUrl') === null)('one Redis client for every counter
     expect(gh.deps.rateLimits.storeKind).toBe('redis');
     expect((await connections()) - connectionsBefore).toBe(1);
     expect((await clientNames()).filter((name) => name === REALTIME_SUBSCRIBER)).toHaveLength(1);
+  });
+
+  it('realtime publishes on that same connection: a message goes round, and no connection is added', async () => {
+    const heard: unknown[] = [];
+    const stop = await gh.deps.realtime.bus.subscribe('one-client-probe', (message) => heard.push(message));
+    try {
+      await gh.deps.realtime.bus.publish('one-client-probe', { n: 1 });
+      await expect.poll(() => heard).toEqual([{ n: 1 }]);
+      expect((await connections()) - connectionsBefore).toBe(1);
+      expect(await clientNames()).not.toContain('gatehouse-realtime-pub');
+    } finally {
+      await stop();
+    }
   });
 
   it('with Redis down, sign-in fails closed: 503 in GoTrue\'s shape, counted as a Redis outage, no session made', async () => {

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import pino from 'pino';
 import { describe, expect, inject, it } from 'vitest';
 import { ServiceUnavailableError } from '../../errors/index.js';
+import { createLimiterRedisClient } from '../../limits/redis-store.js';
 import type { RealtimeBus } from '../changes/types.js';
 import { createMemoryBus } from './memory.js';
 import { createPostgresBus } from './postgres.js';
@@ -19,16 +20,30 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-const buses: Array<[string, () => RealtimeBus, boolean]> = [
+/** A Redis bus as an instance makes it: publishing on a fail-fast client like the counter store's, closed with the bus here. */
+async function redisBus(url: string, options: { prefix?: string; connect: boolean }): Promise<RealtimeBus> {
+  const publisher = createLimiterRedisClient(url, { lazyConnect: true, retryStrategy: options.connect ? undefined : () => null });
+  if (options.connect) await publisher.connect();
+  const bus = createRedisBus({ url, publisher, logger, prefix: options.prefix });
+  return {
+    ...bus,
+    async close() {
+      await bus.close();
+      publisher.disconnect();
+    },
+  };
+}
+
+const buses: Array<[string, () => RealtimeBus | Promise<RealtimeBus>, boolean]> = [
   ['memory', () => createMemoryBus({ logger }), false],
-  ['redis', () => createRedisBus({ url: inject('redisUrl')!, logger, prefix: `test:${Math.random().toString(36).slice(2)}:` }), inject('redisUrl') === null],
+  ['redis', () => redisBus(inject('redisUrl')!, { prefix: `test:${Math.random().toString(36).slice(2)}:`, connect: true }), inject('redisUrl') === null],
   ['postgres', () => createPostgresBus({ databaseUrl: inject('postgresUrl')!, logger, channel: `test_${Math.random().toString(36).slice(2)}` }), inject('postgresUrl') === null],
 ];
 
 for (const [name, make, skip] of buses) {
   describe.skipIf(skip)(`realtime bus (${name})`, () => {
     it('delivers to the subscribers of the topic, in order, and stops after unsubscribe', async () => {
-      const bus = make();
+      const bus = await make();
       try {
         const a: unknown[] = [];
         const b: unknown[] = [];
@@ -54,7 +69,7 @@ for (const [name, make, skip] of buses) {
 
 describe('a bus whose service is down', () => {
   it('redis: subscribe and publish fail with 503 (redis)', async () => {
-    const bus = createRedisBus({ url: `redis://127.0.0.1:${await deadPort()}`, logger });
+    const bus = await redisBus(`redis://127.0.0.1:${await deadPort()}`, { connect: false });
     try {
       const sub = await bus.subscribe('t', () => undefined).then(() => null, (e: unknown) => e);
       expect(sub).toBeInstanceOf(ServiceUnavailableError);

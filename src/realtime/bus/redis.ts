@@ -5,85 +5,78 @@ import { createOutageLog } from '../../shared/outage-log.js';
 import type { RealtimeBus } from '../changes/types.js';
 import { createTopics } from './topics.js';
 
-// Several instances with REDIS_URL: Redis pub/sub, one channel per topic. Two connections, opened
-// on first use (a CLI command never opens them): a subscribed connection can do nothing else.
+// Several instances with REDIS_URL: Redis pub/sub, one channel per topic. Publishing goes through
+// the instance's one shared fail-fast client (the counter store's, src/limits/open-store.ts); only
+// the subscriber has a connection of its own, opened on first use (a CLI command never opens it),
+// because a subscribed connection can do nothing else.
 // Delivery is at most once: during an outage messages are dropped (logged once), never queued
 // without bound; subscriptions come back by themselves when Redis does (ioredis resubscribes).
 
+/** What the bus needs of the shared client: a fail-fast PUBLISH (no offline queue, a command timeout). */
+export type RedisPublisher = Pick<Redis, 'publish'>;
+
 export interface RedisBusOptions {
+  /** For the subscriber's own connection. */
   url: string;
+  /** The instance's shared client; the bus never closes it. */
+  publisher: RedisPublisher;
   logger: Logger;
   /** Channel prefix; tests give each run its own. */
   prefix?: string;
 }
 
-/** ms a publish waits for Redis before it counts as failed. */
-const COMMAND_TIMEOUT_MS = 2_000;
-
 function unavailable(cause: unknown): ServiceUnavailableError {
   return new ServiceUnavailableError('redis', { message: 'Realtime messaging (Redis) is unavailable.', cause });
 }
 
-export function createRedisBus({ url, logger, prefix = 'gatehouse:realtime:' }: RedisBusOptions): RealtimeBus {
+export function createRedisBus({ url, publisher, logger, prefix = 'gatehouse:realtime:' }: RedisBusOptions): RealtimeBus {
   const topics = createTopics(logger);
   const outage = createOutageLog(logger, 'realtime Redis');
-  let pub: Promise<Redis> | null = null;
   let sub: Promise<Redis> | null = null;
   let closed = false;
 
-  async function open(role: 'pub' | 'sub'): Promise<Redis> {
+  async function openSubscriber(): Promise<Redis> {
     // Loaded on first use, like the limiter's client: a start without REDIS_URL never loads ioredis.
     const { Redis: RedisClient } = await import('ioredis');
-    const client = new RedisClient(url, {
-      lazyConnect: true,
-      // Publishing fails fast while Redis is away; subscribing waits for it to come back.
-      enableOfflineQueue: role === 'sub',
-      commandTimeout: role === 'pub' ? COMMAND_TIMEOUT_MS : undefined,
-      maxRetriesPerRequest: role === 'pub' ? 0 : null,
-      connectionName: `gatehouse-realtime-${role}`,
-    });
+    // Unlike publishing, subscribing waits for Redis to come back (offline queue, endless retries).
+    const client = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: null, connectionName: 'gatehouse-realtime-sub' });
     client.on('error', (error: Error) => outage.down(error));
     client.on('ready', () => outage.up());
-    if (role === 'sub') {
-      client.on('messageBuffer', (channel: Buffer, data: Buffer) => {
-        const topic = channel.toString('utf8').slice(prefix.length);
-        let message: unknown;
-        try {
-          message = JSON.parse(data.toString('utf8'));
-        } catch {
-          logger.warn({ topic }, 'realtime bus: a message that is not JSON was dropped');
-          return;
-        }
-        topics.dispatch(topic, message);
-      });
-    }
+    client.on('messageBuffer', (channel: Buffer, data: Buffer) => {
+      const topic = channel.toString('utf8').slice(prefix.length);
+      let message: unknown;
+      try {
+        message = JSON.parse(data.toString('utf8'));
+      } catch {
+        logger.warn({ topic }, 'realtime bus: a message that is not JSON was dropped');
+        return;
+      }
+      topics.dispatch(topic, message);
+    });
     return client.connect().then(() => client, (error: unknown) => {
       client.disconnect();
       throw unavailable(error);
     });
   }
 
-  function connection(role: 'pub' | 'sub'): Promise<Redis> {
+  function subscriber(): Promise<Redis> {
     if (closed) return Promise.reject(new Error('realtime bus closed'));
-    if (role === 'pub') {
-      // A failed first connect is not kept: the next publish tries again.
-      pub ??= open('pub').catch((error: unknown) => { pub = null; throw error; });
-      return pub;
-    }
-    sub ??= open('sub').catch((error: unknown) => { sub = null; throw error; });
+    // A failed first connect is not kept: the next subscribe tries again.
+    sub ??= openSubscriber().catch((error: unknown) => { sub = null; throw error; });
     return sub;
   }
 
   return {
     async publish(topic, message) {
-      const client = await connection('pub');
-      await client.publish(prefix + topic, JSON.stringify(message)).catch((error: unknown) => { throw unavailable(error); });
+      if (closed) throw new Error('realtime bus closed');
+      // The shared client fails fast while Redis is away (no offline queue): a dropped message, a 503.
+      await publisher.publish(prefix + topic, JSON.stringify(message)).catch((error: unknown) => { throw unavailable(error); });
     },
     async subscribe(topic, onMessage) {
       const { remove } = topics.add(topic, onMessage);
       try {
         // SUBSCRIBE is idempotent: each caller resolves once Redis has confirmed it.
-        const client = await connection('sub');
+        const client = await subscriber();
         await client.subscribe(prefix + topic);
       } catch (error) {
         remove();
@@ -99,13 +92,12 @@ export function createRedisBus({ url, logger, prefix = 'gatehouse:realtime:' }: 
     async close() {
       closed = true;
       topics.clear();
-      for (const pending of [pub, sub]) {
-        const client = await pending?.catch(() => null);
-        if (!client) continue;
+      // The publisher is the instance's, closed with the counter store.
+      const client = await sub?.catch(() => null);
+      if (client) {
         if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
         else client.disconnect();
       }
-      pub = null;
       sub = null;
     },
   };
