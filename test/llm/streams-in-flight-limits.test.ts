@@ -264,28 +264,31 @@ describe('an origin with few connections', () => {
     expect(t.gh.config.llm.maxInFlightPerOrigin).toBeGreaterThan(connections);
     t.fake.mode = { stallBody: true };
     const open = [await openStream(t, t.alice), await openStream(t, t.bob)];
-    expect(open.map((s) => s.status)).toEqual([200, 200]);
-    expect(t.fake.inFlight).toBe(connections);
+    try {
+      expect(open.map((s) => s.status)).toEqual([200, 200]);
+      expect(t.fake.inFlight).toBe(connections);
 
-    // The official SDK, no retries; its own timeout turns a request queued without bound into a failure here.
-    const ai = new OpenAI({ baseURL: `${t.gh.url}/llm/openai/v1`, apiKey: t.alice.accessToken, defaultHeaders: { apikey: t.gh.publishableKey }, maxRetries: 0, timeout: 5_000 });
-    const started = Date.now();
-    const error = await ai.chat.completions.create({ model: 'gpt-fake', messages: [{ role: 'user', content: 'hi' }], stream: true }).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    const waited = Date.now() - started;
-    expect(error).toBeInstanceOf(OpenAI.InternalServerError); // not APIConnectionTimeoutError: it was never queued in undici
-    const busy = error as InstanceType<typeof OpenAI.InternalServerError>;
-    expect(busy.status).toBe(503);
-    expect(busy.headers.get('retry-after')).toBe('1'); // ceil(1000 ms / 1000)
-    expect(busy.error).toMatchObject({ code: 'upstream_busy', type: 'server_error' });
-    expect(waited).toBeGreaterThanOrEqual(950); // it waited for a slot first…
-    expect(waited).toBeLessThan(4_000); // …for the bounded wait, not until a stream ended
+      // The official SDK, no retries; its own timeout turns a request queued without bound into a failure here.
+      const ai = new OpenAI({ baseURL: `${t.gh.url}/llm/openai/v1`, apiKey: t.alice.accessToken, defaultHeaders: { apikey: t.gh.publishableKey }, maxRetries: 0, timeout: 5_000 });
+      const started = Date.now();
+      const error = await ai.chat.completions.create({ model: 'gpt-fake', messages: [{ role: 'user', content: 'hi' }], stream: true }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      const waited = Date.now() - started;
+      expect(error).toBeInstanceOf(OpenAI.InternalServerError); // not APIConnectionTimeoutError: it was never queued in undici
+      const busy = error as InstanceType<typeof OpenAI.InternalServerError>;
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('1'); // ceil(1000 ms / 1000)
+      expect(busy.error).toMatchObject({ code: 'upstream_busy', type: 'server_error' });
+      expect(waited).toBeGreaterThanOrEqual(950); // it waited for a slot first…
+      expect(waited).toBeLessThan(4_000); // …for the bounded wait, not until a stream ended
 
-    expect(t.fake.requests).toHaveLength(connections);
-    expect(t.fake.maxInFlight).toBe(connections);
-    for (const s of open) s.abort();
+      expect(t.fake.requests).toHaveLength(connections);
+      expect(t.fake.maxInFlight).toBe(connections);
+    } finally {
+      for (const s of open) s.abort(); // even on failure: the next test needs the connections
+    }
     await t.fake.waitForAborted(connections);
     await drained(t);
   });
