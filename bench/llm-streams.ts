@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { startBareProxy } from './llm-bare-proxy.js';
 
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 const upstreamArg = process.argv.find((a) => a.startsWith('--upstream='))?.slice(11) ?? '';
@@ -52,18 +53,8 @@ if (role === 'sse') {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   console.log(`BENCH_READY ${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })}`);
 } else if (role === 'bare') {
-  const pool = new Pool(upstreamArg, { connections: 65_536, pipelining: 1, keepAliveTimeout: 30_000, bodyTimeout: 120_000 });
-  const server = createServer(async (req, res) => {
-    try {
-      const up = await pool.request({ path: req.url ?? '/', method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: req });
-      res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? '') });
-      up.body.pipe(res);
-    } catch {
-      res.writeHead(502).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  console.log(`BENCH_READY ${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })}`);
+  const url = await startBareProxy({ upstream: upstreamArg, key: KEY, connections: 65_536, bodyTimeoutMs: 120_000 });
+  console.log(`BENCH_READY ${JSON.stringify({ url })}`);
 } else if (role === 'gatehouse') {
   const dist = '../dist';
   const { loadConfig } = await import(`${dist}/config/index.js`) as typeof import('../src/config/index.js');

@@ -22,13 +22,13 @@
 // reported. Gatehouse runs from the compiled build: `npm run bench` builds
 // first; alone, `npm run build && npx tsx bench/llm.ts`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
+import { startBareProxy } from './llm-bare-proxy.js';
 
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 const upstreamArg = process.argv.find((a) => a.startsWith('--upstream='))?.slice(11) ?? '';
@@ -43,23 +43,8 @@ if (role === 'fake') {
   console.log(`BENCH_READY ${JSON.stringify({ url: fake.url })}`);
 } else if (role === 'bare') {
   const { FAKE_KEYS } = await import('../test/harness/fake-llm/index.js');
-  const pool = new Pool(upstreamArg, { connections: 256, keepAliveTimeout: 30_000 });
-  const server = createServer(async (req, res) => {
-    try {
-      const up = await pool.request({
-        path: req.url ?? '/', method: req.method as 'POST',
-        headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json'), authorization: `Bearer ${FAKE_KEYS.openai}` },
-        body: req,
-      });
-      res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? '') });
-      up.body.pipe(res);
-    } catch {
-      res.writeHead(502).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const address = server.address() as { port: number };
-  console.log(`BENCH_READY ${JSON.stringify({ url: `http://127.0.0.1:${address.port}` })}`);
+  const url = await startBareProxy({ upstream: upstreamArg, key: FAKE_KEYS.openai, connections: 256 });
+  console.log(`BENCH_READY ${JSON.stringify({ url })}`);
 } else if (role === 'fastify') {
   // The framework floor: the same minimal proxy as a Fastify route (no hooks, no checks).
   const { default: Fastify } = await import('fastify');

@@ -1,5 +1,8 @@
 // A listening Gatehouse with openai / anthropic / gemini providers pointed at
 // the fake upstream, two users (alice, bob), and SDK clients for each.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import OpenAI from 'openai';
@@ -20,8 +23,21 @@ export interface LlmTest {
   close(): Promise<void>;
 }
 
-export async function startLlmTest(engine: EngineName, options: TestAppOptions = {}): Promise<LlmTest> {
+export interface LlmTestOptions extends TestAppOptions {
+  /**
+   * Settings only a config file holds (`llm.origins`, keyed by the fake's origin, known once it
+   * listens): written to a temporary file passed as GATEHOUSE_CONFIG.
+   */
+  configFile?(fake: FakeLlm): unknown;
+}
+
+export async function startLlmTest(engine: EngineName, { configFile, ...options }: LlmTestOptions = {}): Promise<LlmTest> {
   const fake = await startFakeLlm();
+  if (configFile) {
+    const file = join(mkdtempSync(join(tmpdir(), 'gatehouse-llm-config-')), 'config.json');
+    writeFileSync(file, JSON.stringify(configFile(fake)));
+    options = { ...options, env: { ...options.env, GATEHOUSE_CONFIG: file } };
+  }
   const gh = await startTestApp(engine, { listen: true, ...options });
   const admin = async (method: 'GET' | 'PUT' | 'DELETE', url: string, payload?: unknown) => {
     const res = await gh.app.inject({ method, url, headers: { apikey: gh.secretKey }, ...(payload === undefined ? {} : { payload: payload as object }) });
@@ -80,7 +96,7 @@ export function assertNoSecrets(t: LlmTest, text: string = t.gh.logs.join('\n'))
  * checked for secrets and closed after them, the fake's record reset before each test. The returned
  * object is filled in by beforeAll, so tests use it as they would the result of startLlmTest.
  */
-export function useLlmTest(engine: EngineName, options: TestAppOptions = {}): LlmTest {
+export function useLlmTest(engine: EngineName, options: LlmTestOptions = {}): LlmTest {
   const t = {} as LlmTest;
   beforeAll(async () => {
     Object.assign(t, await startLlmTest(engine, options));

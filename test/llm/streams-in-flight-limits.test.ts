@@ -4,6 +4,7 @@
 // before the body is read, and a slot comes back however its request ends.
 // SQLite only: the counts are in memory and no table is involved.
 import { request as httpRequest } from 'node:http';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLlmTest, type LlmTest } from './setup.js';
 import type { TestUser } from '../harness/users.js';
@@ -240,6 +241,104 @@ describe('requests in flight per provider origin', () => {
     expect(answer.status).toBe(200);
     expect(answer.text).toContain('[DONE]');
     open[1]!.abort();
+    await drained(t);
+  });
+});
+
+// The pool's size caps the origin too: with `connections: 2` (HTTP/1.1, one stream a connection)
+// a third request would otherwise be queued by undici, silently and until a stream ends. The
+// origin's maxInFlight stays at its default (8192): only `connections` can make these pass.
+describe('an origin with few connections', () => {
+  const connections = 2;
+  let t: LlmTest;
+  beforeAll(async () => {
+    t = await startLlmTest('sqlite', {
+      env: { GATEHOUSE_LLM_ORIGIN_QUEUE_MS: '1000' },
+      configFile: (fake) => ({ llm: { origins: { [fake.url]: { connections } } } }),
+    });
+  });
+  afterAll(() => t.close());
+  beforeEach(() => t.fake.reset());
+
+  it('holding `connections` streams, one more request waits at most originQueueMs, then 503 upstream_busy with Retry-After; upstream never sees more', async () => {
+    expect(t.gh.config.llm.maxInFlightPerOrigin).toBeGreaterThan(connections);
+    t.fake.mode = { stallBody: true };
+    const open = [await openStream(t, t.alice), await openStream(t, t.bob)];
+    try {
+      expect(open.map((s) => s.status)).toEqual([200, 200]);
+      expect(t.fake.inFlight).toBe(connections);
+
+      // The official SDK, no retries; its own timeout turns a request queued without bound into a failure here.
+      const ai = new OpenAI({ baseURL: `${t.gh.url}/llm/openai/v1`, apiKey: t.alice.accessToken, defaultHeaders: { apikey: t.gh.publishableKey }, maxRetries: 0, timeout: 5_000 });
+      const started = Date.now();
+      const error = await ai.chat.completions.create({ model: 'gpt-fake', messages: [{ role: 'user', content: 'hi' }], stream: true }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      const waited = Date.now() - started;
+      expect(error).toBeInstanceOf(OpenAI.InternalServerError); // not APIConnectionTimeoutError: it was never queued in undici
+      const busy = error as InstanceType<typeof OpenAI.InternalServerError>;
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('1'); // ceil(1000 ms / 1000)
+      expect(busy.error).toMatchObject({ code: 'upstream_busy', type: 'server_error' });
+      expect(waited).toBeGreaterThanOrEqual(950); // it waited for a slot first…
+      expect(waited).toBeLessThan(4_000); // …for the bounded wait, not until a stream ended
+
+      expect(t.fake.requests).toHaveLength(connections);
+      expect(t.fake.maxInFlight).toBe(connections);
+    } finally {
+      for (const s of open) s.abort(); // even on failure: the next test needs the connections
+    }
+    await t.fake.waitForAborted(connections);
+    await drained(t);
+  });
+
+  it('a held stream that finishes during the wait hands its slot to the waiting request, which completes; upstream never sees more', async () => {
+    t.fake.mode = { chunkDelayMs: 100, streamChunks: 3 }; // each held stream ends on its own after ~300 ms
+    const held = [fullStream(t, t.alice), fullStream(t, t.bob)];
+    const until = Date.now() + 3_000;
+    while (t.fake.inFlight < connections && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(t.fake.inFlight).toBe(connections);
+    t.fake.mode = {};
+    const answer = await t.openai(t.alice).chat.completions.create({ model: 'gpt-fake', messages: [{ role: 'user', content: 'hi' }] });
+    expect(answer.choices[0]?.message.content).toBeTruthy();
+    for (const h of await Promise.all(held)) {
+      expect(h.status).toBe(200);
+      expect(h.text).toContain('[DONE]');
+    }
+    expect(t.fake.requests).toHaveLength(connections + 1);
+    expect(t.fake.maxInFlight).toBe(connections);
+    await drained(t);
+  });
+});
+
+// The defaults as shipped (16 per user): the 17th request of one user is refused before its body
+// is read, while another user of the same project is still admitted.
+describe('the default per-user limit', () => {
+  let t: LlmTest;
+  beforeAll(async () => {
+    t = await startLlmTest('sqlite');
+  });
+  afterAll(() => t.close());
+  beforeEach(() => t.fake.reset());
+
+  it("a user's 17th concurrent request gets 429 before its body is read; another user is admitted", async () => {
+    expect(t.gh.config.llm.maxInFlightPerUser).toBe(16);
+    t.fake.mode = { stallBody: true };
+    const open = await Promise.all(Array.from({ length: 16 }, () => openStream(t, t.alice)));
+    expect(open.every((s) => s.status === 200)).toBe(true);
+
+    const refused = await withoutBody(t, t.alice);
+    expect(refused.status).toBe(429);
+    expect(refused.retryAfter).toBe('1');
+    expect(refused.body).toMatchObject({ error: { code: 'llm_concurrency_exceeded', type: 'rate_limit_exceeded' } });
+    expect(refused.body.error.message).toContain('16');
+
+    const bobs = await openStream(t, t.bob);
+    expect(bobs.status).toBe(200);
+    expect(t.fake.requests).toHaveLength(17);
+    for (const s of [...open, bobs]) s.abort();
+    await t.fake.waitForAborted(17);
     await drained(t);
   });
 });

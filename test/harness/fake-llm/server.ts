@@ -50,6 +50,10 @@ export interface FakeLlm {
   aborted: number;
   /** Requests whose body was cut short: never handled, not in `requests`. */
   incomplete: number;
+  /** Requests open now: arrived, response not yet closed (a held stream counts until it ends). */
+  inFlight: number;
+  /** The most requests open at once since the last reset (what a connection cap must bound). */
+  maxInFlight: number;
   /** Resolves when `aborted` reaches n (or rejects after timeoutMs). */
   waitForAborted(n: number, timeoutMs?: number): Promise<void>;
   reset(): void;
@@ -102,6 +106,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     mode: {},
     aborted: 0,
     incomplete: 0,
+    inFlight: 0,
+    maxInFlight: 0,
     waitForAborted(n, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`upstream saw ${fake.aborted} aborted requests, wanted ${n}`)), timeoutMs);
@@ -119,6 +125,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       fake.mode = {};
       fake.aborted = 0;
       fake.incomplete = 0;
+      fake.maxInFlight = fake.inFlight; // requests still open from before count on
     },
     forget: forgetOpenAiObject,
     async close() {
@@ -128,6 +135,9 @@ export async function startFakeLlm(): Promise<FakeLlm> {
   };
 
   const server = createServer(async (req, res) => {
+    fake.inFlight++;
+    fake.maxInFlight = Math.max(fake.maxInFlight, fake.inFlight);
+    res.on('close', () => fake.inFlight--);
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of req) chunks.push(chunk as Buffer);
