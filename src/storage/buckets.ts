@@ -50,7 +50,11 @@ export function bucketJson(b: Bucket) {
   };
 }
 
-export function createBucketService(d: { store: StorageStore; clock: Clock; audit: AuditLog; backend: BlobBackend; maxObjectBytes: number }) {
+export function createBucketService(d: {
+  store: StorageStore; clock: Clock; audit: AuditLog; backend: BlobBackend; maxObjectBytes: number;
+  /** After a bucket is written: caches of it (read-access.ts) forget it. */
+  changed?: (projectId: string, environment: string, id: string) => void;
+}) {
   const { store, clock, audit, maxObjectBytes } = d;
 
   async function required(actor: Actor, id: string): Promise<Bucket> {
@@ -87,6 +91,7 @@ export function createBucketService(d: { store: StorageStore; clock: Clock; audi
         if (await store.getBucket(actor.projectId, actor.environment, id) || (bucket.public && await store.getPublicBucket(id))) throw new GatehouseError('storage_bucket_exists');
         throw error;
       }
+      d.changed?.(actor.projectId, actor.environment, id);
       await audit.write({ projectId: actor.projectId, environment: actor.environment, actor: actor.actor, action: 'storage.bucket.create', target: id, details: { public: bucket.public } });
       return bucket;
     },
@@ -102,6 +107,7 @@ export function createBucketService(d: { store: StorageStore; clock: Clock; audi
       };
       await publicIdFree(next);
       await store.updateBucket(next);
+      d.changed?.(actor.projectId, actor.environment, next.id);
       await audit.write({ projectId: actor.projectId, environment: actor.environment, actor: actor.actor, action: 'storage.bucket.update', target: id, details: { public: next.public } });
       return next;
     },
@@ -109,6 +115,7 @@ export function createBucketService(d: { store: StorageStore; clock: Clock; audi
       const bucket = await required(actor, id);
       if (await store.hasObjects(actor.projectId, actor.environment, bucket.id)) throw new GatehouseError('storage_bucket_not_empty');
       await store.deleteBucket(actor.projectId, actor.environment, bucket.id);
+      d.changed?.(actor.projectId, actor.environment, bucket.id);
       await audit.write({ projectId: actor.projectId, environment: actor.environment, actor: actor.actor, action: 'storage.bucket.delete', target: id });
     },
   };

@@ -3,3 +3,5 @@ export { createStorageService, type StorageService, type StorageServiceDeps } fr
 export { storageRoutes, type StorageRoutesOptions } from './routes/index.js';
 export type { BlobBackend } from './backends/backend.js';
 export type { StorageTables } from './tables.js';
+export { objectRecord, type ObjectChange, type ObjectChanges, type ObjectChangeSink, type ObjectChangeType, type StorageObjectRecord } from './changes.js';
+export type { ObjectReadAccess, ObjectReadCheck } from './read-access.js';

@@ -12,7 +12,8 @@ import { mimeAllowed } from './mime.js';
 import { checkObjectName, foldersOf } from './paths.js';
 import { quotaRoom, type UserQuota } from './quota.js';
 import { allows, type StorageOperation } from './rules.js';
-import type { Bucket, ObjectRow, StorageStore } from './store.js';
+import { toObjectRow, type Bucket, type ObjectRow, type StorageStore } from './store.js';
+import { objectRecord, writeObjects, type ObjectChange, type ObjectChangeSink } from './changes.js';
 
 // Object operations other than the upload itself (upload.ts). Every read goes through `visible`:
 // an object the caller may not select is answered exactly as a missing one (same status, code and
@@ -42,10 +43,13 @@ export interface ObjectServiceDeps {
   clock: Clock;
   audit: AuditLog;
   quota: UserQuota;
+  /** Told of every committed object write (realtime); null: nobody listens. */
+  changes: ObjectChangeSink | null;
 }
 
 export function createObjectService(d: ObjectServiceDeps) {
   const { store, backend, buckets, clock } = d;
+  const deleted = (rows: ObjectRow[]): ObjectChange[] => rows.map((row) => ({ type: 'DELETE', record: null, old: objectRecord(row) }));
 
   /** The object if it exists and the caller may `op` it (select at least); else "not found". */
   async function visible(actor: Actor, bucket: Bucket, rawName: string, op: StorageOperation = 'select'): Promise<ObjectRow> {
@@ -95,7 +99,10 @@ export function createObjectService(d: ObjectServiceDeps) {
       const rows = await store.db.selectFrom('storage_objects').select(['id', 'version'])
         .where('project_id', '=', projectId).where('environment', '=', environment).where(column, '=', value).limit(500).execute();
       if (rows.length === 0) return count;
-      await store.db.deleteFrom('storage_objects').where('id', 'in', rows.map((r) => r.id)).execute();
+      await writeObjects(store.db, d.changes, { projectId, environment }, async (db) => {
+        const gone = (await db.deleteFrom('storage_objects').where('id', 'in', rows.map((r) => r.id)).returningAll().execute()).map(toObjectRow);
+        return { result: null, changes: deleted(gone) };
+      });
       await Promise.all(rows.map((r) => backend.remove(r.version).catch(() => undefined)));
       count += rows.length;
     }
@@ -127,10 +134,13 @@ export function createObjectService(d: ObjectServiceDeps) {
       const gone = new Set<string>();
       for (let i = 0; i < deletable.length; i += 500) {
         const batch = deletable.slice(i, i + 500);
-        const deleted = await store.db.deleteFrom('storage_objects')
-          .where((eb) => eb.or(batch.map((row) => eb.and([eb('id', '=', row.id), eb('version', '=', row.version)]))))
-          .returning('id').execute();
-        for (const { id } of deleted) gone.add(id);
+        await writeObjects(store.db, d.changes, actor, async (db) => {
+          const rows = (await db.deleteFrom('storage_objects')
+            .where((eb) => eb.or(batch.map((row) => eb.and([eb('id', '=', row.id), eb('version', '=', row.version)]))))
+            .returningAll().execute()).map(toObjectRow);
+          for (const { id } of rows) gone.add(id);
+          return { result: null, changes: deleted(rows) };
+        });
       }
       const removed = deletable.filter((row) => gone.has(row.id));
       await Promise.all(removed.map((row) => backend.remove(row.version).catch(() => undefined)));
@@ -147,10 +157,16 @@ export function createObjectService(d: ObjectServiceDeps) {
       await checkDestination(actor, to, destination, row.owner, row);
       const folders = foldersOf(destination);
       try {
-        const result = await store.db.updateTable('storage_objects')
-          .set({ bucket_id: to.id, name: destination, folder_0: folders[0], folder_1: folders[1], folder_2: folders[2], folder_3: folders[3], updated_at: isoNow(clock) })
-          .where('id', '=', row.id).where('version', '=', row.version).executeTakeFirst();
-        if (Number(result.numUpdatedRows) !== 1) throw new GatehouseError('storage_object_not_found');
+        await writeObjects(store.db, d.changes, actor, async (db) => {
+          const moved = await db.updateTable('storage_objects')
+            .set({ bucket_id: to.id, name: destination, folder_0: folders[0] ?? null, folder_1: folders[1] ?? null, folder_2: folders[2] ?? null, folder_3: folders[3] ?? null, updated_at: isoNow(clock) })
+            .where('id', '=', row.id).where('version', '=', row.version).returningAll().executeTakeFirst();
+          if (!moved) throw new GatehouseError('storage_object_not_found');
+          const after = toObjectRow(moved);
+          // Only place and time changed; the rest is the row as it is now (same version as read).
+          const before: ObjectRow = { ...after, bucket_id: row.bucket_id, name: row.name, folder_0: row.folder_0, folder_1: row.folder_1, folder_2: row.folder_2, folder_3: row.folder_3, updated_at: row.updated_at };
+          return { result: null, changes: [{ type: 'UPDATE', record: objectRecord(after), old: objectRecord(before) }] };
+        });
       } catch (error) {
         if (await store.getObject(actor.projectId, actor.environment, to.id, destination)) throw new GatehouseError('storage_object_exists');
         throw error;
@@ -173,7 +189,10 @@ export function createObjectService(d: ObjectServiceDeps) {
         folder_2: folders[2] ?? null, folder_3: folders[3] ?? null, owner: actor.userId, version: key, created_at: now, updated_at: now,
       };
       try {
-        await store.db.insertInto('storage_objects').values(copy).execute();
+        await writeObjects(store.db, d.changes, actor, async (db) => {
+          await db.insertInto('storage_objects').values(copy).execute();
+          return { result: null, changes: [{ type: 'INSERT', record: objectRecord(copy), old: null }] };
+        });
       } catch (error) {
         await backend.remove(key).catch(() => undefined);
         if (await store.getObject(actor.projectId, actor.environment, to.id, destination)) throw new GatehouseError('storage_object_exists');
@@ -194,9 +213,12 @@ export function createObjectService(d: ObjectServiceDeps) {
     async forgetOwner(projectId: string, environment: string, userId: string, mode: 'delete' | 'keep', actor: string): Promise<number> {
       let count = 0;
       if (mode === 'keep') {
-        const result = await store.db.updateTable('storage_objects').set({ owner: null })
-          .where('project_id', '=', projectId).where('environment', '=', environment).where('owner', '=', userId).executeTakeFirst();
-        count = Number(result.numUpdatedRows);
+        count = await writeObjects(store.db, d.changes, { projectId, environment }, async (db) => {
+          const kept = (await db.updateTable('storage_objects').set({ owner: null })
+            .where('project_id', '=', projectId).where('environment', '=', environment).where('owner', '=', userId).returningAll().execute()).map(toObjectRow);
+          const changes: ObjectChange[] = kept.map((row) => ({ type: 'UPDATE', record: objectRecord(row), old: objectRecord({ ...row, owner: userId }) }));
+          return { result: kept.length, changes };
+        });
       } else {
         count = await removeAll(projectId, environment, 'owner', userId);
       }

@@ -16,6 +16,8 @@ import { decideWrite } from './write-rules.js';
 import { createUrlSigner } from './signing.js';
 import { createStorageStore, type ObjectRow } from './store.js';
 import { createUploader, type UploadBody } from './upload.js';
+import type { ObjectChangeSink } from './changes.js';
+import { createObjectReadAccess } from './read-access.js';
 
 export interface StorageServiceDeps {
   config: Readonly<Config>;
@@ -23,6 +25,8 @@ export interface StorageServiceDeps {
   clock: Clock;
   audit: AuditLog;
   signingKeys: SigningKeyService;
+  /** Told of every committed object write (realtime, issue 16); absent: nobody listens. */
+  changes?: ObjectChangeSink;
   /** Default: S3 when storage.s3 is set, else the local disk under storage.dir (or <dataDir>/storage). */
   backend?: BlobBackend;
 }
@@ -36,10 +40,12 @@ export function createStorageService(d: StorageServiceDeps) {
   const backend = d.backend ?? (settings.s3
     ? createS3Backend(settings.s3)
     : createLocalBackend({ dir: settings.dir ?? join(config.dataDir, 'storage') }));
-  const buckets = createBucketService({ store, clock, audit, backend, maxObjectBytes: settings.maxObjectBytes });
+  const readAccess = createObjectReadAccess({ store, clock });
+  const buckets = createBucketService({ store, clock, audit, backend, maxObjectBytes: settings.maxObjectBytes, changed: readAccess.forget });
   const quota = { bytes: settings.userQuotaBytes, objects: settings.userQuotaObjects };
-  const objects = createObjectService({ store, backend, buckets, clock, audit, quota });
-  const upload = createUploader({ store, backend, clock, maxObjectBytes: settings.maxObjectBytes, quota });
+  const changes = d.changes ?? null;
+  const objects = createObjectService({ store, backend, buckets, clock, audit, quota, changes });
+  const upload = createUploader({ store, backend, clock, maxObjectBytes: settings.maxObjectBytes, quota, changes });
   const signer = createUrlSigner({ keys: d.signingKeys, clock });
 
   function expiry(value: unknown): number {
@@ -58,6 +64,8 @@ export function createStorageService(d: StorageServiceDeps) {
     backend,
     buckets,
     objects,
+    /** Who may select which object, in memory: for listeners of `changes`. */
+    readAccess,
     async upload(actor: Actor, bucketId: string, name: string, mode: { upsert: boolean; replaceOnly: boolean }, body: UploadBody): Promise<ObjectRow> {
       const bucket = await buckets.required(actor, bucketId);
       const row = await upload(actor, bucket, name, mode, body);

@@ -9,7 +9,8 @@ import { UploadInspector } from './ingest.js';
 import { mediaType, mimeAllowed, sniffedType } from './mime.js';
 import { checkObjectName, foldersOf } from './paths.js';
 import { decideWrite, type WriteIntent } from './write-rules.js';
-import type { Bucket, ObjectRow, StorageStore } from './store.js';
+import { toObjectRow, type Bucket, type ObjectRow, type StorageStore } from './store.js';
+import { objectRecord, writeObjects, type ObjectChangeSink } from './changes.js';
 import { quotaRoom, type UserQuota } from './quota.js';
 
 // One upload: decide everything that can be decided before the body (bucket, name, rules, declared
@@ -38,6 +39,8 @@ export interface UploadDeps {
   clock: Clock;
   maxObjectBytes: number;
   quota: UserQuota;
+  /** Told of every committed object write (realtime); null: nobody listens. */
+  changes: ObjectChangeSink | null;
 }
 
 /** `3600` or `max-age=3600` → `max-age=3600`; anything else → the default hour. */
@@ -87,13 +90,20 @@ export function createUploader(d: UploadDeps) {
         version: key, size: inspector.bytes, mimetype: declaredType, etag: inspector.etag(),
         cache_control: normaliseCacheControl(body.cacheControl), metadata: body.metadata ? JSON.stringify(body.metadata) : null, updated_at: now,
       };
+      const scope = { projectId: actor.projectId, environment: actor.environment };
       if (existing) {
         // Only if nobody replaced it meanwhile: of two concurrent replacements one wins, whole.
-        const result = await store.db.updateTable('storage_objects').set(fields)
-          .where('id', '=', existing.id).where('version', '=', existing.version).executeTakeFirst();
-        if (Number(result.numUpdatedRows) !== 1) throw new GatehouseError('storage_object_exists', { message: 'The object was changed by another upload at the same time.' });
+        const replaced = await writeObjects(store.db, d.changes, scope, async (db) => {
+          const after = await db.updateTable('storage_objects').set(fields)
+            .where('id', '=', existing.id).where('version', '=', existing.version).returningAll().executeTakeFirst();
+          if (!after) throw new GatehouseError('storage_object_exists', { message: 'The object was changed by another upload at the same time.' });
+          const row = toObjectRow(after);
+          // The columns this update did not set are as they were (the version matched).
+          const before: ObjectRow = { ...row, version: existing.version, size: existing.size, mimetype: existing.mimetype, etag: existing.etag, cache_control: existing.cache_control, metadata: existing.metadata, updated_at: existing.updated_at };
+          return { result: row, changes: [{ type: 'UPDATE', record: objectRecord(row), old: objectRecord(before) }] };
+        });
         await backend.remove(existing.version).catch(() => undefined);
-        return { ...existing, ...fields };
+        return replaced;
       }
       const row: ObjectRow = {
         id: newId('obj'), project_id: actor.projectId, environment: actor.environment, bucket_id: bucket.id, name,
@@ -101,7 +111,10 @@ export function createUploader(d: UploadDeps) {
         owner: actor.userId, created_at: now, ...fields,
       };
       try {
-        await store.db.insertInto('storage_objects').values(row).execute();
+        await writeObjects(store.db, d.changes, scope, async (db) => {
+          await db.insertInto('storage_objects').values(row).execute();
+          return { result: null, changes: [{ type: 'INSERT', record: objectRecord(row), old: null }] };
+        });
       } catch (error) {
         // Two first uploads of one name: the unique key lets one in; the other hears "exists".
         if (await store.getObject(actor.projectId, actor.environment, bucket.id, name)) throw new GatehouseError('storage_object_exists');
