@@ -141,7 +141,6 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
         },
       }),
     });
-    const files = createStorageService({ config, storage, clock, audit, signingKeys: identity.signingKeys });
     const pruning = startSecurityEventPruning(events, { intervalMs: config.securityEvents.pruneIntervalMs, logger });
     const openCounters = counters;
     // The bus connects on first use: a CLI command that writes no row opens nothing. With Redis it
@@ -150,7 +149,8 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
       redisUrl: config.redisUrl, redisPublisher: counters.redis, postgresUrl: storage.engine === 'postgres' ? config.databaseUrl : undefined, concurrentWriters: storage.capabilities.concurrentWriters, clock, logger,
     });
     const data = createDataService({ storage, clock, changes: realtime.publisher });
-    const feed = realtime.startFeed((projectId, environment) => data.schema.tables(projectId, environment));
+    const files = createStorageService({ config, storage, clock, audit, signingKeys: identity.signingKeys, changes: realtime.publisher.objects });
+    const feed = realtime.startFeed({ tables: (projectId, environment) => data.schema.tables(projectId, environment), objects: files.readAccess });
     return {
       config,
       logger,

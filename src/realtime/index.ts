@@ -2,6 +2,7 @@
 // instances hear each other (Redis, PostgreSQL LISTEN/NOTIFY, or this process). The socket lives in socket/.
 import type { Logger } from 'pino';
 import type { TableModel } from '../data/index.js';
+import type { ObjectReadAccess } from '../storage/index.js';
 import type { Clock } from '../shared/clock.js';
 import { openRealtimeBus, type RedisPublisher } from './bus/index.js';
 import { createChangeFeed } from './changes/feed.js';
@@ -15,10 +16,16 @@ export { createChangePublisher, type ChangePublisher } from './changes/publisher
 
 export interface Realtime {
   bus: RealtimeBus;
-  /** The Data API's write hook (DataServiceOptions.changes). */
+  /** The Data API's write hook (DataServiceOptions.changes); `.objects`: storage's (StorageServiceDeps.changes). */
   publisher: ChangePublisher;
-  /** Built once the Data API exists: it reads the environment's tables through it. */
-  startFeed(tables: (projectId: string, environment: string) => Promise<ReadonlyMap<string, TableModel>>): ChangeFeed;
+  /**
+   * Built once the Data API and storage exist: it reads the environment's tables through the one,
+   * who may select which object through the other.
+   */
+  startFeed(sources: {
+    tables: (projectId: string, environment: string) => Promise<ReadonlyMap<string, TableModel>>;
+    objects?: ObjectReadAccess;
+  }): ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -43,8 +50,8 @@ export function openRealtime({ redisUrl, redisPublisher, postgresUrl, concurrent
   return {
     bus,
     publisher,
-    startFeed(tables) {
-      feed ??= createChangeFeed({ tables, bus, logger });
+    startFeed({ tables, objects }) {
+      feed ??= createChangeFeed({ tables, objects, bus, logger });
       return feed;
     },
     async close() {

@@ -18,7 +18,8 @@ export type ObjectChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
  * not recorded). Carries everything a bucket rule reads (bucket, name, owner, user metadata), so
  * a listener decides who may see it without reading the database.
  */
-export interface StorageObjectRecord {
+// A type, not an interface: it is a row (Record<string, unknown>) wherever rows are handled.
+export type StorageObjectRecord = {
   id: string;
   bucket_id: string;
   name: string;
@@ -31,7 +32,7 @@ export interface StorageObjectRecord {
   user_metadata: Record<string, unknown> | null;
   path_tokens: string[];
   version: string;
-}
+};
 
 export interface ObjectChange {
   type: ObjectChangeType;

@@ -1,15 +1,18 @@
 import type { Logger } from 'pino';
 import { GatehouseError } from '../../errors/index.js';
 import { isOwnRow } from '../../access/index.js';
-import { unknownTable, type RowChange, type TableModel } from '../../data/index.js';
+import { authContextOf, unknownTable, type RowChange, type TableModel } from '../../data/index.js';
+import type { ObjectReadAccess } from '../../storage/index.js';
 import { SerialQueue } from '../../shared/serial-queue.js';
-import { asChangeMessage, changesTopic, type ChangeMessage } from './message.js';
+import { asChangeMessage, changesTopic, STORAGE_OBJECTS, type ChangeMessage } from './message.js';
 import { CommitOrder } from './order.js';
 import type {
   ChangeEvent, ChangeFeed, ChangePayload, ChangeScope, ChangeSpec, ChangeSubscriber, ChangeType, RealtimeBus,
 } from './types.js';
 import { canSelect, hasSelfColumns, mask, mayEverSelect, viewOf, type View } from './view.js';
-import { parseRowFilter, passesFilter } from './filter.js';
+import { parseRowFilter, passesFilter, type RowFilter } from './filter.js';
+import { kindOf, typeOfKind } from './kinds.js';
+import { answerObject, bucketsOf, objectChanges, OBJECTS_FILTER_MODEL } from './objects.js';
 
 // Row changes from the bus to each subscriber of this instance. The instance listens to a project
 // environment's topic while it has a subscriber there; each table's changes are put back in commit
@@ -19,10 +22,15 @@ import { parseRowFilter, passesFilter } from './filter.js';
 // UPDATE, per subscriber: it sees the new row → UPDATE (old_record: the old row if it could see it,
 // else {}); it saw the old row but not the new one → a DELETE-shaped event with only the primary key
 // in old_record (to subscriptions of DELETE or *), never a new value; neither → nothing.
+//
+// Storage objects (schema storage, table objects; objects.ts) share the topic, the commit order and
+// these UPDATE semantics; who sees an object is storage's own answer (its read access), in memory.
 
 export interface ChangeFeedOptions {
   /** The environment's current tables (the Data API's schema cache). */
   tables(projectId: string, environment: string): Promise<ReadonlyMap<string, TableModel>>;
+  /** Who may select which storage object (storage's own answer); absent: no storage.objects changes. */
+  objects?: ObjectReadAccess;
   bus: RealtimeBus;
   logger: Logger;
   /** ms a change waits for an earlier one that has not arrived before it goes out anyway. */
@@ -36,9 +44,12 @@ const EVENTS: readonly ChangeEvent[] = ['INSERT', 'UPDATE', 'DELETE', '*'];
 interface Entry {
   sub: ChangeSubscriber;
   event: ChangeEvent;
+  /** A table's name, or STORAGE_OBJECTS. */
   table: string;
   filter: string | undefined;
   view: View | null;
+  /** storage.objects: the filter, parsed once (every column is readable, whoever the caller). */
+  objectFilter: RowFilter | null;
 }
 
 interface ScopeState {
@@ -65,7 +76,7 @@ function wants(entry: Entry, type: ChangeType): boolean {
   return entry.event === '*' || entry.event === type;
 }
 
-export function createChangeFeed({ tables, bus, logger, gapWaitMs = 1_000, maxPending = MAX_PENDING_PER_SCOPE }: ChangeFeedOptions): ChangeFeed {
+export function createChangeFeed({ tables, objects, bus, logger, gapWaitMs = 1_000, maxPending = MAX_PENDING_PER_SCOPE }: ChangeFeedOptions): ChangeFeed {
   const scopes = new Map<string, ScopeState>();
   let closed = false;
 
@@ -92,13 +103,9 @@ export function createChangeFeed({ tables, bus, logger, gapWaitMs = 1_000, maxPe
     const { record, old } = change;
     const newSeen = record !== null && change.type !== 'DELETE' && canSelect(view, record);
     const oldSeen = old !== null && change.type !== 'INSERT' && canSelect(view, old);
-    let kind: 'insert' | 'update' | 'delete' | 'gone';
-    if (change.type === 'INSERT') kind = 'insert';
-    else if (change.type === 'DELETE') kind = 'delete';
-    else kind = newSeen ? 'update' : 'gone';
-    if ((kind === 'insert' || kind === 'update') && !newSeen) return null;
-    if ((kind === 'delete' || kind === 'gone') && !oldSeen) return null;
-    const type: ChangeType = kind === 'insert' ? 'INSERT' : kind === 'update' ? 'UPDATE' : 'DELETE';
+    const kind = kindOf(change.type, newSeen, oldSeen);
+    if (kind === null) return null;
+    const type = typeOfKind(kind);
     if (!wants(entry, type)) return null;
     const selfCols = hasSelfColumns(view);
     const uid = view.auth.uid;
@@ -137,9 +144,30 @@ export function createChangeFeed({ tables, bus, logger, gapWaitMs = 1_000, maxPe
     }
   }
 
+  /** Storage objects: the buckets' rules read once per message (cached), then decided in memory per subscriber. */
+  async function dispatchObjects(state: ScopeState, message: ChangeMessage): Promise<void> {
+    const entries = state.byTable.get(STORAGE_OBJECTS);
+    if (!entries || !objects) return;
+    const changes = objectChanges(message.changes);
+    const check = await objects.forBuckets(state.scope.projectId, state.scope.environment, bucketsOf(changes));
+    for (const change of changes) {
+      const memo = new Map<string, ChangePayload>();
+      for (const entry of entries) {
+        const out = answerObject({ caller: entry.sub.caller(), event: entry.event, filter: entry.objectFilter }, check, message.commitTimestamp, change, memo);
+        if (!out) continue;
+        try {
+          entry.sub.deliver(out);
+        } catch (error) {
+          logger.error({ err: error }, 'realtime: a subscriber threw on delivery');
+        }
+      }
+    }
+  }
+
   function handle(state: ScopeState, message: ChangeMessage): void {
     const queued = state.queue.push(async () => {
       if (!state.byTable.has(message.table)) return;
+      if (message.table === STORAGE_OBJECTS) return dispatchObjects(state, message);
       const current = await tables(state.scope.projectId, state.scope.environment);
       const table = current.get(message.table);
       if (table) dispatch(state, message, table);
@@ -174,15 +202,23 @@ export function createChangeFeed({ tables, bus, logger, gapWaitMs = 1_000, maxPe
       if (typeof spec.table !== 'string') throw unknownTable('');
       // Unknown, outside the caller's key scopes, or no select rule that could ever let it read: one error for all three.
       if (caller.projectId !== scope.projectId || caller.environment !== scope.environment) throw unknownTable(spec.table);
-      const table = (await tables(scope.projectId, scope.environment)).get(spec.table);
-      if (!table) throw unknownTable(spec.table);
-      const view = viewOf(caller, table, undefined);
-      if (!view.scoped || !mayEverSelect(view)) throw unknownTable(spec.table);
-      // The filter's own errors (syntax, unknown or unreadable column, bad value) only once the table is known readable.
-      if (spec.filter !== undefined && spec.filter !== '') {
-        parseRowFilter(spec.filter, table, view.auth);
+      let entry: Entry;
+      if (spec.schema === 'storage') {
+        // storage.objects exists in every environment; what each object shows is decided per change.
+        if (spec.table !== 'objects' || !objects) throw unknownTable(spec.table);
+        const objectFilter = spec.filter ? parseRowFilter(spec.filter, OBJECTS_FILTER_MODEL, authContextOf(caller)) : null;
+        entry = { sub, event: spec.event, table: STORAGE_OBJECTS, filter: spec.filter || undefined, view: null, objectFilter };
+      } else {
+        const table = (await tables(scope.projectId, scope.environment)).get(spec.table);
+        if (!table) throw unknownTable(spec.table);
+        const view = viewOf(caller, table, undefined);
+        if (!view.scoped || !mayEverSelect(view)) throw unknownTable(spec.table);
+        // The filter's own errors (syntax, unknown or unreadable column, bad value) only once the table is known readable.
+        if (spec.filter !== undefined && spec.filter !== '') {
+          parseRowFilter(spec.filter, table, view.auth);
+        }
+        entry = { sub, event: spec.event, table: spec.table, filter: spec.filter || undefined, view: null, objectFilter: null };
       }
-      const entry: Entry = { sub, event: spec.event, table: spec.table, filter: spec.filter || undefined, view: null };
       const key = keyOf(scope);
       let state = scopes.get(key);
       if (!state) {
@@ -190,8 +226,8 @@ export function createChangeFeed({ tables, bus, logger, gapWaitMs = 1_000, maxPe
         fresh.listening = bus.subscribe(changesTopic(scope.projectId, scope.environment), (m) => receive(fresh, m));
         scopes.set(key, (state = fresh));
       }
-      let set = state.byTable.get(spec.table);
-      if (!set) state.byTable.set(spec.table, (set = new Set()));
+      let set = state.byTable.get(entry.table);
+      if (!set) state.byTable.set(entry.table, (set = new Set()));
       set.add(entry);
       state.size++;
       const owner = state;

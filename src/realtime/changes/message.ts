@@ -4,8 +4,11 @@ import type { Environment } from '../../tenancy/environments.js';
 // What goes over the bus for one committed write: every changed row whole (the bus is internal;
 // each instance masks per subscriber), and the table's commit sequence number.
 
+/** The `table` of storage object changes: table names have no dot, so no user table is called this. */
+export const STORAGE_OBJECTS = 'storage.objects';
+
 export interface ChangeMessage {
-  /** Logical table name. */
+  /** Logical table name, or STORAGE_OBJECTS. */
   table: string;
   /** Per table, in commit order, without gaps (realtime_sequences). */
   seq: number;

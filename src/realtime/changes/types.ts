@@ -9,7 +9,7 @@ export type ChangeType = Exclude<ChangeEvent, '*'>;
 
 /** realtime-js `postgres_changes` data, with only the columns the subscriber may read. */
 export interface ChangePayload {
-  schema: 'public';
+  schema: 'public' | 'storage';
   table: string;
   commit_timestamp: string;
   type: ChangeType;
@@ -41,6 +41,8 @@ export interface ChangeSubscriber {
 
 export interface ChangeSpec {
   event: ChangeEvent;
+  /** 'public' (the default): a Data API table; 'storage': table `objects`, the environment's storage objects. */
+  schema?: 'public' | 'storage';
   table: string;
   /** realtime-js filter: `col=eq.v`, `neq`, `lt`, `lte`, `gt`, `gte`, `in.(a,b)`. */
   filter?: string;

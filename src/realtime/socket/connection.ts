@@ -245,7 +245,8 @@ export class Connection {
     if (!isObject(entry)) throw new Refusal('each postgres_changes entry is { event, schema, table, filter }');
     const { event, schema = 'public', table, filter } = entry;
     if (typeof event !== 'string' || !CHANGE_EVENTS.has(event as ChangeEvent)) throw new Refusal('postgres_changes event must be INSERT, UPDATE, DELETE or *');
-    if (schema !== 'public') throw new Refusal('postgres_changes schema must be public');
+    // Data API tables in public; storage objects as storage.objects. Anything else as before.
+    if (schema !== 'public' && !(schema === 'storage' && table === 'objects')) throw new Refusal('postgres_changes schema must be public');
     if (typeof table !== 'string' || table.length === 0 || table === '*') throw new Refusal('postgres_changes needs a table');
     if (filter !== undefined && filter !== null && typeof filter !== 'string') throw new Refusal('postgres_changes filter must be a string');
     if (!this.deps.feed) throw new Refusal('postgres_changes is not available on this server');
@@ -254,7 +255,7 @@ export class Connection {
       environment: { projectId: channel.caller.projectId, environment: channel.caller.environment },
       caller: () => channel.caller,
       deliver: (data: ChangePayload) => this.send(encodeChange(this.vsn, channel.joinRef, channel.topic, id, data)),
-    }, { event: event as ChangeEvent, table, ...(typeof filter === 'string' ? { filter } : {}) });
+    }, { event: event as ChangeEvent, schema, table, ...(typeof filter === 'string' ? { filter } : {}) });
     channel.subscriptions.push(subscription);
     return { id, event: event as ChangeEvent, schema, table, ...(typeof filter === 'string' ? { filter } : {}) };
   }
