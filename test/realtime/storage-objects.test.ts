@@ -184,6 +184,20 @@ for (const engine of engines()) {
       expect([removed.eventType, nameOf(removed)]).toEqual(['DELETE', 'alice/not-pics.txt']);
     });
 
+    it('a key narrowed to one bucket hears nothing of the others, public ones included', async () => {
+      const { gh } = world;
+      const narrowed = await gh.deps.apiKeys.create({ projectId: gh.project.id, environment: 'dev', kind: 'publishable', name: 'avatars only', scopes: ['storage:avatars:read'] });
+      const box = inbox<Change>();
+      const channel = world.client(narrowed.key, bob.accessToken).channel(`objects-${channels++}`, { config: { private: true } })
+        .on('postgres_changes' as never, { event: '*', schema: 'storage', table: 'objects' } as never, (payload: Change) => box.push(payload));
+      expect((await subscribed(channel)).status).toBe('SUBSCRIBED');
+      await marker();
+      await ok(bobFiles.storage.from('avatars').upload('bob/in-scope.txt', text('b'), { contentType: 'text/plain' }));
+      const first = await box.next();
+      expect([first.eventType, nameOf(first)]).toEqual(['INSERT', 'bob/in-scope.txt']);
+      expect(box.items).toHaveLength(1);
+    });
+
     it('other storage tables are refused as before, and a filter on an unknown column is refused', async () => {
       for (const spec of [{ event: '*', table: 'buckets' }, { event: '*', schema: 'auth', table: 'objects' }] as Spec[]) {
         const state = await subscribed(listen(alice.accessToken, spec).channel);
