@@ -95,5 +95,48 @@ for (const setup of setups) {
         admin.unsubscribe();
       }
     });
+
+    it('storage objects too: an upload on one instance reaches only its owner on the other; replacements from both arrive in commit order, losers publish nothing', async () => {
+      const bucket = `rt-${setup.instances}-${setup.redis ? 'r' : 'n'}`;
+      const created = await writer.app.inject({ method: 'POST', url: '/storage/v1/bucket', headers: { apikey: writer.secretKey }, payload: { id: bucket } });
+      expect(created.statusCode, created.body).toBe(200);
+      const upload = (via: TestApp, name: string, body: string, auth: { apikey: string; token?: string }, upsert: boolean) => via.app.inject({
+        method: 'POST', url: `/storage/v1/object/${bucket}/${name}`, payload: Buffer.from(body),
+        headers: { apikey: auth.apikey, ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}), 'content-type': 'text/plain', ...(upsert ? { 'x-upsert': 'true' } : {}) },
+      });
+      const spec = { event: '*', schema: 'storage', table: 'objects', filter: `bucket_id=eq.${bucket}` } as const;
+      const bobSees = await collect(reader, await callerFor(reader, writer.publishableKey, bob.accessToken), spec);
+      const admin = await collect(reader, await callerFor(reader, writer.secretKey), spec);
+      const secret = { apikey: writer.secretKey };
+      try {
+        expect((await upload(writer, 'alice/private.txt', 'private across', { apikey: writer.publishableKey, token: alice.accessToken }, false)).statusCode).toBe(200);
+        expect((await upload(writer, 'shared.txt', 'v-start', secret, false)).statusCode).toBe(200);
+        expect((await upload(writer, 'bob/his.txt', 'his', { apikey: writer.publishableKey, token: bob.accessToken }, false)).statusCode).toBe(200);
+        const [his] = await bobSees.waitFor(1, 10_000);
+        expect([his!.type, his!.record.name]).toEqual(['INSERT', 'bob/his.txt']);
+
+        // Rounds of two replacements of one object at once, one through each instance: one of
+        // each pair commits (the other is refused, 409, and rolls back), and the bus may deliver
+        // the two instances' publishes in any order.
+        let committed = 0;
+        for (let round = 0; round < 10; round++) {
+          const results = await Promise.all([writer, reader].map((via, i) => upload(via, 'shared.txt', `v-${round}-${i}`, secret, true)));
+          expect(results.every((r) => r.statusCode === 200 || r.statusCode === 409), results.map((r) => r.body).join()).toBe(true);
+          committed += results.filter((r) => r.statusCode === 200).length;
+        }
+        expect((await upload(writer, 'zz-last.txt', 'last', secret, false)).statusCode).toBe(200);
+        const events = await admin.waitFor(4 + committed, 15_000);
+        const replaced = events.slice(3, 3 + committed);
+        expect(events[3 + committed]!.record.name).toBe('zz-last.txt');
+        expect(replaced.every((e) => e.type === 'UPDATE' && e.record.name === 'shared.txt')).toBe(true);
+        const chain = [events[1]!.record.version, ...replaced.map((e) => e.record.version)];
+        replaced.forEach((e, k) => expect(e.old_record.version, `event ${k}`).toBe(chain[k]));
+        expect(new Set(chain).size).toBe(committed + 1);
+        expect(bobSees.events.map((e) => e.record.name)).toEqual(['bob/his.txt']);
+      } finally {
+        bobSees.unsubscribe();
+        admin.unsubscribe();
+      }
+    });
   });
 }
