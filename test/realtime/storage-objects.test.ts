@@ -184,6 +184,20 @@ for (const engine of engines()) {
       expect([removed.eventType, nameOf(removed)]).toEqual(['DELETE', 'alice/not-pics.txt']);
     });
 
+    it('a bucket made public applies at once: its next objects reach everyone', async () => {
+      const admin = storageClient(world.gh, world.gh.secretKey);
+      await ok(admin.storage.createBucket('flip'));
+      const g = await listening(undefined);
+      const files = aliceFiles.storage.from('flip');
+      await ok(files.upload('before.txt', text('x'), { contentType: 'text/plain' }));
+      const hidden = await marker();
+      expect(nameOf(await g.next())).toBe(hidden);
+      await ok(admin.storage.updateBucket('flip', { public: true }));
+      await ok(files.upload('after.txt', text('x'), { contentType: 'text/plain' }));
+      expect(nameOf(await g.next(2_000))).toBe('after.txt');
+      expect(JSON.stringify(g.items)).not.toContain('before.txt');
+    });
+
     it('a key narrowed to one bucket hears nothing of the others, public ones included', async () => {
       const { gh } = world;
       const narrowed = await gh.deps.apiKeys.create({ projectId: gh.project.id, environment: 'dev', kind: 'publishable', name: 'avatars only', scopes: ['storage:avatars:read'] });
