@@ -3,7 +3,7 @@ import { authContextOf, type AuthContext } from '../data/index.js';
 import type { Clock } from '../shared/clock.js';
 import { createTtlCache } from '../shared/ttl-cache.js';
 import type { StorageObjectRecord } from './changes.js';
-import { allows } from './rules.js';
+import { allowsRow, ruleRow } from './rules.js';
 import type { Bucket, StorageStore } from './store.js';
 
 // Who may select an object, decided in memory, for listeners that tell many callers about one
@@ -25,6 +25,15 @@ export interface ObjectReadAccess {
 /** Rule contexts by caller: a caller is fixed once built, and one change is checked for thousands. */
 const contexts = new WeakMap<Caller, AuthContext>();
 
+/** Rule rows by record: built once per change, not once per caller checked against it. */
+const rows = new WeakMap<StorageObjectRecord, Record<string, unknown>>();
+
+function rowOf(object: StorageObjectRecord): Record<string, unknown> {
+  let row = rows.get(object);
+  if (!row) rows.set(object, (row = ruleRow({ bucket: object.bucket_id, name: object.name, owner: object.owner, metadata: object.user_metadata })));
+  return row;
+}
+
 function contextOf(caller: Caller): AuthContext {
   let auth = contexts.get(caller);
   if (!auth) contexts.set(caller, (auth = authContextOf(caller)));
@@ -44,7 +53,7 @@ export function createObjectReadAccess({ store, clock, ttlMs = 1_000 }: { store:
         if (!bucket || caller.projectId !== projectId || caller.environment !== environment) return false;
         if (!hasScope(caller.key.scopes, `storage:${bucket.id}:read`)) return false;
         if (bucket.public) return true;
-        return allows(bucket.ruleSet, 'select', contextOf(caller), { bucket: bucket.id, name: object.name, owner: object.owner, metadata: object.user_metadata });
+        return allowsRow(bucket.ruleSet, 'select', contextOf(caller), rowOf(object));
       };
     },
     forget(projectId, environment, bucketId) {

@@ -147,7 +147,8 @@ export interface RuleObject {
   metadata?: string | Readonly<Record<string, unknown>> | null;
 }
 
-function ruleRow(object: RuleObject): Record<string, unknown> {
+/** The object as the row rules read; build it once to check many callers (allowsRow). */
+export function ruleRow(object: RuleObject): Record<string, unknown> {
   const folders = foldersOf(object.name);
   const row: Record<string, unknown> = { bucket: object.bucket, name: object.name, owner: object.owner, created_by: object.owner };
   folders.forEach((f, i) => { row[`folder[${i}]`] = f; });
@@ -163,7 +164,11 @@ function ruleRow(object: RuleObject): Record<string, unknown> {
 
 /** In memory: whether the caller may do `op` on this object (unknown never allows). */
 export function allows(rules: BucketRules, op: StorageOperation, auth: AuthContext, object: RuleObject): boolean {
-  const row = ruleRow(object);
+  return allowsRow(rules, op, auth, ruleRow(object));
+}
+
+/** allows() on a row already built by ruleRow(). */
+export function allowsRow(rules: BucketRules, op: StorageOperation, auth: AuthContext, row: Readonly<Record<string, unknown>>): boolean {
   return rules[op].some((entry) => evaluateEntry(OBJECTS_MODEL, row, auth, entry) === true);
 }
 

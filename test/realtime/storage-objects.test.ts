@@ -1,4 +1,4 @@
-import type { RealtimePostgresChangesPayload, SupabaseClient } from '@supabase/supabase-js';
+import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client as storageClient } from '../data/fixtures.js';
 import { engines } from '../harness/engines.js';
@@ -12,7 +12,8 @@ import { writeObjects, type ObjectChangeSink } from '../../src/storage/changes.j
 // out of a subscriber's sight reaches it as a DELETE of its id alone. "Hears nothing" is shown by
 // a later write the subscriber may see arriving first, never by sleeping.
 
-type Change = RealtimePostgresChangesPayload<Record<string, unknown>>;
+/** realtime-js's postgres_changes payload, as it arrives for storage.objects. */
+type Change = { schema: string; table: string; commit_timestamp: string; eventType: string; new: Record<string, unknown>; old: Record<string, unknown> };
 type Spec = { event: '*' | 'INSERT' | 'UPDATE' | 'DELETE'; schema?: string; table?: string; filter?: string };
 const text = (s: string) => Buffer.from(s, 'utf8');
 
