@@ -49,8 +49,8 @@ export interface Deps {
   /** File storage: buckets, objects and their bytes (issue #15). `storage` above is the database. */
   files: StorageService;
   /**
-   * Realtime (issue 16): the row-change feed (Data API writes, after commit, per subscriber under
-   * the table's rules) and the bus between instances (Redis, else PostgreSQL LISTEN/NOTIFY, else in process).
+   * Realtime (issue 16): the row-change feed (Data API writes and storage objects, after commit,
+   * per subscriber under the table's or the bucket's rules) and the bus between instances (Redis, else PostgreSQL LISTEN/NOTIFY, else in process).
    */
   realtime: { feed: ChangeFeed; bus: RealtimeBus };
   /** Realtime channel settings: public channels, private channel rules (issue 16). */

@@ -185,6 +185,39 @@ for (const engine of engines()) {
       expect([removed.eventType, nameOf(removed)]).toEqual(['DELETE', 'alice/not-pics.txt']);
     });
 
+    it('emptying a bucket and deleting a user publish a DELETE per object, to who could read each', async () => {
+      const admin = storageClient(world.gh, world.gh.secretKey);
+      await ok(admin.storage.createBucket('scratch'));
+      const carol = await world.user();
+      const carolFiles = storageClient(world.gh, world.gh.publishableKey, carol.accessToken);
+      const a = await listening(alice.accessToken);
+      const b = await listening(bob.accessToken);
+      const all = await listening(undefined, { event: 'DELETE' });
+      // The secret key (an admin) reads every object.
+      const adminBox = inbox<Change>();
+      const adminChannel = world.client(world.gh.secretKey).channel(`objects-${channels++}`)
+        .on('postgres_changes' as never, { event: '*', schema: 'storage', table: 'objects' } as never, (payload: Change) => adminBox.push(payload));
+      expect((await subscribed(adminChannel)).status).toBe('SUBSCRIBED');
+      await ok(aliceFiles.storage.from('scratch').upload('alice/tmp.txt', text('t'), { contentType: 'text/plain' }));
+      await ok(carolFiles.storage.from('avatars').upload('carol/hers.txt', text('c'), { contentType: 'text/plain' }));
+      await ok(admin.storage.emptyBucket('scratch'));
+      const del = await world.gh.app.inject({ method: 'DELETE', url: `/admin/v1/users/${carol.id}`, headers: { apikey: world.gh.secretKey } });
+      expect(del.statusCode, del.body).toBe(204);
+      const last = await marker();
+      expect((await Promise.all([a.next(), a.next(), a.next()])).map((c) => [c.eventType, nameOf(c)])).toEqual([
+        ['INSERT', 'alice/tmp.txt'], ['DELETE', 'alice/tmp.txt'], ['INSERT', last],
+      ]);
+      expect(nameOf(await b.next())).toBe(last);
+      expect(b.items).toHaveLength(1);
+      const seenByAdmin = await Promise.all(Array.from({ length: 5 }, () => adminBox.next()));
+      expect(seenByAdmin.map((c) => [c.eventType, nameOf(c)])).toEqual([
+        ['INSERT', 'alice/tmp.txt'], ['INSERT', 'carol/hers.txt'], ['DELETE', 'alice/tmp.txt'], ['DELETE', 'carol/hers.txt'], ['INSERT', last],
+      ]);
+      // The guest (DELETE only) was never allowed to read either object.
+      await ok(aliceFiles.storage.from('pics').remove([last]));
+      expect([(await all.next()).eventType, nameOf(all.items[0]!)]).toEqual(['DELETE', last]);
+    });
+
     it('a bucket made public applies at once: its next objects reach everyone', async () => {
       const admin = storageClient(world.gh, world.gh.secretKey);
       await ok(admin.storage.createBucket('flip'));
