@@ -84,7 +84,7 @@ export async function writeObjects<T>(
   let afterCommit: (() => void) | null = null;
   const result = await db.transaction().execute(async (trx) => {
     const written = await write(trx);
-    if (written.changes.length > 0) afterCommit = await sink.capture(trx, { ...scope, changes: written.changes });
+    if (written.changes.length > 0) afterCommit = await sink.capture(trx, { projectId: scope.projectId, environment: scope.environment, changes: written.changes });
     return written.result;
   });
   (afterCommit as (() => void) | null)?.();

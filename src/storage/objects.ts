@@ -160,10 +160,12 @@ export function createObjectService(d: ObjectServiceDeps) {
         await writeObjects(store.db, d.changes, actor, async (db) => {
           const moved = await db.updateTable('storage_objects')
             .set({ bucket_id: to.id, name: destination, folder_0: folders[0] ?? null, folder_1: folders[1] ?? null, folder_2: folders[2] ?? null, folder_3: folders[3] ?? null, updated_at: isoNow(clock) })
-            .where('id', '=', row.id).where('version', '=', row.version).returningAll().executeTakeFirst();
+            // Only from where it was read: a move that raced another move or a replacement is "not found".
+            .where('id', '=', row.id).where('version', '=', row.version).where('bucket_id', '=', row.bucket_id).where('name', '=', row.name)
+            .returningAll().executeTakeFirst();
           if (!moved) throw new GatehouseError('storage_object_not_found');
           const after = toObjectRow(moved);
-          // Only place and time changed; the rest is the row as it is now (same version as read).
+          // Only place and time changed; the rest is the row as it is now (same version and place as read).
           const before: ObjectRow = { ...after, bucket_id: row.bucket_id, name: row.name, folder_0: row.folder_0, folder_1: row.folder_1, folder_2: row.folder_2, folder_3: row.folder_3, updated_at: row.updated_at };
           return { result: null, changes: [{ type: 'UPDATE', record: objectRecord(after), old: objectRecord(before) }] };
         });
