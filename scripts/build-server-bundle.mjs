@@ -29,6 +29,11 @@ const root = rootArg > 0 ? resolve(process.argv[rootArg + 1]) : fileURLToPath(ne
 const outDir = join(root, 'dist', 'bundle');
 const EXTERNAL_PACKAGES = /^(better-sqlite3|@node-rs\/[^/]+|pg|pg-[a-z-]+|ioredis|nodemailer|@aws-sdk\/[^/]+|@smithy\/[^/]+|@fastify\/swagger-ui|pino-pretty|thread-stream)(\/|$)/;
 const builtins = new Set(builtinModules);
+// Packages that others require at load but use only on a rare path: @fastify/swagger needs yaml only
+// for a YAML spec (/docs/yaml), prom-client needs the OpenTelemetry API only for exemplars (off).
+// They get a stand-in that requires the real package (from node_modules) on first property read.
+const LOADED_ON_FIRST_USE = new Set(['yaml', '@opentelemetry/api']);
+const lazyStandIn = (name) => `let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require(${JSON.stringify(name)}))[key] });`;
 
 rmSync(outDir, { recursive: true, force: true });
 const started = Date.now();
@@ -42,7 +47,7 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  minifyWhitespace: true,
+  minifyWhitespace: !process.env.BUNDLE_READABLE,
   charset: 'ascii',
   // Bundled CommonJS packages call require() for builtins and for the external packages above;
   // ESM has no require, so each output file gets a real one.
@@ -51,8 +56,14 @@ await build({
   plugins: [{
     name: 'external-builtins-natives-and-lazy-drivers',
     setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => (
-        args.path.startsWith('node:') || builtins.has(args.path) || EXTERNAL_PACKAGES.test(args.path) ? { path: args.path, external: true } : undefined));
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (LOADED_ON_FIRST_USE.has(args.path)) {
+          // The stand-in's own require of the package is the real, external one.
+          return args.namespace === 'lazy' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy' };
+        }
+        return args.path.startsWith('node:') || builtins.has(args.path) || EXTERNAL_PACKAGES.test(args.path) ? { path: args.path, external: true } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ contents: lazyStandIn(args.path), loader: 'js', resolveDir: root }));
     },
   }],
 });
