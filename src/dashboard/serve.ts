@@ -35,8 +35,8 @@ const TYPES: Record<string, string> = {
 interface Asset {
   type: string;
   body: Buffer;
-  /** Sent to clients that accept gzip: compressed once at start, not per request. */
-  gzipped: Buffer | null;
+  /** Sent to clients that accept gzip: compressed once, on the first request that accepts it (not at start). */
+  gzipped(): Buffer | null;
 }
 
 interface Build {
@@ -45,8 +45,12 @@ interface Build {
 }
 
 function asset(type: string, body: Buffer): Asset {
-  const gzipped = body.length > 1024 ? gzipSync(body, { level: 9 }) : null;
-  return { type, body, gzipped: gzipped && gzipped.length < body.length ? gzipped : null };
+  let gzipped: Buffer | null | undefined;
+  const compress = () => {
+    const smaller = body.length > 1024 ? gzipSync(body, { level: 9 }) : null;
+    return smaller && smaller.length < body.length ? smaller : null;
+  };
+  return { type, body, gzipped: () => (gzipped === undefined ? (gzipped = compress()) : gzipped) };
 }
 
 /** The build in `dir`, or null when there is none (index.html missing). */
@@ -76,9 +80,8 @@ const UNBUILT_PAGE = `<!doctype html>
 
 function send(request: FastifyRequest, reply: FastifyReply, file: Asset, cacheControl: string): FastifyReply {
   reply.header('Content-Security-Policy', DASHBOARD_CSP).header('Cache-Control', cacheControl).header('Vary', 'Accept-Encoding').type(file.type);
-  if (file.gzipped && /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) {
-    return reply.header('Content-Encoding', 'gzip').send(file.gzipped);
-  }
+  const gzipped = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? '')) ? file.gzipped() : null;
+  if (gzipped) return reply.header('Content-Encoding', 'gzip').send(gzipped);
   return reply.send(file.body);
 }
 

@@ -1,5 +1,6 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
-import pinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type pinoPrettyModule from 'pino-pretty';
 
 // Secrets never reach a log (issue #2). Redaction covers the places they
 // travel: credential headers, and any body or object field whose name says
@@ -101,7 +102,7 @@ export function createLogger(options: {
     // pino redacts and serializes first; pino-pretty only reformats the finished JSON line, so a
     // pretty line holds exactly what the JSON line would. A stream in this thread (not a transport
     // worker) keeps lines in order with the first-run banner printed to the same stdout.
-    const stream = pinoPretty({
+    const stream = loadPinoPretty()({
       destination: options.destination ?? 1,
       sync: true,
       ...(options.colorize === undefined ? {} : { colorize: options.colorize }),
@@ -111,4 +112,13 @@ export function createLogger(options: {
     return pino(config, stream);
   }
   return options.destination ? pino(config, options.destination) : pino(config);
+}
+
+/**
+ * pino-pretty (and its colour, date and stream packages) only for pretty logs, loaded on first use:
+ * a production start logs JSON and should not pay for it (issue 18, start-up). It is CommonJS, so
+ * a synchronous require keeps createLogger synchronous.
+ */
+function loadPinoPretty(): typeof pinoPrettyModule {
+  return createRequire(import.meta.url)('pino-pretty') as typeof pinoPrettyModule;
 }

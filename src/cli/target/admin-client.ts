@@ -2,7 +2,8 @@
 // a secret key, so it is careful where the key goes: plain http only to this machine unless told,
 // no redirect followed (fetch would carry the apikey header to wherever a redirect points), and
 // the key itself never in a message.
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { fetch as undiciFetch } from 'undici';
+import { loadUndici } from '../../shared/load-undici.js';
 import { CliUsageError } from '../usage-error.js';
 
 /** ms to wait for one answer: a schema apply on a large table can take a while. */
@@ -83,7 +84,10 @@ function reasonOf(error: unknown): string {
 }
 
 export function createAdminClient(options: AdminClientOptions): AdminClient {
-  const dispatcher = new Agent();
+  // undici loads when the CLI first talks to a server, not with every command or `gatehouse start`
+  // (which shares this entry point; issue 18, start-up).
+  const client = loadUndici().then(({ Agent, fetch }) => ({ dispatcher: new Agent(), fetch }));
+  client.catch(() => undefined); // a failure is reported by the first request that awaits it
   const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
   const base = options.url.href.replace(/\/+$/, '');
   const origin = options.url.origin;
@@ -93,7 +97,8 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) target.searchParams.set(name, String(value));
     let response: Awaited<ReturnType<typeof undiciFetch>>;
     try {
-      response = await undiciFetch(target, {
+      const { dispatcher, fetch } = await client;
+      response = await fetch(target, {
         dispatcher,
         method,
         headers: { apikey: options.secretKey, accept, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -141,6 +146,6 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       }
       if (pending !== '') yield pending;
     },
-    close: () => dispatcher.close(),
+    close: async () => (await client).dispatcher.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { request } from 'undici';
 import type { Clock } from '../../shared/clock.js';
+import { loadUndici } from '../../shared/load-undici.js';
 import { createTtlCache } from '../../shared/ttl-cache.js';
 import { TokenRejected } from '../jwt/index.js';
 
@@ -34,6 +34,7 @@ async function fetchJwks(url: string, timeoutMs: number): Promise<JSONWebKeySet>
   // headersTimeout/bodyTimeout are per-gap timers, so a server trickling a byte at a time
   // would never trip them; the abort signal is the deadline for the whole fetch.
   const signal = AbortSignal.timeout(timeoutMs);
+  const { request } = await loadUndici();
   const response = await request(url, { method: 'GET', headers: { accept: 'application/json' }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal });
   if (response.statusCode !== 200) {
     await response.body.dump().catch(() => undefined);

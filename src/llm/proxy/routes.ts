@@ -136,7 +136,7 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
     const startedMs = metrics.start();
     let res;
     try {
-      res = await llm.upstreams.pool(provider.origin).request({
+      res = await llm.upstreams.request(provider.origin, {
         path: `${provider.basePath}${target.path}${upload ? upload.query : upstreamQuery(target.query)}`,
         method: request.method as 'GET',
         headers,

@@ -1,4 +1,5 @@
-import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
+import { loadUndici } from '../../shared/load-undici.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { UpstreamErrorKind } from '../../observability/index.js';
 import { maskSecretText } from './secret-mask.js';
@@ -29,27 +30,36 @@ export interface UpstreamOptions {
 /** Streams per HTTP/2 connection before undici opens another (most providers allow 100). */
 const MAX_H2_STREAMS = 100;
 
+// undici is about a third of the server bundle; it loads with the first upstream request, not at
+// start (issue 18, start-up). Once loaded, a pool is found without waiting on anything.
+let undici: Awaited<ReturnType<typeof loadUndici>> | undefined;
+
 export function createUpstreams(options: UpstreamOptions) {
   const pools = new Map<string, Pool>();
+  function poolFor(origin: string, { Pool }: Awaited<ReturnType<typeof loadUndici>>): Pool {
+    let pool = pools.get(origin);
+    if (!pool) {
+      const settings = options.settings(origin);
+      pool = new Pool(origin, {
+        connections: settings.connections,
+        pipelining: 1,
+        // HTTP/2 is negotiated in TLS: a plain http origin (a local model server) stays on 1.1.
+        allowH2: settings.http2 && origin.startsWith('https:'),
+        maxConcurrentStreams: MAX_H2_STREAMS,
+        connectTimeout: options.connectTimeoutMs,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyIdleTimeoutMs,
+        keepAliveTimeout: 30_000,
+      });
+      pools.set(origin, pool);
+    }
+    return pool;
+  }
   return {
-    pool(origin: string): Pool {
-      let pool = pools.get(origin);
-      if (!pool) {
-        const settings = options.settings(origin);
-        pool = new Pool(origin, {
-          connections: settings.connections,
-          pipelining: 1,
-          // HTTP/2 is negotiated in TLS: a plain http origin (a local model server) stays on 1.1.
-          allowH2: settings.http2 && origin.startsWith('https:'),
-          maxConcurrentStreams: MAX_H2_STREAMS,
-          connectTimeout: options.connectTimeoutMs,
-          headersTimeout: options.headersTimeoutMs,
-          bodyTimeout: options.bodyIdleTimeoutMs,
-          keepAliveTimeout: 30_000,
-        });
-        pools.set(origin, pool);
-      }
-      return pool;
+    /** Sends one request to the origin through its pool (undici's `Pool.request`). */
+    async request(origin: string, request: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
+      undici ??= await loadUndici();
+      return poolFor(origin, undici).request(request);
     },
     async close(): Promise<void> {
       await Promise.allSettled([...pools.values()].map((p) => p.close()));
@@ -105,9 +115,8 @@ function pick(incoming: Record<string, string | string[] | undefined>, names: re
 
 function isTimeout(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code;
-  return error instanceof undiciErrors.ConnectTimeoutError || error instanceof undiciErrors.HeadersTimeoutError ||
-    error instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT';
+  // undici's timeout errors carry these codes (matched by code, not class, so undici can load lazily).
+  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT';
 }
 
 /** Refused before a connection existed: the provider (or its DNS name) cannot be reached at all. */

@@ -52,7 +52,7 @@ export function createDeferredSweep(o: DeferredSweepOptions) {
     const path = kind === 'run'
       ? `${provider.basePath}/v1/threads/${encodeURIComponent(parent!)}/runs/${encodeURIComponent(id)}`
       : `${provider.basePath}/v1/responses/${encodeURIComponent(id)}`;
-    const res = await upstreams.pool(provider.origin).request({
+    const res = await upstreams.request(provider.origin, {
       path, method: 'GET', headers: { accept: 'application/json', 'openai-beta': 'assistants=v2', ...authHeaders(provider.kind, provider.apiKey) },
       // A status read, not a completion: a provider this slow is tried again next time.
       headersTimeout: FETCH_TIMEOUT_MS, bodyTimeout: FETCH_TIMEOUT_MS,
