@@ -9,7 +9,8 @@
 //   3. the server's CPU time (user + system, /proc/<pid>/stat) over the fan-out rounds, per event
 //      delivered: the figure that does not depend on how busy the shared machine is.
 //   npx tsx bench/realtime-socket.ts        (BENCH_IDLE_N=2000, BENCH_FANOUT_N=1000, BENCH_ROUNDS=20)
-//   Profile the server: BENCH_SERVER_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' (written at its exit).
+//   BENCH_SERVER_NODE_OPTIONS: NODE_OPTIONS for the server, e.g. '--require <an inspector-based profiler>'
+//   (Node refuses --cpu-prof in NODE_OPTIONS).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
