@@ -337,14 +337,14 @@ export class Connection {
   /**
    * Re-verifies the connection's API key and every channel's user token: a revoked or expired key
    * closes the socket, a narrowed key's scopes apply from now on, a revoked session or a changed
-   * rule ends the channel.
+   * rule ends the channel. `verifyKey`: the round's shared verifier (routes.ts), else the connection's own.
    */
-  async recheck(): Promise<void> {
+  async recheck(verifyKey: (key: string) => Promise<CallerKey> = this.deps.verifyKey): Promise<void> {
     if (this.closed) return;
     const previousBase = this.base;
     let key: CallerKey;
     try {
-      key = await this.deps.verifyKey(this.credentials.key);
+      key = await verifyKey(this.credentials.key);
     } catch (error) {
       if (!(error instanceof ApiKeyRejected)) {
         this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: key recheck failed');
