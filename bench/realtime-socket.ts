@@ -10,7 +10,8 @@
 //      delivered: the figure that does not depend on how busy the shared machine is.
 //   npx tsx bench/realtime-socket.ts        (BENCH_IDLE_N=2000, BENCH_FANOUT_N=1000, BENCH_ROUNDS=20)
 //   BENCH_SERVER_NODE_OPTIONS: NODE_OPTIONS for the server, e.g. '--require <an inspector-based profiler>'
-//   (Node refuses --cpu-prof in NODE_OPTIONS).
+//   (Node refuses --cpu-prof in NODE_OPTIONS). GATEHOUSE_REALTIME_TOKEN_RECHECK_MS is passed on (a
+//   short recheck shows what the periodic credentials recheck costs the fan-out).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
     env: {
       GATEHOUSE_CONFIG: join(dir, 'config.json'), GATEHOUSE_REALTIME_CONNECTIONS_PER_ADDRESS: String(idleN + fanoutN + 100),
       ...(process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {}),
+      ...(process.env.GATEHOUSE_REALTIME_TOKEN_RECHECK_MS ? { GATEHOUSE_REALTIME_TOKEN_RECHECK_MS: process.env.GATEHOUSE_REALTIME_TOKEN_RECHECK_MS } : {}),
     },
   });
   const sockets: WebSocket[] = [];
