@@ -1,13 +1,14 @@
-// A change's frame is encoded once and shared by the sockets that would get the same bytes
-// (src/realtime/socket/shared-frames.ts). Here every socket sends the same join_ref, topic and
-// binding, so the per-socket head of the frame is the same for all of them: only the payload
-// (which columns, whose row) tells their frames apart, and each must still get its own.
+// A frame is encoded once and shared by the sockets that would get the same bytes
+// (src/realtime/socket/shared-frames.ts). For changes, every socket here sends the same join_ref,
+// topic and binding, so the per-socket head of the frame is the same for all of them: only the
+// payload (which columns, whose row) tells their frames apart, and each must still get its own.
+// For broadcasts and presence diffs, the parts that differ per socket must still differ.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySchema } from '../data/fixtures.js';
 import { engines } from '../harness/engines.js';
 import type { TestUser } from '../harness/users.js';
-import { startRealtimeWorld, type RealtimeWorld } from './socket-world.js';
+import { rawSocket, startRealtimeWorld, type RealtimeWorld } from './socket-world.js';
 
 const SCHEMA = {
   tables: {
@@ -61,7 +62,7 @@ async function join(url: string, key: string, vsn: '1.0.0' | '2.0.0', token?: st
 }
 
 for (const engine of engines()) {
-  describe(`shared change frames (${engine})`, () => {
+  describe(`shared frames (${engine})`, () => {
     let world: RealtimeWorld;
     let alice: TestUser;
     let bob: TestUser;
@@ -121,6 +122,28 @@ for (const engine of engines()) {
         expect(sockets.guest.frames[0]!.data.columns.map((c) => c.name)).not.toContain('note');
       } finally {
         for (const s of Object.values(sockets)) s.ws.close();
+      }
+    });
+
+    it('broadcasts and presence diffs shared by a channel\'s members: text stays text, and each diff carries its socket\'s own join_ref', async () => {
+      const url = `${world.gh.url}/realtime/v1/websocket?apikey=${world.gh.publishableKey}`;
+      const [a, b, sender] = await Promise.all([rawSocket(url), rawSocket(url), rawSocket(url)]);
+      try {
+        for (const [socket, joinRef] of [[a, 'a1'], [b, 'b1'], [sender, 's1']] as const) {
+          socket.push(joinRef, `${joinRef}j`, 'realtime:lobby', 'phx_join', { config: { private: false, broadcast: { self: false }, presence: { enabled: true, key: joinRef } } });
+          expect((await socket.reply(`${joinRef}j`)).status).toBe('ok');
+        }
+        sender.push('s1', 'r1', 'realtime:lobby', 'broadcast', { type: 'broadcast', event: 'hi', payload: { n: 1 } });
+        for (const socket of [a, b]) {
+          expect(await socket.next((f) => f[3] === 'broadcast')).toEqual([null, null, 'realtime:lobby', 'broadcast', { type: 'broadcast', event: 'hi', payload: { n: 1 } }]);
+        }
+        sender.push('s1', 't1', 'realtime:lobby', 'presence', { type: 'presence', event: 'track', payload: { online: true } });
+        for (const [socket, joinRef] of [[a, 'a1'], [b, 'b1']] as const) {
+          const diff = await socket.next((f) => f[3] === 'presence_diff' && Object.keys((f[4] as { joins: object }).joins).includes('s1'));
+          expect(diff[0]).toBe(joinRef);
+        }
+      } finally {
+        for (const socket of [a, b, sender]) socket.ws.close();
       }
     });
   });
