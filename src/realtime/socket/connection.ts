@@ -355,7 +355,9 @@ export class Connection {
       return;
     }
     let baseRefusal: unknown = null;
-    this.base = createCaller(key, null);
+    // The same verified key (the verifier's cache hands out one object per verification) keeps the
+    // same caller: the change feed then keeps each subscription's worked-out view.
+    this.base = previousBase.user === null && previousBase.key === key ? previousBase : createCaller(key, null);
     try {
       // A user from the upgrade's Authorization header: verified again on the fresh key.
       if (previousBase.user) this.base = await this.callerFor(tokenOf(previousBase));
@@ -376,7 +378,7 @@ export class Connection {
           if (channel.caller !== before) continue;
           channel.caller = fresh;
         } else {
-          channel.caller = createCaller(key, null);
+          if (channel.caller.key !== key) channel.caller = createCaller(key, null);
         }
         await this.authorize(channel.caller, channel.name, channel.private, 'join');
       } catch (error) {
