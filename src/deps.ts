@@ -146,7 +146,7 @@ export async function createDeps(config: Readonly<Config>, options: CreateDepsOp
     // The bus connects on first use: a CLI command that writes no row opens nothing. With Redis it
     // publishes on the counter store's client (closed after it) and subscribes on its own connection.
     const realtime = openRealtime({
-      redisUrl: config.redisUrl, redisPublisher: counters.redis, postgresUrl: storage.engine === 'postgres' ? config.databaseUrl : undefined, concurrentWriters: storage.capabilities.concurrentWriters, clock, logger,
+      redisPublisher: counters.redis, postgresUrl: storage.engine === 'postgres' ? config.databaseUrl : undefined, concurrentWriters: storage.capabilities.concurrentWriters, clock, logger,
     });
     const data = createDataService({ storage, clock, changes: realtime.publisher });
     const files = createStorageService({ config, storage, clock, audit, signingKeys: identity.signingKeys, changes: realtime.publisher.objects });

@@ -30,8 +30,7 @@ export interface Realtime {
 }
 
 export interface OpenRealtimeOptions {
-  redisUrl: string | undefined;
-  /** With REDIS_URL: the instance's shared fail-fast client (the counter store's), which publishes. */
+  /** With REDIS_URL: the instance's shared fail-fast client (the counter store's), which publishes; the subscriber is its duplicate. */
   redisPublisher: RedisPublisher | undefined;
   /** The database URL when it is PostgreSQL. */
   postgresUrl: string | undefined;
@@ -41,8 +40,8 @@ export interface OpenRealtimeOptions {
   logger: Logger;
 }
 
-export function openRealtime({ redisUrl, redisPublisher, postgresUrl, concurrentWriters, clock, logger }: OpenRealtimeOptions): Realtime {
-  const { bus, kind } = openRealtimeBus({ redisUrl, redisPublisher, postgresUrl, logger });
+export function openRealtime({ redisPublisher, postgresUrl, concurrentWriters, clock, logger }: OpenRealtimeOptions): Realtime {
+  const { bus, kind } = openRealtimeBus({ redisPublisher, postgresUrl, logger });
   // In process with one writer at a time, capture order is commit order: no database counter needed.
   // With a shared bus (Redis, even on SQLite), other instances' numbers must agree: the database's.
   const publisher = createChangePublisher({ bus, clock, logger, localSequence: kind === 'memory' && !concurrentWriters });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { engines } from '../harness/engines.js';
 import { rawSocket, sleep, startRealtimeWorld, type RealtimeWorld } from './socket-world.js';
 
@@ -37,6 +37,22 @@ for (const engine of engines()) {
       other.push(null, 'hb', 'phoenix', 'heartbeat', {});
       expect((await other.reply('hb')).status).toBe('ok');
       other.ws.close();
+    });
+
+    it('a recheck verifies each API key once for all the sockets that carry it, not once per socket', async () => {
+      const { key } = await newKey();
+      const sockets = await Promise.all(Array.from({ length: 12 }, () => rawSocket(wsUrl(key))));
+      const verify = vi.spyOn(world.gh.deps.apiKeys, 'verify');
+      try {
+        await sleep(RECHECK_MS * 2.5);
+        const rounds = verify.mock.calls.filter(([presented]) => presented === key).length;
+        // Two or three rounds passed: as many verifications, where one per socket would be 24 or more.
+        expect(rounds).toBeGreaterThanOrEqual(1);
+        expect(rounds).toBeLessThanOrEqual(3);
+      } finally {
+        verify.mockRestore();
+        for (const s of sockets) s.ws.close();
+      }
     });
 
     it('a user signed in with Authorization: Bearer on the upgrade keeps its channel across rechecks, and loses it on sign-out', async () => {

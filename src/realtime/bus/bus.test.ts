@@ -24,7 +24,7 @@ async function deadPort(): Promise<number> {
 async function redisBus(url: string, options: { prefix?: string; connect: boolean }): Promise<RealtimeBus> {
   const publisher = createLimiterRedisClient(url, { lazyConnect: true, retryStrategy: options.connect ? undefined : () => null });
   if (options.connect) await publisher.connect();
-  const bus = createRedisBus({ url, publisher, logger, prefix: options.prefix });
+  const bus = createRedisBus({ publisher, logger, prefix: options.prefix });
   return {
     ...bus,
     async close() {

@@ -8,16 +8,15 @@ import { createTopics } from './topics.js';
 // Several instances with REDIS_URL: Redis pub/sub, one channel per topic. Publishing goes through
 // the instance's one shared fail-fast client (the counter store's, src/limits/open-store.ts); only
 // the subscriber has a connection of its own, opened on first use (a CLI command never opens it),
-// because a subscribed connection can do nothing else.
+// because a subscribed connection can do nothing else. It is the shared client's duplicate (same
+// server, TLS and credentials), with the retry behaviour a subscription needs.
 // Delivery is at most once: during an outage messages are dropped (logged once), never queued
 // without bound; subscriptions come back by themselves when Redis does (ioredis resubscribes).
 
-/** What the bus needs of the shared client: a fail-fast PUBLISH (no offline queue, a command timeout). */
-export type RedisPublisher = Pick<Redis, 'publish'>;
+/** What the bus needs of the shared client: a fail-fast PUBLISH (no offline queue, a command timeout), and its connection settings for the subscriber. */
+export type RedisPublisher = Pick<Redis, 'publish' | 'duplicate'>;
 
 export interface RedisBusOptions {
-  /** For the subscriber's own connection. */
-  url: string;
   /** The instance's shared client; the bus never closes it. */
   publisher: RedisPublisher;
   logger: Logger;
@@ -29,17 +28,18 @@ function unavailable(cause: unknown): ServiceUnavailableError {
   return new ServiceUnavailableError('redis', { message: 'Realtime messaging (Redis) is unavailable.', cause });
 }
 
-export function createRedisBus({ url, publisher, logger, prefix = 'gatehouse:realtime:' }: RedisBusOptions): RealtimeBus {
+export function createRedisBus({ publisher, logger, prefix = 'gatehouse:realtime:' }: RedisBusOptions): RealtimeBus {
   const topics = createTopics(logger);
   const outage = createOutageLog(logger, 'realtime Redis');
   let sub: Promise<Redis> | null = null;
   let closed = false;
 
   async function openSubscriber(): Promise<Redis> {
-    // Loaded on first use, like the limiter's client: a start without REDIS_URL never loads ioredis.
-    const { Redis: RedisClient } = await import('ioredis');
-    // Unlike publishing, subscribing waits for Redis to come back (offline queue, endless retries).
-    const client = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: null, connectionName: 'gatehouse-realtime-sub' });
+    // Unlike publishing, subscribing waits for Redis to come back (offline queue, endless retries,
+    // no command timeout); the reconnect pace (retryStrategy) stays the shared client's.
+    const client = publisher.duplicate({
+      lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, connectionName: 'gatehouse-realtime-sub',
+    });
     client.on('error', (error: Error) => outage.down(error));
     client.on('ready', () => outage.up());
     client.on('messageBuffer', (channel: Buffer, data: Buffer) => {

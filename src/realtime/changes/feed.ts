@@ -97,12 +97,36 @@ export function createChangeFeed({ tables, objects, bus, logger, gapWaitMs = 1_0
     };
   }
 
+  /** One change's fan-out: what was worked out once and is shared by the subscribers it fits. */
+  interface Round {
+    message: ChangeMessage;
+    change: RowChange;
+    /** The select rules' verdicts on the new and old row, by rule identity (view.ts). */
+    verdicts: Map<string, Verdicts>;
+    /** Payloads by column view (signature), then by shape (slotOf). */
+    payloads: Map<string, Array<ChangePayload | undefined>>;
+  }
+  interface Verdicts { newSeen: boolean; oldSeen: boolean }
+
+  function verdictsOf(view: View, change: RowChange): Verdicts {
+    const { record, old } = change;
+    return {
+      newSeen: record !== null && change.type !== 'DELETE' && canSelect(view, record),
+      oldSeen: old !== null && change.type !== 'INSERT' && canSelect(view, old),
+    };
+  }
+
+  const KINDS = { insert: 0, update: 1, delete: 2, gone: 3 } as const;
+
   /** One payload per (kind of answer, column view, ownership): ten thousand subscribers of a few kinds share a few objects. */
-  function answer(entry: Entry, view: View, message: ChangeMessage, change: RowChange, memo: Map<string, ChangePayload>): ChangePayload | null {
+  function answer(entry: Entry, view: View, round: Round): ChangePayload | null {
+    const { change, message } = round;
     const filter = view.filter as Exclude<View['filter'], 'refused'>;
     const { record, old } = change;
-    const newSeen = record !== null && change.type !== 'DELETE' && canSelect(view, record);
-    const oldSeen = old !== null && change.type !== 'INSERT' && canSelect(view, old);
+    let verdicts: Verdicts | undefined;
+    if (view.ruleIdentity === null) verdicts = verdictsOf(view, change);
+    else if ((verdicts = round.verdicts.get(view.ruleIdentity)) === undefined) round.verdicts.set(view.ruleIdentity, (verdicts = verdictsOf(view, change)));
+    const { newSeen, oldSeen } = verdicts;
     const kind = kindOf(change.type, newSeen, oldSeen);
     if (kind === null) return null;
     const type = typeOfKind(kind);
@@ -113,13 +137,16 @@ export function createChangeFeed({ tables, objects, bus, logger, gapWaitMs = 1_0
     const ownOld = selfCols && old !== null && isOwnRow(old, uid);
     // The filter sees the row the event is about, as the caller may read it.
     const subject = kind === 'insert' || kind === 'update' ? record! : old!;
-    const key = `${kind}|${view.signature}|${ownNew ? 1 : 0}|${ownOld ? 1 : 0}|${oldSeen ? 1 : 0}`;
-    let out = memo.get(key);
+    // Everything the payload depends on besides the row: the column view, the kind, whose rows, whether the old row was seen.
+    let shapes = round.payloads.get(view.signature);
+    if (shapes === undefined) round.payloads.set(view.signature, (shapes = []));
+    const slot = KINDS[kind] * 8 + (ownNew ? 4 : 0) + (ownOld ? 2 : 0) + (oldSeen ? 1 : 0);
+    let out = shapes[slot];
     if (out === undefined) {
       if (kind === 'gone') out = payload(view, message, 'DELETE', {}, { id: old!.id });
       else if (kind === 'delete') out = payload(view, message, 'DELETE', {}, mask(view, old!));
       else out = payload(view, message, type, mask(view, record!), kind === 'update' && oldSeen ? mask(view, old!) : {});
-      memo.set(key, out);
+      shapes[slot] = out;
     }
     if (filter && !passesFilter(filter, kind === 'gone' ? mask(view, subject) : kind === 'delete' ? out.old_record : out.record)) return null;
     return out;
@@ -129,11 +156,11 @@ export function createChangeFeed({ tables, objects, bus, logger, gapWaitMs = 1_0
     const entries = state.byTable.get(message.table);
     if (!entries) return;
     for (const change of message.changes) {
-      const memo = new Map<string, ChangePayload>();
+      const round: Round = { message, change, verdicts: new Map(), payloads: new Map() };
       for (const entry of entries) {
         const view = currentView(entry, table);
         if (!view) continue;
-        const out = answer(entry, view, message, change, memo);
+        const out = answer(entry, view, round);
         if (!out) continue;
         try {
           entry.sub.deliver(out);

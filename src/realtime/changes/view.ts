@@ -21,6 +21,11 @@ export interface View {
   meta: Array<{ name: string; type: string }>;
   /** Same signature, same masked output for the same row: lets one payload serve many subscribers. */
   signature: string;
+  /**
+   * Callers the rules cannot tell apart (no user: the rules see only the key's group) share it, so
+   * a fan-out decides the select rules on a row once for all of them; null for a signed-in user.
+   */
+  ruleIdentity: string | null;
   /** The subscription's filter against this table model; 'refused' when it no longer applies (column gone or unreadable). */
   filter: RowFilter | null | 'refused';
 }
@@ -50,7 +55,21 @@ export function viewOf(caller: Caller, table: TableModel, filterText: string | u
     scoped: hasScope(caller.key.scopes, tableScope(table.name, 'read')),
     meta: columns.map(({ column }) => ({ name: column.name, type: WIRE_TYPES[column.type] ?? 'text' })),
     signature: columns.map(({ column, self }) => (self ? `${column.name}~` : column.name)).join(','),
+    ruleIdentity: ruleIdentityOf(auth),
   };
+}
+
+/**
+ * Every field of AuthContext, named here so that a field added there fails to compile until
+ * ruleIdentityOf says whether callers who differ in it may still share a decision.
+ */
+const RULE_INPUTS: Record<keyof AuthContext, true> = { group: true, uid: true, role: true, claims: true };
+void RULE_INPUTS;
+
+/** The rules read group, uid, role and claims; without a user the last three are fixed (null, null, {}). */
+function ruleIdentityOf(auth: AuthContext): string | null {
+  if (auth.uid !== null || auth.role !== null || Object.keys(auth.claims).length > 0) return null;
+  return `group:${auth.group}`;
 }
 
 /** Whether some select rule could allow a row for this caller (else the table is as unknown to it). */

@@ -9,12 +9,13 @@ import type { ChangeEvent, ChangeFeed, ChangePayload, ChangeSubscription } from 
 import { channelRefusal, channelScope, MAX_CHANNEL_NAME } from '../channels/access.js';
 import type { ChannelAction } from '../channels/rules.js';
 import type { ChannelSettingsService } from '../channels/settings.js';
-import type { PresenceMap } from '../presence/presence.js';
-import type { Hub, HubMember } from './hub.js';
+import type { Hub, HubMember, PresenceDiff } from './hub.js';
 import type { SocketLimits } from './limits.js';
 import {
-  decodeBinary, decodeText, encodeBinaryBroadcast, encodeChangeFrame, encodeText, fitsField, FrameError, isObject, type BroadcastBody, type Frame, type Vsn,
+  changeFrameParts, decodeBinary, decodeText, encodeBinaryBroadcast, encodeText, fitsField, FrameError, isObject,
+  type BroadcastBody, type ChangeFrameParts, type Frame, type Vsn,
 } from './protocol.js';
+import { SharedFrames } from './shared-frames.js';
 
 // One WebSocket: Phoenix's channel protocol as realtime-js speaks it. Frames are handled one after
 // the other (a join finishes before the next frame is looked at), so a client never sees its own
@@ -251,10 +252,11 @@ export class Connection {
     if (filter !== undefined && filter !== null && typeof filter !== 'string') throw new Refusal('postgres_changes filter must be a string');
     if (!this.deps.feed) throw new Refusal('postgres_changes is not available on this server');
     const id = this.nextBindingId++;
+    const parts = changeFrameParts(this.vsn, channel.joinRef, channel.topic, id);
     const subscription = await this.deps.feed.subscribe({
       environment: { projectId: channel.caller.projectId, environment: channel.caller.environment },
       caller: () => channel.caller,
-      deliver: (data: ChangePayload) => this.send(encodeChange(this.vsn, channel.joinRef, channel.topic, id, data)),
+      deliver: (data: ChangePayload) => this.send(changeFrames.get(data, parts.head, changeFrame, parts)),
     }, { event: event as ChangeEvent, schema, table, ...(typeof filter === 'string' ? { filter } : {}) });
     channel.subscriptions.push(subscription);
     return { id, event: event as ChangeEvent, schema, table, ...(typeof filter === 'string' ? { filter } : {}) };
@@ -262,20 +264,21 @@ export class Connection {
 
   private memberFor(topic: string, scope: string, self: boolean, joinRef: string | null): HubMember {
     const connection = this;
+    const { vsn } = this;
+    // Every per-socket part of these frames (shared-frames.ts): the version and topic, and for a diff the join_ref.
+    const broadcastKey = `${vsn}\u0000${topic}\u0000`;
+    const diffKey = `${vsn}\u0000${topic}\u0000${JSON.stringify(joinRef)}`;
     return {
       scope,
       self,
       onBroadcast(event: string, body: BroadcastBody) {
-        if ('bytes' in body) {
-          // realtime-js 1.0.0 has no binary frames: such a client does not get byte payloads.
-          if (connection.vsn === '2.0.0') connection.send(encodeBinaryBroadcast(topic, event, body.bytes));
-          return;
-        }
-        connection.send(encodeText(connection.vsn, null, null, topic, 'broadcast', { type: 'broadcast', event, payload: body.json }));
+        // realtime-js 1.0.0 has no binary frames: such a client does not get byte payloads.
+        if ('bytes' in body && vsn !== '2.0.0') return;
+        connection.send(broadcastFrames.get(body, broadcastKey + event, broadcastFrame, { vsn, topic, event }), 'bytes' in body ? BINARY : TEXT);
       },
-      onPresenceDiff(joins: PresenceMap, leaves: PresenceMap) {
+      onPresenceDiff(diff: PresenceDiff) {
         const channel = connection.channels.get(topic);
-        if (channel?.presenceEnabled) connection.send(encodeText(connection.vsn, joinRef, null, topic, 'presence_diff', { joins, leaves }));
+        if (channel?.presenceEnabled) connection.send(diffFrames.get(diff, diffKey, diffFrame, { vsn, topic, joinRef }));
       },
     };
   }
@@ -335,14 +338,14 @@ export class Connection {
   /**
    * Re-verifies the connection's API key and every channel's user token: a revoked or expired key
    * closes the socket, a narrowed key's scopes apply from now on, a revoked session or a changed
-   * rule ends the channel.
+   * rule ends the channel. `verifyKey`: the round's shared verifier (routes.ts), else the connection's own.
    */
-  async recheck(): Promise<void> {
+  async recheck(verifyKey: (key: string) => Promise<CallerKey> = this.deps.verifyKey): Promise<void> {
     if (this.closed) return;
     const previousBase = this.base;
     let key: CallerKey;
     try {
-      key = await this.deps.verifyKey(this.credentials.key);
+      key = await verifyKey(this.credentials.key);
     } catch (error) {
       if (!(error instanceof ApiKeyRejected)) {
         this.deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'realtime: key recheck failed');
@@ -353,7 +356,9 @@ export class Connection {
       return;
     }
     let baseRefusal: unknown = null;
-    this.base = createCaller(key, null);
+    // The same verified key (the verifier's cache hands out one object per verification) keeps the
+    // same caller: the change feed then keeps each subscription's worked-out view.
+    this.base = previousBase.user === null && previousBase.key === key ? previousBase : createCaller(key, null);
     try {
       // A user from the upgrade's Authorization header: verified again on the fresh key.
       if (previousBase.user) this.base = await this.callerFor(tokenOf(previousBase));
@@ -374,7 +379,7 @@ export class Connection {
           if (channel.caller !== before) continue;
           channel.caller = fresh;
         } else {
-          channel.caller = createCaller(key, null);
+          if (channel.caller.key !== key) channel.caller = createCaller(key, null);
         }
         await this.authorize(channel.caller, channel.name, channel.private, 'join');
       } catch (error) {
@@ -470,28 +475,48 @@ export class Connection {
   }
 
   /** Bounded: a client that does not read what it is sent is disconnected, never buffered without end. */
-  send(data: string | Buffer): void {
+  send(data: string | Buffer, kind: typeof TEXT | typeof BINARY = TEXT): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.deps.limits.sendQueueBytes) {
       this.close(1008, 'slow consumer');
       this.dispose();
       return;
     }
-    this.socket.send(data);
+    this.socket.send(data, kind);
   }
 }
+
+// A text frame even when its text comes as bytes (a shared frame): realtime-js reads binary frames as its binary protocol.
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
+
+// The frames of one fan-out, encoded once per distinct frame (shared-frames.ts). A change frame is
+// named by its binding's head (version, join_ref, topic, binding id; the tail follows from the
+// version), a broadcast by version, topic and event, a presence diff by version, topic and join_ref.
+const changeFrames = new SharedFrames<ChangePayload>();
+const broadcastFrames = new SharedFrames<BroadcastBody>();
+const diffFrames = new SharedFrames<PresenceDiff>();
 
 /**
  * A change's `data` as JSON, once per payload object: the feed hands every subscriber with the
  * same view of a row the same object, so a fan-out to thousands stringifies the row a few times,
- * not once per socket.
+ * not once per socket (nor once per distinct join_ref).
  */
 const changeJson = new WeakMap<ChangePayload, string>();
 
-function encodeChange(vsn: Vsn, joinRef: string | null, topic: string, id: number, data: ChangePayload): string {
+function changeFrame(data: ChangePayload, { head, tail }: ChangeFrameParts): string {
   let json = changeJson.get(data);
   if (json === undefined) changeJson.set(data, (json = JSON.stringify(data)));
-  return encodeChangeFrame(vsn, joinRef, topic, id, json);
+  return head + json + tail;
+}
+
+function broadcastFrame(body: BroadcastBody, { vsn, topic, event }: { vsn: Vsn; topic: string; event: string }): string | Buffer {
+  if ('bytes' in body) return encodeBinaryBroadcast(topic, event, body.bytes);
+  return encodeText(vsn, null, null, topic, 'broadcast', { type: 'broadcast', event, payload: body.json });
+}
+
+function diffFrame(diff: PresenceDiff, { vsn, topic, joinRef }: { vsn: Vsn; topic: string; joinRef: string | null }): string {
+  return encodeText(vsn, joinRef, null, topic, 'presence_diff', { joins: diff.joins, leaves: diff.leaves });
 }
 
 /** The token each verified caller came from, for the periodic recheck; weak, so it goes with the caller. */

@@ -21,8 +21,16 @@ export interface HubMember {
   readonly scope: string;
   /** broadcast.self: whether the member hears its own broadcasts. */
   readonly self: boolean;
+  /** `body` is one object per message, the same for every member: read it, never change it (its frames are shared). */
   onBroadcast(event: string, body: BroadcastBody): void;
-  onPresenceDiff(joins: PresenceMap, leaves: PresenceMap): void;
+  /** `diff` is one object per diff, the same for every member: read it, never change it (its frames are shared). */
+  onPresenceDiff(diff: PresenceDiff): void;
+}
+
+/** One presence_diff payload. */
+export interface PresenceDiff {
+  readonly joins: PresenceMap;
+  readonly leaves: PresenceMap;
 }
 
 type BusMessage =
@@ -84,7 +92,8 @@ export function createHub({ bus, logger, clock }: { bus: RealtimeBus; logger: Lo
   }
 
   function diff(scope: string, joins: PresenceMap, leaves: PresenceMap): void {
-    each(scope, (member) => member.onPresenceDiff(joins, leaves));
+    const shared: PresenceDiff = { joins, leaves };
+    each(scope, (member) => member.onPresenceDiff(shared));
   }
 
   function onMessage(raw: unknown): void {

@@ -130,13 +130,25 @@ export function encodeBinaryBroadcast(topic: string, event: string, bytes: Buffe
   return Buffer.concat([header, topicBytes, eventBytes, bytes]);
 }
 
+/** What one `postgres_changes` binding writes around a change's `data` JSON: fixed for the binding's life. */
+export interface ChangeFrameParts {
+  /** Everything before `data`; it holds the version, join_ref, topic and binding id, so it names the frame shape. */
+  head: string;
+  tail: string;
+}
+
+export function changeFrameParts(vsn: Vsn, joinRef: string | null, topic: string, id: number): ChangeFrameParts {
+  const payloadHead = `{"ids":[${id}],"data":`;
+  return vsn === '2.0.0'
+    ? { head: `[${JSON.stringify(joinRef)},null,${JSON.stringify(topic)},"postgres_changes",${payloadHead}`, tail: '}]' }
+    : { head: `{"join_ref":${JSON.stringify(joinRef)},"ref":null,"topic":${JSON.stringify(topic)},"event":"postgres_changes","payload":${payloadHead}`, tail: '}}' };
+}
+
 /**
  * A `postgres_changes` frame around `dataJson` (already JSON): the same text as encodeText would
  * make, with only the frame's own fields (join_ref, topic, id) written per socket.
  */
 export function encodeChangeFrame(vsn: Vsn, joinRef: string | null, topic: string, id: number, dataJson: string): string {
-  const payload = `{"ids":[${id}],"data":${dataJson}}`;
-  return vsn === '2.0.0'
-    ? `[${JSON.stringify(joinRef)},null,${JSON.stringify(topic)},"postgres_changes",${payload}]`
-    : `{"join_ref":${JSON.stringify(joinRef)},"ref":null,"topic":${JSON.stringify(topic)},"event":"postgres_changes","payload":${payload}}`;
+  const { head, tail } = changeFrameParts(vsn, joinRef, topic, id);
+  return head + dataJson + tail;
 }

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import { Type } from '@sinclair/typebox';
@@ -32,6 +33,8 @@ export interface RealtimeRoutesOptions {
 const WEBSOCKET_PATH = '/websocket';
 const VERSIONS = new Set<Vsn>(['1.0.0', '2.0.0']);
 const MAX_REST_MESSAGES = 100;
+/** Sockets rechecked between two turns of the event loop at most. */
+const RECHECK_SLICE = 500;
 
 /**
  * `/realtime/v1`: the WebSocket realtime-js connects to, and the REST broadcast it falls back to.
@@ -56,9 +59,7 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
   });
 
   await hub.start();
-  const recheck = setInterval(() => {
-    for (const connection of registry.open) void connection.recheck();
-  }, limits.tokenRecheckMs);
+  const recheck = setInterval(() => void recheckAll(), limits.tokenRecheckMs);
   recheck.unref();
   app.addHook('onClose', async () => {
     clearInterval(recheck);
@@ -75,6 +76,31 @@ export async function realtimeRoutes(app: FastifyInstance, options: RealtimeRout
       options.events.record('token_rejected', { projectId: base.projectId, environment: base.environment, details: { reason, route: `/realtime/v1${WEBSOCKET_PATH}` } });
     },
   };
+
+  // One round of the recheck. Each distinct API key is verified once for all its sockets: ten
+  // thousand sockets on one publishable key would otherwise each ask, and when the key cache has
+  // just expired each query the database at once. Sockets are taken a slice at a time, so
+  // deliveries go on between slices; a round still running when the next is due is not doubled.
+  let rechecking = false;
+  async function recheckAll(): Promise<void> {
+    if (rechecking) return;
+    rechecking = true;
+    try {
+      const verified = new Map<string, Promise<CallerKey>>();
+      const verifyOnce = (key: string): Promise<CallerKey> => {
+        let pending = verified.get(key);
+        if (pending === undefined) verified.set(key, (pending = connectionDeps.verifyKey(key)));
+        return pending;
+      };
+      const open = [...registry.open];
+      for (let i = 0; i < open.length; i += RECHECK_SLICE) {
+        await Promise.allSettled(open.slice(i, i + RECHECK_SLICE).map((connection) => connection.recheck(verifyOnce)));
+        await setImmediate();
+      }
+    } finally {
+      rechecking = false;
+    }
+  }
 
   // An upgrade refused with an HTTP answer (bad key, origin, limit): its socket is ended, so the
   // client cannot keep it open (a refused upgrade is not a keep-alive HTTP connection, and the
