@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { copyFile, type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,17 +39,40 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
   })());
   const tmpCleared = clearTmp(tmp);
 
-  async function commit(from: string, key: string): Promise<void> {
-    const folder = join(objects, key.slice(0, 2));
-    // The folder exists after the first write into it: try the rename first, make it only when missing.
+  // Shard folders this process has made or found: the first write into one makes it beside the
+  // body's write, so no later write pays for a failed rename, a mkdir and a second rename.
+  const folders = new Map<string, Promise<void>>();
+  const folderOf = (key: string) => join(objects, key.slice(0, 2));
+  function ensureFolder(folder: string): Promise<void> {
+    let made = folders.get(folder);
+    if (!made) {
+      made = mkdir(folder, { recursive: true, mode: 0o700 }).then(() => undefined);
+      folders.set(folder, made);
+      made.catch(() => folders.delete(folder));
+    }
+    return made;
+  }
+
+  /** Renames `from` to the key's path; a shard folder removed behind our back is made again. */
+  async function renameInto(from: string, key: string): Promise<void> {
     await rename(from, pathOf(key)).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
-      await mkdir(folder, { recursive: true, mode: 0o700 });
+      folders.delete(folderOf(key));
+      await ensureFolder(folderOf(key));
       await rename(from, pathOf(key));
     });
-    // The rename itself must survive a power cut: fsync the folder that now names the file.
+  }
+
+  /** The rename itself must survive a power cut: fsync the folder that now names the file. */
+  async function syncFolder(folder: string): Promise<void> {
     const handle = await open(folder, 'r');
     try { await handle.sync(); } finally { await handle.close(); }
+  }
+
+  async function commit(from: string, key: string): Promise<void> {
+    await ensureFolder(folderOf(key));
+    await renameInto(from, key);
+    await syncFolder(folderOf(key));
   }
 
   return {
@@ -58,18 +81,32 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
       assertBlobKey(key);
       await prepared();
       const temp = join(tmp, `${randomBytes(12).toString('hex')}.part`);
+      const folder = folderOf(key);
+      // The folder's handle (for the fsync after the rename) is opened while the body is written:
+      // only the steps that must follow each other wait for each other (bytes, fsync, rename, fsync).
+      const folderHandle = ensureFolder(folder).then(() => open(folder, 'r')).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        folders.delete(folder); // removed behind our back: made again
+        await ensureFolder(folder);
+        return open(folder, 'r');
+      });
+      folderHandle.catch(() => undefined);
+      let file: FileHandle | undefined;
       try {
-        // O_EXCL and 0600; `flush` fsyncs the file before it is closed (Node >= 20.10).
-        await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: IO_CHUNK_BYTES }));
+        file = await open(temp, 'wx', 0o600); // O_EXCL and 0600
+        await pipeline(body, file.createWriteStream({ autoClose: false, highWaterMark: IO_CHUNK_BYTES }));
+        // The bytes are on disk before they get a name, and the name before put resolves (and the
+        // object's row points at it). Closing the files waits for neither: both are synced.
+        await file.sync();
+        await renameInto(temp, key);
+        await (await folderHandle).sync();
       } catch (error) {
+        body.destroy(); // an open that failed never read it; pipeline has destroyed it otherwise
         await unlink(temp).catch(() => undefined);
         throw error;
-      }
-      try {
-        await commit(temp, key);
-      } catch (error) {
-        await unlink(temp).catch(() => undefined);
-        throw error;
+      } finally {
+        void file?.close().catch(() => undefined);
+        void folderHandle.then((handle) => handle.close()).catch(() => undefined);
       }
     },
     async get(key, range?: ByteRange) {
