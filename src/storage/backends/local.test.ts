@@ -19,7 +19,6 @@ function openUnder(dir: string): string[] {
   }).filter((target) => target.startsWith(dir));
 }
 const tempFiles = (dir: string) => readdirSync(join(dir, 'tmp')).filter((n) => n.endsWith('.part'));
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -48,8 +47,7 @@ describe('local disk backend', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(tempFiles(dir)).toEqual([]);
     // The temp file's and the folder's handles are closed after put resolves, not leaked.
-    await settle();
-    expect(openUnder(dir)).toEqual([]);
+    await expect.poll(() => openUnder(dir), { timeout: 5_000 }).toEqual([]);
   });
 
   it('a body that fails stores nothing under the key, removes its temp file and closes its files', async () => {
@@ -60,8 +58,19 @@ describe('local disk backend', () => {
     await expect(backend.put(key, body, 'application/octet-stream')).rejects.toThrow('client went away');
     await expect(backend.get(key)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(tempFiles(dir)).toEqual([]);
-    await settle();
-    expect(openUnder(dir)).toEqual([]);
+    await expect.poll(() => openUnder(dir), { timeout: 5_000 }).toEqual([]);
+  });
+
+  it('a body that fails before its file is even open is an error of put, not an unhandled one', async () => {
+    for (let i = 0; i < 20; i++) {
+      const key = newBlobKey();
+      const body = new Readable({ read() {} });
+      setImmediate(() => body.destroy(new Error('client went away at once')));
+      await expect(backend.put(key, body, 'application/octet-stream')).rejects.toThrow('client went away at once');
+      await expect(backend.get(key)).rejects.toMatchObject({ code: 'ENOENT' });
+    }
+    expect(tempFiles(dir)).toEqual([]);
+    await expect.poll(() => openUnder(dir), { timeout: 5_000 }).toEqual([]);
   });
 
   it('writes into a shard folder made earlier by this process even after it was removed behind its back', async () => {

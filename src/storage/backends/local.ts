@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, fsync } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import type { BlobBackend, ByteRange } from './backend.js';
 import { assertBlobKey } from './keys.js';
@@ -22,6 +23,8 @@ import { assertBlobKey } from './keys.js';
  * Memory stays bounded by this per transfer, a slow reader included.
  */
 const IO_CHUNK_BYTES = 1024 * 1024;
+
+const fsyncFile = promisify(fsync);
 
 export interface LocalBackendOptions {
   dir: string;
@@ -79,7 +82,18 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
     kind: 'local',
     async put(key, body) {
       assertBlobKey(key);
-      await prepared();
+      // Until the pipeline below listens, a failing body (the client went away) must not be an
+      // unhandled error; the pipeline then reports it, as the stream's error state.
+      const unheard = () => undefined;
+      body.on('error', unheard);
+      try {
+        await prepared();
+      } catch (error) {
+        body.destroy();
+        throw error;
+      } finally {
+        body.off('error', unheard);
+      }
       const temp = join(tmp, `${randomBytes(12).toString('hex')}.part`);
       const folder = folderOf(key);
       // The folder's handle (for the fsync after the rename) is opened while the body is written:
@@ -91,21 +105,24 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
         return open(folder, 'r');
       });
       folderHandle.catch(() => undefined);
-      let file: FileHandle | undefined;
+      // O_EXCL and 0600. Piped at once (not after an awaited open), so that a body failing early
+      // is the pipeline's error, not an unhandled one. autoClose false keeps the file open after
+      // the last write, for the fsync; destroy() closes it (pipeline's on failure, ours after).
+      const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: IO_CHUNK_BYTES, autoClose: false });
       try {
-        file = await open(temp, 'wx', 0o600); // O_EXCL and 0600
-        await pipeline(body, file.createWriteStream({ autoClose: false, highWaterMark: IO_CHUNK_BYTES }));
+        await pipeline(body, out);
         // The bytes are on disk before they get a name, and the name before put resolves (and the
         // object's row points at it). Closing the files waits for neither: both are synced.
-        await file.sync();
+        await fsyncFile((out as unknown as { fd: number }).fd); // the typings omit fd
         await renameInto(temp, key);
         await (await folderHandle).sync();
       } catch (error) {
-        body.destroy(); // an open that failed never read it; pipeline has destroyed it otherwise
+        // Closed first: an open still under way would otherwise make the file after the unlink.
+        if (!out.closed) await new Promise<void>((resolve) => { out.once('close', () => resolve()); out.destroy(); });
         await unlink(temp).catch(() => undefined);
         throw error;
       } finally {
-        void file?.close().catch(() => undefined);
+        out.destroy();
         void folderHandle.then((handle) => handle.close()).catch(() => undefined);
       }
     },
