@@ -54,25 +54,11 @@ export interface HashSession {
 }
 
 let worker: Worker | null = null;
-/** Resolves when the worker runs (a new one after a failure). */
-let online: Promise<void> | null = null;
-let isOnline = false;
 const sessions = new Map<number, Pending>();
 let nextId = 1;
 
-/** Open sessions keep the process alive (a digest is awaited); none, and the idle worker does not. */
-function track(id: number, pending: Pending | null): void {
-  const before = sessions.size;
-  if (pending) sessions.set(id, pending);
-  else sessions.delete(id);
-  if (before === 0 && sessions.size > 0) worker?.ref();
-  if (before > 0 && sessions.size === 0) worker?.unref();
-}
-
 function failAll(error: Error): void {
   worker = null;
-  online = null;
-  isOnline = false;
   const failed = [...sessions.values()];
   sessions.clear();
   for (const session of failed) session.onError(error);
@@ -82,11 +68,12 @@ function started(): Worker {
   if (worker) return worker;
   // execArgv []: not the parent's loaders (tsx in development); the source above needs none.
   const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+  w.unref(); // never what keeps the process alive
   w.on('message', (m: { id: number; hashed?: number; hex?: string }) => {
     const session = sessions.get(m.id);
     if (!session) return;
     if (m.hex !== undefined) {
-      track(m.id, null);
+      sessions.delete(m.id);
       session.onDigest?.(m.hex);
       return;
     }
@@ -99,25 +86,8 @@ function started(): Worker {
   });
   w.on('error', (error) => failAll(error));
   w.on('exit', () => { if (worker === w) failAll(new Error('storage: the hash worker stopped')); });
-  online = new Promise<void>((resolve) => w.once('online', () => { if (worker === w) isOnline = true; resolve(); }));
-  w.unref(); // only while a session is open does it keep the process alive (see track)
   worker = w;
   return w;
-}
-
-/**
- * Whether the worker runs and takes sessions; starts it if not. Until it does (it takes 0.1-0.2 s,
- * the first uploads after a start), callers hash in their own thread: no upload waits for it.
- */
-export function hashWorkerReady(): boolean {
-  started();
-  return isOnline;
-}
-
-/** Resolves once the worker runs (tests). */
-export function hashWorkerStarted(): Promise<void> {
-  started();
-  return online!;
 }
 
 export function openHashSession(): HashSession {
@@ -131,7 +101,7 @@ export function openHashSession(): HashSession {
     inFlight: 0, onRoom: null, onDigest: null,
     onError: (error) => { failure = error; rejectRoom?.(error); rejectDigest?.(error); },
   };
-  track(id, pending);
+  sessions.set(id, pending);
   return {
     update(bytes) {
       if (failure) return;
@@ -153,8 +123,7 @@ export function openHashSession(): HashSession {
       });
     },
     drop() {
-      if (digesting || !sessions.has(id)) return;
-      track(id, null);
+      if (digesting || !sessions.delete(id)) return;
       w.postMessage({ op: 'drop', id });
     },
   };

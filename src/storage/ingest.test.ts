@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { GatehouseError } from '../errors/index.js';
-import { hashWorkerReady, hashWorkerStarted, MAX_IN_FLIGHT_BYTES, openHashSession, openHashSessions } from './hash-worker.js';
+import { MAX_IN_FLIGHT_BYTES, openHashSession, openHashSessions } from './hash-worker.js';
 import { BATCH_BYTES, SNIFF_BYTES, UploadInspector } from './ingest.js';
 
 // The upload's one pass: ETag (SHA-256, hashed on the worker thread past one batch), byte count,
@@ -27,20 +27,10 @@ async function inspect(bytes: Buffer, chunk: number, limit = Infinity): Promise<
 }
 
 describe('upload inspector', () => {
-  // First in this file, so first in its process: the worker has not started yet.
-  it('while the hash worker is starting, a body is hashed in this thread, with the same ETag', async () => {
-    const bytes = randomBytes(BATCH_BYTES * 3 + 11);
-    const inspector = await inspect(bytes, 65_536);
-    expect(await inspector.etag()).toBe(sha(bytes));
-    expect(openHashSessions()).toBe(0);
-    await hashWorkerStarted();
-  });
-
   it.each([
     [0, 1000], [1, 1000], [SNIFF_BYTES + 1, 1000], [BATCH_BYTES - 1, 65_536], [BATCH_BYTES, 65_536], [BATCH_BYTES + 1, 65_536],
     [1024 * 1024, 65_536], [3 * 1024 * 1024 + 7, 1_000_003], [MAX_IN_FLIGHT_BYTES * 2 + 5, 4 * 1024 * 1024],
   ])('the ETag of %i bytes (in %i-byte chunks) is their SHA-256, and the bytes pass unchanged', async (size, chunk) => {
-    expect(hashWorkerReady()).toBe(true);
     const bytes = randomBytes(size);
     const inspector = new UploadInspector(Infinity, tooLarge);
     const out: Buffer[] = [];

@@ -1,7 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { GatehouseError } from '../errors/index.js';
-import { hashWorkerReady, openHashSession, type HashSession } from './hash-worker.js';
+import { openHashSession, type HashSession } from './hash-worker.js';
 
 // The one pass over an upload's bytes on their way to the backend: counts them (and stops the
 // upload the moment it passes the limit, so an over-size body is never read whole), hashes them for
@@ -16,7 +16,7 @@ import { hashWorkerReady, openHashSession, type HashSession } from './hash-worke
 //
 // The hashing itself runs on a worker thread (hash-worker.ts), fed with copies of the bytes in
 // batches of BATCH_BYTES; a body shorter than one batch is hashed here at its end instead, which
-// costs less than the trip to the worker, and so is every body while the worker is still starting. The digest is asked for when the body ends, so it is
+// costs less than the trip to the worker. The digest is asked for when the body ends, so it is
 // computed while the backend makes the file durable, and read after.
 
 /** file-type reads at most this many bytes to recognise a format. */
@@ -30,8 +30,6 @@ export class UploadInspector extends Transform {
   private batch: Buffer | null = null;
   private batchLength = 0;
   private session: HashSession | null = null;
-  /** This body's hash in this thread, when the worker was not up yet. */
-  private inline: Hash | null = null;
   private digest: Promise<string> | null = null;
   private readonly headChunks: Buffer[] = [];
   private headLength = 0;
@@ -60,10 +58,6 @@ export class UploadInspector extends Transform {
 
   /** Copies `chunk` into the current batch; a full batch goes to the worker (its memory with it). */
   private collect(chunk: Buffer): void {
-    if (this.inline) {
-      this.inline.update(chunk);
-      return;
-    }
     let offset = 0;
     while (offset < chunk.length) {
       // Not from Buffer's shared pool: the batch's whole ArrayBuffer is handed to the worker.
@@ -71,17 +65,11 @@ export class UploadInspector extends Transform {
       const copied = chunk.copy(this.batch, this.batchLength, offset);
       this.batchLength += copied;
       offset += copied;
-      if (this.batchLength < BATCH_BYTES) continue;
-      if (!this.session && !hashWorkerReady()) {
-        // The worker is still starting (the first uploads after a start): this body is hashed here.
-        this.inline = createHash('sha256').update(this.batch).update(chunk.subarray(offset));
+      if (this.batchLength === BATCH_BYTES) {
+        (this.session ??= openHashSession()).update(this.batch);
         this.batch = null;
         this.batchLength = 0;
-        return;
       }
-      (this.session ??= openHashSession()).update(this.batch);
-      this.batch = null;
-      this.batchLength = 0;
     }
   }
 
@@ -92,7 +80,7 @@ export class UploadInspector extends Transform {
       if (rest.length > 0) this.session.update(rest);
       this.digest = this.session.digest();
     } else {
-      this.digest = Promise.resolve((this.inline ?? createHash('sha256')).update(rest).digest('hex'));
+      this.digest = Promise.resolve(createHash('sha256').update(rest).digest('hex'));
     }
     // Read by etag() when the upload gets that far; a failure in between must not go unhandled.
     this.digest.catch(() => undefined);
