@@ -85,7 +85,7 @@ export function createUploader(d: UploadDeps) {
       const now = isoNow(clock);
       const folders = foldersOf(name);
       const fields = {
-        version: key, size: inspector.bytes, mimetype: declaredType, etag: await inspector.etag(),
+        version: key, size: inspector.bytes, mimetype: declaredType, etag: inspector.etag(),
         cache_control: normaliseCacheControl(body.cacheControl), metadata: body.metadata ? JSON.stringify(body.metadata) : null, updated_at: now,
       };
       if (existing) {
