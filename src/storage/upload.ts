@@ -81,8 +81,9 @@ export function createUploader(d: UploadDeps) {
       throw error;
     }
     try {
-      const sniffed = await sniffedType(inspector.head());
-      // The bytes must be an allowed type too: a header is only the client's claim.
+      // The bytes must be an allowed type too: a header is only the client's claim. Without an
+      // allowlist nothing reads the sniffed type, so the bytes are not sniffed.
+      const sniffed = bucket.allowedMimeTypes ? await sniffedType(inspector.head()) : null;
       if (bucket.allowedMimeTypes && sniffed && !mimeAllowed(bucket.allowedMimeTypes, sniffed)) throw mimeRefused(sniffed);
       const now = isoNow(clock);
       const folders = foldersOf(name);

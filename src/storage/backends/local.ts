@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, fsync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import type { BlobBackend, ByteRange } from './backend.js';
 import { assertBlobKey } from './keys.js';
@@ -23,6 +24,8 @@ import { assertBlobKey } from './keys.js';
  */
 const IO_CHUNK_BYTES = 1024 * 1024;
 
+const fsyncFile = promisify(fsync);
+
 export interface LocalBackendOptions {
   dir: string;
 }
@@ -39,37 +42,88 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
   })());
   const tmpCleared = clearTmp(tmp);
 
-  async function commit(from: string, key: string): Promise<void> {
-    const folder = join(objects, key.slice(0, 2));
-    // The folder exists after the first write into it: try the rename first, make it only when missing.
+  // Shard folders this process has made or found: the first write into one makes it beside the
+  // body's write, so no later write pays for a failed rename, a mkdir and a second rename.
+  const folders = new Map<string, Promise<void>>();
+  const folderOf = (key: string) => join(objects, key.slice(0, 2));
+  function ensureFolder(folder: string): Promise<void> {
+    let made = folders.get(folder);
+    if (!made) {
+      made = mkdir(folder, { recursive: true, mode: 0o700 }).then(() => undefined);
+      folders.set(folder, made);
+      made.catch(() => folders.delete(folder));
+    }
+    return made;
+  }
+
+  /** Renames `from` to the key's path; a shard folder removed behind our back is made again. */
+  async function renameInto(from: string, key: string): Promise<void> {
     await rename(from, pathOf(key)).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
-      await mkdir(folder, { recursive: true, mode: 0o700 });
+      folders.delete(folderOf(key));
+      await ensureFolder(folderOf(key));
       await rename(from, pathOf(key));
     });
-    // The rename itself must survive a power cut: fsync the folder that now names the file.
+  }
+
+  /** The rename itself must survive a power cut: fsync the folder that now names the file. */
+  async function syncFolder(folder: string): Promise<void> {
     const handle = await open(folder, 'r');
     try { await handle.sync(); } finally { await handle.close(); }
+  }
+
+  async function commit(from: string, key: string): Promise<void> {
+    await ensureFolder(folderOf(key));
+    await renameInto(from, key);
+    await syncFolder(folderOf(key));
   }
 
   return {
     kind: 'local',
     async put(key, body) {
       assertBlobKey(key);
-      await prepared();
-      const temp = join(tmp, `${randomBytes(12).toString('hex')}.part`);
+      // Until the pipeline below listens, a failing body (the client went away) must not be an
+      // unhandled error; the pipeline then reports it, as the stream's error state.
+      const unheard = () => undefined;
+      body.on('error', unheard);
       try {
-        // O_EXCL and 0600; `flush` fsyncs the file before it is closed (Node >= 20.10).
-        await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: IO_CHUNK_BYTES }));
+        await prepared();
       } catch (error) {
-        await unlink(temp).catch(() => undefined);
+        body.destroy();
         throw error;
+      } finally {
+        body.off('error', unheard);
       }
+      const temp = join(tmp, `${randomBytes(12).toString('hex')}.part`);
+      const folder = folderOf(key);
+      // The folder's handle (for the fsync after the rename) is opened while the body is written:
+      // only the steps that must follow each other wait for each other (bytes, fsync, rename, fsync).
+      const folderHandle = ensureFolder(folder).then(() => open(folder, 'r')).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        folders.delete(folder); // removed behind our back: made again
+        await ensureFolder(folder);
+        return open(folder, 'r');
+      });
+      folderHandle.catch(() => undefined);
+      // O_EXCL and 0600. Piped at once (not after an awaited open), so that a body failing early
+      // is the pipeline's error, not an unhandled one. autoClose false keeps the file open after
+      // the last write, for the fsync; destroy() closes it (pipeline's on failure, ours after).
+      const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: IO_CHUNK_BYTES, autoClose: false });
       try {
-        await commit(temp, key);
+        await pipeline(body, out);
+        // The bytes are on disk before they get a name, and the name before put resolves (and the
+        // object's row points at it). Closing the files waits for neither: both are synced.
+        await fsyncFile((out as unknown as { fd: number }).fd); // the typings omit fd
+        await renameInto(temp, key);
+        await (await folderHandle).sync();
       } catch (error) {
+        // Closed first: an open still under way would otherwise make the file after the unlink.
+        if (!out.closed) await new Promise<void>((resolve) => { out.once('close', () => resolve()); out.destroy(); });
         await unlink(temp).catch(() => undefined);
         throw error;
+      } finally {
+        out.destroy();
+        void folderHandle.then((handle) => handle.close()).catch(() => undefined);
       }
     },
     async get(key, range?: ByteRange) {
