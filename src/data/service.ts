@@ -65,15 +65,21 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs, ch
   // running on the one connection in the middle of another request's write transaction, which it
   // would see uncommitted), and gives its rows as arrays: the plan knows the columns' order.
   const select = (text: string, parameters: readonly unknown[]) => storage.selectArrays(text, parameters);
+  // One context per environment's tables (the schema cache's map, new with each schema version).
+  const contexts = new WeakMap<ReadonlyMap<string, TableModel>, RowContext>();
   async function open(caller: Caller, name: string) {
     if (!isIdentifier(name)) throw unknownTable(name);
     const tables = await schema.tables(caller.projectId, caller.environment);
     const table = tables.get(name);
     if (!table) throw unknownTable(name);
-    const ctx: RowContext = {
-      db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select,
-      projectId: caller.projectId, environment: caller.environment, changes: changes ?? null,
-    };
+    let ctx = contexts.get(tables);
+    if (ctx === undefined || ctx.projectId !== caller.projectId || ctx.environment !== caller.environment) {
+      ctx = {
+        db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select,
+        projectId: caller.projectId, environment: caller.environment, changes: changes ?? null,
+      };
+      contexts.set(tables, ctx);
+    }
     return { table, ctx, auth: authContextOf(caller) };
   }
   return {
