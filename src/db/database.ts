@@ -122,42 +122,37 @@ function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteData
     if (writes && outage.isDown) outage.up();
     return result;
   };
-  const cache = new Map<string, SqliteStatement & { prepared: SQLite.Statement }>();
-  function prepare(source: string) {
+  // Bounded LRU by SQL text. Kysely's statements and selectArrays' (raw mode: rows as arrays) are
+  // kept apart: a statement's mode is its state, and each cache's statements stay in one mode.
+  const cached = <T>(cache: Map<string, T>, source: string, make: () => T): T => {
     const hit = cache.get(source);
     if (hit) {
       cache.delete(source);
       cache.set(source, hit);
       return hit;
     }
-    const prepared = guard(() => database.prepare(source), false);
-    const writes = !prepared.readonly;
-    const statement = {
-      prepared,
-      reader: prepared.reader,
-      all: (parameters: readonly unknown[]) => guard(() => prepared.all(parameters), writes),
-      run: (parameters: readonly unknown[]) => guard(() => prepared.run(parameters), writes),
-      iterate: (parameters: readonly unknown[]) => guard(() => prepared.iterate(parameters), writes),
-    };
-    cache.set(source, statement);
+    const made = make();
+    cache.set(source, made);
     if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-    return statement;
-  }
+    return made;
+  };
+  const statements = new Map<string, SqliteStatement>();
+  const arrayStatements = new Map<string, SQLite.Statement>();
   return {
     close: () => database.close(),
-    prepare,
+    prepare: (source) => cached(statements, source, () => {
+      const prepared = guard(() => database.prepare(source), false);
+      const writes = !prepared.readonly;
+      return {
+        reader: prepared.reader,
+        all: (parameters) => guard(() => prepared.all(parameters), writes),
+        run: (parameters) => guard(() => prepared.run(parameters), writes),
+        iterate: (parameters) => guard(() => prepared.iterate(parameters), writes),
+      };
+    }),
     allArrays(source, parameters) {
-      const { prepared } = prepare(source);
-      if (!prepared.reader) throw new TypeError('selectArrays: the statement returns no rows');
-      // Raw mode is the statement's state: set for this call only (synchronous, so no other use sees it).
-      return guard(() => {
-        prepared.raw(true);
-        try {
-          return prepared.all(parameters) as unknown[][];
-        } finally {
-          prepared.raw(false);
-        }
-      }, false);
+      const prepared = cached(arrayStatements, source, () => guard(() => database.prepare(source), false).raw(true));
+      return guard(() => prepared.all(parameters) as unknown[][], false);
     },
   };
 }

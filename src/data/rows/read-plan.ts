@@ -178,11 +178,13 @@ function encoderOf(column: ColumnModel): Encoder {
       return (v) => (v === null || v === undefined ? null : JSON.stringify(Number(v)));
     case 'boolean':
       return (v) => (v === null || v === undefined ? null : Number(v) === 1 ? 'true' : 'false');
-    default:
+    case 'json':
       return (v) => {
         const value = decodeValue(column, v);
         return value === null ? null : JSON.stringify(value);
       };
+    default: // stored as the client gets it (decodeValue leaves it as is)
+      return (v) => (v === null || v === undefined ? null : JSON.stringify(v));
   }
 }
 
