@@ -43,7 +43,7 @@ function autocannon(url: string, duration: number, headers: Record<string, strin
   });
 }
 
-// BENCH_PROFILE=<dir>: a CPU profile of each Gatehouse data read and of its floor, for where the time goes.
+// BENCH_PROFILE=<dir>: a CPU profile of each Gatehouse data read and of its floor (same run), for where the time goes.
 const profileDir = process.env.BENCH_PROFILE;
 const session = profileDir ? new (await import('node:inspector')).Session() : null;
 const post = (method: string, params?: object) =>
