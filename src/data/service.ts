@@ -64,7 +64,7 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs, ch
   // Planned SQL runs under Kysely's connection discipline (on SQLite its lock keeps a read from
   // running on the one connection in the middle of another request's write transaction, which it
   // would see uncommitted), and gives its rows as arrays: the plan knows the columns' order.
-  const select = (text: string, parameters: readonly unknown[], name?: string) => storage.selectArrays(text, parameters, name);
+  const select = (text: string, parameters: readonly unknown[]) => storage.selectArrays(text, parameters);
   // One context per environment's tables (the schema cache's map, new with each schema version).
   const contexts = new WeakMap<ReadonlyMap<string, TableModel>, RowContext>();
   async function open(caller: Caller, name: string) {

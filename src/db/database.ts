@@ -39,10 +39,9 @@ export interface Storage {
    * A read's rows as arrays, values in select order, with `parameters` bound: the Data API's planned
    * reads (data/rows/read-plan.ts), which need no row objects. Runs under the same connection
    * discipline as a Kysely query (on SQLite, Kysely's connection lock: never in the middle of
-   * another request's transaction). `name`: the statement's name, unique to its text (PostgreSQL
-   * keeps it prepared on each connection that ran it; SQLite caches every statement by its text).
+   * another request's transaction).
    */
-  selectArrays(sql: string, parameters: readonly unknown[], name?: string): Promise<unknown[][]>;
+  selectArrays(sql: string, parameters: readonly unknown[]): Promise<unknown[][]>;
   /** Cheap liveness probe for /ready. */
   ping(): Promise<void>;
   /** PostgreSQL: the pool's connections now (metrics). Absent on SQLite: one connection, no pool, no queue. */
@@ -177,10 +176,10 @@ function openPostgres(connectionString: string, max: number, outage: OutageLog):
     engine: 'postgres',
     capabilities: { ilike: true, concurrentWriters: true, byteOrderCollation: 'C', json: 'postgres' },
     // Straight on a pooled connection, as Kysely would run it, but asking pg for arrays.
-    async selectArrays(text, parameters, name) {
+    async selectArrays(text, parameters) {
       const client = await (await openPool()).connect();
       try {
-        return await client.queryArrays(text, parameters, name);
+        return await client.queryArrays(text, parameters);
       } finally {
         client.release();
       }
@@ -203,20 +202,12 @@ function openPostgres(connectionString: string, max: number, outage: OutageLog):
  * - Connection failures become the 503 error and are logged once per outage; the first success
  *   afterwards logs the recovery.
  */
-type GuardedClient = PostgresPoolClient & { queryArrays(text: string, values: readonly unknown[], name?: string): Promise<unknown[][]> };
-
-/**
- * Named statements a connection keeps prepared at most. Past it the connection is closed when
- * released (the server forgets its statements with it) and the pool opens a fresh one: names
- * change with each schema version, so a long-lived connection would otherwise gather dead ones.
- */
-const NAMED_STATEMENTS_PER_CONNECTION = 500;
+type GuardedClient = PostgresPoolClient & { queryArrays(text: string, values: readonly unknown[]): Promise<unknown[][]> };
 type GuardedPool = Omit<PostgresPool, 'connect'> & { connect(): Promise<GuardedClient> };
 
 function guardedPool(pool: pg.Pool, outage: OutageLog): GuardedPool {
   const broken = new WeakMap<pg.PoolClient, Error>();
   const views = new WeakMap<pg.PoolClient, GuardedClient>();
-  const named = new WeakMap<pg.PoolClient, Set<string>>();
   pool.on('connect', (client) => {
     client.on('error', (error: Error) => broken.set(client as pg.PoolClient, error));
   });
@@ -234,15 +225,9 @@ function guardedPool(pool: pg.Pool, outage: OutageLog): GuardedPool {
     // Kysely calls query(sql, parameters) only: no cursor is configured.
     query: ((text: string, values: unknown[]) =>
       client.query(text, values).then(succeeded, (error: unknown) => failed(client, error))) as unknown as PostgresPoolClient['query'],
-    queryArrays: (text, values, name) => {
-      if (name !== undefined) {
-        let names = named.get(client);
-        if (!names) named.set(client, (names = new Set()));
-        names.add(name);
-      }
-      return client.query<unknown[]>({ name, text, values: values as unknown[], rowMode: 'array' }).then((result) => succeeded(result.rows), (error: unknown) => failed(client, error));
-    },
-    release: () => client.release(broken.get(client) ?? ((named.get(client)?.size ?? 0) > NAMED_STATEMENTS_PER_CONNECTION ? true : undefined)),
+    queryArrays: (text, values) =>
+      client.query<unknown[]>({ text, values: values as unknown[], rowMode: 'array' }).then((result) => succeeded(result.rows), (error: unknown) => failed(client, error)),
+    release: () => client.release(broken.get(client)),
   });
   return {
     async connect(): Promise<GuardedClient> {

@@ -126,9 +126,10 @@ describe.each(engines())('read plans (%s)', (engine) => {
     expect(await keys()).not.toContain('extra');
   });
 
-  it('a column retyped under its own name is read with its new type: the same SQL text, a new statement', async () => {
-    // On PostgreSQL a planned read is a named prepared statement kept on each connection; the
-    // old one, run again, would fail ("cached plan must not change result type").
+  it('a column retyped under its own name is read with its new type through the same SQL text', async () => {
+    // Guards the statement caches: a statement kept prepared across the change (SQLite's cache by
+    // text; on PostgreSQL a named statement, which was measured and not adopted) must not answer
+    // with the old type, nor fail ("cached plan must not change result type").
     const url = 'select=title,priority&order=title.asc';
     const priorities = async () => (await read('secret', url)).map((r) => r.priority);
     const patch = (value: unknown) => gh.app.inject({

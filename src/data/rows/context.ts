@@ -22,7 +22,7 @@ export interface RowContext {
   /** Read plans by shape (read-plan.ts), one set per service. */
   plans: ReadPlans;
   /** Runs a planned read's SQL with its values bound: the rows as arrays, in select order (Storage.selectArrays). */
-  select(sql: string, parameters: readonly unknown[], name?: string): Promise<unknown[][]>;
+  select(sql: string, parameters: readonly unknown[]): Promise<unknown[][]>;
   /** Whose tables these are, for the change listener. */
   projectId: string;
   environment: Environment;

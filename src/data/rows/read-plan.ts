@@ -51,8 +51,7 @@ export interface ReadShape {
 /** Where each SQL parameter comes from: a slot of the request's values, or a constant of the shape. */
 type ParamSource = { slot: number } | { constant: unknown };
 
-/** `name`: unique to the SQL and the schema version it was made for (see statementOf). */
-interface Statement { sql: string; params: ParamSource[]; name: string }
+interface Statement { sql: string; params: ParamSource[] }
 
 export interface ReadPlan {
   /** The rules deny every row to this shape of caller: empty, no query. */
@@ -160,13 +159,8 @@ export function shapeKey(shape: ReadShape): string {
   return key;
 }
 
-// PostgreSQL keeps a named statement prepared on each connection that ran it, so a planned read
-// skips parse and plan there after the first time. The name hashes the schema version with the
-// text: a column retyped under the same name (same SQL, other result type) gets a new statement,
-// never a stale one.
-function statementOf(version: string, compiled: { sql: string; parameters: readonly unknown[] }): Statement {
-  const name = `gh_${createHash('sha256').update(version).update('\u0000').update(compiled.sql).digest('base64url').slice(0, 32)}`;
-  return { sql: compiled.sql, name, params: compiled.parameters.map((p) => (p instanceof Slot ? { slot: p.index } : { constant: p })) };
+function statementOf(compiled: { sql: string; parameters: readonly unknown[] }): Statement {
+  return { sql: compiled.sql, params: compiled.parameters.map((p) => (p instanceof Slot ? { slot: p.index } : { constant: p })) };
 }
 
 export function bindValues(statement: Statement, values: Values): unknown[] {
@@ -233,7 +227,7 @@ function serializer(select: readonly SelectItem[], columns: readonly ColumnModel
   return { decode, toJson };
 }
 
-function buildPlan(ctx: PlanContext, resolver: ColumnResolver, shape: ReadShape, version: string): ReadPlan {
+function buildPlan(ctx: PlanContext, resolver: ColumnResolver, shape: ReadShape): ReadPlan {
   const { decode, toJson } = serializer(shape.select, shape.columns, shape.stripNulls);
   const columns = [...new Set(shape.select.map((item) => item.alias))];
   const eb = expressionBuilder<any, any>();
@@ -254,8 +248,8 @@ function buildPlan(ctx: PlanContext, resolver: ColumnResolver, shape: ReadShape,
       return item.nulls === 'first' ? dir.nullsFirst() : dir.nullsLast();
     });
   }
-  const rows = statementOf(version, q.limit(bind(shape.limitSlot) as unknown as number).offset(bind(shape.offsetSlot) as unknown as number).compile());
-  const total = shape.count ? statementOf(version, ctx.db.selectFrom(table).select((e) => e.fn.countAll().as('n')).where(where).compile()) : null;
+  const rows = statementOf(q.limit(bind(shape.limitSlot) as unknown as number).offset(bind(shape.offsetSlot) as unknown as number).compile());
+  const total = shape.count ? statementOf(ctx.db.selectFrom(table).select((e) => e.fn.countAll().as('n')).where(where).compile()) : null;
   return { denied: false, rows, total, columns, toJson, decode };
 }
 
@@ -286,13 +280,12 @@ export function createReadPlans(max = 2000): ReadPlans {
     plan(ctx, input) {
       const resolver = createResolver(input.table);
       const { shape, values } = readShape(ctx, resolver, input);
-      const version = versionOf(input.table);
-      const key = `${version}\n${shapeKey(shape)}`;
+      const key = `${versionOf(input.table)}\n${shapeKey(shape)}`;
       let plan = plans.get(key);
       if (plan) {
         plans.delete(key);
       } else {
-        plan = buildPlan(ctx, resolver, shape, version);
+        plan = buildPlan(ctx, resolver, shape);
         if (plans.size >= max) plans.delete(plans.keys().next().value!);
       }
       plans.set(key, plan);

@@ -59,10 +59,10 @@ export async function readRows(ctx: RowContext, req: ReadRequest): Promise<ReadR
 
   const { plan, values } = ctx.plans.plan(ctx, { table, auth, query, count: req.count, limit, offset, stripNulls: req.stripNulls });
   if (plan.denied) return { columns: plan.columns, rows: [], offset, total: req.count ? 0 : null, json: () => '[]', objects: () => [] };
-  const rows = await ctx.select(plan.rows!.sql, bindValues(plan.rows!, values), plan.rows!.name);
+  const rows = await ctx.select(plan.rows!.sql, bindValues(plan.rows!, values));
   let total: number | null = null;
   if (plan.total) {
-    const c = await ctx.select(plan.total.sql, bindValues(plan.total, values), plan.total.name);
+    const c = await ctx.select(plan.total.sql, bindValues(plan.total, values));
     total = Number(c[0]?.[0] ?? 0);
   }
   return new PlannedResult(plan, rows, offset, total);
