@@ -43,7 +43,7 @@ function autocannon(url: string, duration: number, headers: Record<string, strin
   });
 }
 
-// BENCH_PROFILE=<dir>: a CPU profile of each Gatehouse data read, for where the time goes.
+// BENCH_PROFILE=<dir>: a CPU profile of each Gatehouse data read and of its floor (same run), for where the time goes.
 const profileDir = process.env.BENCH_PROFILE;
 const session = profileDir ? new (await import('node:inspector')).Session() : null;
 const post = (method: string, params?: object) =>
@@ -110,9 +110,9 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
     const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
     const bareR = await measure(`${bareUrl}/constant`);
     const constant = await measure(`${url}/bench/constant`);
-    const pointFloor = await measure(`${bareUrl}/point`);
+    const pointFloor = await measure(`${bareUrl}/point`, {}, `${label}-point-floor`);
     const point = await measure(`${url}${pointPath}`, headers, `${label}-point`);
-    const listFloor = await measure(`${bareUrl}/list`);
+    const listFloor = await measure(`${bareUrl}/list`, {}, `${label}-list-floor`);
     const list = await measure(`${url}${listPath}`, headers, `${label}-list`);
     const line = (name: string, r: Result, floor?: Result) =>
       `  ${name.padEnd(44)} ${r.requests.average.toFixed(0).padStart(7)} req/s  p99 ${String(r.latency.p99).padStart(4)} ms  ` +

@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Storage } from '../db/index.js';
 import { GatehouseError } from '../errors/index.js';
 import type { Caller } from '../access/index.js';
@@ -61,19 +61,25 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs, ch
   const merged: QueryLimits = { ...DEFAULT_QUERY_LIMITS, ...limits };
   const plans = createReadPlans();
   const db = storage.db as unknown as Kysely<any>;
-  // Planned SQL still runs through Kysely's driver, not straight on the connection: on SQLite its
-  // mutex keeps a read from running on the one connection in the middle of another request's write
-  // transaction (it would see rows that may yet be rolled back).
-  const select = async (text: string, parameters: readonly unknown[]) => (await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, [...parameters]))).rows as Array<Record<string, unknown>>;
+  // Planned SQL runs under Kysely's connection discipline (on SQLite its lock keeps a read from
+  // running on the one connection in the middle of another request's write transaction, which it
+  // would see uncommitted), and gives its rows as arrays: the plan knows the columns' order.
+  const select = (text: string, parameters: readonly unknown[]) => storage.selectArrays(text, parameters);
+  // One context per environment's tables (the schema cache's map, new with each schema version).
+  const contexts = new WeakMap<ReadonlyMap<string, TableModel>, RowContext>();
   async function open(caller: Caller, name: string) {
     if (!isIdentifier(name)) throw unknownTable(name);
     const tables = await schema.tables(caller.projectId, caller.environment);
     const table = tables.get(name);
     if (!table) throw unknownTable(name);
-    const ctx: RowContext = {
-      db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select,
-      projectId: caller.projectId, environment: caller.environment, changes: changes ?? null,
-    };
+    let ctx = contexts.get(tables);
+    if (ctx === undefined || ctx.projectId !== caller.projectId || ctx.environment !== caller.environment) {
+      ctx = {
+        db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select,
+        projectId: caller.projectId, environment: caller.environment, changes: changes ?? null,
+      };
+      contexts.set(tables, ctx);
+    }
     return { table, ctx, auth: authContextOf(caller) };
   }
   return {

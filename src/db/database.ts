@@ -35,6 +35,13 @@ export interface Storage {
   db: Kysely<Database>;
   engine: EngineName;
   capabilities: EngineCapabilities;
+  /**
+   * A read's rows as arrays, values in select order, with `parameters` bound: the Data API's planned
+   * reads (data/rows/read-plan.ts), which need no row objects. Runs under the same connection
+   * discipline as a Kysely query (on SQLite, Kysely's connection lock: never in the middle of
+   * another request's transaction).
+   */
+  selectArrays(sql: string, parameters: readonly unknown[]): Promise<unknown[][]>;
   /** Cheap liveness probe for /ready. */
   ping(): Promise<void>;
   /** PostgreSQL: the pool's connections now (metrics). Absent on SQLite: one connection, no pool, no queue. */
@@ -73,11 +80,15 @@ function openSqlite(file: string, busyTimeoutMs: number, outage: OutageLog): Sto
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: guardedSqlite(database, outage) }) });
+  const guarded = guardedSqlite(database, outage);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: guarded }) });
+  const executor = db.getExecutor();
   return {
     db,
     engine: 'sqlite',
     capabilities: { ilike: false, concurrentWriters: false, json: 'json1' },
+    // Holding Kysely's connection is holding its lock; the statement runs on the one connection.
+    selectArrays: (text, parameters) => executor.provideConnection(async () => guarded.allArrays(text, parameters)),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -96,7 +107,7 @@ const STATEMENT_CACHE_SIZE = 500;
  * - A statement that fails because the database cannot serve (locked by another process past
  *   busy_timeout, I/O error, disk full) throws the 503 error, and the outage is logged once.
  */
-function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteDatabase {
+function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteDatabase & { allArrays(source: string, parameters: readonly unknown[]): unknown[][] } {
   // Only a write proves recovery: in WAL mode reads succeed while another process holds the
   // write lock, and counting them would log the same outage as many short ones.
   const guard = <T>(run: () => T, writes: boolean): T => {
@@ -111,47 +122,68 @@ function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteData
     if (writes && outage.isDown) outage.up();
     return result;
   };
-  const cache = new Map<string, SqliteStatement>();
+  // Bounded LRU by SQL text. Kysely's statements and selectArrays' (raw mode: rows as arrays) are
+  // kept apart: a statement's mode is its state, and each cache's statements stay in one mode.
+  const cached = <T>(cache: Map<string, T>, source: string, make: () => T): T => {
+    const hit = cache.get(source);
+    if (hit) {
+      cache.delete(source);
+      cache.set(source, hit);
+      return hit;
+    }
+    const made = make();
+    cache.set(source, made);
+    if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    return made;
+  };
+  const statements = new Map<string, SqliteStatement>();
+  const arrayStatements = new Map<string, SQLite.Statement>();
   return {
     close: () => database.close(),
-    prepare(source) {
-      const hit = cache.get(source);
-      if (hit) {
-        cache.delete(source);
-        cache.set(source, hit);
-        return hit;
-      }
+    prepare: (source) => cached(statements, source, () => {
       const prepared = guard(() => database.prepare(source), false);
       const writes = !prepared.readonly;
-      const statement: SqliteStatement = {
+      return {
         reader: prepared.reader,
         all: (parameters) => guard(() => prepared.all(parameters), writes),
         run: (parameters) => guard(() => prepared.run(parameters), writes),
         iterate: (parameters) => guard(() => prepared.iterate(parameters), writes),
       };
-      cache.set(source, statement);
-      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-      return statement;
+    }),
+    allArrays(source, parameters) {
+      const prepared = cached(arrayStatements, source, () => guard(() => database.prepare(source), false).raw(true));
+      return guard(() => prepared.all(parameters) as unknown[][], false);
     },
   };
 }
 
 function openPostgres(connectionString: string, max: number, outage: OutageLog): Storage {
   let pool: pg.Pool | null = null;
+  let guarded: Promise<GuardedPool> | null = null;
   // pg loads with the first query (Kysely takes a pool factory), so the embedded default never loads it.
-  const openPool = async (): Promise<PostgresPool> => {
+  // One pool for Kysely and selectArrays, whichever asks first.
+  const openPool = (): Promise<GuardedPool> => (guarded ??= (async () => {
     const { default: driver } = await import('pg');
     pool = new driver.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
     // An idle client's error (server restart, terminated backend): the pool drops the client, and the
     // next request connects anew. Without a listener the event would end the process.
     pool.on('error', () => {});
     return guardedPool(pool, outage);
-  };
+  })());
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool }) });
   return {
     db,
     engine: 'postgres',
     capabilities: { ilike: true, concurrentWriters: true, byteOrderCollation: 'C', json: 'postgres' },
+    // Straight on a pooled connection, as Kysely would run it, but asking pg for arrays.
+    async selectArrays(text, parameters) {
+      const client = await (await openPool()).connect();
+      try {
+        return await client.queryArrays(text, parameters);
+      } finally {
+        client.release();
+      }
+    },
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -170,9 +202,12 @@ function openPostgres(connectionString: string, max: number, outage: OutageLog):
  * - Connection failures become the 503 error and are logged once per outage; the first success
  *   afterwards logs the recovery.
  */
-function guardedPool(pool: pg.Pool, outage: OutageLog): PostgresPool {
+type GuardedClient = PostgresPoolClient & { queryArrays(text: string, values: readonly unknown[]): Promise<unknown[][]> };
+type GuardedPool = Omit<PostgresPool, 'connect'> & { connect(): Promise<GuardedClient> };
+
+function guardedPool(pool: pg.Pool, outage: OutageLog): GuardedPool {
   const broken = new WeakMap<pg.PoolClient, Error>();
-  const views = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const views = new WeakMap<pg.PoolClient, GuardedClient>();
   pool.on('connect', (client) => {
     client.on('error', (error: Error) => broken.set(client as pg.PoolClient, error));
   });
@@ -182,17 +217,20 @@ function guardedPool(pool: pg.Pool, outage: OutageLog): PostgresPool {
     outage.down(error);
     throw databaseUnavailable(error);
   };
-  const view = (client: pg.PoolClient): PostgresPoolClient => ({
+  const succeeded = <T>(result: T): T => {
+    if (outage.isDown) outage.up();
+    return result;
+  };
+  const view = (client: pg.PoolClient): GuardedClient => ({
     // Kysely calls query(sql, parameters) only: no cursor is configured.
     query: ((text: string, values: unknown[]) =>
-      client.query(text, values).then((result) => {
-        if (outage.isDown) outage.up();
-        return result;
-      }, (error: unknown) => failed(client, error))) as unknown as PostgresPoolClient['query'],
+      client.query(text, values).then(succeeded, (error: unknown) => failed(client, error))) as unknown as PostgresPoolClient['query'],
+    queryArrays: (text, values) =>
+      client.query<unknown[]>({ text, values: values as unknown[], rowMode: 'array' }).then((result) => succeeded(result.rows), (error: unknown) => failed(client, error)),
     release: () => client.release(broken.get(client)),
   });
   return {
-    async connect() {
+    async connect(): Promise<GuardedClient> {
       let client: pg.PoolClient;
       try {
         client = await pool.connect();

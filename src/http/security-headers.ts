@@ -16,9 +16,13 @@ export interface SecurityHeaders {
 
 const ALWAYS = new Set(['x-content-type-options', 'strict-transport-security']);
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** A type a browser renders as a document that can run script or be framed (HTML, SVG, any XML, XSL…). */
 export function isDocumentType(contentType: unknown): boolean {
   if (typeof contentType !== 'string') return false;
+  // Asked on every response, of the same few values: JSON, mostly.
+  if (contentType === JSON_TYPE) return false;
   const type = mediaType(contentType);
   return type !== null && isActiveType(type);
 }

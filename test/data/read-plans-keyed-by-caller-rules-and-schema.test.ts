@@ -125,4 +125,25 @@ describe.each(engines())('read plans (%s)', (engine) => {
     await applySchema(gh, gh.secretKey, TODO_SCHEMA, { allow_data_loss: true });
     expect(await keys()).not.toContain('extra');
   });
+
+  it('a column retyped under its own name is read with its new type through the same SQL text', async () => {
+    // Guards the statement caches: a statement kept prepared across the change (SQLite's cache by
+    // text; on PostgreSQL a named statement, which was measured and not adopted) must not answer
+    // with the old type, nor fail ("cached plan must not change result type").
+    const url = 'select=title,priority&order=title.asc';
+    const priorities = async () => (await read('secret', url)).map((r) => r.priority);
+    const patch = (value: unknown) => gh.app.inject({
+      method: 'PATCH', url: `/rest/v1/todos?id=eq.${ids.alicePublic}`, headers: as('secret'), payload: { priority: value },
+    });
+    expect((await patch(3)).statusCode).toBe(204);
+    // Several reads, so that more than one pooled connection has the statement prepared.
+    for (let i = 0; i < 5; i++) expect(await priorities()).toEqual([null, 3, null, null]);
+    const retyped = structuredClone(TODO_SCHEMA) as { tables: { todos: { columns: Record<string, Record<string, unknown>> } } };
+    retyped.tables.todos.columns.priority = { type: 'text', read: ['admin', 'user', 'guest'], write: ['admin'] };
+    await applySchema(gh, gh.secretKey, retyped, { allow_data_loss: true });
+    expect((await patch('high')).statusCode).toBe(204);
+    for (let i = 0; i < 5; i++) expect(await priorities()).toEqual([null, 'high', null, null]);
+    await applySchema(gh, gh.secretKey, TODO_SCHEMA, { allow_data_loss: true });
+    for (let i = 0; i < 5; i++) expect(await priorities()).toEqual([null, null, null, null]);
+  });
 });

@@ -64,3 +64,24 @@ describe('PostgREST URL grammar', () => {
     expect(parse({ or: '(or(or(or(a.eq.1))))' }).where).toHaveLength(1);
   });
 });
+
+describe('select= and order= parsed once per text', () => {
+  it('gives the same items again, and checks the count against the limits of each request', () => {
+    const first = parse({ select: 'id,name:title', order: 'title.desc' });
+    const again = parse({ select: 'id,name:title', order: 'title.desc' });
+    expect(again.select).toBe(first.select);
+    expect(again.order).toBe(first.order);
+    expect(Object.isFrozen(again.select[1])).toBe(true);
+    // Parsed (and kept) under the default limits; a service with tighter ones still refuses it.
+    const tight = { ...DEFAULT_QUERY_LIMITS, maxSelect: 1, maxOrder: 1 };
+    expect(() => parseQuery({ select: 'id,name:title' }, tight)).toThrow(/more than 1 columns/);
+    expect(() => parseQuery({ order: 'title.desc,id' }, tight)).toThrow(/more than 1 columns/);
+  });
+
+  it('refuses a bad text every time it comes (nothing is kept of it)', () => {
+    expect(refused({ select: 'title->x' })).toBe('data_query_invalid');
+    expect(refused({ select: 'title->x' })).toBe('data_query_invalid');
+    expect(refused({ order: 'title.sideways' })).toBe('data_query_invalid');
+    expect(refused({ order: 'title.sideways' })).toBe('data_query_invalid');
+  });
+});

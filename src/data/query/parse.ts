@@ -101,9 +101,40 @@ function parseLogic(kind: 'and' | 'or', negated: boolean, text: string, where: s
   return { kind, negated, items };
 }
 
+// select= and order= hold no values: an app sends a handful of distinct ones, over and over. Each
+// text is parsed once and its (frozen) result reused; only the count bound, which depends on the
+// limits, is checked per request. Bounded: past the bound the oldest text is forgotten.
+const PARSED_TEXTS_MAX = 1000;
+
+function memo<T extends object[]>(parse: (text: string) => T): (text: string) => T {
+  const parsed = new Map<string, T>();
+  return (text) => {
+    let items = parsed.get(text);
+    if (items === undefined) {
+      items = parse(text);
+      for (const item of items) Object.freeze(item);
+      Object.freeze(items);
+      if (parsed.size >= PARSED_TEXTS_MAX) parsed.delete(parsed.keys().next().value!);
+      parsed.set(text, items);
+    }
+    return items;
+  };
+}
+
 function parseSelect(text: string, limits: QueryLimits): SelectItem[] {
+  // Counted before parsing, as when every text was parsed anew: the same error for the same request.
+  if (countParts(text) > limits.maxSelect) throw queryError(`select names more than ${limits.maxSelect} columns`);
+  return parsedSelect(text);
+}
+
+function countParts(text: string): number {
+  let n = 1;
+  for (let i = text.indexOf(','); i >= 0; i = text.indexOf(',', i + 1)) n++;
+  return n;
+}
+
+const parsedSelect = memo((text: string): SelectItem[] => {
   const parts = text.split(',');
-  if (parts.length > limits.maxSelect) throw queryError(`select names more than ${limits.maxSelect} columns`);
   return parts.map((part): SelectItem => {
     const item = part.trim();
     if (item === '*') return { kind: 'star' };
@@ -115,11 +146,15 @@ function parseSelect(text: string, limits: QueryLimits): SelectItem[] {
     const column = colon < 0 ? item : item.slice(colon + 1);
     return { kind: 'column', column: identifier(column, 'select'), alias: identifier(alias, 'select') };
   });
-}
+});
 
 function parseOrder(text: string, limits: QueryLimits): OrderItem[] {
+  if (countParts(text) > limits.maxOrder) throw queryError(`order names more than ${limits.maxOrder} columns`);
+  return parsedOrder(text);
+}
+
+const parsedOrder = memo((text: string): OrderItem[] => {
   const items = text.split(',');
-  if (items.length > limits.maxOrder) throw queryError(`order names more than ${limits.maxOrder} columns`);
   return items.map((item) => {
     const [column = '', ...mods] = item.split('.');
     let direction: 'asc' | 'desc' = 'asc';
@@ -133,7 +168,7 @@ function parseOrder(text: string, limits: QueryLimits): OrderItem[] {
     // PostgreSQL's defaults, spelled out so SQLite sorts NULLs the same way.
     return { column: identifier(column, 'order'), direction, nulls: nulls ?? (direction === 'asc' ? 'last' : 'first') };
   });
-}
+});
 
 /** Parses Fastify's query object (string | string[] values) into a ParsedQuery. */
 export function parseQuery(query: Record<string, unknown>, limits: QueryLimits): ParsedQuery {

@@ -14,7 +14,9 @@ function headerText(value: string | string[] | undefined): string {
 
 export function parsePrefer(request: FastifyRequest): Preferences {
   const prefs: Preferences = { returnRepresentation: false, count: false };
-  for (const raw of headerText(request.headers.prefer).split(',')) {
+  const header = request.headers.prefer;
+  if (header === undefined) return prefs;
+  for (const raw of headerText(header).split(',')) {
     const token = raw.trim().toLowerCase();
     if (token === '') continue;
     const [name, value = ''] = token.split('=', 2).map((s) => s.trim()) as [string, string?];
@@ -42,7 +44,9 @@ export interface AcceptOptions {
 }
 
 export function parseAccept(request: FastifyRequest): AcceptOptions {
-  const accept = headerText(request.headers.accept).toLowerCase();
+  const header = request.headers.accept;
+  if (header === undefined || header === '*/*') return { single: false, stripNulls: false };
+  const accept = headerText(header).toLowerCase();
   return { single: accept.includes('application/vnd.pgrst.object+json'), stripNulls: /nulls=stripped/.test(accept) };
 }
 

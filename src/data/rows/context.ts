@@ -21,8 +21,8 @@ export interface RowContext {
   tables: ReadonlyMap<string, TableModel>;
   /** Read plans by shape (read-plan.ts), one set per service. */
   plans: ReadPlans;
-  /** Runs a planned read's SQL with its values bound: the rows as the driver returns them. */
-  select(sql: string, parameters: readonly unknown[]): Promise<Array<Record<string, unknown>>>;
+  /** Runs a planned read's SQL with its values bound: the rows as arrays, in select order (Storage.selectArrays). */
+  select(sql: string, parameters: readonly unknown[]): Promise<unknown[][]>;
   /** Whose tables these are, for the change listener. */
   projectId: string;
   environment: Environment;

@@ -4,7 +4,7 @@ import type { EngineCapabilities } from '../../db/index.js';
 import { maskedRef, readAccess, readableColumn, readableColumns, type ColumnAccess } from '../columns/permissions.js';
 import { buildConditions, prepareConditions, type Prepared } from '../query/compile.js';
 import type { ParsedQuery } from '../query/ast.js';
-import { buildFolded, combinePredicates, foldRules, isConstant, toExpression, type Folded, type Values } from '../rules/compile.js';
+import { buildFolded, combinePredicates, foldRules, isConstant, toExpression, type Folded, type FoldedNode, type Values } from '../rules/compile.js';
 import type { AuthContext } from '../rules/context.js';
 import { createResolver, type ColumnResolver } from '../rules/resolver.js';
 import type { ColumnModel, TableModel } from '../schema/model.js';
@@ -35,7 +35,7 @@ class Slot {
 
 interface SelectItem { alias: string; name: string; how: ColumnAccess }
 
-interface ReadShape {
+export interface ReadShape {
   select: SelectItem[];
   /** The models of `select`'s columns: the table's, so not part of the key (its version is). */
   columns: ColumnModel[];
@@ -60,10 +60,10 @@ export interface ReadPlan {
   total: Statement | null;
   /** The names the answer's rows carry, in select order (what this caller may read of what it asked). */
   columns: readonly string[];
-  /** Stored rows (c0, c1…) to the response's JSON array, without building row objects. */
-  toJson(rows: ReadonlyArray<Record<string, unknown>>): string;
+  /** Stored rows (arrays of c0, c1…) to the response's JSON array, without building row objects. */
+  toJson(rows: ReadonlyArray<ReadonlyArray<unknown>>): string;
   /** Stored rows to objects (.single(), and tests). */
-  decode(rows: ReadonlyArray<Record<string, unknown>>): Array<Record<string, unknown>>;
+  decode(rows: ReadonlyArray<ReadonlyArray<unknown>>): Array<Record<string, unknown>>;
 }
 
 export interface ReadInput {
@@ -108,8 +108,55 @@ export function readShape(ctx: PlanContext, resolver: ColumnResolver, input: Rea
   return { shape: { select, columns, order, rules, where, limitSlot, offsetSlot, count: input.count, stripNulls: input.stripNulls }, values };
 }
 
-function shapeKey({ columns: _models, ...shape }: ReadShape): string {
-  return JSON.stringify(shape);
+// The key, printed by hand: JSON.stringify of the shape was a measurable part of a point read
+// (issue 18). Every node gets its own prefix and brackets and column names are identifiers (no
+// ':', ',', ';', '(' or ')'); aliases, the only client text, are JSON strings. So two different
+// shapes never print the same.
+function foldedKey(f: Folded | FoldedNode | null): string {
+  if (f === null) return 'u';
+  if (f === true) return 't';
+  if (f === false) return 'f';
+  switch (f.k) {
+    case 'cmp': return `c(${f.col}${f.op}${f.slot})`;
+    case 'is': return `i(${f.col}${f.not ? '!' : ''})`;
+    case 'cols': return `k(${f.col}${f.op}${f.other})`;
+    case 'own': return `o(${f.slot})`;
+    case 'not': return `!(${foldedKey(f.item)})`;
+    default: {
+      let key = `${f.k}(`;
+      for (const item of f.items) key += `${foldedKey(item)},`;
+      return `${key})`;
+    }
+  }
+}
+
+function preparedKey(p: Prepared): string {
+  const neg = p.neg ? '!' : '';
+  if (p.k !== 'f') {
+    let key = `${p.k}${neg}(`;
+    for (const item of p.items) key += `${preparedKey(item)},`;
+    return `${key})`;
+  }
+  const form = p.form;
+  let what: string;
+  switch (form.f) {
+    case 'null': what = 'n'; break;
+    case 'bool': what = `b${form.bit}`; break;
+    case 'in': what = `in${form.slots.join('.')}`; break;
+    case 'cmp': what = `${form.op}${form.slot}`; break;
+    default: what = `${form.f}${form.slot}`;
+  }
+  return `f${neg}(${p.col}:${p.how}:${what})`;
+}
+
+export function shapeKey(shape: ReadShape): string {
+  let key = `${shape.count ? 'n' : '-'}${shape.stripNulls ? 's' : '-'}${shape.limitSlot},${shape.offsetSlot};`;
+  for (const item of shape.select) key += `${JSON.stringify(item.alias)}:${item.name}:${item.how},`;
+  key += ';';
+  for (const item of shape.order) key += `${item.name}:${item.how}:${item.direction}:${item.nulls},`;
+  key += `;${foldedKey(shape.rules)};`;
+  for (const item of shape.where) key += `${preparedKey(item)},`;
+  return key;
 }
 
 function statementOf(compiled: { sql: string; parameters: readonly unknown[] }): Statement {
@@ -120,31 +167,60 @@ export function bindValues(statement: Statement, values: Values): unknown[] {
   return statement.params.map((p) => ('slot' in p ? values[p.slot] : p.constant));
 }
 
+/** A stored value of one column to its JSON text, as JSON.stringify(decodeValue(…)); null for a decoded null. */
+type Encoder = (stored: unknown) => string | null;
+
+// Made once per plan: one switch on the column's type per column, not per value.
+function encoderOf(column: ColumnModel): Encoder {
+  switch (column.type) {
+    case 'integer':
+    case 'number':
+      return (v) => (v === null || v === undefined ? null : JSON.stringify(Number(v)));
+    case 'boolean':
+      return (v) => (v === null || v === undefined ? null : Number(v) === 1 ? 'true' : 'false');
+    case 'json':
+      return (v) => {
+        const value = decodeValue(column, v);
+        return value === null ? null : JSON.stringify(value);
+      };
+    default: // stored as the client gets it (decodeValue leaves it as is)
+      return (v) => (v === null || v === undefined ? null : JSON.stringify(v));
+  }
+}
+
 function serializer(select: readonly SelectItem[], columns: readonly ColumnModel[], stripNulls: boolean): Pick<ReadPlan, 'toJson' | 'decode'> {
-  const decode = (rows: ReadonlyArray<Record<string, unknown>>) => rows.map((row) => {
+  const decode = (rows: ReadonlyArray<ReadonlyArray<unknown>>) => rows.map((row) => {
     const out: Record<string, unknown> = {};
-    select.forEach((item, i) => {
-      const value = decodeValue(columns[i]!, row[`c${i}`]);
-      if (!(stripNulls && value === null)) out[item.alias] = value;
-    });
+    for (let i = 0; i < select.length; i++) {
+      const value = decodeValue(columns[i]!, row[i]);
+      if (!(stripNulls && value === null)) out[select[i]!.alias] = value;
+    }
     return out;
   });
   // Two items under one alias make one key in an object (the last value, the first position):
   // such a select goes through objects, so the bytes stay exactly JSON.stringify's.
   if (new Set(select.map((s) => s.alias)).size !== select.length) return { decode, toJson: (rows) => JSON.stringify(decode(rows)) };
   const keys = select.map((s) => `${JSON.stringify(s.alias)}:`);
-  const fields = select.map((_, i) => `c${i}`);
-  const toJson = (rows: ReadonlyArray<Record<string, unknown>>): string => {
+  const encoders = columns.map(encoderOf);
+  const n = select.length;
+  // Straight from the stored values to the response's text: no row objects, no decoded copies.
+  const toJson = (rows: ReadonlyArray<ReadonlyArray<unknown>>): string => {
     let out = '[';
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
-      let obj = '';
-      for (let i = 0; i < select.length; i++) {
-        const value = decodeValue(columns[i]!, row[fields[i]!]);
-        if (stripNulls && value === null) continue;
-        obj += (obj === '' ? '' : ',') + keys[i] + JSON.stringify(value);
+      let obj = r === 0 ? '{' : ',{';
+      let first = true;
+      for (let i = 0; i < n; i++) {
+        const text = encoders[i]!(row[i]);
+        if (text === null) {
+          if (stripNulls) continue;
+          obj += (first ? '' : ',') + keys[i] + 'null';
+        } else {
+          obj += (first ? '' : ',') + keys[i] + text;
+        }
+        first = false;
       }
-      out += (r === 0 ? '{' : ',{') + obj + '}';
+      out += obj + '}';
     }
     return out + ']';
   };

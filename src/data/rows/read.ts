@@ -7,7 +7,7 @@ import type { ColumnResolver } from '../rules/resolver.js';
 import type { Operation } from '../schema/types.js';
 import type { TableModel } from '../schema/model.js';
 import { builder, type RowContext } from './context.js';
-import { bindValues } from './read-plan.js';
+import { bindValues, type ReadPlan } from './read-plan.js';
 
 export interface ReadRequest {
   table: TableModel;
@@ -23,8 +23,8 @@ export interface ReadRequest {
 export interface ReadResult {
   /** The names the rows carry, in select order: what this caller may read of what it asked for. */
   columns: readonly string[];
-  /** The rows as stored (for their count): the answer is `json()`, or `objects()`. */
-  rows: ReadonlyArray<Record<string, unknown>>;
+  /** The rows as stored, values in select order (for their count): the answer is `json()`, or `objects()`. */
+  rows: ReadonlyArray<ReadonlyArray<unknown>>;
   offset: number;
   total: number | null;
   /** The rows as the response's JSON array, built straight from the stored rows. */
@@ -63,7 +63,23 @@ export async function readRows(ctx: RowContext, req: ReadRequest): Promise<ReadR
   let total: number | null = null;
   if (plan.total) {
     const c = await ctx.select(plan.total.sql, bindValues(plan.total, values));
-    total = Number(c[0]?.n ?? 0);
+    total = Number(c[0]?.[0] ?? 0);
   }
-  return { columns: plan.columns, rows, offset, total, json: () => plan.toJson(rows), objects: () => plan.decode(rows) };
+  return new PlannedResult(plan, rows, offset, total);
+}
+
+/** A read's answer, serialised only when asked, by its plan. */
+class PlannedResult implements ReadResult {
+  readonly columns: readonly string[];
+  constructor(private readonly plan: ReadPlan, readonly rows: ReadonlyArray<ReadonlyArray<unknown>>, readonly offset: number, readonly total: number | null) {
+    this.columns = plan.columns;
+  }
+
+  json(): string {
+    return this.plan.toJson(this.rows);
+  }
+
+  objects(): Array<Record<string, unknown>> {
+    return this.plan.decode(this.rows);
+  }
 }

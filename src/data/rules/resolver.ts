@@ -14,7 +14,16 @@ export interface ColumnResolver {
   ref(eb: ExpressionBuilder<any, any>, name: string): AliasableExpression<unknown>;
 }
 
+const resolvers = new WeakMap<TableModel, ColumnResolver>();
+
+/** The table's resolver: made once per model (a model never changes; a new schema is a new model). */
 export function createResolver(table: TableModel): ColumnResolver {
+  let resolver = resolvers.get(table);
+  if (resolver === undefined) resolvers.set(table, (resolver = newResolver(table)));
+  return resolver;
+}
+
+function newResolver(table: TableModel): ColumnResolver {
   return {
     table,
     model: (name) => table.columns.get(name) ?? null,
