@@ -165,6 +165,18 @@ describe('createTtlCache', () => {
       expect(cache.get('key')).toBeUndefined();
     });
 
+    it('keeps at most keepWarmMax entries warm; the others expire as before', async () => {
+      const cache = createTtlCache<Promise<number>>({ ttlMs: 200, clock: systemClock, keepWarmMs: 10_000, keepWarmMax: 1 });
+      const loads = { a: 0, b: 0 };
+      await cache.getOrLoad('a', async () => ++loads.a);
+      await cache.getOrLoad('b', async () => ++loads.b);
+      await sleep(500);
+      expect(loads.a).toBeGreaterThanOrEqual(2);
+      expect(loads.b).toBe(1);
+      expect(cache.get('a')).toBeDefined();
+      expect(cache.get('b')).toBeUndefined();
+    });
+
     it('without keepWarmMs nothing is read again', async () => {
       const cache = createTtlCache<Promise<number>>({ ttlMs: 40, clock: systemClock });
       let loads = 0;

@@ -21,8 +21,9 @@ export type Reload<V> = () => Promise<{ value: V } | undefined>;
  * the background shortly before it expires, so a request after a quiet spell finds it in memory
  * instead of paying the database read on its own path. The bound does not move: the fresh value
  * expires `ttlMs` after its read *began*, a failed read leaves the old entry to expire as before,
- * and an eviction during the read drops it (`since`). Only for caches with few entries (one per
- * environment, provider or API key): each warm entry costs a read per TTL while it is in use.
+ * and an eviction during the read drops it (`since`). Each warm entry costs a read per TTL while
+ * it is in use: for caches with few entries (one per environment, provider or API key), or with
+ * `keepWarmMax` bounding how many are warm at once (sessions).
  */
 export interface TtlCache<V> {
   get(key: string): V | undefined;
@@ -44,10 +45,12 @@ export interface TtlCache<V> {
   readonly size: number;
 }
 
-export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock, keepWarmMs = 0 }: {
+export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock, keepWarmMs = 0, keepWarmMax = Number.POSITIVE_INFINITY }: {
   ttlMs: number;
   /** Entries read within this many ms are read afresh before they expire (0: never). */
   keepWarmMs?: number;
+  /** At most this many entries kept warm at once (the rest expire as without keep-warm): bounds the background reads. */
+  keepWarmMax?: number;
   /** Past this the oldest entry goes: memory stays bounded under a flood of distinct keys. */
   maxEntries?: number;
   clock: Pick<Clock, 'nowMs'>;
@@ -56,10 +59,16 @@ export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock, keepWarmM
   interface Entry { value: V; storedAt: number; expiresAt: number; readAt: number; timer?: NodeJS.Timeout }
   const entries = new Map<string, Entry>();
   let evictions = 0;
+  /** Entries with a refresh scheduled. */
+  let warm = 0;
 
   function drop(key: string): void {
     const entry = entries.get(key);
-    if (entry?.timer) clearTimeout(entry.timer);
+    if (entry?.timer) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+      warm--;
+    }
     entries.delete(key);
   }
 
@@ -80,8 +89,11 @@ export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock, keepWarmM
     const ttl = entry.expiresAt - entry.storedAt;
     // Early enough for a read to land before expiry, late enough not to read twice per TTL.
     const lead = Math.min(ttl / 4, 250);
+    if (warm >= keepWarmMax) return;
+    warm++;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
+      warm--;
       if (entries.get(key) !== entry || clock.nowMs() - entry.readAt > keepWarmMs) return;
       const since = evictions;
       const startedAt = clock.nowMs();
