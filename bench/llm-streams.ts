@@ -3,7 +3,8 @@
 //   bare       a minimal undici proxy (one pool, sets the key, pipes bytes): the baseline
 //   gatehouse  the compiled server: API key, user JWT, rate limit, admission, whitelist, usage
 // Reported: every chunk delivered (or not), first-byte latency of the burst and of single streams
-// (the overhead is gatehouse minus bare, same run), each server's peak RSS (VmHWM). Then a flood
+// (BENCH_QUIET_STREAMS per target, default 50, one at a time after a warm-up; the overhead is
+// gatehouse minus bare, same run), each server's peak RSS (VmHWM). Then a flood
 // past the configured limits on a second Gatehouse (10 users × 100 streams; 50 per user, 200 per
 // origin): the answers must be 429 / 503 with Retry-After, quickly, not a queue.
 // Each server runs in its own process. Needs file descriptors: about 4 per stream across the
@@ -24,6 +25,9 @@ const flood = process.argv.includes('--flood');
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1000);
 const STREAM_S = Number(process.env.BENCH_STREAM_S ?? 5);
 const CHUNKS = 10;
+/** Single streams measured per target for the quiet first byte, after a warm-up (JIT, pools). */
+const QUIET_STREAMS = Number(process.env.BENCH_QUIET_STREAMS ?? 50);
+const QUIET_WARMUP = Math.min(20, Math.ceil(QUIET_STREAMS / 2));
 const KEY = 'sk-bench-0123456789';
 
 if (role === 'sse') {
@@ -165,12 +169,14 @@ async function orchestrate(): Promise<void> {
     ];
     // Quiet first byte: one stream at a time (the server's own overhead, no queueing), after a
     // warm-up, the two targets alternating so that a busy spell of the machine hits both alike.
+    // Each Gatehouse stream starts about 2 × STREAM_S after the last: caches with a shorter TTL
+    // would have expired in between, unless kept warm (shared/ttl-cache.ts).
     const single: Record<string, number[]> = { [targets[0]!.name]: [], [targets[1]!.name]: [] };
     const quiet = targets.map((t) => new Pool(t.info.url, { connections: 1 }));
-    for (let i = 0; i < 70; i++) {
+    for (let i = 0; i < QUIET_WARMUP + QUIET_STREAMS; i++) {
       for (const [n, target] of targets.entries()) {
         const r = await stream(quiet[n]!, target.path, target.headers);
-        if (i >= 20) single[target.name]!.push(r.firstByteMs);
+        if (i >= QUIET_WARMUP) single[target.name]!.push(r.firstByteMs);
       }
     }
     await Promise.all(quiet.map((p) => p.close()));
@@ -186,7 +192,7 @@ async function orchestrate(): Promise<void> {
       await pool.close();
     }
     const overhead = percentile(single.gatehouse!, 50) - percentile(single['bare undici proxy']!, 50);
-    console.log(`first-byte overhead of gatehouse over the bare proxy (quiet, p50): ${overhead.toFixed(2)} ms`);
+    console.log(`first-byte overhead of gatehouse over the bare proxy (quiet, p50 of ${QUIET_STREAMS} single streams each): ${overhead.toFixed(2)} ms`);
 
     // The flood: 10 users × 100 streams at once against 50 per user and 200 per origin.
     const pool = new Pool(ghFlood.info.url, { connections: 1100, pipelining: 1, bodyTimeout: 120_000 });

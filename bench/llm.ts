@@ -114,8 +114,13 @@ if (role === 'fake') {
   const dataDir = mkdtempSync(join(tmpdir(), 'gh-bench-llm-'));
   // Every bench request comes from 127.0.0.1: the per-address pre-limit (600/min by default) is
   // raised like an operator would behind a load balancer; per-user limits stay on (see below).
+  // The in-flight limits (16 per user by default, issue 18) are raised above the bench's 50
+  // connections: otherwise part of the allowed target's answers are 429s, and its figures a mix.
   const configFile = join(dataDir, 'bench-config.json');
-  writeFileSync(configFile, JSON.stringify({ rateLimits: { address: { failMode: 'open', windows: [{ limit: 1_000_000_000, windowMs: 60_000 }] } } }));
+  writeFileSync(configFile, JSON.stringify({
+    rateLimits: { address: { failMode: 'open', windows: [{ limit: 1_000_000_000, windowMs: 60_000 }] } },
+    llm: { maxInFlightPerUser: 65_536, maxInFlightPerProject: 65_536 },
+  }));
   const config = loadConfig({ configFile, env: { GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_PORT: '0', GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_METRICS: metricsOff ? 'off' : 'on' } });
   const deps = await createDeps(config, { logger: createLogger({ level: 'warn', destination: process.stderr }) });
   const app = await buildApp(deps);

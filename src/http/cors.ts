@@ -4,7 +4,7 @@ import type { SecurityEvents } from '../observability/index.js';
 import { compileOrigins, type OriginMatcher, type ProjectService } from '../tenancy/index.js';
 import type { Environment } from '../tenancy/index.js';
 import type { Clock } from '../shared/clock.js';
-import { createTtlCache } from '../shared/ttl-cache.js';
+import { createTtlCache, KEEP_WARM_MS } from '../shared/ttl-cache.js';
 import type { Caller } from './types.js';
 
 // Hand-written instead of @fastify/cors because the allowlist belongs to the
@@ -36,7 +36,8 @@ export interface CorsStageDeps {
 
 export function createCorsStage({ projects, allOrigins, events, clock, cacheTtlMs = 1000 }: CorsStageDeps) {
   // Allowlists by project environment, and their union (key `*`, for preflights, which carry no key).
-  const matchers = createTtlCache<Promise<OriginMatcher>>({ ttlMs: cacheTtlMs, clock });
+  // Kept warm (ttl-cache.ts): a browser's request after a quiet spell does not wait for the database.
+  const matchers = createTtlCache<Promise<OriginMatcher>>({ ttlMs: cacheTtlMs, clock, keepWarmMs: KEEP_WARM_MS });
   const UNION = '*';
 
   function environmentMatcher(projectId: string, environment: Environment): Promise<OriginMatcher> {

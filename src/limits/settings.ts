@@ -13,7 +13,7 @@ import {
   type ClassPolicy, type LimitsConfig, type RouteClass,
 } from './policy.js';
 import { isoNow, type Clock } from '../shared/clock.js';
-import { createTtlCache } from '../shared/ttl-cache.js';
+import { createTtlCache, KEEP_WARM_MS } from '../shared/ttl-cache.js';
 import type { LimitSettingsStore } from './settings-store.js';
 
 const ClassPatchSchema = Type.Object(
@@ -97,7 +97,8 @@ export function createLimitSettings(options: LimitSettingsOptions): LimitSetting
   const { store, base, clock, onInvalidStored } = options;
   // A promise per environment: 400 concurrent requests at expiry make one query pair, and a change
   // made here evicts the entry, so a load that began before it cannot put the older read back.
-  const cache = createTtlCache<Promise<LimitsConfig>>({ ttlMs: options.cacheTtlMs ?? 1000, maxEntries: CACHE_MAX_ENTRIES, clock });
+  // Kept warm (ttl-cache.ts): settings in use are read again before they expire, off the request path.
+  const cache = createTtlCache<Promise<LimitsConfig>>({ ttlMs: options.cacheTtlMs ?? 1000, maxEntries: CACHE_MAX_ENTRIES, clock, keepWarmMs: KEEP_WARM_MS });
   const now = () => isoNow(clock);
   const cacheKey = (projectId: string, environment: string) => `${projectId}/${environment}`;
 

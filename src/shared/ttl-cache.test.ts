@@ -71,4 +71,119 @@ describe('createTtlCache', () => {
     cache.set('a', 1);
     expect(cache.get('a')).toBeUndefined();
   });
+
+  describe('keep-warm', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    /** A load whose answers the test hands out one by one. */
+    function controlledLoad() {
+      const pending: Array<(v: number) => void> = [];
+      let calls = 0;
+      return {
+        load: () => new Promise<number>((resolve) => { calls++; pending.push(resolve); }),
+        answer: (v: number) => pending.shift()!(v),
+        get calls() { return calls; },
+      };
+    }
+
+    it('reads an entry in use again before it expires, so a request after a quiet spell finds it', async () => {
+      const cache = createTtlCache<Promise<number>>({ ttlMs: 200, clock: systemClock, keepWarmMs: 10_000 });
+      let loads = 0;
+      expect(await cache.getOrLoad('k', async () => ++loads)).toBe(1);
+      await sleep(500); // more than two TTLs of quiet
+      expect(loads).toBeGreaterThanOrEqual(2);
+      const hit = cache.get('k');
+      expect(hit).toBeDefined();
+      expect(await hit).toBe(loads);
+    });
+
+    it('lets an entry nobody read within keepWarmMs expire', async () => {
+      const cache = createTtlCache<Promise<number>>({ ttlMs: 40, clock: systemClock, keepWarmMs: 5 });
+      let loads = 0;
+      await cache.getOrLoad('k', async () => ++loads);
+      await sleep(100);
+      expect(loads).toBe(1);
+      expect(cache.get('k')).toBeUndefined();
+    });
+
+    it('a fresh value expires ttlMs after its read began, never later', async () => {
+      let now = 0;
+      const control = controlledLoad();
+      const cache = createTtlCache<Promise<number>>({ ttlMs: 40, clock: clockAt(() => now), keepWarmMs: 10_000 });
+      const first = cache.getOrLoad('k', control.load);
+      control.answer(1);
+      expect(await first).toBe(1);
+      now = 25;
+      await sleep(120); // the refresh timer (at ttl - ttl/4 = 30 ms) starts the second read, at now = 25
+      expect(control.calls).toBe(2);
+      now = 39; // the read answers just before the first entry would have expired
+      control.answer(2);
+      await sleep(0);
+      expect(await cache.get('k')).toBe(2);
+      now = 64;
+      expect(await cache.get('k')).toBe(2);
+      now = 65; // 25 + 40: the TTL counts from when the read began
+      expect(cache.get('k')).toBeUndefined();
+    });
+
+    it('drops a fresh value when an eviction happened during its read (a revocation is not undone)', async () => {
+      let now = 0;
+      const control = controlledLoad();
+      const cache = createTtlCache<Promise<number>>({ ttlMs: 40, clock: clockAt(() => now), keepWarmMs: 10_000 });
+      const first = cache.getOrLoad('k', control.load);
+      control.answer(1);
+      await first;
+      await sleep(120);
+      expect(control.calls).toBe(2);
+      cache.deleteWhere((_v, key) => key === 'someone-else'); // an eviction elsewhere: the read may predate it
+      control.answer(2);
+      await sleep(0);
+      expect(await cache.get('k')).toBe(1); // the old entry stays until its own expiry
+      now = 40;
+      expect(cache.get('k')).toBeUndefined();
+    });
+
+    it('a failed read leaves the old entry to expire as it would have', async () => {
+      let now = 0;
+      let fail = false;
+      const cache = createTtlCache<Promise<number>>({ ttlMs: 40, clock: clockAt(() => now), keepWarmMs: 10_000 });
+      await cache.getOrLoad('k', async () => {
+        if (fail) throw new Error('db down');
+        return 1;
+      });
+      fail = true;
+      await sleep(120);
+      expect(await cache.get('k')).toBe(1);
+      now = 40;
+      expect(cache.get('k')).toBeUndefined();
+    });
+
+    it('an entry whose reload finds nothing is dropped at once', async () => {
+      const cache = createTtlCache<string>({ ttlMs: 40, clock: clockAt(() => 0), keepWarmMs: 10_000 }); // never expires on its own
+      cache.set('key', 'row', { reload: async () => undefined });
+      expect(cache.get('key')).toBe('row');
+      await sleep(120);
+      expect(cache.get('key')).toBeUndefined();
+    });
+
+    it('keeps at most keepWarmMax entries warm; the others expire as before', async () => {
+      const cache = createTtlCache<Promise<number>>({ ttlMs: 200, clock: systemClock, keepWarmMs: 10_000, keepWarmMax: 1 });
+      const loads = { a: 0, b: 0 };
+      await cache.getOrLoad('a', async () => ++loads.a);
+      await cache.getOrLoad('b', async () => ++loads.b);
+      await sleep(500);
+      expect(loads.a).toBeGreaterThanOrEqual(2);
+      expect(loads.b).toBe(1);
+      expect(cache.get('a')).toBeDefined();
+      expect(cache.get('b')).toBeUndefined();
+    });
+
+    it('without keepWarmMs nothing is read again', async () => {
+      const cache = createTtlCache<Promise<number>>({ ttlMs: 40, clock: systemClock });
+      let loads = 0;
+      await cache.getOrLoad('k', async () => ++loads);
+      await sleep(100);
+      expect(loads).toBe(1);
+      expect(cache.get('k')).toBeUndefined();
+    });
+  });
 });

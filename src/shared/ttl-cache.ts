@@ -1,5 +1,11 @@
 import type { Clock } from './clock.js';
 
+/** How long after its last read an entry of a keep-warm cache is still read afresh: a minute of quiet. */
+export const KEEP_WARM_MS = 60_000;
+
+/** Reads an entry's value afresh for keep-warm: `undefined` when there is none any more (the entry goes). */
+export type Reload<V> = () => Promise<{ value: V } | undefined>;
+
 /**
  * The one in-process cache: lookups on the request path whose staleness is
  * bounded by design (a revoked session or a changed setting is seen within
@@ -10,6 +16,14 @@ import type { Clock } from './clock.js';
  * expiresAt`, so a clock that steps back ends entries early instead of keeping
  * them past their TTL. Hand-written: the libraries (lru-cache and friends)
  * bring far more than a bounded Map with an expiry needs.
+ *
+ * Keep-warm (`keepWarmMs`, issue 18): an entry read within the last `keepWarmMs` is read afresh in
+ * the background shortly before it expires, so a request after a quiet spell finds it in memory
+ * instead of paying the database read on its own path. The bound does not move: the fresh value
+ * expires `ttlMs` after its read *began*, a failed read leaves the old entry to expire as before,
+ * and an eviction during the read drops it (`since`). Each warm entry costs a read per TTL while
+ * it is in use: for caches with few entries (one per environment, provider or API key), or with
+ * `keepWarmMax` bounding how many are warm at once (sessions).
  */
 export interface TtlCache<V> {
   get(key: string): V | undefined;
@@ -19,7 +33,7 @@ export interface TtlCache<V> {
    * put the pre-revocation answer back. `ttlMs` overrides the cache's TTL for
    * this entry (e.g. until a token's own expiry).
    */
-  set(key: string, value: V, options?: { since?: number; ttlMs?: number }): void;
+  set(key: string, value: V, options?: { since?: number; ttlMs?: number; reload?: Reload<V> }): void;
   /** Bumped by every eviction. */
   epoch(): number;
   /** Looks up, or runs `load` once and caches what it returns (a rejected promise is not kept). */
@@ -31,32 +45,79 @@ export interface TtlCache<V> {
   readonly size: number;
 }
 
-export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock }: {
+export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock, keepWarmMs = 0, keepWarmMax = Number.POSITIVE_INFINITY }: {
   ttlMs: number;
+  /** Entries read within this many ms are read afresh before they expire (0: never). */
+  keepWarmMs?: number;
+  /** At most this many entries kept warm at once (the rest expire as without keep-warm): bounds the background reads. */
+  keepWarmMax?: number;
   /** Past this the oldest entry goes: memory stays bounded under a flood of distinct keys. */
   maxEntries?: number;
   clock: Pick<Clock, 'nowMs'>;
 }): TtlCache<V> {
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('createTtlCache: maxEntries must be a positive integer');
-  const entries = new Map<string, { value: V; storedAt: number; expiresAt: number }>();
+  interface Entry { value: V; storedAt: number; expiresAt: number; readAt: number; timer?: NodeJS.Timeout }
+  const entries = new Map<string, Entry>();
   let evictions = 0;
+  /** Entries with a refresh scheduled. */
+  let warm = 0;
+
+  function drop(key: string): void {
+    const entry = entries.get(key);
+    if (entry?.timer) {
+      clearTimeout(entry.timer);
+      entry.timer = undefined;
+      warm--;
+    }
+    entries.delete(key);
+  }
 
   function get(key: string): V | undefined {
     const hit = entries.get(key);
     if (!hit) return undefined;
     const now = clock.nowMs();
-    if (now < hit.expiresAt && now >= hit.storedAt) return hit.value;
-    entries.delete(key);
+    if (now < hit.expiresAt && now >= hit.storedAt) {
+      hit.readAt = now;
+      return hit.value;
+    }
+    drop(key);
     return undefined;
   }
 
-  function set(key: string, value: V, options?: { since?: number; ttlMs?: number }): void {
+  /** Reads the entry afresh shortly before it expires, if it was read lately (see keepWarmMs). */
+  function scheduleRefresh(key: string, entry: Entry, reload: Reload<V>): void {
+    const ttl = entry.expiresAt - entry.storedAt;
+    // Early enough for a read to land before expiry, late enough not to read twice per TTL.
+    const lead = Math.min(ttl / 4, 250);
+    if (warm >= keepWarmMax) return;
+    warm++;
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      warm--;
+      if (entries.get(key) !== entry || clock.nowMs() - entry.readAt > keepWarmMs) return;
+      const since = evictions;
+      const startedAt = clock.nowMs();
+      reload().then((fresh) => {
+        if (entries.get(key) !== entry || since !== evictions) return;
+        if (fresh === undefined) return drop(key);
+        set(key, fresh.value, { since, ttlMs: ttl, reload, storedAt: startedAt, readAt: entry.readAt });
+      }, () => {
+        // Left to expire as without keep-warm: the next request reads it and sees the failure.
+      });
+    }, Math.max(0, ttl - lead));
+    entry.timer.unref();
+  }
+
+  function set(key: string, value: V, options?: { since?: number; ttlMs?: number; reload?: Reload<V>; storedAt?: number; readAt?: number }): void {
     const ttl = options?.ttlMs ?? ttlMs;
     if (!(ttl > 0) || (options?.since !== undefined && options.since !== evictions)) return;
-    entries.delete(key); // re-inserted last: insertion order is eviction order
-    if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+    drop(key); // re-inserted last: insertion order is eviction order
+    if (entries.size >= maxEntries) drop(entries.keys().next().value as string);
     const now = clock.nowMs();
-    entries.set(key, { value, storedAt: now, expiresAt: now + ttl });
+    const storedAt = Math.min(options?.storedAt ?? now, now);
+    const entry: Entry = { value, storedAt, expiresAt: storedAt + ttl, readAt: options?.readAt ?? now };
+    entries.set(key, entry);
+    if (keepWarmMs > 0 && options?.reload) scheduleRefresh(key, entry, options.reload);
   }
 
   return {
@@ -67,25 +128,30 @@ export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock }: {
       const hit = get(key);
       if (hit !== undefined) return hit;
       const value = load();
-      set(key, value);
+      // Keep-warm reads the value again the same way, and keeps the new one once it has resolved.
+      const reload: Reload<V> | undefined = keepWarmMs > 0 ? () => {
+        const fresh = load();
+        return fresh instanceof Promise ? fresh.then(() => ({ value: fresh })) : Promise.resolve({ value: fresh });
+      } : undefined;
+      set(key, value, { reload });
       if (value instanceof Promise) {
         value.catch(() => {
-          if (entries.get(key)?.value === value) entries.delete(key);
+          if (entries.get(key)?.value === value) drop(key);
         });
       }
       return value;
     },
     delete(key) {
       evictions++;
-      entries.delete(key);
+      drop(key);
     },
     deleteWhere(test) {
       evictions++;
-      for (const [key, entry] of entries) if (test(entry.value, key)) entries.delete(key);
+      for (const [key, entry] of entries) if (test(entry.value, key)) drop(key);
     },
     clear() {
       evictions++;
-      entries.clear();
+      for (const key of [...entries.keys()]) drop(key);
     },
     get size() {
       return entries.size;

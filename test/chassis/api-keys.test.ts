@@ -132,6 +132,28 @@ describe.each(engines())('API keys on %s', (engine) => {
     }
   });
 
+  it('a key kept warm on another instance (read again in the background) is still refused within the TTL once revoked', async () => {
+    // The second instance keeps the key's entry warm with real timers (ttl-cache.ts keepWarmMs):
+    // its background reads must see the revocation made elsewhere, not extend the old answer.
+    const second = await startTestApp(engine, {
+      clock, database: { databaseUrl: gh.config.databaseUrl, dataDir: gh.config.dataDir }, env: { GATEHOUSE_KEY_CACHE_TTL_MS: '200' },
+    });
+    try {
+      const created = (await gh.app.inject({ method: 'POST', url: '/admin/v1/keys', headers: { apikey: gh.secretKey }, payload: { kind: 'secret' } })).json();
+      const call = () => second.app.inject({ url: '/admin/v1/project', headers: { apikey: created.key } });
+      expect((await call()).statusCode).toBe(200);
+      await new Promise((r) => setTimeout(r, 450)); // two TTLs of quiet: the entry is read again meanwhile
+      expect((await call()).statusCode).toBe(200);
+      expect((await gh.app.inject({ method: 'POST', url: `/admin/v1/keys/${created.id}/revoke`, headers: { apikey: gh.secretKey } })).statusCode).toBe(200);
+      await new Promise((r) => setTimeout(r, 250)); // one TTL
+      const refused = await call();
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().error).toBe('invalid_api_key');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('an expired key is refused', async () => {
     const created = (await gh.app.inject({
       method: 'POST', url: '/admin/v1/keys', headers: { apikey: gh.secretKey },

@@ -33,6 +33,38 @@ describe.each(engines())('LLM proxy with the OpenAI SDK (%s)', (engine) => {
     expect(JSON.parse(t.fake.requests[0]!.body.toString()).stream_options).toEqual({ include_usage: true });
   });
 
+  // Issue 18: the usage scanner reads a copy of each chunk; the bytes go to the client as they come.
+  it.each([
+    ['a whole first event', 'stallBody' as const],
+    ['half an event', 'stallMidEvent' as const],
+  ])('a stream\'s first bytes reach the client while the provider still holds back the rest (%s)', async (_what, mode) => {
+    t.fake.mode[mode] = true;
+    const aborter = new AbortController();
+    try {
+      const res = await fetch(`${t.gh.url}/llm/openai/v1/chat/completions`, {
+        method: 'POST', signal: aborter.signal,
+        headers: { apikey: t.gh.publishableKey, authorization: `Bearer ${t.alice.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-fake', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let text = '';
+      // The provider has sent this much and then nothing: it can only arrive if nothing holds it back.
+      const expected = mode === 'stallBody' ? '"role":"assistant"' : 'data: {"id":';
+      while (!text.includes(expected)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+      }
+      expect(text).toContain(expected);
+      expect(text).not.toContain('word0');
+    } finally {
+      aborter.abort();
+      t.fake.mode[mode] = false;
+    }
+    await t.fake.waitForAborted(1);
+  });
+
   it('files: upload passes byte for byte, list shows only own files, others get 404', async () => {
     const bytes = Buffer.from([0, 1, 2, 255, 254, 13, 10, 45, 45, 0x89, 0x50]);
     const file = await t.openai(t.alice).files.create({ file: await toFile(bytes, 'data.bin'), purpose: 'assistants' });

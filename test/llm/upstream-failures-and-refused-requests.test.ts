@@ -17,6 +17,28 @@ function raw(t: LlmTest, path: string, headers: Record<string, string> = {}): Pr
   });
 }
 
+/**
+ * A POST whose headers announce a body that is never sent: an answer proves the refusal came
+ * before the body was read (a proxy that read it would wait for the body until the test ends).
+ */
+function withoutBody(t: LlmTest, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const url = new URL(t.gh.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: url.hostname, port: url.port, path: '/llm/openai/v1/chat/completions', method: 'POST', headers: { ...headers, 'content-length': '1000' },
+    }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
+
 describe.each(engines())('LLM proxy faults and rejections (%s)', (engine) => {
   let t: LlmTest;
   const userHeaders = () => ({ apikey: t.gh.publishableKey, authorization: `Bearer ${t.alice.accessToken}`, 'content-type': 'application/json' });
@@ -184,6 +206,10 @@ describe.each(engines())('LLM proxy faults and rejections (%s)', (engine) => {
     expect(again.status).toBe(429);
     expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await again.json()).toMatchObject({ error: { code: 'token_quota_exceeded', type: 'rate_limit_exceeded' } });
+    // Refused before the body is read: headers announcing a body that never comes get the answer.
+    const unsent = await withoutBody(t, userHeaders());
+    expect(unsent.status).toBe(429);
+    expect(unsent.body).toMatchObject({ error: { code: 'token_quota_exceeded' } });
     expect(t.fake.requests).toHaveLength(0);
     const bobRes = await send(bobHeaders);
     expect(bobRes.status, await bobRes.text()).toBe(200);

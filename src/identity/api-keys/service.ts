@@ -2,8 +2,8 @@ import { GatehouseError } from '../../errors/index.js';
 import type { Environment } from '../../tenancy/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
-import { createTtlCache } from '../../shared/ttl-cache.js';
-import { generateApiKey, hashApiKey, parseApiKey, type KeyKind } from './format.js';
+import { createTtlCache, KEEP_WARM_MS, type Reload } from '../../shared/ttl-cache.js';
+import { generateApiKey, hashApiKey, parseApiKey, type KeyKind, type ParsedKey } from './format.js';
 import { ApiKeyRejected, validateScope, type CallerKey, type KeyRejection } from '../../access/index.js';
 import type { ApiKeyRow, ApiKeyStore } from './store.js';
 
@@ -87,7 +87,10 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
   // timing. Bounded TTL
   // (not invalidation messages) bounds revocation delay across instances;
   // local revokes also evict at once.
-  const cache = createTtlCache<CacheEntry>({ ttlMs: cacheTtlMs, maxEntries: MAX_CACHE_ENTRIES, clock });
+  // local revokes also evict at once. Kept warm (ttl-cache.ts): a key in use is read and checked
+  // again in the background before its entry expires, so a request after a quiet spell does not
+  // wait for the database; the entry is never older than the TTL either way.
+  const cache = createTtlCache<CacheEntry>({ ttlMs: cacheTtlMs, maxEntries: MAX_CACHE_ENTRIES, clock, keepWarmMs: KEEP_WARM_MS });
   // Keys whose last_used_at was written within the interval (one more ms: written again only once it has passed).
   const touched = createTtlCache<true>({ ttlMs: TOUCH_INTERVAL_MS + 1, maxEntries: MAX_CACHE_ENTRIES, clock });
 
@@ -175,8 +178,48 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
     // A revocation while the query runs must not put the pre-revocation row back.
     const since = cache.epoch();
     const row = await store.findByHash(hashApiKey(presented));
-    if (row) cache.set(presented, { row, expiresAtMs: row.expires_at ? Date.parse(row.expires_at) : Number.POSITIVE_INFINITY }, { since });
+    if (row) cache.set(presented, entryOf(row), { since, reload: () => reload(presented) });
     return row;
+  }
+
+  function entryOf(row: ApiKeyRow): CacheEntry {
+    return { row, expiresAtMs: row.expires_at ? Date.parse(row.expires_at) : Number.POSITIVE_INFINITY };
+  }
+
+  /**
+   * Keep-warm: the row read again and put through every check, as a request would (minus the
+   * last_used_at touch, which only a request earns). A key that fails now is kept unverified, so
+   * the next request runs the checks itself and is refused with the reason.
+   */
+  function reload(presented: string): ReturnType<Reload<CacheEntry>> {
+    return store.findByHash(hashApiKey(presented)).then(async (row) => {
+      if (!row) return undefined;
+      const entry = entryOf(row);
+      const parsed = parseApiKey(presented);
+      if (parsed !== 'malformed' && parsed !== 'checksum') entry.verified = await check(parsed, row, clock.nowMs()).catch(() => undefined);
+      return { value: entry };
+    });
+  }
+
+  /** Every check a key's row must pass (the key already parsed); the caller's view of it, frozen. */
+  async function check(parsed: ParsedKey, row: ApiKeyRow, nowMs: number): Promise<VerifiedKey> {
+    // The hash already binds the key to its row; re-checking the claimed
+    // project, environment and kind is defence in depth against a bad row.
+    if (row.project_id !== parsed.projectId || row.environment !== parsed.environment || row.kind !== parsed.kind) {
+      throw new ApiKeyRejected('mismatch');
+    }
+    const nowIso = new Date(nowMs).toISOString();
+    if (row.revoked_at) throw new ApiKeyRejected('revoked');
+    if (row.expires_at && row.expires_at <= nowIso) throw new ApiKeyRejected('expired');
+    // Re-asked at most once per cache TTL, like revocation: a demotion stops the key within a second.
+    if (await creatorLostPower(row)) throw new ApiKeyRejected('creator_lost_power');
+    return Object.freeze({
+      id: row.id,
+      kind: row.kind,
+      projectId: row.project_id,
+      environment: row.environment as Environment,
+      scopes: row.scopes === null ? null : Object.freeze(JSON.parse(row.scopes) as string[]),
+    });
   }
 
   return {
@@ -247,24 +290,8 @@ export function createApiKeyService({ store, clock, cacheTtlMs, rotationGraceSec
       if (parsed === 'malformed' || parsed === 'checksum') throw new ApiKeyRejected(parsed);
       const row = await lookup(presented);
       if (!row) throw new ApiKeyRejected('unknown');
-      // The hash already binds the key to its row; re-checking the claimed
-      // project, environment and kind is defence in depth against a bad row.
-      if (row.project_id !== parsed.projectId || row.environment !== parsed.environment || row.kind !== parsed.kind) {
-        throw new ApiKeyRejected('mismatch');
-      }
-      const nowIso = new Date(nowMs).toISOString();
-      if (row.revoked_at) throw new ApiKeyRejected('revoked');
-      if (row.expires_at && row.expires_at <= nowIso) throw new ApiKeyRejected('expired');
-      // Re-asked at most once per cache TTL, like revocation: a demotion stops the key within a second.
-      if (await creatorLostPower(row)) throw new ApiKeyRejected('creator_lost_power');
+      const verified = await check(parsed, row, nowMs);
       touch(row.id, nowMs);
-      const verified: VerifiedKey = Object.freeze({
-        id: row.id,
-        kind: row.kind,
-        projectId: row.project_id,
-        environment: row.environment as Environment,
-        scopes: row.scopes === null ? null : Object.freeze(JSON.parse(row.scopes) as string[]),
-      });
       const entry = cache.get(presented);
       if (entry?.row === row) entry.verified = verified;
       return verified;

@@ -6,7 +6,7 @@ import {
 } from '../whitelist/index.js';
 import { BUILT_IN, checkBaseUrl, isProviderKind, PROVIDER_NAME, splitBaseUrl } from './catalog.js';
 import type { ProviderRow, ProviderStore } from './store.js';
-import { createTtlCache } from '../../shared/ttl-cache.js';
+import { createTtlCache, KEEP_WARM_MS } from '../../shared/ttl-cache.js';
 
 /** What the proxy needs per request; holds the decrypted key, so it never leaves memory. */
 export interface ResolvedProvider {
@@ -55,8 +55,9 @@ const contextOf = (name: string) => `provider_key:${name}`;
 
 export function createProviderService({ store, keyring, clock, cacheMs }: ProviderServiceOptions) {
   // Decrypting on every request would cost an AEAD open and a data-key lookup;
-  // a short cache bounds how long a changed key takes to apply on other instances.
-  const cache = createTtlCache<Promise<ResolvedProvider | null>>({ ttlMs: cacheMs, clock });
+  // a short cache bounds how long a changed key takes to apply on other instances. Kept warm
+  // (ttl-cache.ts): a provider in use is read again before it expires, off the request path.
+  const cache = createTtlCache<Promise<ResolvedProvider | null>>({ ttlMs: cacheMs, clock, keepWarmMs: KEEP_WARM_MS });
   const cacheKey = (p: string, e: string, n: string) => `${p}\u0000${e}\u0000${n}`;
 
   async function load(projectId: string, environment: string, name: string): Promise<ResolvedProvider | null> {

@@ -40,7 +40,8 @@ export function providerScope(request: FastifyRequest): string {
 
 /**
  * preParsing stage of the /llm surface: everything that needs no body runs before the body is
- * read, so a path trick, an unknown provider or a closed endpoint costs us no upload. The caller
+ * read, so a path trick, an unknown provider, a closed endpoint or a used-up token quota costs us
+ * no upload. The caller
  * was identified, limited and authorized (its user and its `llm:<provider>` scope) in onRequest,
  * so a caller whose credentials fail never learns from a 404 (provider), 403 (endpoint) or 415
  * here, nor leaves an event but the rejection.
@@ -49,7 +50,7 @@ export interface LlmPrepareDeps {
   /** The largest body any route takes (config.limits.anyBodyBytes). */
   anyBodyBytes: number;
   events: SecurityEvents;
-  llm: Pick<LlmServices, 'providers' | 'admission'>;
+  llm: Pick<LlmServices, 'providers' | 'admission' | 'quotas'>;
 }
 
 export function createLlmPrepareStage({ anyBodyBytes, events, llm }: LlmPrepareDeps) {
@@ -77,6 +78,9 @@ export function createLlmPrepareStage({ anyBodyBytes, events, llm }: LlmPrepareD
     // Only the content types this endpoint takes, before a byte of the body is read (415).
     const bodyRules = { upload: match.pattern.flags.has('upload'), media: isGeminiUpload(provider, match) };
     const kind = hasBody ? bodyKind(request.headers['content-type'], bodyRules) : null;
+    // A user over a token quota is refused (429) before the body is read and before it takes a
+    // place among the requests in flight: a refusal costs no upload and no parse.
+    if (caller.user) await llm.quotas.check({ projectId: caller.projectId, environment: caller.environment, userId: caller.user.id });
     const ticket = admit(llm, request, reply, caller, provider);
     (request as Preparable)[PREPARED] = { caller, target, provider, match, bodyKind: kind, bodyRules, ticket };
     return payload;

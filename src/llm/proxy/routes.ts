@@ -85,8 +85,8 @@ export async function llmRoutes(app: FastifyInstance, { config, events, llm, clo
       });
       throw notFound(denial);
     }
+    // The token quota was checked before the body was read (prepare.ts); tokens are counted below.
     const subject = caller.user ? { projectId: caller.projectId, environment: caller.environment, userId: caller.user.id } : null;
-    if (subject) await llm.quotas.check(subject);
 
     const headers = upstreamRequestHeaders(request.headers);
     if (upload) Object.assign(headers, upload.headers);

@@ -5,7 +5,7 @@ import { isServiceUnavailable } from '../../errors/index.js';
 import { limiterUnavailable } from '../../limits/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import type { QuotaStore, QuotaSubject } from './quota-store.js';
-import { createTtlCache } from '../../shared/ttl-cache.js';
+import { createTtlCache, KEEP_WARM_MS } from '../../shared/ttl-cache.js';
 
 export interface QuotaLimits {
   tokensPerDay: number | null;
@@ -39,7 +39,8 @@ export function periodsAt(at: Date): Periods {
  * counting tokens, which cannot be reserved up front).
  */
 export function createQuotaService({ db, store, clock, cacheMs }: { db: Kysely<Database>; store: QuotaStore; clock: Clock; cacheMs: number }) {
-  const cache = createTtlCache<Promise<QuotaLimits>>({ ttlMs: cacheMs, clock });
+  // Kept warm (ttl-cache.ts): limits in use are read again before they expire, off the request path.
+  const cache = createTtlCache<Promise<QuotaLimits>>({ ttlMs: cacheMs, clock, keepWarmMs: KEEP_WARM_MS });
 
   async function loadLimits(projectId: string, environment: string): Promise<QuotaLimits> {
     const row = await db.selectFrom('llm_quotas').selectAll().where('project_id', '=', projectId).where('environment', '=', environment).executeTakeFirst();

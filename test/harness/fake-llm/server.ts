@@ -26,6 +26,8 @@ export interface FakeMode {
   stallHeaders?: boolean;
   /** Send headers and one event, then go silent (body idle timeout, client disconnects). */
   stallBody?: boolean;
+  /** Send headers and the first half of the first event, then go silent (a proxy must not hold a partial event back). */
+  stallMidEvent?: boolean;
   /** Answer every request with this status and a provider-shaped error. */
   failStatus?: number;
   /** Destroy the socket without answering (connection reset). */
@@ -90,7 +92,9 @@ export async function sendEvents(ctx: Ctx, events: Array<{ event?: string; data:
   ctx.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   for (const [i, e] of events.entries()) {
     if (ctx.res.destroyed) return;
-    ctx.res.write(`${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}\n\n`);
+    const text = `${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}\n\n`;
+    if (ctx.mode.stallMidEvent && i === 0) return void ctx.res.write(text.slice(0, Math.floor(text.length / 2)));
+    ctx.res.write(text);
     if (ctx.mode.stallBody && i === 0) return; // silence: the proxy's idle timeout or the client must end it
     if (ctx.mode.chunkDelayMs) await new Promise((r) => setTimeout(r, ctx.mode.chunkDelayMs));
   }
