@@ -139,12 +139,20 @@ describe('SIGTERM', () => {
     fake.mode.stallBody = true;
     void stream(port, key).catch(() => '');
     await upstreamReached();
+    // A request whose headers never end keeps the cut's grace (up to 1 s) open, so the third
+    // signal lands while the process is still stopping: without it the cut and the flush can be
+    // over before the signal arrives (an exit 0 that would not show what a third signal does).
+    const unfinished = connect(port, '127.0.0.1');
+    unfinished.on('error', () => {});
+    await new Promise<void>((resolve) => unfinished.once('connect', () => resolve()));
+    unfinished.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     gh.kill('SIGTERM');
     await gh.waitFor('"msg":"shutting down: draining requests"', 5_000);
     gh.kill('SIGINT');
     await gh.waitFor('"msg":"second signal: cutting what is still open now"', 5_000);
     gh.kill('SIGINT');
     const { code } = await gh.exited;
+    unfinished.destroy();
     expect(code).toBe(1);
   }, 60_000);
 });
