@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createOutageLog, type OutageLog } from '../shared/outage-log.js';
 import { createPrivateFile, secureDataDir } from './data-dir.js';
 import type { Database } from './tables.js';
+import { InlineLimitPlugin } from './inline-limit.js';
 import { databaseUnavailable, isDatabaseOutage } from './unavailable.js';
 
 export type EngineName = 'sqlite' | 'postgres';
@@ -81,14 +82,20 @@ function openSqlite(file: string, busyTimeoutMs: number, outage: OutageLog): Sto
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   const guarded = guardedSqlite(database, outage);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: guarded }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: guarded }), plugins: [new InlineLimitPlugin()] });
   const executor = db.getExecutor();
   return {
     db,
     engine: 'sqlite',
     capabilities: { ilike: false, concurrentWriters: false, json: 'json1' },
-    // Holding Kysely's connection is holding its lock; the statement runs on the one connection.
-    selectArrays: (text, parameters) => executor.provideConnection(async () => guarded.allArrays(text, parameters)),
+    // Kysely's lock on the one connection exists so that no statement runs inside another request's
+    // open transaction. With no transaction open, a read runs at once: better-sqlite3 is synchronous,
+    // so nothing else can begin one while it runs, and taking the lock was several promise turns on
+    // every point read (issue 18). Inside a transaction it waits for the lock, as any query does.
+    selectArrays: (text, parameters) =>
+      database.inTransaction
+        ? executor.provideConnection(async () => guarded.allArrays(text, parameters))
+        : new Promise((resolve) => resolve(guarded.allArrays(text, parameters))),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -5,7 +5,7 @@ import { shapeKey, type ReadShape } from './read-plan.js';
 // same, or one caller's read would run with another shape's SQL.
 const shape = (over: Partial<ReadShape>): ReadShape => ({
   select: [{ alias: 'title', name: 'title', how: 'all' }], columns: [], order: [], rules: true, where: [],
-  limitSlot: 1, offsetSlot: 2, count: false, stripNulls: false, ...over,
+  limit: 1000, offsetSlot: 2, count: false, stripNulls: false, ...over,
 });
 
 describe('read plan keys', () => {
@@ -19,8 +19,10 @@ describe('read plan keys', () => {
       shape({ select: [{ alias: 'title', name: 'title', how: 'self' }] }),
       shape({ count: true }),
       shape({ stripNulls: true }),
-      shape({ limitSlot: 12, offsetSlot: 2 }),
-      shape({ limitSlot: 1, offsetSlot: 22 }),
+      shape({ limit: 12, offsetSlot: 2 }),
+      shape({ limit: 1, offsetSlot: 22 }),
+      shape({ limit: 1, offsetSlot: 2 }),
+      shape({ limit: 12, offsetSlot: 1 }),
       shape({ order: [{ name: 'title', how: 'all', direction: 'asc', nulls: 'last' }] }),
       shape({ order: [{ name: 'title', how: 'all', direction: 'asc', nulls: 'first' }] }),
       shape({ rules: false }),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { expressionBuilder, type AliasableExpression, type Kysely } from 'kysely';
+import { expressionBuilder, sql, type AliasableExpression, type Kysely } from 'kysely';
 import type { EngineCapabilities } from '../../db/index.js';
 import { maskedRef, readAccess, readableColumn, readableColumns, type ColumnAccess } from '../columns/permissions.js';
 import { buildConditions, prepareConditions, type Prepared } from '../query/compile.js';
@@ -20,8 +20,10 @@ export interface PlanContext {
 // schema version, the select list with the caller's access to each column, the order, the URL's
 // conditions with their columns and operators, and the select rules as folded for the caller
 // (which groups and comparisons the caller's values decided). The values — filter values, the
-// caller's id, claims a rule compares with a column, limit and offset — are bound parameters and
-// never part of the key.
+// caller's id, claims a rule compares with a column, the offset — are bound parameters and never
+// part of the key. The limit is the exception: it is part of the shape and written into the SQL as a
+// number, because SQLite compiles a statement again whenever a bound LIMIT is bound anew
+// (db/inline-limit.ts), which was a third of a point read's cost.
 //
 // So each request computes its shape and values (the same checks, in the same order, as building
 // the query: a bad column or value is still the same 400/403), and the SQL, its parameter order and
@@ -42,7 +44,8 @@ export interface ReadShape {
   order: Array<{ name: string; how: ColumnAccess; direction: 'asc' | 'desc'; nulls: 'first' | 'last' }>;
   rules: Folded;
   where: Prepared[];
-  limitSlot: number;
+  /** Written into the SQL (a checked non-negative integer, not client text). */
+  limit: number;
   offsetSlot: number;
   count: boolean;
   stripNulls: boolean;
@@ -103,9 +106,9 @@ export function readShape(ctx: PlanContext, resolver: ColumnResolver, input: Rea
   // Conditions before rules, as rowPredicate: errors never depend on data.
   const where = prepareConditions(resolver, auth, ctx.capabilities, query.where, values);
   const rules = foldRules(resolver, auth, resolver.table.rules.select, values);
-  const limitSlot = values.push(input.limit) - 1;
+  if (!Number.isSafeInteger(input.limit) || input.limit < 0) throw new Error(`a read's limit must be a non-negative integer: ${input.limit}`);
   const offsetSlot = values.push(input.offset) - 1;
-  return { shape: { select, columns, order, rules, where, limitSlot, offsetSlot, count: input.count, stripNulls: input.stripNulls }, values };
+  return { shape: { select, columns, order, rules, where, limit: input.limit, offsetSlot, count: input.count, stripNulls: input.stripNulls }, values };
 }
 
 // The key, printed by hand: JSON.stringify of the shape was a measurable part of a point read
@@ -150,7 +153,7 @@ function preparedKey(p: Prepared): string {
 }
 
 export function shapeKey(shape: ReadShape): string {
-  let key = `${shape.count ? 'n' : '-'}${shape.stripNulls ? 's' : '-'}${shape.limitSlot},${shape.offsetSlot};`;
+  let key = `${shape.count ? 'n' : '-'}${shape.stripNulls ? 's' : '-'}${shape.limit},${shape.offsetSlot};`;
   for (const item of shape.select) key += `${JSON.stringify(item.alias)}:${item.name}:${item.how},`;
   key += ';';
   for (const item of shape.order) key += `${item.name}:${item.how}:${item.direction}:${item.nulls},`;
@@ -248,7 +251,7 @@ function buildPlan(ctx: PlanContext, resolver: ColumnResolver, shape: ReadShape)
       return item.nulls === 'first' ? dir.nullsFirst() : dir.nullsLast();
     });
   }
-  const rows = statementOf(q.limit(bind(shape.limitSlot) as unknown as number).offset(bind(shape.offsetSlot) as unknown as number).compile());
+  const rows = statementOf(q.limit(sql.lit(shape.limit)).offset(bind(shape.offsetSlot) as unknown as number).compile());
   const total = shape.count ? statementOf(ctx.db.selectFrom(table).select((e) => e.fn.countAll().as('n')).where(where).compile()) : null;
   return { denied: false, rows, total, columns, toJson, decode };
 }
