@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clockAt, systemClock } from './clock.js';
 import { createTtlCache } from './ttl-cache.js';
 
@@ -166,6 +167,56 @@ describe('createTtlCache', () => {
       expect(cache.get('key')).toBe('row');
       await sleep(120);
       expect(cache.get('key')).toBeUndefined();
+    });
+
+    describe('one timer per cache', () => {
+      afterEach(() => { vi.restoreAllMocks(); });
+      const timeouts = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+
+      it('serves every warm entry with one timer, which never keeps the process alive', () => {
+        const before = timeouts();
+        const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+        const cache = createTtlCache<string>({ ttlMs: 60_000, clock: systemClock, keepWarmMs: 10_000 });
+        for (let i = 0; i < 50; i++) cache.set(`k${i}`, 'row', { reload: async () => ({ value: 'row' }) });
+        expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+        // getActiveResourcesInfo lists what keeps the event loop alive: an unref'd timer is not in it.
+        expect(timeouts()).toBe(before);
+        cache.clear();
+      });
+
+      it('an entry due sooner than the armed one is still read before its own expiry', async () => {
+        const cache = createTtlCache<string>({ ttlMs: 1000, clock: systemClock, keepWarmMs: 10_000 });
+        const reads = { slow: 0, fast: 0 };
+        const reload = (key: 'slow' | 'fast') => async () => ({ value: `${key} ${++reads[key]}` });
+        cache.set('slow', 'slow 0', { ttlMs: 2_000, reload: reload('slow') }); // arms the timer for 1,750 ms
+        cache.set('fast', 'fast 0', { ttlMs: 200, reload: reload('fast') }); // due at 150 ms
+        await sleep(300); // past the first value's expiry (200 ms)
+        expect(reads.fast).toBeGreaterThanOrEqual(1);
+        expect(cache.get('fast')).toBe(`fast ${reads.fast}`);
+        expect(reads.slow).toBe(0);
+        expect(cache.get('slow')).toBe('slow 0');
+      });
+
+      it('entries dropped or cleared are not read again, and a cleared cache holds no timer', async () => {
+        const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+        const clearTimeoutSpy = vi.spyOn(globalThis, 'clearTimeout');
+        const cache = createTtlCache<string>({ ttlMs: 40, clock: clockAt(() => 0), keepWarmMs: 10_000 });
+        let reads = 0;
+        const reload = async () => ({ value: `row ${++reads}` });
+        cache.set('a', 'row', { reload });
+        cache.set('b', 'row', { reload });
+        cache.delete('a');
+        await delay(120); // node:timers/promises: not through the spied global setTimeout
+        expect(reads).toBeGreaterThanOrEqual(1);
+        expect(cache.get('a')).toBeUndefined();
+        expect(cache.get('b')).toBe(`row ${reads}`);
+        cache.clear();
+        const timer = setTimeoutSpy.mock.results.at(-1)!.value as NodeJS.Timeout;
+        expect(clearTimeoutSpy).toHaveBeenLastCalledWith(timer);
+        const after = reads;
+        await delay(120);
+        expect(reads).toBe(after);
+      });
     });
 
     it('keeps at most keepWarmMax entries warm; the others expire as before', async () => {
