@@ -3,6 +3,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { loadOnFirstUse } from '../shared/load-on-first-use.js';
 import { createOutageLog, type OutageLog } from '../shared/outage-log.js';
 import { createPrivateFile, secureDataDir } from './data-dir.js';
 import type { Database } from './tables.js';
@@ -166,17 +167,16 @@ function guardedSqlite(database: SQLite.Database, outage: OutageLog): SqliteData
 
 function openPostgres(connectionString: string, max: number, outage: OutageLog): Storage {
   let pool: pg.Pool | null = null;
-  let guarded: Promise<GuardedPool> | null = null;
   // pg loads with the first query (Kysely takes a pool factory), so the embedded default never loads it.
   // One pool for Kysely and selectArrays, whichever asks first.
-  const openPool = (): Promise<GuardedPool> => (guarded ??= (async () => {
+  const openPool = loadOnFirstUse(async (): Promise<GuardedPool> => {
     const { default: driver } = await import('pg');
     pool = new driver.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
     // An idle client's error (server restart, terminated backend): the pool drops the client, and the
     // next request connects anew. Without a listener the event would end the process.
     pool.on('error', () => {});
     return guardedPool(pool, outage);
-  })());
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPool }) });
   return {
     db,

@@ -23,7 +23,8 @@ export type Reload<V> = () => Promise<{ value: V } | undefined>;
  * expires `ttlMs` after its read *began*, a failed read leaves the old entry to expire as before,
  * and an eviction during the read drops it (`since`). Each warm entry costs a read per TTL while
  * it is in use: for caches with few entries (one per environment, provider or API key), or with
- * `keepWarmMax` bounding how many are warm at once (sessions).
+ * `keepWarmMax` bounding how many are warm at once (sessions). One timer per cache serves all its
+ * warm entries (armed for the soonest refresh, unref'd: it never keeps the process alive).
  */
 export interface TtlCache<V> {
   get(key: string): V | undefined;
@@ -56,20 +57,53 @@ export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock, keepWarmM
   clock: Pick<Clock, 'nowMs'>;
 }): TtlCache<V> {
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('createTtlCache: maxEntries must be a positive integer');
-  interface Entry { value: V; storedAt: number; expiresAt: number; readAt: number; timer?: NodeJS.Timeout }
+  /** A scheduled refresh, on the monotonic clock (performance.now): timers run on real time, not the injected clock. */
+  interface Refresh { at: number; earliest: number; reload: Reload<V> }
+  interface Entry { value: V; storedAt: number; expiresAt: number; readAt: number; refresh?: Refresh }
   const entries = new Map<string, Entry>();
   let evictions = 0;
-  /** Entries with a refresh scheduled. */
-  let warm = 0;
+  /** Entries with a refresh scheduled, all served by the one sweep timer. */
+  const warm = new Map<string, Entry>();
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweepAt = Number.POSITIVE_INFINITY;
 
   function drop(key: string): void {
-    const entry = entries.get(key);
-    if (entry?.timer) {
-      clearTimeout(entry.timer);
-      entry.timer = undefined;
-      warm--;
-    }
+    if (warm.delete(key) && warm.size === 0) disarm();
     entries.delete(key);
+  }
+
+  function disarm(): void {
+    clearTimeout(sweepTimer);
+    sweepTimer = undefined;
+    sweepAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** The sweep runs at `at` unless it is armed for sooner already. */
+  function arm(at: number): void {
+    if (at >= sweepAt) return;
+    clearTimeout(sweepTimer);
+    sweepAt = at;
+    sweepTimer = setTimeout(sweep, Math.max(0, at - performance.now()));
+    sweepTimer.unref();
+  }
+
+  /** Starts the refreshes that are due, then arms for the next one. */
+  function sweep(): void {
+    sweepTimer = undefined;
+    sweepAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, entry] of warm) {
+      const refresh = entry.refresh!;
+      if (refresh.earliest > now) {
+        next = Math.min(next, refresh.at);
+        continue;
+      }
+      warm.delete(key);
+      entry.refresh = undefined;
+      refreshNow(key, entry, refresh.reload);
+    }
+    if (next < Number.POSITIVE_INFINITY) arm(next);
   }
 
   function get(key: string): V | undefined {
@@ -86,26 +120,30 @@ export function createTtlCache<V>({ ttlMs, maxEntries = 10_000, clock, keepWarmM
 
   /** Reads the entry afresh shortly before it expires, if it was read lately (see keepWarmMs). */
   function scheduleRefresh(key: string, entry: Entry, reload: Reload<V>): void {
+    if (warm.size >= keepWarmMax) return;
     const ttl = entry.expiresAt - entry.storedAt;
     // Early enough for a read to land before expiry, late enough not to read twice per TTL.
     const lead = Math.min(ttl / 4, 250);
-    if (warm >= keepWarmMax) return;
-    warm++;
-    entry.timer = setTimeout(() => {
-      entry.timer = undefined;
-      warm--;
-      if (entries.get(key) !== entry || clock.nowMs() - entry.readAt > keepWarmMs) return;
-      const since = evictions;
-      const startedAt = clock.nowMs();
-      reload().then((fresh) => {
-        if (entries.get(key) !== entry || since !== evictions) return;
-        if (fresh === undefined) return drop(key);
-        set(key, fresh.value, { since, ttlMs: ttl, reload, storedAt: startedAt, readAt: entry.readAt });
-      }, () => {
-        // Left to expire as without keep-warm: the next request reads it and sees the failure.
-      });
-    }, Math.max(0, ttl - lead));
-    entry.timer.unref();
+    const at = performance.now() + Math.max(0, ttl - lead);
+    // A sweep also takes the entries due within half their lead: one pass for entries stored close
+    // together, instead of a pass (over every warm entry) for each.
+    entry.refresh = { at, earliest: at - lead / 2, reload };
+    warm.set(key, entry);
+    arm(at);
+  }
+
+  function refreshNow(key: string, entry: Entry, reload: Reload<V>): void {
+    if (entries.get(key) !== entry || clock.nowMs() - entry.readAt > keepWarmMs) return;
+    const ttl = entry.expiresAt - entry.storedAt;
+    const since = evictions;
+    const startedAt = clock.nowMs();
+    reload().then((fresh) => {
+      if (entries.get(key) !== entry || since !== evictions) return;
+      if (fresh === undefined) return drop(key);
+      set(key, fresh.value, { since, ttlMs: ttl, reload, storedAt: startedAt, readAt: entry.readAt });
+    }, () => {
+      // Left to expire as without keep-warm: the next request reads it and sees the failure.
+    });
   }
 
   function set(key: string, value: V, options?: { since?: number; ttlMs?: number; reload?: Reload<V>; storedAt?: number; readAt?: number }): void {

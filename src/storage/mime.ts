@@ -3,6 +3,7 @@ import { GatehouseError } from '../errors/index.js';
 // Content types: what a bucket accepts (checked against the client's header AND the bytes, since a
 // header is only a claim), and which types a browser would run as active content in our origin.
 
+import { loadOnFirstUse } from '../shared/load-on-first-use.js';
 import { isActiveType, mediaType } from '../shared/media-type.js';
 
 export { isActiveType, mediaType };
@@ -30,14 +31,13 @@ export function mimeAllowed(allowlist: readonly string[] | null, type: string): 
   return allowlist.some((entry) => entry === type || (entry.endsWith('/*') && type.startsWith(entry.slice(0, -1))));
 }
 
-// file-type and its tokenizers load on the first sniff, not at start (issue 18, start-up); the
-// promise is kept so later sniffs do not go through the module loader again.
-let fileTypeModule: Promise<typeof import('file-type')> | undefined;
+// file-type and its tokenizers load on the first sniff, not at start (issue 18, start-up).
+const fileType = loadOnFirstUse(() => import('file-type'));
 
 /** The type the bytes say they are, when file-type recognises them (binary formats; not text). */
 export async function sniffedType(head: Buffer): Promise<string | null> {
   if (head.length === 0) return null;
-  const { fileTypeFromBuffer } = await (fileTypeModule ??= import('file-type'));
+  const { fileTypeFromBuffer } = await fileType();
   return (await fileTypeFromBuffer(head))?.mime ?? null;
 }
 

@@ -8,10 +8,14 @@ for (const engine of engines()) {
     beforeAll(async () => { world = await startRealtimeWorld(engine); });
     afterAll(async () => { await world?.close(); });
 
-    it('two clients on a private channel: broadcast reaches the other, not the sender (self: false)', async () => {
+    /** supabase-js clients of two new users (each test its own, so no test meets another's channels). */
+    async function twoSignedIn() {
       const [alice, bob] = [await world.user(), await world.user()];
-      const a = world.client(world.gh.publishableKey, alice.accessToken);
-      const b = world.client(world.gh.publishableKey, bob.accessToken);
+      return [world.client(world.gh.publishableKey, alice.accessToken), world.client(world.gh.publishableKey, bob.accessToken)] as const;
+    }
+
+    it('two clients on a private channel: broadcast reaches the other, not the sender (self: false)', async () => {
+      const [a, b] = await twoSignedIn();
       const got = inbox<unknown>();
       const own = inbox<unknown>();
       const chA = a.channel('room:1', { config: { private: true } }).on('broadcast', { event: 'msg' }, (m) => own.push(m.payload));
@@ -25,9 +29,7 @@ for (const engine of engines()) {
     });
 
     it('a binary broadcast (realtime-js v2 binary frame, raw bytes) arrives as bytes', async () => {
-      const [alice, bob] = [await world.user(), await world.user()];
-      const a = world.client(world.gh.publishableKey, alice.accessToken);
-      const b = world.client(world.gh.publishableKey, bob.accessToken);
+      const [a, b] = await twoSignedIn();
       const got = inbox<unknown>();
       const chA = a.channel('bytes', { config: { private: true, broadcast: { ack: true } } });
       const chB = b.channel('bytes', { config: { private: true } }).on('broadcast', { event: 'blob' }, (m) => got.push(m.payload));
@@ -40,9 +42,7 @@ for (const engine of engines()) {
     });
 
     it('presence: a tracked client appears in the other client\'s state and leaves it on untrack', async () => {
-      const [alice, bob] = [await world.user(), await world.user()];
-      const a = world.client(world.gh.publishableKey, alice.accessToken);
-      const b = world.client(world.gh.publishableKey, bob.accessToken);
+      const [a, b] = await twoSignedIn();
       const joins = inbox<unknown>();
       const leaves = inbox<unknown>();
       const chA = a.channel('lobby', { config: { private: true, presence: { key: 'alice' } } });

@@ -1,25 +1,14 @@
 import type { RealtimePostgresChangesPayload } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applySchema } from '../data/fixtures.js';
 import { engines } from '../harness/engines.js';
-import type { TestUser } from '../harness/users.js';
-import { inbox, startRealtimeWorld, subscribed, type RealtimeWorld } from './socket-world.js';
+import { inbox, RULED_TODOS, startRulesWorld, subscribed, type RulesWorld } from './socket-world.js';
 
 // supabase.channel(…).on('postgres_changes', …) from the unmodified supabase-js over a real
 // socket: each subscriber gets only the rows and columns its rules let it read.
 
 const SCHEMA = {
   tables: {
-    todos: {
-      columns: {
-        title: { type: 'text', required: true },
-        done: { type: 'boolean', default: false },
-        public: { type: 'boolean', default: false },
-        note: { type: 'text', read: ['self', 'admin'], write: ['self', 'admin'] },
-        internal: { type: 'text', read: ['admin'], write: ['admin'] },
-      },
-      rules: { select: ['admin', 'self', 'public == true'], insert: ['admin', 'user'], update: ['admin', 'self'], delete: ['admin', 'self'] },
-    },
+    todos: RULED_TODOS,
     secrets: { columns: { value: { type: 'text' } }, rules: { select: ['admin'], insert: ['admin'], update: ['admin'], delete: ['admin'] } },
   },
 };
@@ -28,9 +17,7 @@ type Change = RealtimePostgresChangesPayload<Record<string, unknown>>;
 
 for (const engine of engines()) {
   describe(`postgres_changes over the socket (${engine})`, () => {
-    let world: RealtimeWorld;
-    let alice: TestUser;
-    let bob: TestUser;
+    let world: RulesWorld;
 
     async function write(method: 'POST' | 'PATCH' | 'DELETE', url: string, token: string, payload?: unknown) {
       const res = await world.gh.app.inject({
@@ -48,28 +35,23 @@ for (const engine of engines()) {
       return { box, channel };
     }
 
-    beforeAll(async () => {
-      world = await startRealtimeWorld(engine);
-      await applySchema(world.gh, world.gh.secretKey, SCHEMA);
-      [alice, bob] = [await world.user(), await world.user()];
-      await world.settings({ public_channels: true });
-    });
+    beforeAll(async () => { world = await startRulesWorld(engine, SCHEMA); });
     afterAll(async () => { await world?.close(); });
 
     it('inserts, updates and deletes reach each reader under the rules: B never sees A\'s private rows or unreadable columns', async () => {
-      const a = listen(alice.accessToken, 'todos-a', { event: '*', table: 'todos' });
-      const b = listen(bob.accessToken, 'todos-b', { event: '*', table: 'todos' });
+      const a = listen(world.alice.accessToken, 'todos-a', { event: '*', table: 'todos' });
+      const b = listen(world.bob.accessToken, 'todos-b', { event: '*', table: 'todos' });
       const g = listen(undefined, 'todos-guest', { event: '*', table: 'todos' }, false);
       for (const { channel } of [a, b, g]) expect((await subscribed(channel)).status).toBe('SUBSCRIBED');
 
       // Written right after SUBSCRIBED: no lost start.
-      const [hidden] = await write('POST', 'todos', alice.accessToken, { title: 'private', note: 'mine' });
-      const [shown] = await write('POST', 'todos', alice.accessToken, { title: 'shared', public: true, note: 'still mine' });
-      await write('PATCH', `todos?id=eq.${hidden!.id}`, alice.accessToken, { done: true });
-      await write('PATCH', `todos?id=eq.${shown!.id}`, alice.accessToken, { title: 'shared, then hidden', public: false });
-      await write('DELETE', `todos?id=eq.${hidden!.id}`, alice.accessToken);
+      const [hidden] = await write('POST', 'todos', world.alice.accessToken, { title: 'private', note: 'mine' });
+      const [shown] = await write('POST', 'todos', world.alice.accessToken, { title: 'shared', public: true, note: 'still mine' });
+      await write('PATCH', `todos?id=eq.${hidden!.id}`, world.alice.accessToken, { done: true });
+      await write('PATCH', `todos?id=eq.${shown!.id}`, world.alice.accessToken, { title: 'shared, then hidden', public: false });
+      await write('DELETE', `todos?id=eq.${hidden!.id}`, world.alice.accessToken);
       // A last public row: once B and the guest have it, everything before it was handled.
-      await write('POST', 'todos', alice.accessToken, { title: 'marker', public: true });
+      await write('POST', 'todos', world.alice.accessToken, { title: 'marker', public: true });
 
       const seenByA: Change[] = [];
       for (let i = 0; i < 6; i++) seenByA.push(await a.box.next());
@@ -97,21 +79,21 @@ for (const engine of engines()) {
     });
 
     it('a filter narrows the events; a filter on a column the caller cannot read is refused', async () => {
-      const done = listen(alice.accessToken, 'todos-done', { event: 'INSERT', table: 'todos', filter: 'done=eq.true' });
+      const done = listen(world.alice.accessToken, 'todos-done', { event: 'INSERT', table: 'todos', filter: 'done=eq.true' });
       expect((await subscribed(done.channel)).status).toBe('SUBSCRIBED');
-      await write('POST', 'todos', alice.accessToken, { title: 'open one' });
-      await write('POST', 'todos', alice.accessToken, { title: 'done one', done: true });
+      await write('POST', 'todos', world.alice.accessToken, { title: 'open one' });
+      await write('POST', 'todos', world.alice.accessToken, { title: 'done one', done: true });
       expect((await done.box.next()).new).toMatchObject({ title: 'done one' });
       expect(done.box.items).toHaveLength(1);
 
-      const peek = listen(bob.accessToken, 'todos-peek', { event: '*', table: 'todos', filter: 'internal=eq.x' });
+      const peek = listen(world.bob.accessToken, 'todos-peek', { event: '*', table: 'todos', filter: 'internal=eq.x' });
       const refused = await subscribed(peek.channel);
       expect(refused.status).toBe('CHANNEL_ERROR');
     });
 
     it('a table that does not exist and one the caller cannot read get the same error (no oracle)', async () => {
-      const missing = await subscribed(listen(bob.accessToken, 'nope-1', { event: '*', table: 'no_such_table' }).channel);
-      const unreadable = await subscribed(listen(bob.accessToken, 'nope-2', { event: '*', table: 'secrets' }).channel);
+      const missing = await subscribed(listen(world.bob.accessToken, 'nope-1', { event: '*', table: 'no_such_table' }).channel);
+      const unreadable = await subscribed(listen(world.bob.accessToken, 'nope-2', { event: '*', table: 'secrets' }).channel);
       expect(missing.status).toBe('CHANNEL_ERROR');
       expect(unreadable.status).toBe('CHANNEL_ERROR');
       // The message names the table asked for, and says nothing else about it.
@@ -121,8 +103,8 @@ for (const engine of engines()) {
     it('guests receive only what guests may read', async () => {
       const g = listen(undefined, 'guest-only', { event: 'INSERT', table: 'todos' }, false);
       expect((await subscribed(g.channel)).status).toBe('SUBSCRIBED');
-      await write('POST', 'todos', bob.accessToken, { title: 'bob private' });
-      await write('POST', 'todos', bob.accessToken, { title: 'bob public', public: true, note: 'bob note' });
+      await write('POST', 'todos', world.bob.accessToken, { title: 'bob private' });
+      await write('POST', 'todos', world.bob.accessToken, { title: 'bob public', public: true, note: 'bob note' });
       const got = await g.box.next();
       expect(got.new).toMatchObject({ title: 'bob public' });
       expect((got.new as Record<string, unknown>).note ?? null).toBeNull();

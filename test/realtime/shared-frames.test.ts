@@ -5,24 +5,10 @@
 // For broadcasts and presence diffs, the parts that differ per socket must still differ.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applySchema } from '../data/fixtures.js';
 import { engines } from '../harness/engines.js';
-import type { TestUser } from '../harness/users.js';
-import { rawSocket, startRealtimeWorld, type RealtimeWorld } from './socket-world.js';
+import { rawSocket, RULED_TODOS, startRulesWorld, type RulesWorld } from './socket-world.js';
 
-const SCHEMA = {
-  tables: {
-    todos: {
-      columns: {
-        title: { type: 'text', required: true },
-        public: { type: 'boolean', default: false },
-        note: { type: 'text', read: ['self', 'admin'], write: ['self', 'admin'] },
-        internal: { type: 'text', read: ['admin'], write: ['admin'] },
-      },
-      rules: { select: ['admin', 'self', 'public == true'], insert: ['admin', 'user'], update: ['admin', 'self'], delete: ['admin', 'self'] },
-    },
-  },
-};
+const SCHEMA = { tables: { todos: RULED_TODOS } };
 
 type Row = Record<string, unknown>;
 
@@ -63,16 +49,9 @@ async function join(url: string, key: string, vsn: '1.0.0' | '2.0.0', token?: st
 
 for (const engine of engines()) {
   describe(`shared frames (${engine})`, () => {
-    let world: RealtimeWorld;
-    let alice: TestUser;
-    let bob: TestUser;
+    let world: RulesWorld;
 
-    beforeAll(async () => {
-      world = await startRealtimeWorld(engine);
-      await applySchema(world.gh, world.gh.secretKey, SCHEMA);
-      [alice, bob] = [await world.user(), await world.user()];
-      await world.settings({ public_channels: true });
-    });
+    beforeAll(async () => { world = await startRulesWorld(engine, SCHEMA); });
     afterAll(async () => { await world?.close(); });
 
     it('sockets with the same frame head and different masks each get their own columns, never another\'s', async () => {
@@ -80,15 +59,15 @@ for (const engine of engines()) {
       const sockets = {
         admin: await join(url, secretKey, '2.0.0'),
         adminV1: await join(url, secretKey, '1.0.0'),
-        alice: await join(url, publishableKey, '2.0.0', alice.accessToken),
-        bob: await join(url, publishableKey, '2.0.0', bob.accessToken),
+        alice: await join(url, publishableKey, '2.0.0', world.alice.accessToken),
+        bob: await join(url, publishableKey, '2.0.0', world.bob.accessToken),
         guest: await join(url, publishableKey, '2.0.0'),
         guest2: await join(url, publishableKey, '2.0.0'),
       };
       try {
         const res = await world.gh.app.inject({
           method: 'POST', url: '/rest/v1/todos', payload: { title: 'shared', public: true, note: 'alice note' },
-          headers: { apikey: publishableKey, authorization: `Bearer ${alice.accessToken}`, prefer: 'return=representation', 'content-type': 'application/json' },
+          headers: { apikey: publishableKey, authorization: `Bearer ${world.alice.accessToken}`, prefer: 'return=representation', 'content-type': 'application/json' },
         });
         expect(res.statusCode, res.body).toBe(201);
         const row = (JSON.parse(res.body) as Row[])[0]!;

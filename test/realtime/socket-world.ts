@@ -3,6 +3,7 @@
 // channel receives.
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import { applySchema } from '../data/fixtures.js';
 import { startTestApp, type TestApp, type TestAppOptions } from '../harness/app.js';
 import type { EngineName } from '../harness/engines.js';
 import { createTestUser, generousAuthLimitsEnv, type TestUser } from '../harness/users.js';
@@ -42,6 +43,43 @@ export async function startRealtimeWorld(engine: EngineName, options: Omit<TestA
       await gh.close();
     },
   };
+}
+
+/**
+ * A todos table under row and column rules, for the change tests over the socket: every user
+ * inserts, each reads their own rows and the public ones; `note` is the author's, `internal` the admin's.
+ */
+export const RULED_TODOS = {
+  columns: {
+    title: { type: 'text', required: true },
+    done: { type: 'boolean', default: false },
+    public: { type: 'boolean', default: false },
+    note: { type: 'text', read: ['self', 'admin'], write: ['self', 'admin'] },
+    internal: { type: 'text', read: ['admin'], write: ['admin'] },
+  },
+  rules: { select: ['admin', 'self', 'public == true'], insert: ['admin', 'user'], update: ['admin', 'self'], delete: ['admin', 'self'] },
+};
+
+export interface RulesWorld extends RealtimeWorld {
+  alice: TestUser;
+  bob: TestUser;
+}
+
+/**
+ * A realtime world where rules decide what each subscriber gets: `schema` applied (if given), two
+ * signed-in users, and public channels allowed so a guest can listen too.
+ */
+export async function startRulesWorld(engine: EngineName, schema?: unknown): Promise<RulesWorld> {
+  const world = await startRealtimeWorld(engine);
+  try {
+    if (schema !== undefined) await applySchema(world.gh, world.gh.secretKey, schema);
+    const [alice, bob] = [await world.user(), await world.user()];
+    await world.settings({ public_channels: true });
+    return { ...world, alice, bob };
+  } catch (error) {
+    await world.close();
+    throw error;
+  }
 }
 
 /** Subscribes and resolves with the status it ends in (SUBSCRIBED, CHANNEL_ERROR with its error, …). */

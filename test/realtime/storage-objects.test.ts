@@ -2,8 +2,7 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client as storageClient } from '../data/fixtures.js';
 import { engines } from '../harness/engines.js';
-import type { TestUser } from '../harness/users.js';
-import { inbox, startRealtimeWorld, subscribed, type RealtimeWorld } from './socket-world.js';
+import { inbox, startRulesWorld, subscribed, type RulesWorld } from './socket-world.js';
 import { writeObjects, type ObjectChangeSink } from '../../src/storage/changes.js';
 
 // supabase.channel(…).on('postgres_changes', { schema: 'storage', table: 'objects' }, …) from the
@@ -19,9 +18,7 @@ const text = (s: string) => Buffer.from(s, 'utf8');
 
 for (const engine of engines()) {
   describe(`storage.objects changes over the socket (${engine})`, () => {
-    let world: RealtimeWorld;
-    let alice: TestUser;
-    let bob: TestUser;
+    let world: RulesWorld;
     let aliceFiles: SupabaseClient;
     let bobFiles: SupabaseClient;
     let channels = 0;
@@ -54,9 +51,7 @@ for (const engine of engines()) {
     const nameOf = (c: Change) => ((c.eventType === 'DELETE' ? c.old : c.new) as { name?: string }).name;
 
     beforeAll(async () => {
-      world = await startRealtimeWorld(engine);
-      [alice, bob] = [await world.user(), await world.user()];
-      await world.settings({ public_channels: true });
+      world = await startRulesWorld(engine);
       const admin = storageClient(world.gh, world.gh.secretKey);
       await ok(admin.storage.createBucket('avatars'));
       await ok(admin.storage.createBucket('pics', { public: true }));
@@ -66,13 +61,13 @@ for (const engine of engines()) {
         payload: { id: 'docs', rules: { select: ['admin', 'self', 'folder[0] == "shared"'] } },
       });
       expect(res.statusCode, res.body).toBe(200);
-      aliceFiles = storageClient(world.gh, world.gh.publishableKey, alice.accessToken);
-      bobFiles = storageClient(world.gh, world.gh.publishableKey, bob.accessToken);
+      aliceFiles = storageClient(world.gh, world.gh.publishableKey, world.alice.accessToken);
+      bobFiles = storageClient(world.gh, world.gh.publishableKey, world.bob.accessToken);
     });
     afterAll(async () => { await world?.close(); });
 
     it('the owner hears upload, upsert, move, copy and remove of its private object, as storage.objects rows', async () => {
-      const a = await listening(alice.accessToken);
+      const a = await listening(world.alice.accessToken);
       const files = aliceFiles.storage.from('avatars');
       await ok(files.upload('alice/face.txt', text('v1'), { contentType: 'text/plain', metadata: { kind: 'face' } }));
       await ok(files.upload('alice/face.txt', text('v two'), { contentType: 'text/plain', upsert: true }));
@@ -91,7 +86,7 @@ for (const engine of engines()) {
       expect(inserted.table).toBe('objects');
       expect(inserted.commit_timestamp).toEqual(expect.any(String));
       expect(inserted.new).toMatchObject({
-        bucket_id: 'avatars', name: 'alice/face.txt', owner: alice.id, owner_id: alice.id, path_tokens: ['alice', 'face.txt'],
+        bucket_id: 'avatars', name: 'alice/face.txt', owner: world.alice.id, owner_id: world.alice.id, path_tokens: ['alice', 'face.txt'],
         user_metadata: { kind: 'face' }, metadata: { size: 2, mimetype: 'text/plain', contentLength: 2 },
       });
       expect(Object.keys(inserted.new).sort()).toEqual([
@@ -106,12 +101,12 @@ for (const engine of engines()) {
       expect(moved.new).toMatchObject({ id, name: 'alice/face2.txt', path_tokens: ['alice', 'face2.txt'], version: upserted.new.version });
       expect(moved.old).toMatchObject({ id, name: 'alice/face.txt' });
       expect(copied.new.id).not.toBe(id);
-      expect(removed.old).toMatchObject({ id, name: 'alice/face2.txt', owner: alice.id });
+      expect(removed.old).toMatchObject({ id, name: 'alice/face2.txt', owner: world.alice.id });
       expect(removed.new).toEqual({});
     });
 
     it('B and a guest hear nothing of A\'s private objects, deletes included; a public bucket\'s objects reach everyone', async () => {
-      const b = await listening(bob.accessToken);
+      const b = await listening(world.bob.accessToken);
       const g = await listening(undefined);
       const files = aliceFiles.storage.from('avatars');
       await ok(files.upload('alice/secret.txt', text('secret'), { contentType: 'text/plain' }));
@@ -123,7 +118,7 @@ for (const engine of engines()) {
       for (const box of [b, g]) {
         const first = await box.next();
         expect([first.eventType, nameOf(first)]).toEqual(['INSERT', last]);
-        expect(first.new).toMatchObject({ bucket_id: 'pics', owner: alice.id });
+        expect(first.new).toMatchObject({ bucket_id: 'pics', owner: world.alice.id });
         expect(box.items).toHaveLength(1);
         expect(JSON.stringify(box.items)).not.toContain('secret');
       }
@@ -136,7 +131,7 @@ for (const engine of engines()) {
     });
 
     it('a move that takes an object out of sight reaches B and the guest as a DELETE of its id alone', async () => {
-      const b = await listening(bob.accessToken);
+      const b = await listening(world.bob.accessToken);
       const g = await listening(undefined);
       const docs = aliceFiles.storage.from('docs');
       // docs: others (the guest too: the rule names no group) read shared/ only.
@@ -173,8 +168,8 @@ for (const engine of engines()) {
     });
 
     it('a filter on bucket_id delivers only that bucket\'s objects; an event filter only its kind', async () => {
-      const a = await listening(alice.accessToken, { event: '*', filter: 'bucket_id=eq.pics' });
-      const deletes = await listening(alice.accessToken, { event: 'DELETE' });
+      const a = await listening(world.alice.accessToken, { event: '*', filter: 'bucket_id=eq.pics' });
+      const deletes = await listening(world.alice.accessToken, { event: 'DELETE' });
       await ok(aliceFiles.storage.from('avatars').upload('alice/not-pics.txt', text('x'), { contentType: 'text/plain' }));
       await ok(aliceFiles.storage.from('avatars').remove(['alice/not-pics.txt']));
       const last = await marker();
@@ -190,8 +185,8 @@ for (const engine of engines()) {
       await ok(admin.storage.createBucket('scratch'));
       const carol = await world.user();
       const carolFiles = storageClient(world.gh, world.gh.publishableKey, carol.accessToken);
-      const a = await listening(alice.accessToken);
-      const b = await listening(bob.accessToken);
+      const a = await listening(world.alice.accessToken);
+      const b = await listening(world.bob.accessToken);
       const all = await listening(undefined, { event: 'DELETE' });
       // The secret key (an admin) reads every object.
       const adminBox = inbox<Change>();
@@ -236,7 +231,7 @@ for (const engine of engines()) {
       const { gh } = world;
       const narrowed = await gh.deps.apiKeys.create({ projectId: gh.project.id, environment: 'dev', kind: 'publishable', name: 'avatars only', scopes: ['storage:avatars:read'] });
       const box = inbox<Change>();
-      const channel = world.client(narrowed.key, bob.accessToken).channel(`objects-${channels++}`, { config: { private: true } })
+      const channel = world.client(narrowed.key, world.bob.accessToken).channel(`objects-${channels++}`, { config: { private: true } })
         .on('postgres_changes' as never, { event: '*', schema: 'storage', table: 'objects' } as never, (payload: Change) => box.push(payload));
       expect((await subscribed(channel)).status).toBe('SUBSCRIBED');
       await marker();
@@ -248,11 +243,11 @@ for (const engine of engines()) {
 
     it('other storage tables are refused as before, and a filter on an unknown column is refused', async () => {
       for (const spec of [{ event: '*', table: 'buckets' }, { event: '*', schema: 'auth', table: 'objects' }] as Spec[]) {
-        const state = await subscribed(listen(alice.accessToken, spec).channel);
+        const state = await subscribed(listen(world.alice.accessToken, spec).channel);
         expect(state.status).toBe('CHANNEL_ERROR');
         expect(String(state.error?.message)).toContain('schema must be public');
       }
-      const bad = await subscribed(listen(alice.accessToken, { event: '*', filter: 'secret=eq.1' }).channel);
+      const bad = await subscribed(listen(world.alice.accessToken, { event: '*', filter: 'secret=eq.1' }).channel);
       expect(bad.status).toBe('CHANNEL_ERROR');
       expect(String(bad.error?.message)).toMatch(/secret/);
     });

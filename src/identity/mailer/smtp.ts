@@ -1,4 +1,5 @@
 import type { Transporter } from 'nodemailer';
+import { loadOnFirstUse } from '../../shared/load-on-first-use.js';
 import type { Mailer } from './mailer.js';
 
 /**
@@ -7,15 +8,11 @@ import type { Mailer } from './mailer.js';
  * first message, not at start: most servers send none for a long while.
  */
 export function createSmtpMailer({ url, from }: { url: string; from: string }): Mailer & { close(): void } {
-  let transport: Promise<Transporter> | null = null;
   let opened: Transporter | null = null;
-  const open = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => {
+  const open = loadOnFirstUse(() => import('nodemailer').then(({ default: nodemailer }) => {
     // URL options: nodemailer's logger and debug are off unless asked for in the URL; never ask.
     opened = nodemailer.createTransport(url);
     return opened;
-  }, (error: unknown) => {
-    transport = null;
-    throw error;
   }));
   return {
     async send(m) {

@@ -30,10 +30,6 @@ export interface UpstreamOptions {
 /** Streams per HTTP/2 connection before undici opens another (most providers allow 100). */
 const MAX_H2_STREAMS = 100;
 
-// undici is about a third of the server bundle; it loads with the first upstream request, not at
-// start (issue 18, start-up). Once loaded, a pool is found without waiting on anything.
-let undici: Awaited<ReturnType<typeof loadUndici>> | undefined;
-
 export function createUpstreams(options: UpstreamOptions) {
   const pools = new Map<string, Pool>();
   function poolFor(origin: string, { Pool }: Awaited<ReturnType<typeof loadUndici>>): Pool {
@@ -58,8 +54,9 @@ export function createUpstreams(options: UpstreamOptions) {
   return {
     /** Sends one request to the origin through its pool (undici's `Pool.request`). */
     async request(origin: string, request: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
-      undici ??= await loadUndici();
-      return poolFor(origin, undici).request(request);
+      // undici is about a third of the server bundle: it loads with the first upstream request, not
+      // at start (issue 18, start-up); loadUndici keeps it, so later requests wait on nothing but a resolved promise.
+      return poolFor(origin, await loadUndici()).request(request);
     },
     async close(): Promise<void> {
       await Promise.allSettled([...pools.values()].map((p) => p.close()));

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import type { BlobBackend, ByteRange } from './backend.js';
+import { loadOnFirstUse } from '../../shared/load-on-first-use.js';
 import { assertBlobKey } from './keys.js';
 
 // Any S3-compatible store (AWS S3, MinIO, R2, …) through the AWS SDK v3. Objects are stored as
@@ -46,12 +47,8 @@ async function loadSdk(options: S3BackendOptions) {
 }
 
 export function createS3Backend(options: S3BackendOptions): BlobBackend {
-  let loading: ReturnType<typeof loadSdk> | null = null;
   // One load and one client however many first operations race; a failed load is tried again.
-  const sdk = () => (loading ??= loadSdk(options).catch((error: unknown) => {
-    loading = null;
-    throw error;
-  }));
+  const sdk = loadOnFirstUse(() => loadSdk(options));
   const Bucket = options.bucket;
   const keyOf = (key: string) => `${options.prefix ?? ''}objects/${assertBlobKey(key)}`;
 
@@ -90,6 +87,7 @@ export function createS3Backend(options: S3BackendOptions): BlobBackend {
       await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(key) }));
     },
     async close() {
+      const loading = sdk.started();
       if (loading) (await loading.catch(() => null))?.client.destroy();
     },
   };
