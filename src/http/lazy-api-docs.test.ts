@@ -6,9 +6,14 @@ import { DOCS_ROUTES, registerLazyApiDocs } from './lazy-api-docs.js';
 
 // The lazy docs must be indistinguishable from swagger-ui registered at start: the same routes and,
 // request by request, the same status, headers and body (app.ts registered it eagerly before).
-async function appWith(docs: 'eager' | 'lazy'): Promise<{ app: FastifyInstance }> {
+async function appWith(docs: 'eager' | 'lazy', brokenSpec = false): Promise<{ app: FastifyInstance }> {
   const app = Fastify();
-  await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'docs test', version: '1' } } });
+  // The app's own error answer, which a docs error must reach as before.
+  app.setErrorHandler((error: Error, _request, reply) => reply.code(500).send({ ours: true, message: error.message }));
+  await app.register(swagger, {
+    openapi: { openapi: '3.1.0', info: { title: 'docs test', version: '1' } },
+    ...(brokenSpec ? { transform: () => { throw new Error('this spec cannot be built'); } } : {}),
+  });
   if (docs === 'eager') await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   else registerLazyApiDocs(app, { routePrefix: '/docs', ui: { staticCSP: true } });
   app.get('/things/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string' } } } } }, async () => ({ ok: true }));
@@ -65,5 +70,22 @@ describe('API docs loaded on first use', () => {
     expect((await answer(lazy.app, { url: '/docs/' })).body).toContain('swagger');
     expect((await answer(lazy.app, { url: '/docs/static/index.css', headers: { 'if-none-match': etag } })).status).toBe(304);
     expect((await answer(lazy.app, { url: '/docs/static/missing.js' })).status).toBe(404);
+  });
+
+  it("an error inside swagger-ui (the spec cannot be built) is the app's error answer, as before", async () => {
+    const broken = { eager: await appWith('eager', true), lazy: await appWith('lazy', true) };
+    try {
+      for (const url of ['/docs/json', '/docs/yaml']) {
+        const expected = await answer(broken.eager.app, { url });
+        expect(expected.status).toBe(500);
+        expect(JSON.parse(expected.body)).toEqual({ ours: true, message: 'this spec cannot be built' });
+        expect(await answer(broken.lazy.app, { url })).toEqual(expected);
+      }
+      // The page itself needs no spec and is still served.
+      expect((await answer(broken.lazy.app, { url: '/docs/' })).status).toBe(200);
+    } finally {
+      await broken.eager.app.close();
+      await broken.lazy.app.close();
+    }
   });
 });

@@ -9,7 +9,7 @@
 // (same options, same spec: `swagger()` is the app's own). Each request is handed to it with
 // `inject` and its status, headers and body are answered through the app, so the app's pipeline
 // (security headers, rate limits, CORS, the error dialect) applies as before; a file swagger-ui does
-// not have is the app's 404, as before. Hand-written because no plugin defers another plugin.
+// not have is the app's 404, and an error in it (the spec cannot be built) the app's error, as before. Hand-written because no plugin defers another plugin.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify from 'fastify';
 
@@ -26,11 +26,16 @@ export interface LazyApiDocsOptions {
  */
 export const DOCS_ROUTES = ['', '/', '/static/index.html', '/static/swagger-initializer.js', '/json', '/yaml', '/static/*'] as const;
 
+/** Names each injected request, so an error inside the docs instance reaches the app's request. */
+const CALL_HEADER = 'x-gatehouse-docs-call';
+
 /** Hop-by-hop and per-response headers the app's own reply sets. */
 const NOT_COPIED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date', 'content-length']);
 
 export function registerLazyApiDocs(app: FastifyInstance, options: LazyApiDocsOptions): void {
   let docs: Promise<FastifyInstance> | undefined;
+  const failures = new Map<string, unknown>();
+  let calls = 0;
 
   async function build(): Promise<FastifyInstance> {
     const { default: swaggerUi } = await import('@fastify/swagger-ui');
@@ -41,6 +46,11 @@ export function registerLazyApiDocs(app: FastifyInstance, options: LazyApiDocsOp
     await instance.register(Object.assign(async (scope: FastifyInstance) => {
       scope.decorate('swagger', appSwagger);
     }, { [Symbol.for('skip-override')]: true, [Symbol.for('plugin-meta')]: { name: '@fastify/swagger' } }));
+    // Its errors are thrown again in the app's request (serve), for the app's error handler.
+    instance.setErrorHandler((error, request, reply) => {
+      failures.set(String(request.headers[CALL_HEADER]), error);
+      void reply.code(500).send();
+    });
     await instance.register(swaggerUi, { ...options.ui, routePrefix: options.routePrefix });
     await instance.ready();
     return instance;
@@ -53,12 +63,17 @@ export function registerLazyApiDocs(app: FastifyInstance, options: LazyApiDocsOp
       throw error;
     }));
     // GET for HEAD too: the app's HEAD route drops the body and keeps its length, as before.
-    const answer = await instance.inject({ method: 'GET', url: request.url, headers: request.headers });
+    const call = String(++calls);
+    const answer = await instance.inject({ method: 'GET', url: request.url, headers: { ...request.headers, [CALL_HEADER]: call } });
+    const failure = failures.get(call);
+    const failed = failures.delete(call);
     const notFound = answer.statusCode === 404;
     for (const [name, value] of Object.entries(answer.headers)) {
-      // A missing file keeps swagger-ui's headers (its CSP) on the app's own 404 body, as before.
-      if (value !== undefined && !NOT_COPIED.has(name) && !(notFound && name === 'content-type')) reply.header(name, value);
+      // A missing file or an error keeps swagger-ui's headers (its CSP) on the app's own 404 or
+      // error body, as before.
+      if (value !== undefined && !NOT_COPIED.has(name) && !((notFound || failed) && name === 'content-type')) reply.header(name, value);
     }
+    if (failed) throw failure;
     if (notFound) return reply.callNotFound();
     reply.code(answer.statusCode);
     // A redirect or a 304 has no body, and no content type to go with one.
