@@ -1,12 +1,13 @@
 // V8's optimizing compiler (TurboFan) is off while `gatehouse start` starts, and on again once the
-// server is ready (issue 18, idle memory). During a start a few hundred functions run often enough
-// (module set-up, route and schema building, migrations' checks) to be optimized in the background,
-// code that is never run again once the server listens; the compiler's working memory stays in
-// glibc's per-thread arenas. Without it an idle server's RSS is ~14 MB smaller and steadier, the
-// start no slower. Request handlers are optimized as before, when requests make them hot.
+// server is ready (issue 18, idle memory). During a start a few dozen functions run often enough
+// (module set-up, route and schema building, migrations' checks) to be optimized in the
+// background: code never run again once the server listens, while the compiler's working memory
+// stays in glibc's per-thread arenas. Without it an idle server's RSS is ~16 MB smaller and
+// steadier, and a start takes less CPU (docs/operations.md "Start-up"). Request handlers are
+// optimized as before, when requests make them hot.
 // bin/gatehouse.js turns the compiler off before it loads the server (only for `start`, and not
-// when the operator's own V8 flags already say otherwise); it marks that it did, so only then
-// does `resumeOptimizingCompiler` turn it back on (a server started in-process, by tests or
+// when the operator's own V8 flags already name it); it marks that it did, so only then does
+// `resumeOptimizingCompiler` turn it back on (a server started in-process, by tests or
 // `npm run dev`, never had it off).
 import { setFlagsFromString } from 'node:v8';
 
