@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const only = process.argv.slice(2);
-const all = ['chassis', 'identity', 'data', 'llm', 'llm-streams', 'limits', 'storage', 'realtime', 'realtime-socket', 'startup'];
+const all = ['chassis', 'identity', 'data', 'llm', 'llm-streams', 'limits', 'storage', 'realtime', 'realtime-socket', 'startup', 'start-up-compiler'];
 let failed = 0;
 for (const name of only.length > 0 ? only : all) {
   const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));

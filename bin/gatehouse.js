@@ -3,6 +3,16 @@
 // dist/bundle/main.js (one bundle, fast start: scripts/build-server-bundle.mjs), else the
 // module-per-file dist/cli/main.js it is made from.
 import { existsSync, statSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+// `start`: V8's optimizing compiler stays off until the server is ready, which turns it back on
+// (src/shared/start-up-compiler.ts says why: idle memory). Not when the operator's own flags
+// already decide about it.
+const ownV8Flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+if (process.argv.slice(2).includes('start') && !/--(no-)?(opt|turbofan|jitless)\b/.test(ownV8Flags)) {
+  setFlagsFromString('--no-turbofan');
+  globalThis[Symbol.for('gatehouse.optimizingCompilerPausedForStart')] = true;
+}
 
 const bundle = new URL('../dist/bundle/main.js', import.meta.url);
 const modules = new URL('../dist/cli/main.js', import.meta.url);

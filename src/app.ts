@@ -1,6 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { fastifyCookie } from '@fastify/cookie';
 import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.js';
@@ -25,6 +24,7 @@ import {
   addDocumentHeaders, routeInfo, securityHeaders, stampSurfaces,
 } from './http/index.js';
 import { createLazySchemaCompilers, registerLazySchemas } from './http/lazy-schemas.js';
+import { registerLazyApiDocs } from './http/lazy-api-docs.js';
 import { SURFACES } from './surfaces.js';
 
 export type AppDeps = Omit<Deps, 'close'>;
@@ -141,7 +141,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
       security: [{ apikey: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // swagger-ui loads with the first /docs request (http/lazy-api-docs.ts says why).
+  registerLazyApiDocs(app, { routePrefix: '/docs', ui: { staticCSP: true } });
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   // The surfaces, with their own stages (ops: home page, health, metrics and docs above).

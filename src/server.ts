@@ -4,6 +4,7 @@ import type { Config } from './config/index.js';
 import { createDeps, type Deps } from './deps.js';
 import { cutInFlight } from './http/index.js';
 import { createProjectWithDevKeys } from './operations/create-project.js';
+import { resumeOptimizingCompiler } from './shared/start-up-compiler.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -59,6 +60,8 @@ export async function startServer(config: Readonly<Config>, options: StartOption
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `${scheme}://${host}:${port}`;
     deps.logger.info({ url, engine: deps.storage.engine, mode: config.mode, ready_ms: Math.round(performance.now() - startedAt) }, 'gatehouse ready');
+    // Start-up is over: hot request handlers are optimized again (shared/start-up-compiler.ts).
+    resumeOptimizingCompiler();
     if (firstRun && options.print) printFirstRun(options.print, url, firstRun);
     if (noProject && !firstRun) deps.logger.info('no project yet: run `gatehouse init` on a terminal to create one; its keys are shown there, once');
     await offerSetupLink(deps, config, url, options);

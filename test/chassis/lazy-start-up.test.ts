@@ -16,10 +16,15 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HOOK = fileURLToPath(new URL('../harness/module-log/register.mjs', import.meta.url));
 const LAZY = ['pg', 'ioredis', 'nodemailer', '@aws-sdk'];
 /** What the bundle leaves in node_modules and the default loads at start (the bundle script says why). */
-const FROM_NODE_MODULES = new Set(['better-sqlite3', '@node-rs/argon2', '@fastify/swagger-ui']);
+const FROM_NODE_MODULES = new Set(['better-sqlite3', '@node-rs/argon2']);
+/** Left in node_modules by the bundle and loaded on first use (http/lazy-api-docs.ts: idle memory). */
+const ON_FIRST_USE = ['@fastify/swagger-ui'];
 
-/** The packages (under node_modules) a server loaded from its start until it was ready. */
-async function packagesLoadedAtStart(env: Record<string, string> = {}): Promise<Set<string>> {
+/**
+ * The packages (under node_modules) a server loaded from its start until it was ready, or until
+ * `then` (requests to the running server) is done.
+ */
+async function packagesLoadedAtStart(env: Record<string, string> = {}, then?: (url: string) => Promise<void>): Promise<Set<string>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gh-lazy-'));
   const log = join(dataDir, 'modules.log');
   const gh = await spawnGatehouse({
@@ -32,6 +37,7 @@ async function packagesLoadedAtStart(env: Record<string, string> = {}): Promise<
   try {
     // A request served proves start-up is over; the first LLM or storage call is not made.
     expect((await fetch(`${gh.url}/health`)).status).toBe(200);
+    await then?.(gh.url);
     const packages = new Set<string>();
     for (const url of (await readFile(log, 'utf8')).split('\n')) {
       const match = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
@@ -64,6 +70,19 @@ describe('start-up loads only what the configuration uses', () => {
     expect(loaded).toContain('better-sqlite3');
     // Fastify, Kysely, TypeBox, jose, pino, undici… are in the bundle: ~3,000 module files not opened.
     expect([...loaded].filter((name) => !FROM_NODE_MODULES.has(name))).toEqual([]);
+  }, 60_000);
+
+  it('the API docs page (swagger-ui) loads with the first /docs request, not at start', async () => {
+    const atStart = await packagesLoadedAtStart();
+    expect(atStart).toContain('better-sqlite3');
+    expect(ON_FIRST_USE.filter((name) => atStart.has(name))).toEqual([]);
+    // The log would see it: after a docs request it is loaded, and the page is served.
+    const afterDocs = await packagesLoadedAtStart({}, async (url) => {
+      const page = await fetch(`${url}/docs/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('swagger');
+    });
+    expect(ON_FIRST_USE.filter((name) => !afterDocs.has(name))).toEqual([]);
   }, 60_000);
 
   it.skipIf(!redisUrl())('with REDIS_URL set, ioredis is loaded (and still no pg, mail or S3)', async () => {

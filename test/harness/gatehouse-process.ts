@@ -35,6 +35,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Run the built `bin/gatehouse.js` (dist/, what `npm start` runs) instead of the sources. */
   fromDist?: boolean;
+  /** Flags for node itself (V8 flags such as --trace-opt, which NODE_OPTIONS does not take). */
+  nodeFlags?: string[];
 }
 
 const live = new Set<ChildProcess>();
@@ -54,7 +56,7 @@ export async function spawnGatehouse(options: SpawnOptions): Promise<GatehousePr
     ...options.env,
   };
   const entry = options.fromDist ? [BIN] : ['--import', 'tsx', MAIN];
-  const child = spawn(process.execPath, [...entry, 'start', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...entry, 'start', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   const listeners = new Set<() => void>();
