@@ -8,7 +8,7 @@
 // changed), not the sources through tsx, which cost the server ~2 ms more CPU per 1 MiB upload.
 //   npx tsx bench/storage.ts        (BENCH_SMALL_COUNT=200, BENCH_LARGE_COUNT=3, BENCH_HUGE_MIB=1024)
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -155,6 +155,17 @@ async function main(): Promise<void> {
     const headers = { apikey: key };
     const created = await send(`${gh.url}/storage/v1/bucket`, 'POST', { ...headers, 'content-type': 'application/json' }, Readable.from([JSON.stringify({ id: 'bench' })]));
     if (created.status !== 200) throw new Error(`bucket: ${created.status}`);
+
+    // A fresh instance makes its 1,024 shard folders in the background after its first write
+    // (storage/backends/local.ts); a server that has stored anything for a few seconds has them.
+    // Measured once they are there: the steady state, not an instance's first seconds.
+    const first = await send(`${gh.url}/storage/v1/object/bench/first.bin`, 'POST', { ...headers, 'content-type': 'application/octet-stream', 'content-length': '1' }, Readable.from([Buffer.from('x')]));
+    if (first.status !== 200) throw new Error(`first upload: ${first.status}`);
+    const shards = join(dataDir, 'storage', 'objects');
+    for (let waited = 0; !existsSync(shards) || readdirSync(shards).length < 1024; waited += 100) {
+      if (waited > 60_000) throw new Error('the shard folders were not made within a minute');
+      await new Promise((r) => setTimeout(r, 100));
+    }
 
     // One request of each kind per round, their order rotating, so that noise from other work on
     // the machine falls on all three alike instead of on whichever ran during it.

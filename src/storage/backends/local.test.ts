@@ -83,6 +83,26 @@ describe('local disk backend', () => {
     expect(await readFile(join(dir, 'objects', second.slice(0, 2), second), 'utf8')).toBe('two');
   });
 
+  it('makes every shard folder in the background after the first write, once; close() stops it', async () => {
+    await backend.put(newBlobKey(), Readable.from([Buffer.from('x')]), 'text/plain');
+    const shards = () => readdirSync(join(dir, 'objects'));
+    await expect.poll(() => shards().length, { timeout: 30_000, interval: 100 }).toBe(1024);
+    expect(shards().every((name) => /^[a-z2-7]{2}$/.test(name))).toBe(true);
+
+    // Another instance on a fresh folder, closed right after its first write: nothing is made after close().
+    const other = mkdtempSync(join(tmpdir(), 'gh-local-backend-'));
+    try {
+      const second = createLocalBackend({ dir: other });
+      await second.put(newBlobKey(), Readable.from([Buffer.from('y')]), 'text/plain');
+      await second.close();
+      const made = readdirSync(join(other, 'objects')).length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(readdirSync(join(other, 'objects')).length).toBe(made);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('a copy is whole under its new key', async () => {
     const key = newBlobKey();
     const bytes = randomBytes(200_000);
