@@ -23,13 +23,20 @@ export const SNIFF_BYTES = 4100;
 export const HASH_BACKLOG_BYTES = 4 * 1024 * 1024;
 /** Hashed per turn of the event loop, so that I/O callbacks (the file's writes, fsync) run between slices. */
 const HASH_SLICE_BYTES = 256 * 1024;
+/**
+ * Until this much waits (or the body has ended), nothing is hashed: while the body arrives the
+ * thread is busy reading it, and a slice would only delay the next read. A small body is hashed
+ * whole after its last byte, while its file is synced; a large one keeps between this and
+ * HASH_BACKLOG_BYTES behind.
+ */
+const HASH_EAGER_BYTES = 1024 * 1024;
 
 /**
  * SHA-256 that runs behind the bytes instead of in their way. Hashing a chunk where it arrives put
  * ~0.9 ms per MiB (SHA-NI) between the socket and the disk: the body's last byte reached the file
  * later, and the fsync started later, by the whole hash. Here chunks pass on at once and are hashed
- * in slices on later turns of the event loop, while the thread would otherwise wait for the disk
- * (the write, the fsync, the rename); what is left when the digest is asked for is hashed then.
+ * later, in slices on later turns of the event loop, while the thread would otherwise wait for the
+ * disk (the fsync, the rename); what is left when the digest is asked for is hashed then.
  * The chunks are the stream's own buffers (nothing writes to them once read), kept by reference.
  */
 export class BackgroundHash {
@@ -47,10 +54,18 @@ export class BackgroundHash {
     }
     this.queue.push(chunk);
     this.queued += chunk.length;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.slice);
-    }
+    if (this.queued > HASH_EAGER_BYTES) this.schedule();
+  }
+
+  /** No more bytes are coming: hash what waits, in slices. */
+  end(): void {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(this.slice);
   }
 
   /** The hex digest of everything added; hashes what is still queued first. */
@@ -71,10 +86,7 @@ export class BackgroundHash {
     this.scheduled = false;
     if (this.stopped) return;
     this.hashQueued(HASH_SLICE_BYTES);
-    if (this.queue.length > 0) {
-      this.scheduled = true;
-      setImmediate(this.slice);
-    }
+    this.schedule();
   };
 
   private hashQueued(budget: number): void {
@@ -113,6 +125,11 @@ export class UploadInspector extends Transform {
       this.headLength += part.length;
     }
     callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.hash.end();
+    callback();
   }
 
   // A stream is destroyed after a clean end too (autoDestroy): only a failure drops the hash.
