@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, fsync } from 'node:fs';
+import { createReadStream, createWriteStream, fsync, WriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -17,20 +17,44 @@ import { assertBlobKey, keyPrefixes } from './keys.js';
  * Bytes a file stream may hold ahead: queued for a write while the previous one is in the kernel,
  * or read ahead of the socket for a download. The defaults (16 KiB to write, 64 KiB to read) made
  * an upload's every 64 KiB socket read wait for its own write (the body did not flow while the disk
- * worked) and a download one read and one socket write per 64 KiB. With more, reads go on during a
- * write, queued chunks go down as one writev, and a download reads in MiB pieces (measured with
+ * worked) and a download one read and one socket write per 64 KiB. With a MiB, reads go on during a
+ * write, queued chunks go down in few writevs, and a download reads in MiB pieces (measured with
  * Gatehouse against itself: server CPU per 100 MiB upload -30%, per 1 MiB download -35 to -45%).
  * Memory stays bounded by this per transfer, a slow reader included.
  */
-const READ_AHEAD_BYTES = 1024 * 1024;
+const IO_CHUNK_BYTES = 1024 * 1024;
 /**
- * Writes stop at 256 KiB, not a MiB: a 1 MiB upload's body arrives while its temp file is being
- * opened, so a MiB of queue became one 1 MiB writev, and the kernel (Linux 6.18, ext4) copied such
- * a writev into the page cache ~20 times slower than the same bytes in 256 KiB or 64 KiB writes:
- * perf put 22-31% of the server's CPU in copy_folio_from_iter_atomic (~2.5 ms per 1 MiB upload),
- * 2-3% with 256 KiB.
+ * The most one writev hands the kernel. A 1 MiB upload's body arrives while its temp file is being
+ * opened, so the whole MiB went down as one writev, and the kernel (Linux 6.18, ext4) copied that
+ * into the page cache ~20 times slower than the same bytes in 256 KiB writes: perf put 22-31% of
+ * the server's CPU in copy_folio_from_iter_atomic (~2.5 ms per 1 MiB upload), 2-3% when split.
+ * Lowering the queue itself to 256 KiB did as well for 1 MiB uploads but cost 100 MiB uploads ~18%
+ * more CPU (the body paused and resumed four times as often), so the queue stays 1 MiB and only
+ * the writev is split.
  */
-const WRITE_QUEUE_BYTES = 256 * 1024;
+const WRITEV_BYTES = 256 * 1024;
+
+// The typings give WriteStream only Writable's constructor; Node's takes (path, options), as
+// createWriteStream calls it.
+const FileWriteStream = WriteStream as unknown as new (...args: Parameters<typeof createWriteStream>) => WriteStream;
+
+/** A file write stream whose writevs carry at most WRITEV_BYTES (one after another, in order). */
+class SplitWritevStream extends FileWriteStream {
+  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: (error?: Error | null) => void): void {
+    let next = 0;
+    const writeGroup = (error?: Error | null): void => {
+      if (error || next >= chunks.length) { callback(error); return; }
+      const group: typeof chunks = [];
+      let bytes = 0;
+      while (next < chunks.length && (group.length === 0 || bytes + chunks[next]!.chunk.length <= WRITEV_BYTES)) {
+        bytes += chunks[next]!.chunk.length;
+        group.push(chunks[next++]!);
+      }
+      super._writev!(group, writeGroup);
+    };
+    writeGroup();
+  }
+}
 
 const fsyncFile = promisify(fsync);
 
@@ -136,7 +160,7 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
       // O_EXCL and 0600. Piped at once (not after an awaited open), so that a body failing early
       // is the pipeline's error, not an unhandled one. autoClose false keeps the file open after
       // the last write, for the fsync; destroy() closes it (pipeline's on failure, ours after).
-      const out = createWriteStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: WRITE_QUEUE_BYTES, autoClose: false });
+      const out = new SplitWritevStream(temp, { flags: 'wx', mode: 0o600, highWaterMark: IO_CHUNK_BYTES, autoClose: false });
       try {
         await pipeline(body, out);
         // The bytes are on disk before they get a name, and the name before put resolves (and the
@@ -155,7 +179,7 @@ export function createLocalBackend({ dir }: LocalBackendOptions): BlobBackend {
       }
     },
     async get(key, range?: ByteRange) {
-      const stream = createReadStream(pathOf(key), { highWaterMark: READ_AHEAD_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
+      const stream = createReadStream(pathOf(key), { highWaterMark: IO_CHUNK_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
       // Surface a missing file as a rejection here, not as a stream error after headers went out.
       await new Promise<void>((resolve, reject) => {
         stream.once('open', () => resolve());
