@@ -17,7 +17,7 @@ import { createHub, realtimeRoutes } from './realtime/index.js';
 import {
   addressLimitHeaders, createAccountLimitStage, createAddressLimitStage, createSubjectLimitStage,
 } from './limits/index.js';
-import { deferredChildLoggerFactory, metricsRoutes } from './observability/index.js';
+import { deferredChildLoggerFactory, logAbortedRequests, metricsRoutes, OneLineRequestLog } from './observability/index.js';
 import { createOperations } from './operations/index.js';
 import {
   asHook, requestStatsStage, createAuthorizationStage, createCorsStage, createIdentifyStage, createOperatorSessionStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
@@ -65,6 +65,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     schemaController: { compilersFactory: schemas.compilersFactory },
     loggerInstance: logger,
     childLoggerFactory: deferredChildLoggerFactory,
+    // One line per request, at its end (observability/request-log.ts).
+    logController: new OneLineRequestLog(),
     genReqId: genRequestId,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     bodyLimit: config.limits.anyBodyBytes,
@@ -76,6 +78,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   }) as unknown as FastifyInstance;
 
   registerLazySchemas(app, schemas);
+  logAbortedRequests(app);
   app.decorateRequest('caller', null);
   app.decorateRequest('operatorSession', null);
   // The dashboard operator's session cookie (http/operator-session.ts): read only where a surface

@@ -11,4 +11,5 @@ export type { LlmMetrics, UpstreamErrorKind } from './metrics-llm.js';
 export type { AuthKind, AuthMetrics, DataMetrics, LimitMetrics, RowOperation } from './metrics-outcomes.js';
 export { metricsRoutes, METRICS_SCOPE, type MetricsRouteOptions } from './metrics-route.js';
 export { deferredChildLoggerFactory } from './request-logger.js';
+export { OneLineRequestLog, logAbortedRequests } from './request-log.js';
 export { createRequestStats, ACTIVE_SLOT, STATS_MINUTE, STATS_RETENTION_DAYS, type RequestStats, type RequestMetric, type SeriesRange } from './request-stats.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+/** The alphabet of randomBase32 (and so of ids and blob keys). */
+export const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** Lowercase RFC 4648 base32 from a CSPRNG; 16 characters = 80 bits. */
 export function randomBase32(length: number): string {

@@ -140,7 +140,9 @@ describe('pretty logs on a terminal', () => {
     expect(res.status).toBe(200);
     await gh.waitFor('request completed');
     const lines = gh.output().slice(before);
-    expect(lines).toContain('incoming request');
+    // One line per request, at its end, holding the URL (its key redacted).
+    expect(lines).not.toContain('incoming request');
+    expect(lines).toContain('/admin/v1/project?apikey=[Redacted]');
     expect(lines.split('\n').filter((l) => l.startsWith('{'))).toEqual([]);
     expect(lines).not.toContain(secret);
     expect(lines).toContain('[Redacted]');

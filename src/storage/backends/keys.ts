@@ -1,4 +1,4 @@
-import { randomBase32 } from '../../shared/ids.js';
+import { BASE32, randomBase32 } from '../../shared/ids.js';
 
 // Blob keys: 26 characters of base32 from a CSPRNG (130 bits), so a key is unguessable and never
 // collides, and it is the only thing a backend builds a path or an S3 key from.
@@ -6,6 +6,11 @@ const KEY = /^[a-z2-7]{26}$/;
 
 export function newBlobKey(): string {
   return randomBase32(26);
+}
+
+/** Every first two characters a key can have: a local backend's shard folders. */
+export function keyPrefixes(): string[] {
+  return [...BASE32].flatMap((a) => [...BASE32].map((b) => a + b));
 }
 
 /** Fails loudly on anything but a server-made key: a backend never sees another string. */

@@ -50,6 +50,19 @@ describe('local disk backend', () => {
     await expect.poll(() => openUnder(dir), { timeout: 5_000 }).toEqual([]);
   });
 
+  it('a body that arrives faster than the disk (queued, then written in writevs of at most 256 KiB) is stored whole and in order', async () => {
+    const key = newBlobKey();
+    const bytes = randomBytes(2 * 1024 * 1024 + 333);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += 17 * 1024) chunks.push(bytes.subarray(i, i + 17 * 1024));
+    // All at once, before the temp file is even open: the queue holds many chunks for one _writev.
+    const body = new Readable({ read() {} });
+    for (const chunk of chunks) body.push(chunk);
+    body.push(null);
+    await backend.put(key, body, 'application/octet-stream');
+    expect((await readAll(await backend.get(key))).equals(bytes)).toBe(true);
+  });
+
   it('a body that fails stores nothing under the key, removes its temp file and closes its files', async () => {
     const key = newBlobKey();
     const body = new Readable({ read() {} });
@@ -81,6 +94,26 @@ describe('local disk backend', () => {
     const second = first.slice(0, 2) + newBlobKey().slice(2);
     await backend.put(second, Readable.from([Buffer.from('two')]), 'text/plain');
     expect(await readFile(join(dir, 'objects', second.slice(0, 2), second), 'utf8')).toBe('two');
+  });
+
+  it('makes every shard folder in the background after the first write, once; close() stops it', async () => {
+    await backend.put(newBlobKey(), Readable.from([Buffer.from('x')]), 'text/plain');
+    const shards = () => readdirSync(join(dir, 'objects'));
+    await expect.poll(() => shards().length, { timeout: 30_000, interval: 100 }).toBe(1024);
+    expect(shards().every((name) => /^[a-z2-7]{2}$/.test(name))).toBe(true);
+
+    // Another instance on a fresh folder, closed right after its first write: nothing is made after close().
+    const other = mkdtempSync(join(tmpdir(), 'gh-local-backend-'));
+    try {
+      const second = createLocalBackend({ dir: other });
+      await second.put(newBlobKey(), Readable.from([Buffer.from('y')]), 'text/plain');
+      await second.close();
+      const made = readdirSync(join(other, 'objects')).length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(readdirSync(join(other, 'objects')).length).toBe(made);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('a copy is whole under its new key', async () => {
