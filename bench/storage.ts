@@ -144,6 +144,8 @@ async function main(): Promise<void> {
   const gh = await spawnGatehouse({
     dataDir,
     fromDist: true,
+    // BENCH_NODE_FLAGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/p` for where the server's time goes.
+    nodeFlags: process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean),
     env: {
       GATEHOUSE_CONFIG: configFile, GATEHOUSE_REQUEST_TIMEOUT_MS: '0',
       GATEHOUSE_STORAGE_MAX_OBJECT_BYTES: String((hugeMiB + 1) * MiB),
