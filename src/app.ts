@@ -1,6 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { fastifyCookie } from '@fastify/cookie';
 import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.js';
 import { adminRoutes } from './admin/index.js';
@@ -20,7 +19,7 @@ import {
 import { deferredChildLoggerFactory, logAbortedRequests, metricsRoutes, OneLineRequestLog } from './observability/index.js';
 import { createOperations } from './operations/index.js';
 import {
-  asHook, requestStatsStage, createAuthorizationStage, createCorsStage, createIdentifyStage, createOperatorSessionStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
+  asHook, stageChain, requestStatsStage, createAuthorizationStage, createCorsStage, createIdentifyStage, createOperatorSessionStage, genRequestId, installDrain, installErrorHandling, registerJsonBody,
   addDocumentHeaders, routeInfo, securityHeaders, stampSurfaces,
 } from './http/index.js';
 import { createLazySchemaCompilers, registerLazySchemas } from './http/lazy-schemas.js';
@@ -81,9 +80,6 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   logAbortedRequests(app);
   app.decorateRequest('caller', null);
   app.decorateRequest('operatorSession', null);
-  // The dashboard operator's session cookie (http/operator-session.ts): read only where a surface
-  // takes it, so no hook parses the Cookie header of every request; registering loads the parser.
-  await app.register(fastifyCookie, { hook: false });
   // First: every route added after this one is stamped with its surface and the surface's defaults.
   stampSurfaces(app, SURFACES);
   installErrorHandling(app, { events: deps.events, metrics: deps.metrics, surfaces: SURFACES });
@@ -97,28 +93,31 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
 
   const cors = createCorsStage({ projects: deps.projects, allOrigins: () => deps.projects.allCorsOrigins(), events: deps.events, clock: deps.clock });
   const headers = securityHeaders({ tls: Boolean(tls) });
-  app.addHook('onRequest', asHook((request, reply) => {
-    reply.headers(headers.always).header('X-Request-Id', request.id);
-  }));
-  // During shutdown every request is refused here, before it touches a store.
-  installDrain(app, { tls: Boolean(tls) });
   const limitStageDeps = { rateLimits: deps.rateLimits, clock: deps.clock, metrics: deps.metrics, events: deps.events };
-  // Before the key is looked at: a flood of missing or invalid keys is limited by address.
-  app.addHook('onRequest', createAddressLimitStage(limitStageDeps));
-  app.addHook('onRequest', asHook(cors.preflight));
-  // ORDER: identify right after the preflight, before anything that can answer otherwise (origin
-  // check, authorization, limits, a surface's preParsing stage, the body parser): a caller whose
-  // credentials fail hears 401 and nothing else, so a bad or stolen-and-revoked token cannot probe
-  // which providers, endpoints or content types exist, nor leave security events of its own behind.
-  app.addHook('onRequest', createIdentifyStage({
-    apiKeys: deps.apiKeys, userTokens: deps.identity.userTokens, events: deps.events, metricsToken: config.metricsToken, auth: deps.metrics.auth,
-    operatorSessions: createOperatorSessionStage({ operators: deps.operators, events: deps.events, publicUrl: config.publicUrl }),
-  }));
-  app.addHook('onRequest', asHook(cors.checkOrigin));
-  app.addHook('onRequest', asHook(createAuthorizationStage(deps)));
-  // ORDER: after identify, which sets the user and group; before it, every user would be counted
-  // by key/IP and at the guest tier. Still in onRequest: a refused request never reaches the parser.
-  app.addHook('onRequest', asHook(createSubjectLimitStage(limitStageDeps)));
+  // The onRequest stages, in this order, run as one hook (http/hook.ts stageChain says why).
+  app.addHook('onRequest', stageChain([
+    (request, reply) => {
+      reply.headers(headers.always).header('X-Request-Id', request.id);
+    },
+    // During shutdown every request is refused here, before it touches a store.
+    installDrain(app, { tls: Boolean(tls) }),
+    // Before the key is looked at: a flood of missing or invalid keys is limited by address.
+    createAddressLimitStage(limitStageDeps),
+    cors.preflight,
+    // ORDER: identify right after the preflight, before anything that can answer otherwise (origin
+    // check, authorization, limits, a surface's preParsing stage, the body parser): a caller whose
+    // credentials fail hears 401 and nothing else, so a bad or stolen-and-revoked token cannot probe
+    // which providers, endpoints or content types exist, nor leave security events of its own behind.
+    createIdentifyStage({
+      apiKeys: deps.apiKeys, userTokens: deps.identity.userTokens, events: deps.events, metricsToken: config.metricsToken, auth: deps.metrics.auth,
+      operatorSessions: createOperatorSessionStage({ operators: deps.operators, events: deps.events, publicUrl: config.publicUrl }),
+    }),
+    cors.checkOrigin,
+    createAuthorizationStage(deps),
+    // ORDER: after identify, which sets the user and group; before it, every user would be counted
+    // by key/IP and at the guest tier. Still in onRequest: a refused request never reaches the parser.
+    createSubjectLimitStage(limitStageDeps),
+  ]));
   app.addHook('preValidation', asHook(createAccountLimitStage(limitStageDeps)));
   app.addHook('onResponse', asHook(requestStatsStage(deps.stats)));
   if (deps.metrics.enabled) app.addHook('onResponse', asHook(deps.metrics.http.responseStage((path) => SURFACES.forPath(path).name, deps.metrics.auth)));

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { GatehouseError } from '../errors/index.js';
+import type { Stage } from './hook.js';
 
 // Graceful shutdown of the HTTP side. fastify.close() stops listening and closes keep-alive
 // connections that are idle *between* requests, but Node counts a connection that never sent a
@@ -29,10 +30,15 @@ const SHUTDOWN_EVENT = `event: error\ndata: ${JSON.stringify({
 const LAST_EVENT_GRACE_MS = 500;
 
 interface Connection {
+  socket: Socket;
   inFlight: number;
   /** Responses not yet closed, with the stream piped into each, if any. */
   responses: Map<ServerResponse, Readable | null>;
 }
+
+/** The connection a response is tracked under: one property, so its listeners need no closure of their own. */
+const CONNECTION = Symbol('gatehouse.drainConnection');
+type Tracked = ServerResponse & { [CONNECTION]?: Connection };
 
 export interface CutReport {
   /** Event streams ended with the shutdown event. */
@@ -43,8 +49,11 @@ export interface CutReport {
 
 const cutters = new WeakMap<HttpServer, () => CutReport>();
 
-/** Installs the drain on `app` (before it listens). */
-export function installDrain(app: FastifyInstance, { tls }: { tls: boolean }): void {
+/**
+ * Installs the drain on `app` (before it listens). Returns its onRequest stage, which refuses
+ * every request once the drain has begun; the app runs it with the other stages.
+ */
+export function installDrain(app: FastifyInstance, { tls }: { tls: boolean }): Stage {
   const connections = new Map<Socket, Connection>();
   let draining = false;
   const server = app.server as HttpServer;
@@ -52,7 +61,7 @@ export function installDrain(app: FastifyInstance, { tls }: { tls: boolean }): v
   // With TLS, requests run on the TLS socket, which 'secureConnection' hands out.
   server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     if (draining) return socket.destroy();
-    connections.set(socket, { inFlight: 0, responses: new Map() });
+    connections.set(socket, { socket, inFlight: 0, responses: new Map() });
     socket.once('close', () => connections.delete(socket));
   });
   // An upgraded socket (the realtime WebSocket) belongs to its WebSocket server, which closes it
@@ -60,28 +69,26 @@ export function installDrain(app: FastifyInstance, { tls }: { tls: boolean }): v
   server.on('upgrade', (_request: IncomingMessage, socket: Socket) => {
     connections.delete(socket);
   });
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const socket = request.socket;
-    const connection = connections.get(socket);
+  // Per request: two listeners, shared by every response (no closures per request). Fastify pipes a
+  // stream payload into the response: the cut needs that source, to detach it.
+  function onPipe(this: Tracked, source: Readable): void {
+    const connection = this[CONNECTION]!;
+    if (connection.responses.has(this)) connection.responses.set(this, source);
+  }
+  function onClose(this: Tracked): void {
+    const connection = this[CONNECTION]!;
+    connection.inFlight -= 1;
+    connection.responses.delete(this);
+    if (draining && connection.inFlight === 0) connection.socket.end();
+  }
+  server.on('request', (request: IncomingMessage, response: Tracked) => {
+    const connection = connections.get(request.socket);
     if (!connection) return;
     connection.inFlight += 1;
     connection.responses.set(response, null);
-    // Fastify pipes a stream payload into the response: keep it, so the cut can detach it.
-    response.once('pipe', (source: Readable) => {
-      if (connection.responses.has(response)) connection.responses.set(response, source);
-    });
-    response.once('close', () => {
-      connection.inFlight -= 1;
-      connection.responses.delete(response);
-      if (draining && connection.inFlight === 0) socket.end();
-    });
-  });
-
-  // A callback hook: it runs on every request and nearly always has nothing to do.
-  app.addHook('onRequest', (_request, reply, done) => {
-    if (!draining) return done();
-    reply.header('Connection', 'close');
-    done(new GatehouseError('service_unavailable', { message: 'The server is shutting down; retry on another instance.', retryAfterS: 1 }));
+    response[CONNECTION] = connection;
+    response.on('pipe', onPipe);
+    response.on('close', onClose);
   });
 
   app.addHook('preClose', async () => {
@@ -103,6 +110,13 @@ export function installDrain(app: FastifyInstance, { tls }: { tls: boolean }): v
     }
     return report;
   });
+
+  // Runs on every request and nearly always has nothing to do.
+  return function refuseWhileDraining(_request, reply): void {
+    if (!draining) return;
+    reply.header('Connection', 'close');
+    throw new GatehouseError('service_unavailable', { message: 'The server is shutting down; retry on another instance.', retryAfterS: 1 });
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import {
   ApiKeyRejected, bearerOf, createCaller, LOOKS_LIKE_KEY, presentedKey, TokenRejected,
-  type CallerKey, type CallerUser, type SurfaceDescriptor,
+  type Caller, type CallerKey, type CallerUser, type SurfaceDescriptor,
 } from '../access/index.js';
 import { timingSafeEqualString } from '../crypto/index.js';
 import { GatehouseError } from '../errors/index.js';
@@ -10,9 +10,16 @@ import { operatorCookieOf, type OperatorSessionStage } from './operator-session.
 import { routeInfo } from './route-info.js';
 
 export interface IdentifyDeps {
-  apiKeys: { verify(key: string): Promise<CallerKey> };
-  /** A user's bearer token (Gatehouse's own or an external issuer's) → the user, session still live. */
-  userTokens: { verify(projectId: string, environment: string, token: string): Promise<CallerUser> };
+  /** `known`: the key when its every check passed within the cache TTL (synchronous), else undefined. */
+  apiKeys: { verify(key: string): Promise<CallerKey>; known(key: string): CallerKey | undefined };
+  /**
+   * A user's bearer token (Gatehouse's own or an external issuer's) → the user, session still live.
+   * `known`: the user when the token and its session's liveness are cached (synchronous), else undefined.
+   */
+  userTokens: {
+    verify(projectId: string, environment: string, token: string): Promise<CallerUser>;
+    known(projectId: string, environment: string, token: string): CallerUser | undefined;
+  };
   events: SecurityEvents;
   /** GATEHOUSE_METRICS_TOKEN, for the routes that take it (`config.metricsToken`). */
   metricsToken: string | undefined;
@@ -74,7 +81,24 @@ export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken,
     throw new GatehouseError(bearer ? 'invalid_token' : 'missing_api_key');
   }
 
-  return async function identify(request: FastifyRequest): Promise<void> {
+  /** A caller seen within the caches' TTL is identified synchronously: no promise, no microtask turn. */
+  function identifyKnown(key: string, userToken: string | undefined): Caller | undefined {
+    const verified = apiKeys.known(key);
+    if (!verified) return undefined;
+    const user = userToken === undefined ? null : userTokens.known(verified.projectId, verified.environment, userToken);
+    if (user === undefined) return undefined;
+    auth.outcome('api_key', 'ok');
+    if (user) auth.outcome(user.sessionId === null ? 'external_token' : 'user_token', 'ok');
+    return createCaller(verified, user);
+  }
+
+  async function identifyAfresh(request: FastifyRequest, key: string, userToken: string | undefined, route: string, surface: SurfaceDescriptor | undefined): Promise<void> {
+    const verified = await verifyKey(request, key, route);
+    const user = userToken === undefined ? null : await verifyUser(request, verified, userToken, route, surface);
+    request.caller = createCaller(verified, user);
+  }
+
+  return function identify(request: FastifyRequest): void | Promise<void> {
     const route = routeInfo(request);
     const config = route.config;
     if (!route.url) return; // no route: the 404 handler answers
@@ -99,11 +123,14 @@ export function createIdentifyStage({ apiKeys, userTokens, events, metricsToken,
       events.record('api_key_rejected', { ip: request.ip, requestId: request.id, details: { reason: 'missing', route: route.url } });
       throw new GatehouseError('missing_api_key');
     }
-    const verified = await verifyKey(request, key, route.url);
     // A bearer that is a key was the key itself; on a metrics route it is the metrics token's place.
     const userToken = bearer !== undefined && !config.metricsToken && !LOOKS_LIKE_KEY.test(bearer) ? bearer : undefined;
-    const user = userToken === undefined ? null : await verifyUser(request, verified, userToken, route.url, config.surface);
-    request.caller = createCaller(verified, user);
+    const known = identifyKnown(key, userToken);
+    if (known) {
+      request.caller = known;
+      return;
+    }
+    return identifyAfresh(request, key, userToken, route.url, config.surface);
   };
 }
 

@@ -10,7 +10,7 @@ export { installErrorHandling } from './errors.js';
 export { cutInFlight, installDrain } from './drain.js';
 export { addDocumentHeaders, securityHeaders } from './security-headers.js';
 export { routeInfo, type RouteInfo } from './route-info.js';
-export { asHook, type Stage } from './hook.js';
+export { asHook, stageChain, type Stage } from './hook.js';
 export { requestStatsStage } from './request-stats-stage.js';
 export {
   createOperatorSessionStage, CSRF_HEADER, ENVIRONMENT_HEADER, OPERATOR_COOKIE, OPERATOR_COOKIE_SECURE, operatorCookieOf, PROJECT_HEADER,

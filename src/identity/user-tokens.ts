@@ -1,11 +1,23 @@
 import type { CallerUser } from '../access/index.js';
 import { decodeUnverified, TokenRejected, type AccessTokenService } from './jwt/index.js';
 import type { ExternalVerifier } from './external/index.js';
-import type { SessionService } from './sessions/index.js';
+import type { ActiveSession, SessionService } from './sessions/index.js';
+import type { JWTPayload } from 'jose';
 
 export interface UserTokenVerifier {
   /** The user behind a bearer token, or TokenRejected (the identify stage turns it into a 401). */
   verify(projectId: string, environment: string, token: string): Promise<CallerUser>;
+  /**
+   * The hot path, synchronous: the user when this token verified here before and its session's
+   * liveness is cached and live; undefined for anything else, which `verify` then decides.
+   */
+  known(projectId: string, environment: string, token: string): CallerUser | undefined;
+}
+
+/** The caller's user: the role comes from the database, not the token, so a demoted admin stops being admin at once. */
+function userOf(session: ActiveSession, claims: JWTPayload): CallerUser {
+  // The claims are the verified-token cache's own, frozen: shared, not copied, per request.
+  return { id: session.userId, role: session.role, sessionId: session.id, claims };
 }
 
 /**
@@ -22,6 +34,13 @@ export function createUserTokenVerifier({ tokens, sessions, external }: { tokens
   }
 
   return {
+    known(projectId, environment, token) {
+      const claims = tokens.cached(projectId, environment, token);
+      if (!claims) return undefined;
+      const session = sessions.known(projectId, environment, claims.session_id as string);
+      return session && session.userId === claims.sub ? userOf(session, claims) : undefined;
+    },
+
     async verify(projectId, environment, token) {
       // A token verified here before skips decoding; otherwise the issuer decides who verifies it.
       const known = tokens.cached(projectId, environment, token);
@@ -30,9 +49,7 @@ export function createUserTokenVerifier({ tokens, sessions, external }: { tokens
         const session = await sessions.active(projectId, environment, claims.session_id as string);
         if (!session) throw new TokenRejected('session_revoked');
         if (session.userId !== claims.sub) throw new TokenRejected('session_revoked');
-        // The role comes from the database, not the token: a demoted admin stops being admin at once.
-        // The claims are the verified-token cache's own, frozen: shared, not copied, per request.
-        return { id: session.userId, role: session.role, sessionId: session.id, claims };
+        return userOf(session, claims);
       }
       try {
         return await external.verify(projectId, environment, token);

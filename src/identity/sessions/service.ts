@@ -34,6 +34,8 @@ export interface SessionService {
   refresh(projectId: string, environment: string, refreshToken: string, meta: RequestMeta): Promise<{ sessionId: string; userId: string; refreshToken: string }>;
   /** The session behind an access token, if it still counts (not revoked, not idle past its limit). */
   active(projectId: string, environment: string, sessionId: string): Promise<ActiveSession | null>;
+  /** `active`'s answer when it is cached (hot path, synchronous); undefined when it must be read. */
+  known(projectId: string, environment: string, sessionId: string): ActiveSession | null | undefined;
   revoke(projectId: string, environment: string, sessionId: string, reason: string): Promise<boolean>;
   /** Drops cached liveness answers for a user's sessions: their role or standing just changed. */
   forgetUser(projectId: string, environment: string, userId: string): void;
@@ -71,6 +73,10 @@ export function createSessionService(options: SessionOptions): SessionService {
   // (one per session per TTL: at most 64 / 0.375 s ≈ 170 point reads a second at the default).
   type Liveness = { projectId: string; environment: string; session: ActiveSession | null };
   const liveness = createTtlCache<Liveness>({ ttlMs: options.cacheMs ?? 0, clock, keepWarmMs: KEEP_WARM_MS, keepWarmMax: KEEP_WARM_SESSIONS });
+  function knownLiveness(projectId: string, environment: string, sessionId: string): ActiveSession | null | undefined {
+    const hit = liveness.get(sessionId);
+    return hit && hit.projectId === projectId && hit.environment === environment ? hit.session : undefined;
+  }
 
   async function readLiveness(projectId: string, environment: string, sessionId: string): Promise<Liveness> {
     const row = await db.selectFrom('identity_sessions as s').innerJoin('identity_users as u', 'u.id', 's.user_id')
@@ -143,9 +149,11 @@ export function createSessionService(options: SessionOptions): SessionService {
       return { sessionId: row.session_id, userId: row.user_id, refreshToken: await mint(row.session_id, row.id) };
     },
 
+    known: knownLiveness,
+
     async active(projectId, environment, sessionId) {
-      const hit = liveness.get(sessionId);
-      if (hit && hit.projectId === projectId && hit.environment === environment) return hit.session;
+      const hit = knownLiveness(projectId, environment, sessionId);
+      if (hit !== undefined) return hit;
       const since = liveness.epoch();
       const fresh = await readLiveness(projectId, environment, sessionId);
       // A revoked session (null) stays revoked: only a live one is worth keeping warm.
