@@ -119,8 +119,13 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     createSubjectLimitStage(limitStageDeps),
   ]));
   app.addHook('preValidation', asHook(createAccountLimitStage(limitStageDeps)));
-  app.addHook('onResponse', asHook(requestStatsStage(deps.stats)));
-  if (deps.metrics.enabled) app.addHook('onResponse', asHook(deps.metrics.http.responseStage((path) => SURFACES.forPath(path).name, deps.metrics.auth)));
+  // Both onResponse stages in one hook (as onRequest's: one runner's bookkeeping, not two).
+  const countResponse = requestStatsStage(deps.stats);
+  const recordResponse = deps.metrics.enabled ? deps.metrics.http.responseStage((path) => SURFACES.forPath(path).name, deps.metrics.auth) : undefined;
+  app.addHook('onResponse', asHook((request, reply) => {
+    countResponse(request, reply);
+    recordResponse?.(request, reply);
+  }));
   app.addHook('onSend', (request, reply, payload, done) => {
     // Page-protecting headers only on pages (HTML, and every /docs response): not on JSON answers.
     addDocumentHeaders(reply, headers.document, routeInfo(request).url?.startsWith('/docs') === true);
