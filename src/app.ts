@@ -88,7 +88,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   // Docs and spec are public; mark them before their plugin adds its routes,
   // since an unmarked route needs a key (fail closed).
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public' };
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), auth: 'public', documentHeaders: true };
   });
 
   const cors = createCorsStage({ projects: deps.projects, allOrigins: () => deps.projects.allCorsOrigins(), events: deps.events, clock: deps.clock });
@@ -118,7 +118,13 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     // by key/IP and at the guest tier. Still in onRequest: a refused request never reaches the parser.
     createSubjectLimitStage(limitStageDeps),
   ]));
-  app.addHook('preValidation', asHook(createAccountLimitStage(limitStageDeps)));
+  // Only the routes that name an account get this stage: every other request skips a hook runner.
+  const limitAccount = asHook(createAccountLimitStage(limitStageDeps));
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.rateLimitAccount) return;
+    const own = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
+    route.preValidation = [limitAccount, ...own];
+  });
   // Both onResponse stages in one hook (as onRequest's: one runner's bookkeeping, not two).
   const countResponse = requestStatsStage(deps.stats);
   const recordResponse = deps.metrics.enabled ? deps.metrics.http.responseStage((path) => SURFACES.forPath(path).name, deps.metrics.auth) : undefined;
@@ -128,7 +134,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   }));
   app.addHook('onSend', (request, reply, payload, done) => {
     // Page-protecting headers only on pages (HTML, and every /docs response): not on JSON answers.
-    addDocumentHeaders(reply, headers.document, routeInfo(request).url?.startsWith('/docs') === true);
+    addDocumentHeaders(reply, headers.document, routeInfo(request).config.documentHeaders === true);
     addressLimitHeaders(request, reply);
     const pending = cors.decorate(request, reply);
     if (pending) pending.then(() => done(null, payload), (error: Error) => done(error));

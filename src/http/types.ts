@@ -56,5 +56,7 @@ declare module 'fastify' {
      * schema ran: it must accept any body and return undefined for what is not an account.
      */
     rateLimitAccount?: (request: FastifyRequest) => string | undefined;
+    /** The page-protecting headers on every answer of this route, whatever its type (the /docs pages). */
+    documentHeaders?: true;
   }
 }
