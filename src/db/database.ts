@@ -31,6 +31,12 @@ export interface EngineCapabilities {
    * `json_extract` straight on the text) or PostgreSQL's (`json_typeof`, `->`/`->>` after a cast).
    */
   json: 'json1' | 'postgres';
+  /**
+   * SQL can write a row as a JSON object with the bytes JSON.stringify gives for text, integer and
+   * boolean values (SQLite's json_object: the Data API's reads, data/rows/read-plan.ts). PostgreSQL's
+   * json_build_object spaces its output differently.
+   */
+  jsonRows?: boolean;
 }
 
 export interface Storage {
@@ -88,7 +94,7 @@ function openSqlite(file: string, busyTimeoutMs: number, outage: OutageLog): Sto
   return {
     db,
     engine: 'sqlite',
-    capabilities: { ilike: false, concurrentWriters: false, json: 'json1' },
+    capabilities: { ilike: false, concurrentWriters: false, json: 'json1', jsonRows: true },
     // Kysely's lock on the one connection exists so that no statement runs inside another request's
     // open transaction. With no transaction open, a read runs at once: better-sqlite3 is synchronous,
     // so nothing else can begin one while it runs, and taking the lock was several promise turns on
