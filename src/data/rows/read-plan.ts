@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { expressionBuilder, sql, type AliasableExpression, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import type { EngineCapabilities } from '../../db/index.js';
-import { maskedRef, readAccess, readableColumn, readableColumns, type ColumnAccess } from '../columns/permissions.js';
+import { accessClass, maskedRef, readAccess, readableColumn, readableColumns, type ColumnAccess } from '../columns/permissions.js';
 import { buildConditions, prepareConditions, type Prepared } from '../query/compile.js';
-import type { ParsedQuery } from '../query/ast.js';
+import type { OrderItem, ParsedQuery, SelectItem as ParsedSelectItem } from '../query/ast.js';
 import { buildFolded, combinePredicates, foldRules, isConstant, toExpression, type Folded, type FoldedNode, type Values } from '../rules/compile.js';
 import type { AuthContext } from '../rules/context.js';
 import { createResolver, type ColumnResolver } from '../rules/resolver.js';
@@ -82,14 +82,31 @@ export interface ReadInput {
 /** Slot 0 is always the caller's id: masked columns (`self` access) compare created_by with it. */
 const UID_SLOT = 0;
 
-/** The request's shape (checked: the 400s and 403s of a bad select, order or filter) and values. */
-export function readShape(ctx: PlanContext, resolver: ColumnResolver, input: ReadInput): { shape: ReadShape; values: Values } {
-  const { auth, query } = input;
-  const values: Values = [auth.uid];
-  // Checked in the order a query is built in, so the same bad request gets the same error.
+/** The select list or the order resolved for one class of caller (columns/permissions.ts accessClass). */
+interface SelectPart { select: SelectItem[]; columns: ColumnModel[] }
+type OrderPart = ReadShape['order'];
+
+// select= and order= come parsed as frozen arrays, one per distinct text (query/parse.ts). Resolving
+// them (each column's model and the caller's access) depends only on the table model, that array
+// and the caller's access class, so it is kept per table model (a schema change is a new model)
+// and class, by the parsed array: weakly, so the parser's bound bounds these too. A select or order
+// the caller may not read throws its 400/403 each time and is never kept.
+const selectParts = new WeakMap<TableModel, Map<string, WeakMap<readonly ParsedSelectItem[], SelectPart>>>();
+const orderParts = new WeakMap<TableModel, Map<string, WeakMap<readonly OrderItem[], OrderPart>>>();
+
+function partsFor<K extends object, V>(all: WeakMap<TableModel, Map<string, WeakMap<K, V>>>, table: TableModel, auth: AuthContext): WeakMap<K, V> {
+  let byClass = all.get(table);
+  if (byClass === undefined) all.set(table, (byClass = new Map()));
+  const cls = accessClass(auth);
+  let parts = byClass.get(cls);
+  if (parts === undefined) byClass.set(cls, (parts = new WeakMap()));
+  return parts;
+}
+
+function resolveSelect(resolver: ColumnResolver, auth: AuthContext, items: readonly ParsedSelectItem[]): SelectPart {
   const select: SelectItem[] = [];
   const columns: ColumnModel[] = [];
-  for (const item of query.select) {
+  for (const item of items) {
     if (item.kind === 'star') {
       for (const name of readableColumns(resolver.table, auth)) {
         const column = resolver.table.columns.get(name)!;
@@ -102,7 +119,34 @@ export function readShape(ctx: PlanContext, resolver: ColumnResolver, input: Rea
       columns.push(column);
     }
   }
-  const order = query.order.map((item) => ({ name: item.column, how: readAccess(readableColumn(resolver, auth, item.column), auth), direction: item.direction, nulls: item.nulls }));
+  // Shared by every request of this shape and kept in its plan: never changed.
+  Object.freeze(select);
+  Object.freeze(columns);
+  return { select, columns };
+}
+
+function resolveOrder(resolver: ColumnResolver, auth: AuthContext, items: readonly OrderItem[]): OrderPart {
+  return Object.freeze(items.map((item) => ({ name: item.column, how: readAccess(readableColumn(resolver, auth, item.column), auth), direction: item.direction, nulls: item.nulls }))) as OrderPart;
+}
+
+function cachedPart<K extends object, V>(parts: WeakMap<K, V>, items: K, resolve: () => V): V {
+  let part = parts.get(items);
+  if (part === undefined) {
+    part = resolve();
+    // Only frozen (parsed, shared) arrays are kept: anything else is one request's own.
+    if (Object.isFrozen(items)) parts.set(items, part);
+  }
+  return part;
+}
+
+/** The request's shape (checked: the 400s and 403s of a bad select, order or filter) and values. */
+export function readShape(ctx: PlanContext, resolver: ColumnResolver, input: ReadInput): { shape: ReadShape; values: Values } {
+  const { auth, query } = input;
+  const table = resolver.table;
+  const values: Values = [auth.uid];
+  // Checked in the order a query is built in, so the same bad request gets the same error.
+  const { select, columns } = cachedPart(partsFor(selectParts, table, auth), query.select, () => resolveSelect(resolver, auth, query.select));
+  const order = cachedPart(partsFor(orderParts, table, auth), query.order, () => resolveOrder(resolver, auth, query.order));
   // Conditions before rules, as rowPredicate: errors never depend on data.
   const where = prepareConditions(resolver, auth, ctx.capabilities, query.where, values);
   const rules = foldRules(resolver, auth, resolver.table.rules.select, values);
@@ -152,12 +196,32 @@ function preparedKey(p: Prepared): string {
   return `f${neg}(${p.col}:${p.how}:${what})`;
 }
 
+// The select and order parts of a key, printed once per resolved list (the same array for every
+// request of one select text and class of caller, see readShape).
+const listKeys = new WeakMap<object, string>();
+
+function selectKey(select: readonly SelectItem[]): string {
+  let key = listKeys.get(select);
+  if (key === undefined) {
+    key = '';
+    for (const item of select) key += `${JSON.stringify(item.alias)}:${item.name}:${item.how},`;
+    listKeys.set(select, key);
+  }
+  return key;
+}
+
+function orderKey(order: ReadShape['order']): string {
+  let key = listKeys.get(order);
+  if (key === undefined) {
+    key = '';
+    for (const item of order) key += `${item.name}:${item.how}:${item.direction}:${item.nulls},`;
+    listKeys.set(order, key);
+  }
+  return key;
+}
+
 export function shapeKey(shape: ReadShape): string {
-  let key = `${shape.count ? 'n' : '-'}${shape.stripNulls ? 's' : '-'}${shape.limit},${shape.offsetSlot};`;
-  for (const item of shape.select) key += `${JSON.stringify(item.alias)}:${item.name}:${item.how},`;
-  key += ';';
-  for (const item of shape.order) key += `${item.name}:${item.how}:${item.direction}:${item.nulls},`;
-  key += `;${foldedKey(shape.rules)};`;
+  let key = `${shape.count ? 'n' : '-'}${shape.stripNulls ? 's' : '-'}${shape.limit},${shape.offsetSlot};${selectKey(shape.select)};${orderKey(shape.order)};${foldedKey(shape.rules)};`;
   for (const item of shape.where) key += `${preparedKey(item)},`;
   return key;
 }
