@@ -295,9 +295,9 @@ function serializer(select: readonly SelectItem[], columns: readonly ColumnModel
 }
 
 // Column types whose stored value SQLite's json_object writes with the very bytes JSON.stringify
-// gives the decoded value: text-like columns (json_quote escapes exactly as JSON.stringify does:
-// checked over every code point in read-plan.test.ts), integers (safe integers, stored as INTEGER)
-// and booleans (0/1, written as true/false below). Not `number` (SQLite prints a REAL with up to
+// gives the decoded value: text-like columns (json_quote escapes exactly as JSON.stringify does,
+// checked over every code point in test/data/read-answers-byte-identical.test.ts), integers (safe
+// integers, stored as INTEGER) and booleans (0/1, written as true/false below). Not `number` (SQLite prints a REAL with up to
 // 17 significant digits, not JavaScript's shortest form) nor `json` (re-parsed and re-printed).
 const JSON_ROW_TYPES: ReadonlySet<ColumnModel['type']> = new Set(['text', 'uuid', 'reference', 'timestamp', 'integer', 'boolean']);
 
