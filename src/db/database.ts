@@ -33,8 +33,10 @@ export interface EngineCapabilities {
   json: 'json1' | 'postgres';
   /**
    * SQL can write a row as a JSON object with the bytes JSON.stringify gives for text, integer and
-   * boolean values (SQLite's json_object: the Data API's reads, data/rows/read-plan.ts). PostgreSQL's
-   * json_build_object spaces its output differently.
+   * boolean values (SQLite's json_object: the Data API's reads, data/rows/read-plan.ts). Not on
+   * PostgreSQL: json_build_object spaces its output differently, and row_to_json, whose bytes are
+   * the same, runs in the select list for every row the filters pass, before the sort and LIMIT
+   * (a 50-row list of bench/data.ts: ~2,900 rows, 3× the query's time; measured in issue 18).
    */
   jsonRows?: boolean;
 }
