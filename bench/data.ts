@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createDeps } from '../src/deps.js';
@@ -98,6 +99,12 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
         if (u === 0 && batch === 2) someId = res.json()[250].id;
       }
     }
+    // PostgreSQL's autovacuum analyzes a table within about a minute of a bulk load, as a running
+    // server's tables are; the bench measures sooner, while the planner still takes the new table
+    // for empty and answers the list by a full scan and a sort instead of the created_at index
+    // (5.3 ms against 0.8 ms per query, measured in issue 18). So the statistics are brought to
+    // where autovacuum brings them. SQLite needs none for the index (and Gatehouse runs no ANALYZE there).
+    if (deps.storage.engine === 'postgres') await sql`analyze`.execute(deps.storage.db);
     const headers = { apikey: publishableKey, authorization: `Bearer ${tokens[0]}` };
     const pointPath = `/rest/v1/todos?id=eq.${someId}&select=id,title`;
     const listPath = '/rest/v1/todos?select=*&done=eq.false&order=created_at.desc&limit=50';

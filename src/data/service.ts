@@ -65,22 +65,35 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs, ch
   // running on the one connection in the middle of another request's write transaction, which it
   // would see uncommitted), and gives its rows as arrays: the plan knows the columns' order.
   const select = (text: string, parameters: readonly unknown[]) => storage.selectArrays(text, parameters);
+  const selectNow = storage.selectArraysNow ? storage.selectArraysNow.bind(storage) : () => null;
   // One context per environment's tables (the schema cache's map, new with each schema version).
   const contexts = new WeakMap<ReadonlyMap<string, TableModel>, RowContext>();
-  async function open(caller: Caller, name: string) {
-    if (!isIdentifier(name)) throw unknownTable(name);
-    const tables = await schema.tables(caller.projectId, caller.environment);
+  // The schema cache holds a promise per environment; once it has settled, its tables are taken
+  // from here without awaiting it again (a read on SQLite then runs without a promise turn).
+  const settled = new WeakMap<Promise<ReadonlyMap<string, TableModel>>, ReadonlyMap<string, TableModel>>();
+  function tablesOf(caller: Caller): ReadonlyMap<string, TableModel> | Promise<ReadonlyMap<string, TableModel>> {
+    const pending = schema.tables(caller.projectId, caller.environment);
+    return settled.get(pending) ?? pending.then((tables) => {
+      settled.set(pending, tables);
+      return tables;
+    });
+  }
+  function opened(caller: Caller, name: string, tables: ReadonlyMap<string, TableModel>) {
     const table = tables.get(name);
     if (!table) throw unknownTable(name);
     let ctx = contexts.get(tables);
     if (ctx === undefined || ctx.projectId !== caller.projectId || ctx.environment !== caller.environment) {
       ctx = {
-        db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select,
+        db, capabilities: storage.capabilities, limits: merged, clock, tables, plans, select, selectNow,
         projectId: caller.projectId, environment: caller.environment, changes: changes ?? null,
       };
       contexts.set(tables, ctx);
     }
     return { table, ctx, auth: authContextOf(caller) };
+  }
+  async function open(caller: Caller, name: string) {
+    if (!isIdentifier(name)) throw unknownTable(name);
+    return opened(caller, name, await tablesOf(caller));
   }
   return {
     schema,
@@ -88,7 +101,9 @@ export function createDataService({ storage, clock, limits, schemaCacheTtlMs, ch
     readPlans: plans,
     open,
     async read(caller, name, urlQuery, options = {}) {
-      const { table, ctx, auth } = await open(caller, name);
+      if (!isIdentifier(name)) throw unknownTable(name);
+      const tables = tablesOf(caller);
+      const { table, ctx, auth } = opened(caller, name, tables instanceof Promise ? await tables : tables);
       const query = parseQuery(urlQuery, ctx.limits);
       if (query.columns) throw new GatehouseError('data_query_invalid', { message: 'columns is only for inserts' });
       return readRows(ctx, {

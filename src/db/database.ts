@@ -31,6 +31,14 @@ export interface EngineCapabilities {
    * `json_extract` straight on the text) or PostgreSQL's (`json_typeof`, `->`/`->>` after a cast).
    */
   json: 'json1' | 'postgres';
+  /**
+   * SQL can write a row as a JSON object with the bytes JSON.stringify gives for text, integer and
+   * boolean values (SQLite's json_object: the Data API's reads, data/rows/read-plan.ts). Not on
+   * PostgreSQL: json_build_object spaces its output differently, and row_to_json, whose bytes are
+   * the same, runs in the select list for every row the filters pass, before the sort and LIMIT
+   * (a 50-row list of bench/data.ts: ~2,900 rows, 3× the query's time; measured in issue 18).
+   */
+  jsonRows?: boolean;
 }
 
 export interface Storage {
@@ -44,6 +52,11 @@ export interface Storage {
    * another request's transaction).
    */
   selectArrays(sql: string, parameters: readonly unknown[]): Promise<unknown[][]>;
+  /**
+   * selectArrays at once, when the engine can answer without waiting (SQLite with no transaction
+   * open on its connection); null when it cannot (then selectArrays). Absent on PostgreSQL.
+   */
+  selectArraysNow?(sql: string, parameters: readonly unknown[]): unknown[][] | null;
   /** Cheap liveness probe for /ready. */
   ping(): Promise<void>;
   /** PostgreSQL: the pool's connections now (metrics). Absent on SQLite: one connection, no pool, no queue. */
@@ -88,7 +101,7 @@ function openSqlite(file: string, busyTimeoutMs: number, outage: OutageLog): Sto
   return {
     db,
     engine: 'sqlite',
-    capabilities: { ilike: false, concurrentWriters: false, json: 'json1' },
+    capabilities: { ilike: false, concurrentWriters: false, json: 'json1', jsonRows: true },
     // Kysely's lock on the one connection exists so that no statement runs inside another request's
     // open transaction. With no transaction open, a read runs at once: better-sqlite3 is synchronous,
     // so nothing else can begin one while it runs, and taking the lock was several promise turns on
@@ -97,6 +110,8 @@ function openSqlite(file: string, busyTimeoutMs: number, outage: OutageLog): Sto
       database.inTransaction
         ? executor.provideConnection(async () => guarded.allArrays(text, parameters))
         : new Promise((resolve) => resolve(guarded.allArrays(text, parameters))),
+    // The same without the promise: a point read's answer needs no turn of the event loop's queue.
+    selectArraysNow: (text, parameters) => (database.inTransaction ? null : guarded.allArrays(text, parameters)),
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -19,6 +19,14 @@ function access(groups: ReadonlySet<RuleGroup> | null, auth: AuthContext): Colum
   return groups.has('self') && auth.uid !== null ? 'self' : 'none';
 }
 
+/**
+ * All that column access (above) depends on of the caller: its group, and whether a user signed in.
+ * Two callers of one class have the same access to every column (read plans cache by it).
+ */
+export function accessClass(auth: AuthContext): string {
+  return auth.uid === null ? auth.group : `${auth.group}+user`;
+}
+
 export const readAccess = (column: ColumnModel, auth: AuthContext): ColumnAccess => (column.system ? 'all' : access(column.read, auth));
 export const writeAccess = (column: ColumnModel, auth: AuthContext): ColumnAccess => (column.system ? 'none' : access(column.write, auth));
 

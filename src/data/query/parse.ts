@@ -170,9 +170,14 @@ const parsedOrder = memo((text: string): OrderItem[] => {
   });
 });
 
+// No select= is `*` and no order= is none: shared frozen lists, like the parsed ones above, so what
+// is made of them per table and caller is kept too (rows/read-plan.ts).
+const ALL_COLUMNS = Object.freeze([Object.freeze({ kind: 'star' as const })]) as unknown as SelectItem[];
+const NO_ORDER = Object.freeze([]) as unknown as OrderItem[];
+
 /** Parses Fastify's query object (string | string[] values) into a ParsedQuery. */
 export function parseQuery(query: Record<string, unknown>, limits: QueryLimits): ParsedQuery {
-  const parsed: ParsedQuery = { select: [{ kind: 'star' }], where: [], order: [], limit: null, offset: null, columns: null };
+  const parsed: ParsedQuery = { select: ALL_COLUMNS, where: [], order: NO_ORDER, limit: null, offset: null, columns: null };
   const budget: Budget = { filters: 0, limits };
   for (const [key, raw] of Object.entries(query ?? {})) {
     if (key === 'select') parsed.select = parseSelect(single(raw, key), limits);

@@ -23,6 +23,8 @@ export interface RowContext {
   plans: ReadPlans;
   /** Runs a planned read's SQL with its values bound: the rows as arrays, in select order (Storage.selectArrays). */
   select(sql: string, parameters: readonly unknown[]): Promise<unknown[][]>;
+  /** The same at once when the engine can (Storage.selectArraysNow), else null: then `select`. */
+  selectNow(sql: string, parameters: readonly unknown[]): unknown[][] | null;
   /** Whose tables these are, for the change listener. */
   projectId: string;
   environment: Environment;

@@ -1,7 +1,7 @@
 import type { Expression, SqlBool } from 'kysely';
 import type { ParsedQuery } from '../query/ast.js';
 import { compileConditions } from '../query/compile.js';
-import { combinePredicates, compileRules, isConstant, toExpression, type Compiled } from '../rules/compile.js';
+import { combinePredicates, compileRules, isConstant, toExpression, type Compiled, type Values } from '../rules/compile.js';
 import type { AuthContext } from '../rules/context.js';
 import type { ColumnResolver } from '../rules/resolver.js';
 import type { Operation } from '../schema/types.js';
@@ -49,9 +49,10 @@ export function rowPredicate(ctx: RowContext, resolver: ColumnResolver, auth: Au
 
 /**
  * A read through its cached plan (read-plan.ts): the request is checked and its values collected,
- * the SQL of its shape is reused, and only the values are bound.
+ * the SQL of its shape is reused, and only the values are bound. The answer comes at once when the
+ * engine can give it at once (SQLite with no transaction open), without a promise turn.
  */
-export async function readRows(ctx: RowContext, req: ReadRequest): Promise<ReadResult> {
+export function readRows(ctx: RowContext, req: ReadRequest): ReadResult | Promise<ReadResult> {
   const { table, auth, query } = req;
   const offset = query.offset ?? req.range?.offset ?? 0;
   let limit = Math.min(query.limit ?? ctx.limits.maxPageSize, req.range?.limit ?? ctx.limits.maxPageSize);
@@ -59,7 +60,16 @@ export async function readRows(ctx: RowContext, req: ReadRequest): Promise<ReadR
 
   const { plan, values } = ctx.plans.plan(ctx, { table, auth, query, count: req.count, limit, offset, stripNulls: req.stripNulls });
   if (plan.denied) return { columns: plan.columns, rows: [], offset, total: req.count ? 0 : null, json: () => '[]', objects: () => [] };
-  const rows = await ctx.select(plan.rows!.sql, bindValues(plan.rows!, values));
+  const parameters = bindValues(plan.rows!, values);
+  if (!plan.total) {
+    const rows = ctx.selectNow(plan.rows!.sql, parameters);
+    if (rows !== null) return new PlannedResult(plan, rows, offset, null);
+  }
+  return readCounted(ctx, plan, parameters, values, offset);
+}
+
+async function readCounted(ctx: RowContext, plan: ReadPlan, parameters: unknown[], values: Values, offset: number): Promise<ReadResult> {
+  const rows = await ctx.select(plan.rows!.sql, parameters);
   let total: number | null = null;
   if (plan.total) {
     const c = await ctx.select(plan.total.sql, bindValues(plan.total, values));
