@@ -1,8 +1,9 @@
 // The limiter the request pipeline calls: policy lookup, one store hit, headers, and the
 // route class's failMode when the store is down.
 import { rateLimitHeaders, retryAfterSeconds, type RateLimitHeaderFamily } from './headers.js';
+import { createKeyMemo } from './key-memo.js';
 import {
-  resolveAddressPolicy, resolvePolicy, type FailMode, type LimitsConfig, type RouteClass, type RoutePolicy, type Tier,
+  addressPolicyOf, policyOf, type FailMode, type LimitsConfig, type RouteClass, type RoutePolicy, type Tier,
 } from './policy.js';
 import { isServiceUnavailable, type ServiceUnavailableError } from '../errors/index.js';
 import type { Decision, LimiterStore } from './store.js';
@@ -60,10 +61,25 @@ export interface LimitResult {
   tier?: Tier;
 }
 
+/** A limiter's answer: at once when its store counts in process (memory), else a promise (Redis). */
+export type LimitAnswer = LimitResult | Promise<LimitResult>;
+
+/** True when an answer has still to arrive (a thenable: a LimitResult never has `then`). */
+export function isPending(answer: LimitAnswer): answer is Promise<LimitResult> {
+  return typeof (answer as { then?: unknown }).then === 'function';
+}
+
 export interface Limiter {
   check(request: LimitRequest): Promise<LimitResult>;
   /** The global per-IP pre-check (no project yet); policy from options.config().address. */
   checkAddress(request: AddressRequest): Promise<LimitResult>;
+  /** checkAddress for the request path: answered at once on the memory store. */
+  checkAddressNow(request: AddressRequest): LimitAnswer;
+  /**
+   * One counter, its key already built (`<subject key>:<route class>`, see check) and its policy
+   * resolved (policyOf): what the request path calls, with keys it keeps per caller.
+   */
+  checkKeyed(counterKey: string, routeClass: RouteClass, policy: RoutePolicy, nowMs: number): LimitAnswer;
 }
 
 /**
@@ -82,34 +98,61 @@ class Allowed implements LimitResult {
   }
 }
 
+/** Addresses whose counter key was built lately; bounded, so a spray of addresses only churns it. */
+const ADDRESS_KEYS_KEPT = 10_000;
+
 export function createLimiter(options: LimiterOptions): Limiter {
   const { store, config, onStoreError } = options;
   const family = options.headers ?? 'legacy';
   if (typeof config !== 'function') throw new TypeError('createLimiter: config must be a function returning the current LimitsConfig');
+  const hitNow = store.hitNow?.bind(store);
+  const addressKeys = createKeyMemo<string>(ADDRESS_KEYS_KEPT);
 
-  async function decide(counterKey: string, name: RouteClass | typeof ADDRESS_CLASS, policy: RoutePolicy, nowMs: number): Promise<LimitResult> {
-    let decision: Decision;
-    try {
-      decision = await store.hit(counterKey, policy.windows, nowMs);
-    } catch (error) {
-      // Only an outage is subject to failMode; anything else is a bug and must surface.
-      if (!isServiceUnavailable(error)) throw error;
-      onStoreError(name, policy.failMode, error);
-      return policy.failMode === 'open' ? { allowed: true, headers: {} } : { allowed: false, headers: {}, unavailable: true };
-    }
+  function answer(name: RouteClass | typeof ADDRESS_CLASS, decision: Decision, nowMs: number): LimitResult {
     if (decision.allowed) return new Allowed(name, decision, nowMs, family);
     return { allowed: false, headers: rateLimitHeaders(name, decision, nowMs, family), retryAfterS: retryAfterSeconds(decision) };
   }
 
+  function storeFailed(name: RouteClass | typeof ADDRESS_CLASS, policy: RoutePolicy, error: unknown): LimitResult {
+    // Only an outage is subject to failMode; anything else is a bug and must surface.
+    if (!isServiceUnavailable(error)) throw error;
+    onStoreError(name, policy.failMode, error);
+    return policy.failMode === 'open' ? { allowed: true, headers: {} } : { allowed: false, headers: {}, unavailable: true };
+  }
+
+  function decide(counterKey: string, name: RouteClass | typeof ADDRESS_CLASS, policy: RoutePolicy, nowMs: number): LimitAnswer {
+    if (hitNow === undefined) {
+      return store.hit(counterKey, policy.windows, nowMs).then(
+        (decision) => answer(name, decision, nowMs),
+        (error: unknown) => storeFailed(name, policy, error),
+      );
+    }
+    let decision: Decision;
+    try {
+      decision = hitNow(counterKey, policy.windows, nowMs);
+    } catch (error) {
+      return storeFailed(name, policy, error);
+    }
+    return answer(name, decision, nowMs);
+  }
+
+  function checkAddressNow({ ip, nowMs }: AddressRequest): LimitAnswer {
+    // `_` cannot be a project id (base32) or an environment, so no project's counter can collide.
+    const key = addressKeys.get(ip) ?? addressKeys.set(ip, `_:_:ip:${encodeURIComponent(normaliseIp(ip))}:${ADDRESS_CLASS}`);
+    return decide(key, ADDRESS_CLASS, addressPolicyOf(config()), nowMs);
+  }
+
   return {
-    check({ routeClass, tier, subject, nowMs, config: given, overrideIds }: LimitRequest): Promise<LimitResult> {
-      const policy = resolvePolicy(given ?? config(), { routeClass, tier, subject: subject.id, overrideIds });
+    // async: whatever the store does, these two answer with a promise (a throw becomes a rejection).
+    async check({ routeClass, tier, subject, nowMs, config: given, overrideIds }: LimitRequest): Promise<LimitResult> {
+      const policy = policyOf(given ?? config(), routeClass, tier, overrideIds ?? [subject.id]);
       // One counter set per subject and route class: using up the LLM budget leaves data reads alone.
       return decide(`${subject.key}:${routeClass}`, routeClass, policy, nowMs);
     },
-    checkAddress({ ip, nowMs }: AddressRequest): Promise<LimitResult> {
-      // `_` cannot be a project id (base32) or an environment, so no project's counter can collide.
-      return decide(`_:_:ip:${encodeURIComponent(normaliseIp(ip))}:${ADDRESS_CLASS}`, ADDRESS_CLASS, resolveAddressPolicy(config()), nowMs);
+    async checkAddress(request: AddressRequest): Promise<LimitResult> {
+      return checkAddressNow(request);
     },
+    checkAddressNow,
+    checkKeyed: decide,
   };
 }

@@ -26,10 +26,12 @@ export function policyName(routeClass: string, windowMs: number): string {
  * earlier reset would be refused again).
  */
 export function mostRestrictiveWindow(decision: Decision): WindowState {
-  const [first, ...rest] = decision.windows;
-  if (!first) throw new TypeError('mostRestrictiveWindow: a decision has at least one window');
-  let best = first;
-  for (const w of rest) {
+  const windows = decision.windows;
+  let best = windows[0];
+  if (!best) throw new TypeError('mostRestrictiveWindow: a decision has at least one window');
+  // An index loop: a rest spread would copy the windows on every request.
+  for (let i = 1; i < windows.length; i++) {
+    const w = windows[i]!;
     const tieWins = decision.allowed ? w.resetMs < best.resetMs : w.resetMs > best.resetMs;
     if (w.remaining < best.remaining || (w.remaining === best.remaining && tieWins)) best = w;
   }
@@ -47,12 +49,12 @@ export const RATE_LIMIT_HEADER_FAMILIES = ['legacy', 'draft', 'both'] as const;
 
 export function rateLimitHeaders(routeClass: string, decision: Decision, nowMs: number, family: RateLimitHeaderFamily = 'legacy'): Record<string, string> {
   const shown = mostRestrictiveWindow(decision);
-  const headers: Record<string, string> = {};
-  if (family !== 'draft') {
-    headers['X-RateLimit-Limit'] = String(shown.limit);
-    headers['X-RateLimit-Remaining'] = String(shown.remaining);
-    headers['X-RateLimit-Reset'] = String(Math.ceil(shown.resetMs / 1000));
-  }
+  // The default family as one literal (one object shape for every response), the rest added.
+  const headers: Record<string, string> = family === 'draft' ? {} : {
+    'X-RateLimit-Limit': String(shown.limit),
+    'X-RateLimit-Remaining': String(shown.remaining),
+    'X-RateLimit-Reset': String(Math.ceil(shown.resetMs / 1000)),
+  };
   if (family !== 'legacy') {
     const secondsToReset = Math.max(0, Math.ceil((shown.resetMs - nowMs) / 1000));
     headers['RateLimit-Policy'] = decision.windows

@@ -3,6 +3,10 @@
 // the Redis store. Every method is synchronous from read to write (the Promise is only for the
 // interface): nothing else runs on this event loop in between, which is what makes each one atomic.
 //
+// A hit makes one Map lookup: counters are held per key (subject and route class), each key
+// holding its live counters, one per window (usually one to three). The caller passes the same
+// key string on every request of a subject (service.ts caches it), so the lookup hashes nothing.
+//
 // Window counters are bounded two ways:
 // - expiry: a counter lives until its window ends. Window ends are aligned to the epoch, so all
 //   live counters share only a handful of distinct end times; counters are grouped by end time
@@ -18,7 +22,7 @@
 // grow memory without limit.
 import type { Window } from './policy.js';
 import {
-  checkTotal, decisionFromCounts, TOTAL_GRACE_MS, windowIndex, windowResetMs, type AttemptState, type CounterStore, type Decision,
+  checkTotal, decisionFromCounts, TOTAL_GRACE_MS, type AttemptState, type CounterStore, type Decision,
 } from './store.js';
 
 export interface MemoryStoreOptions {
@@ -26,6 +30,18 @@ export interface MemoryStoreOptions {
   maxKeys?: number;
   /** Most attempt entries kept (failures and marks). Default 100,000. */
   maxAttemptKeys?: number;
+}
+
+/** The requests of one key in one window (a window length and its epoch-aligned index). */
+interface Counter {
+  readonly key: string;
+  readonly windowMs: number;
+  readonly index: number;
+  /** Epoch ms at which the window ends: (index + 1) × windowMs. */
+  readonly expiresAtMs: number;
+  count: number;
+  /** False once swept or evicted: a hit holding it in hand counts afresh. */
+  live: boolean;
 }
 
 export class MemoryStore implements CounterStore {
@@ -36,9 +52,11 @@ export class MemoryStore implements CounterStore {
   #nextTotalSweepMs = 0;
   /** Re-inserted on each write, so Map order is least recently written first. */
   readonly #attempts = new Map<string, AttemptState & { expiresMs: number }>();
-  readonly #counts = new Map<string, number>();
-  /** Counter keys grouped by the epoch ms at which their window ends. */
-  readonly #byExpiry = new Map<number, Set<string>>();
+  /** The live counters of each key. */
+  readonly #byKey = new Map<string, Counter[]>();
+  #size = 0;
+  /** Counters grouped by the epoch ms at which their window ends. */
+  readonly #byExpiry = new Map<number, Set<Counter>>();
   #nextExpiryMs = Number.POSITIVE_INFINITY;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -52,41 +70,72 @@ export class MemoryStore implements CounterStore {
 
   /** Live counters (for metrics and tests). */
   get size(): number {
-    return this.#counts.size;
+    return this.#size;
   }
 
   hit(key: string, windows: readonly Window[], nowMs: number): Promise<Decision> {
-    if (nowMs >= this.#nextExpiryMs) this.#sweep(nowMs);
-    const keys = windows.map((w) => `${key}|${w.windowMs}|${windowIndex(nowMs, w.windowMs)}`);
-    const before = keys.map((k) => this.#counts.get(k) ?? 0);
-    const decision = decisionFromCounts(windows, before, nowMs);
-    if (decision.allowed) {
-      keys.forEach((k, i) => {
-        const count = before[i] ?? 0;
-        if (count === 0) this.#insert(k, windowResetMs(nowMs, windows[i]!.windowMs), nowMs);
-        this.#counts.set(k, count + 1);
-      });
-    }
-    return Promise.resolve(decision);
+    return Promise.resolve(this.hitNow(key, windows, nowMs));
   }
 
-  #insert(counterKey: string, expiresAtMs: number, nowMs: number): void {
-    if (this.#counts.size >= this.#maxKeys) this.#sweep(nowMs);
-    while (this.#counts.size >= this.#maxKeys) this.#evictSoonest();
-    let group = this.#byExpiry.get(expiresAtMs);
+  /** hit, answered synchronously: the limiter calls this when it can, saving the promise round. */
+  hitNow(key: string, windows: readonly Window[], nowMs: number): Decision {
+    if (nowMs >= this.#nextExpiryMs) this.#sweep(nowMs);
+    const counters = this.#byKey.get(key);
+    const n = windows.length;
+    const found: Array<Counter | undefined> = [];
+    const before: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const windowMs = windows[i]!.windowMs;
+      const counter = counters === undefined ? undefined : findCounter(counters, windowMs, Math.floor(nowMs / windowMs));
+      found.push(counter);
+      before.push(counter === undefined ? 0 : counter.count);
+    }
+    const decision = decisionFromCounts(windows, before, nowMs);
+    if (decision.allowed) {
+      for (let i = 0; i < n; i++) {
+        const counter = found[i];
+        if (counter !== undefined && counter.live) counter.count += 1;
+        else this.#insert(key, windows[i]!.windowMs, before[i]! + 1, nowMs);
+      }
+    }
+    return decision;
+  }
+
+  #insert(key: string, windowMs: number, count: number, nowMs: number): void {
+    if (this.#size >= this.#maxKeys) this.#sweep(nowMs);
+    while (this.#size >= this.#maxKeys) this.#evictSoonest();
+    const index = Math.floor(nowMs / windowMs);
+    const counter: Counter = { key, windowMs, index, expiresAtMs: (index + 1) * windowMs, count, live: true };
+    // Looked up again: an eviction above may have dropped this key's last counter.
+    const counters = this.#byKey.get(key);
+    if (counters === undefined) this.#byKey.set(key, [counter]);
+    else counters.push(counter);
+    this.#size += 1;
+    let group = this.#byExpiry.get(counter.expiresAtMs);
     if (!group) {
       group = new Set();
-      this.#byExpiry.set(expiresAtMs, group);
-      if (expiresAtMs < this.#nextExpiryMs) this.#nextExpiryMs = expiresAtMs;
+      this.#byExpiry.set(counter.expiresAtMs, group);
+      if (counter.expiresAtMs < this.#nextExpiryMs) this.#nextExpiryMs = counter.expiresAtMs;
     }
-    group.add(counterKey);
+    group.add(counter);
+  }
+
+  /** Takes a counter out of its key's list (not out of its expiry group: the caller does that). */
+  #remove(counter: Counter): void {
+    counter.live = false;
+    this.#size -= 1;
+    const counters = this.#byKey.get(counter.key);
+    if (counters === undefined) return;
+    const at = counters.indexOf(counter);
+    if (at >= 0) counters.splice(at, 1);
+    if (counters.length === 0) this.#byKey.delete(counter.key);
   }
 
   #sweep(nowMs: number): void {
     let next = Number.POSITIVE_INFINITY;
     for (const [expiresAtMs, group] of this.#byExpiry) {
       if (expiresAtMs <= nowMs) {
-        for (const k of group) this.#counts.delete(k);
+        for (const counter of group) this.#remove(counter);
         this.#byExpiry.delete(expiresAtMs);
       } else if (expiresAtMs < next) {
         next = expiresAtMs;
@@ -101,11 +150,15 @@ export class MemoryStore implements CounterStore {
     if (!group || !victim || victim.done) {
       // Bookkeeping out of step would be our bug; recompute rather than loop forever.
       this.#sweep(Number.NEGATIVE_INFINITY);
-      if (this.#byExpiry.size === 0) this.#counts.clear();
+      if (this.#byExpiry.size === 0) {
+        for (const counters of this.#byKey.values()) for (const counter of counters) counter.live = false;
+        this.#byKey.clear();
+        this.#size = 0;
+      }
       return;
     }
     group.delete(victim.value);
-    this.#counts.delete(victim.value);
+    this.#remove(victim.value);
     if (group.size === 0) {
       this.#byExpiry.delete(this.#nextExpiryMs);
       this.#sweep(Number.NEGATIVE_INFINITY);
@@ -171,4 +224,13 @@ export class MemoryStore implements CounterStore {
     }
     this.#attempts.set(key, entry);
   }
+}
+
+/** The key's counter of this window length and index (a clock stepping back finds an older index apart). */
+function findCounter(counters: readonly Counter[], windowMs: number, index: number): Counter | undefined {
+  for (let i = 0; i < counters.length; i++) {
+    const counter = counters[i]!;
+    if (counter.windowMs === windowMs && counter.index === index) return counter;
+  }
+  return undefined;
 }

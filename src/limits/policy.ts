@@ -80,3 +80,57 @@ export function resolveAddressPolicy(config: LimitsConfig): RoutePolicy {
   return { windows: address.windows, failMode: address.failMode };
 }
 
+
+/** A config's class policies as ready objects, built once per config (see policyOf). */
+interface PolicyTable {
+  classes: Record<RouteClass, Record<Tier, RoutePolicy>>;
+  address: RoutePolicy;
+  hasOverrides: boolean;
+}
+
+const TABLES = new WeakMap<LimitsConfig, PolicyTable>();
+
+/**
+ * The policy table of a validated config. A validated config is deep-frozen (validateLimitsConfig)
+ * and every change (admin API, settings reload) makes a new one, so a table keyed by the config
+ * object can never go stale; it goes with its config. An unfrozen config (hand-built in a test)
+ * gets no table: it could be changed in place.
+ */
+function tableOf(config: LimitsConfig): PolicyTable | undefined {
+  let table = TABLES.get(config);
+  if (table === undefined) {
+    if (!Object.isFrozen(config)) return undefined;
+    const classes = {} as Record<RouteClass, Record<Tier, RoutePolicy>>;
+    for (const rc of ROUTE_CLASSES) {
+      const policy = config.classes[rc];
+      const tiers = {} as Record<Tier, RoutePolicy>;
+      for (const tier of TIERS) tiers[tier] = Object.freeze({ windows: policy.tiers[tier], failMode: policy.failMode });
+      classes[rc] = tiers;
+    }
+    table = { classes, address: Object.freeze(resolveAddressPolicy(config)), hasOverrides: Object.keys(config.overrides).length > 0 };
+    TABLES.set(config, table);
+  }
+  return table;
+}
+
+/**
+ * resolvePolicy for the request path: the same answer, without building it per request. The
+ * returned object is shared (frozen): read it, never change it.
+ */
+export function policyOf(config: LimitsConfig, routeClass: RouteClass, tier: Tier, overrideIds: readonly string[]): RoutePolicy {
+  const table = tableOf(config);
+  if (table === undefined) return resolvePolicy(config, { routeClass, tier, overrideIds });
+  const policy = table.classes[routeClass][tier];
+  if (!table.hasOverrides) return policy;
+  for (const id of overrideIds) {
+    // Object.hasOwn: a subject such as `key:__proto__` must not reach Object.prototype.
+    const override = Object.hasOwn(config.overrides, id) ? config.overrides[id]?.[routeClass] : undefined;
+    if (override) return { windows: override, failMode: policy.failMode };
+  }
+  return policy;
+}
+
+/** resolveAddressPolicy for the request path (see policyOf). */
+export function addressPolicyOf(config: LimitsConfig): RoutePolicy {
+  return tableOf(config)?.address ?? resolveAddressPolicy(config);
+}

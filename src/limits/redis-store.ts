@@ -133,19 +133,29 @@ export class RedisStore implements CounterStore {
   async hit(key: string, windows: readonly Window[], nowMs: number): Promise<Decision> {
     // The {hash tag} keeps every window of a subject in one Redis Cluster slot, as a multi-key
     // script requires. The subject key is percent-encoded, so it holds no braces of its own.
-    const keys = windows.map((w) => `${this.#prefix}{${key}}:${w.windowMs}:${windowIndex(nowMs, w.windowMs)}`);
-    const limits = windows.map((w) => w.limit);
-    const ttls = windows.map((w) => (windowIndex(nowMs, w.windowMs) + 1) * w.windowMs - nowMs + TTL_GRACE_MS);
+    // One argument list in one pass (KEYS, then limits, then TTLs; see HIT_SCRIPT): no spreads per request.
+    const n = windows.length;
+    const args: Array<string | number> = [];
+    for (let i = 0; i < n; i++) {
+      const w = windows[i]!;
+      args.push(`${this.#prefix}{${key}}:${w.windowMs}:${windowIndex(nowMs, w.windowMs)}`);
+    }
+    for (let i = 0; i < n; i++) args.push(windows[i]!.limit);
+    for (let i = 0; i < n; i++) {
+      const w = windows[i]!;
+      args.push((windowIndex(nowMs, w.windowMs) + 1) * w.windowMs - nowMs + TTL_GRACE_MS);
+    }
     let reply: unknown;
     try {
-      reply = await this.#hit(keys.length, ...keys, ...limits, ...ttls);
+      reply = await this.#hit(n, ...args);
     } catch (error) {
       throw counterStoreUnavailable('rate-limit store (Redis) unavailable', error);
     }
-    if (!Array.isArray(reply) || reply.length !== windows.length + 1 || !reply.every((v) => typeof v === 'number')) {
+    if (!Array.isArray(reply) || reply.length !== n + 1 || !reply.every((v) => typeof v === 'number')) {
       throw counterStoreUnavailable('rate-limit store (Redis) returned an unexpected reply');
     }
-    const [allowedFlag, ...before] = reply as number[];
+    const allowedFlag = reply[0] as number;
+    const before = (reply as number[]).slice(1);
     const decision = decisionFromCounts(windows, before, nowMs);
     // Same arithmetic on both sides; a mismatch means the script and this file disagree.
     if (decision.allowed !== (allowedFlag === 1)) {

@@ -52,6 +52,8 @@ export interface OverrideEntry {
 export interface LimitSettings {
   /** The config that applies to this environment now (cached ≤ cacheTtlMs). */
   effective(projectId: string, environment: string): Promise<LimitsConfig>;
+  /** effective, without a promise round once the cached read has arrived (the request path). */
+  effectiveNow(projectId: string, environment: string): LimitsConfig | Promise<LimitsConfig>;
   getPolicy(projectId: string, environment: string): Promise<{ patch: LimitsPolicyPatch; updatedAt: string; updatedBy: string } | null>;
   /** Replaces the environment's patch. Throws validation_failed when the result is not a valid policy. */
   setPolicy(projectId: string, environment: string, patch: LimitsPolicyPatch, actor: string): Promise<LimitsConfig>;
@@ -99,6 +101,9 @@ export function createLimitSettings(options: LimitSettingsOptions): LimitSetting
   // made here evicts the entry, so a load that began before it cannot put the older read back.
   // Kept warm (ttl-cache.ts): settings in use are read again before they expire, off the request path.
   const cache = createTtlCache<Promise<LimitsConfig>>({ ttlMs: options.cacheTtlMs ?? 1000, maxEntries: CACHE_MAX_ENTRIES, clock, keepWarmMs: KEEP_WARM_MS });
+  // What each cached read resolved to, so the request path can take it without awaiting: the same
+  // value `effective` gives, under the same expiry and invalidation (the cache holds the promise).
+  const arrived = new WeakMap<Promise<LimitsConfig>, LimitsConfig>();
   const now = () => isoNow(clock);
   const cacheKey = (projectId: string, environment: string) => `${projectId}/${environment}`;
 
@@ -129,7 +134,16 @@ export function createLimitSettings(options: LimitSettingsOptions): LimitSetting
 
   const service: LimitSettings = {
     effective(projectId, environment) {
-      return cache.getOrLoad(cacheKey(projectId, environment), () => load(projectId, environment));
+      return cache.getOrLoad(cacheKey(projectId, environment), () => {
+        const read = load(projectId, environment);
+        read.then((config) => arrived.set(read, config), () => {});
+        return read;
+      });
+    },
+
+    effectiveNow(projectId, environment) {
+      const read = service.effective(projectId, environment);
+      return arrived.get(read) ?? read;
     },
 
     async getPolicy(projectId, environment) {

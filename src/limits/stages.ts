@@ -10,10 +10,11 @@
 // (GoTrue on /auth, PostgREST on /rest, the provider's on /llm).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors/index.js';
+import { asHook } from '../http/hook.js';
 import { routeInfo } from '../http/route-info.js';
 import type { Metrics, SecurityEvents } from '../observability/index.js';
 import type { Clock } from '../shared/clock.js';
-import { ADDRESS_CLASS, type LimitResult } from './decide.js';
+import { ADDRESS_CLASS, isPending, type LimitResult } from './decide.js';
 import type { RouteClass } from './policy.js';
 import type { RateLimits } from './service.js';
 import { limiterUnavailable } from './unavailable.js';
@@ -56,16 +57,24 @@ function createRefusal({ metrics, events }: LimitStageDeps) {
 const ADDRESS_RESULT = Symbol('gatehouse.addressLimit');
 type WithAddressResult = FastifyRequest & { [ADDRESS_RESULT]?: LimitResult | null };
 
+/**
+ * A Fastify callback hook (asHook): on the memory store the check is answered at once and the
+ * request moves on without a promise; with Redis it waits for the reply.
+ */
 export function createAddressLimitStage(deps: LimitStageDeps) {
   const refuse = createRefusal(deps);
-  return async function limitAddress(request: FastifyRequest): Promise<void> {
-    // Probes opt out (see FastifyContextConfig.addressLimit); they are public and read nothing.
-    if (routeInfo(request).config.addressLimit === false) return;
-    const result = await deps.rateLimits.checkAddress(request.ip, deps.clock.nowMs());
+  function settle(request: FastifyRequest, result: LimitResult): void {
     deps.metrics.limits.decision(ADDRESS_CLASS, ADDRESS_CLASS, result.allowed);
     if (result.allowed) (request as WithAddressResult)[ADDRESS_RESULT] = result;
     else refuse(request, result, ADDRESS_CLASS, 'address');
-  };
+  }
+  return asHook(function limitAddress(request: FastifyRequest): void | Promise<void> {
+    // Probes opt out (see FastifyContextConfig.addressLimit); they are public and read nothing.
+    if (routeInfo(request).config.addressLimit === false) return;
+    const answer = deps.rateLimits.checkAddress(request.ip, deps.clock.nowMs());
+    if (isPending(answer)) return answer.then((result) => settle(request, result));
+    settle(request, answer);
+  });
 }
 
 /**
@@ -81,12 +90,21 @@ export function addressLimitHeaders(request: FastifyRequest, reply: FastifyReply
 
 function createSubjectCheck(deps: LimitStageDeps) {
   const refuse = createRefusal(deps);
-  return async function checkSubject(request: FastifyRequest, reply: FastifyReply, account: string | undefined): Promise<void> {
+  function settle(request: FastifyRequest, reply: FastifyReply, result: LimitResult, routeClass: string): void {
+    const caller = request.caller!;
+    deps.metrics.limits.decision(routeClass, result.tier ?? caller.group, result.allowed);
+    if (result.allowed) {
+      reply.headers(result.headers);
+      return;
+    }
+    refuse(request, result, routeClass, result.subject ?? (caller.user ? `user:${caller.user.id}` : `key:${caller.key.id}`));
+  }
+  return function checkSubject(request: FastifyRequest, reply: FastifyReply, account: string | undefined): void | Promise<void> {
     const caller = request.caller;
     // No caller: a public route, limited by address only (there is no project to count in).
     if (!caller) return;
     const routeClass = routeClassOf(request);
-    const result = await deps.rateLimits.checkCaller({
+    const answer = deps.rateLimits.checkCaller({
       projectId: caller.projectId,
       environment: caller.environment,
       routeClass,
@@ -98,12 +116,8 @@ function createSubjectCheck(deps: LimitStageDeps) {
       account,
       nowMs: deps.clock.nowMs(),
     });
-    deps.metrics.limits.decision(routeClass, result.tier ?? caller.group, result.allowed);
-    if (result.allowed) {
-      reply.headers(result.headers);
-      return;
-    }
-    refuse(request, result, routeClass, result.subject ?? (caller.user ? `user:${caller.user.id}` : `key:${caller.key.id}`));
+    if (isPending(answer)) return answer.then((result) => settle(request, reply, result, routeClass));
+    settle(request, reply, answer, routeClass);
   };
 }
 

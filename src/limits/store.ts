@@ -76,8 +76,11 @@ export interface CounterStore {
   isMarked(key: string, nowMs: number): Promise<boolean>;
 }
 
-/** What the limiter uses. */
-export type LimiterStore = Pick<CounterStore, 'hit'>;
+/**
+ * What the limiter uses. `hitNow`, when the store has it (memory), is `hit` answered
+ * synchronously: the request pipeline then decides without a promise round.
+ */
+export type LimiterStore = Pick<CounterStore, 'hit'> & { hitNow?(key: string, windows: readonly Window[], nowMs: number): Decision };
 /** What quotas use. */
 export type QuotaCounter = Pick<CounterStore, 'add' | 'total'>;
 /** What the sign-in backoff uses. */
@@ -116,13 +119,19 @@ export function windowResetMs(nowMs: number, windowMs: number): number {
  * stores so that they cannot disagree on the arithmetic.
  */
 export function decisionFromCounts(windows: readonly Window[], before: readonly number[], nowMs: number): Decision {
-  const allowed = windows.every((w, i) => (before[i] ?? 0) < w.limit);
+  // Plain loops: this runs on every request, and closures and callbacks would be allocated each time.
+  const n = windows.length;
+  let allowed = true;
+  for (let i = 0; i < n; i++) if ((before[i] ?? 0) >= windows[i]!.limit) allowed = false;
   let retryAfterMs = 0;
-  const states = windows.map((w, i): WindowState => {
-    const count = (before[i] ?? 0) + (allowed ? 1 : 0);
+  const states: WindowState[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = windows[i]!;
+    const counted = before[i] ?? 0;
+    const count = counted + (allowed ? 1 : 0);
     const resetMs = windowResetMs(nowMs, w.windowMs);
-    if (!allowed && (before[i] ?? 0) >= w.limit) retryAfterMs = Math.max(retryAfterMs, resetMs - nowMs);
-    return { limit: w.limit, windowMs: w.windowMs, remaining: Math.max(0, w.limit - count), resetMs };
-  });
+    if (!allowed && counted >= w.limit) retryAfterMs = Math.max(retryAfterMs, resetMs - nowMs);
+    states.push({ limit: w.limit, windowMs: w.windowMs, remaining: Math.max(0, w.limit - count), resetMs });
+  }
   return { allowed, windows: states, retryAfterMs };
 }

@@ -21,6 +21,12 @@ const PRUNE_EVERY_MS = 3_600_000;
 
 interface Counts { projectId: string; environment: string; minute: number; requests: number; errors4xx: number; errors5xx: number; rateLimited: number }
 interface Seen { projectId: string; environment: string; slot: number; userId: string }
+/** A project's latest minute key (a project answers in one environment at a time, mostly). */
+interface MinuteKey { environment: string; minute: number; key: string }
+/** A user's latest active-users key. */
+interface SeenKey { projectId: string; environment: string; slot: number; key: string }
+/** Most projects and users whose latest key is kept. */
+const KEY_MEMO_MAX = 10_000;
 
 export type RequestMetric = 'requests' | 'errors' | 'rate_limited';
 
@@ -96,12 +102,27 @@ export function createRequestStats({ db, writer, clock }: { db: Kysely<Database>
     return out;
   }
 
+  // The buffer keys of the current minute per environment and of the current slot per user, built
+  // once per minute (or slot) rather than per response: the lookups then hash strings whose hash
+  // V8 has kept. Bounded: past the cap the oldest goes (it is only rebuilt on its next response).
+  const minuteKeys = new Map<string, MinuteKey>();
+  const seenKeys = new Map<string, SeenKey>();
+  const remember = <V>(memo: Map<string, V>, key: string, value: V): V => {
+    if (memo.size >= KEY_MEMO_MAX && !memo.has(key)) memo.delete(memo.keys().next().value as string);
+    memo.set(key, value);
+    return value;
+  };
+
   return {
     record(projectId, environment, status, userId) {
       const nowSeconds = Math.floor(clock.nowMs() / 1000);
       const minute = nowSeconds - (nowSeconds % STATS_MINUTE);
-      // NUL cannot occur in ids or environment names, so the joined key is unambiguous.
-      const key = `${projectId}\u0000${environment}\u0000${minute}`;
+      let current = minuteKeys.get(projectId);
+      if (current === undefined || current.environment !== environment || current.minute !== minute) {
+        // NUL cannot occur in ids or environment names, so the joined key is unambiguous.
+        current = remember(minuteKeys, projectId, { environment, minute, key: `${projectId}\u0000${environment}\u0000${minute}` });
+      }
+      const key = current.key;
       let entry = counts.get(key);
       if (!entry) {
         entry = { projectId, environment, minute, requests: 0, errors4xx: 0, errors5xx: 0, rateLimited: 0 };
@@ -115,9 +136,12 @@ export function createRequestStats({ db, writer, clock }: { db: Kysely<Database>
       }
       if (userId === null) return;
       const slot = nowSeconds - (nowSeconds % ACTIVE_SLOT);
-      // Per slot, not per minute: a user seen in every minute of a slot is one entry, not five.
-      const seenKey = `${projectId}\u0000${environment}\u0000${slot}\u0000${userId}`;
-      if (active.get(seenKey) === undefined) active.put(seenKey, { projectId, environment, slot, userId }, 100 + userId.length);
+      let seen = seenKeys.get(userId);
+      if (seen === undefined || seen.projectId !== projectId || seen.environment !== environment || seen.slot !== slot) {
+        // Per slot, not per minute: a user seen in every minute of a slot is one entry, not five.
+        seen = remember(seenKeys, userId, { projectId, environment, slot, key: `${projectId}\u0000${environment}\u0000${slot}\u0000${userId}` });
+      }
+      if (active.get(seen.key) === undefined) active.put(seen.key, { projectId, environment, slot, userId }, 100 + userId.length);
     },
 
     async requestSeries(projectId, environment, metric, range) {
