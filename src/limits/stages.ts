@@ -10,7 +10,6 @@
 // (GoTrue on /auth, PostgREST on /rest, the provider's on /llm).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors/index.js';
-import { asHook } from '../http/hook.js';
 import { routeInfo } from '../http/route-info.js';
 import type { Metrics, SecurityEvents } from '../observability/index.js';
 import type { Clock } from '../shared/clock.js';
@@ -58,8 +57,8 @@ const ADDRESS_RESULT = Symbol('gatehouse.addressLimit');
 type WithAddressResult = FastifyRequest & { [ADDRESS_RESULT]?: LimitResult | null };
 
 /**
- * A Fastify callback hook (asHook): on the memory store the check is answered at once and the
- * request moves on without a promise; with Redis it waits for the reply.
+ * A stage of the onRequest chain (http/hook.ts): on the memory store the check is answered at
+ * once and the request moves on without a promise; with Redis it returns one, for the reply.
  */
 export function createAddressLimitStage(deps: LimitStageDeps) {
   const refuse = createRefusal(deps);
@@ -68,13 +67,13 @@ export function createAddressLimitStage(deps: LimitStageDeps) {
     if (result.allowed) (request as WithAddressResult)[ADDRESS_RESULT] = result;
     else refuse(request, result, ADDRESS_CLASS, 'address');
   }
-  return asHook(function limitAddress(request: FastifyRequest): void | Promise<void> {
+  return function limitAddress(request: FastifyRequest): void | Promise<void> {
     // Probes opt out (see FastifyContextConfig.addressLimit); they are public and read nothing.
     if (routeInfo(request).config.addressLimit === false) return;
     const answer = deps.rateLimits.checkAddress(request.ip, deps.clock.nowMs());
     if (isPending(answer)) return answer.then((result) => settle(request, result));
     settle(request, answer);
-  });
+  };
 }
 
 /**
