@@ -1,11 +1,9 @@
 // One suite, every store: the memory store always, Redis whenever the run has one (always in CI).
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { counterStoreCases } from '../../test/harness/counter-stores.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLimiter } from './decide.js';
-import { MemoryStore } from './memory-store.js';
 import { DEFAULT_LIMITS, type LimitsConfig, type RouteClass, type Tier, type Window } from './policy.js';
-import { createLimiterRedisClient, RedisStore } from './redis-store.js';
 import type { LimiterStore } from './store.js';
 import { resolveSubject, type SubjectInput } from './subject.js';
 
@@ -28,37 +26,7 @@ function configWith(windows: Window[], extra: Partial<Pick<LimitsConfig, 'overri
   };
 }
 
-interface StoreCase {
-  name: string;
-  available: boolean;
-  open(): Promise<{ store: LimiterStore; close(): Promise<void> }>;
-}
-
-const CASES: StoreCase[] = [
-  {
-    name: 'memory',
-    available: true,
-    open: () => Promise.resolve({ store: new MemoryStore(), close: () => Promise.resolve() }),
-  },
-  {
-    name: 'redis',
-    available: redisUrl !== null,
-    async open() {
-      const client: Redis = createLimiterRedisClient(redisUrl ?? '', { lazyConnect: true });
-      await client.connect();
-      // A prefix of its own, so parallel test files sharing this Redis never meet.
-      const prefix = `test:rl:${randomUUID()}:`;
-      return {
-        store: new RedisStore({ client, prefix }),
-        async close() {
-          const keys = await client.keys(`${prefix}*`);
-          if (keys.length > 0) await client.del(...keys);
-          await client.quit();
-        },
-      };
-    },
-  },
-];
+const CASES = counterStoreCases(redisUrl);
 
 describe.each(CASES)('limits on the $name store', ({ available, open }) => {
   const test = available ? it : it.skip;

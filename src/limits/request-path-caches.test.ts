@@ -3,8 +3,7 @@
 // without a promise, and the memory store's counters held per key. Each is checked where it could
 // go wrong: an override or tier change, a window boundary, an address in two projects, a clock
 // stepping back, the key cap. On a real database (every engine) and on both stores.
-import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { counterStoreCases } from '../../test/harness/counter-stores.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { engines, type FreshDatabase } from '../../test/harness/engines.js';
 import { migratedStorage } from '../../test/harness/storage.js';
@@ -16,7 +15,6 @@ import { isPending, type LimitResult } from './decide.js';
 import { createKeyMemo } from './key-memo.js';
 import { MemoryStore } from './memory-store.js';
 import { DEFAULT_LIMITS, policyOf, resolvePolicy, ROUTE_CLASSES, TIERS, validateLimitsConfig, type LimitsConfig, type Window } from './policy.js';
-import { createLimiterRedisClient, RedisStore } from './redis-store.js';
 import { createRateLimitsOver, type CallerLimitInput, type RateLimits } from './service.js';
 import { createLimitSettingsStore } from './settings-store.js';
 import { createLimitSettings, type LimitSettings } from './settings.js';
@@ -121,27 +119,7 @@ describe('memory store: counters held per key', () => {
   });
 });
 
-interface StoreCase { name: string; available: boolean; open(): Promise<{ store: CounterStore; close(): Promise<void> }> }
-const STORES: StoreCase[] = [
-  { name: 'memory', available: true, open: () => Promise.resolve({ store: new MemoryStore(), close: () => Promise.resolve() }) },
-  {
-    name: 'redis',
-    available: redisUrl !== null,
-    async open() {
-      const client: Redis = createLimiterRedisClient(redisUrl ?? '', { lazyConnect: true });
-      await client.connect();
-      const prefix = `test:paths:${randomUUID()}:`;
-      return {
-        store: new RedisStore({ client, prefix }),
-        async close() {
-          const keys = await client.keys(`${prefix}*`);
-          if (keys.length > 0) await client.del(...keys);
-          await client.quit();
-        },
-      };
-    },
-  },
-];
+const STORES = counterStoreCases(redisUrl);
 
 describe.each(engines())('checkCaller over the settings on %s', (engine) => {
   describe.each(STORES)('and the $name store', ({ name, available, open }) => {
