@@ -51,7 +51,8 @@ export async function verifySignatureAndClaims(token: string, key: Key | JWTVeri
  * against it). Refuse-only: passing proves nothing, jwtVerify still decides acceptance.
  */
 export function refuseByClaims(payload: JWTPayload, rules: ClaimRules): void {
-  for (const claim of REQUIRED_CLAIMS) if (!Object.hasOwn(payload, claim)) throw new TokenRejected('missing_claim');
+  // jose looks for them in this order, and a missing iat is reported as an iat check (mapJoseError).
+  for (const claim of PRESENCE_ORDER) if (!Object.hasOwn(payload, claim)) throw new TokenRejected(claim === 'iat' ? 'issued_in_future' : 'missing_claim');
   if (!listOf(rules.issuer).includes(payload.iss as string)) throw new TokenRejected('wrong_issuer');
   if (!audienceIn(payload.aud, listOf(rules.audience))) throw new TokenRejected('wrong_audience');
   const nowS = Math.floor(rules.now.getTime() / 1000);
@@ -62,6 +63,8 @@ export function refuseByClaims(payload: JWTPayload, rules: ClaimRules): void {
   if (payload.iat > nowS + rules.clockSkewS) throw new TokenRejected('issued_in_future');
   if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) throw new TokenRejected('missing_claim');
 }
+
+const PRESENCE_ORDER = ['iss', 'aud', 'sub', 'iat', 'exp'] as const;
 
 const listOf = (value: string | readonly string[]): readonly string[] => (typeof value === 'string' ? [value] : value);
 

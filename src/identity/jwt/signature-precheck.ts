@@ -41,16 +41,16 @@ interface Checker {
 
 /**
  * Each verification key's checker, made once: keys are cached CryptoKeys (signing-keys.ts), and a
- * WeakMap lets one go with its key. `null`: not a key and algorithm this pre-check knows.
+ * WeakMap lets one go with its key. Kept with the algorithm it was made for (a key has one, but
+ * the check must never depend on which came first). `null`: a key and algorithm not known here.
  */
-const checkers = new WeakMap<CryptoKey, Checker | null>();
+const checkers = new WeakMap<CryptoKey, { alg: string; checker: Checker | null }>();
 
 function checkerOf(key: CryptoKey, alg: string): Checker | null {
-  let checker = checkers.get(key);
-  if (checker === undefined) {
-    checker = makeChecker(key, alg);
-    checkers.set(key, checker);
-  }
+  const known = checkers.get(key);
+  if (known?.alg === alg) return known.checker;
+  const checker = makeChecker(key, alg);
+  checkers.set(key, { alg, checker });
   return checker;
 }
 
@@ -69,7 +69,7 @@ function makeChecker(key: CryptoKey, alg: string): Checker | null {
     // JWS carries ECDSA signatures as r‖s (IEEE P1363), not DER (RFC 7518 §3.4).
     return { key: { key: object, dsaEncoding: 'ieee-p1363' }, digest: 'sha256', signatureChars: base64urlChars(64) };
   }
+  // Gatehouse's EdDSA keys are Ed25519 (signing-keys.ts); any other curve is left to jose.
   if (alg === 'EdDSA' && type === 'ed25519') return { key: object, digest: null, signatureChars: base64urlChars(64) };
-  if (alg === 'EdDSA' && type === 'ed448') return { key: object, digest: null, signatureChars: base64urlChars(114) };
   return null;
 }
