@@ -22,6 +22,7 @@
 // reported. Gatehouse runs from the compiled build: `npm run bench` builds
 // first; alone, `npm run build && npx tsx bench/llm.ts`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,12 +136,17 @@ if (role === 'fake') {
   await admin('PUT', `/admin/v1/limits/overrides/key:${secretKeyId}`, { llm: [{ limit: 1_000_000_000, windowMs: 60_000 }] });
   if (quotasOn) await admin('PUT', '/admin/v1/llm/quotas', { tokens_per_day: 1_000_000_000_000, tokens_per_month: null });
   // Refused requests, for what a refusal costs: a forged user token (401), and a user over its llm
-  // limit (429; one request an hour, spent here).
+  // limit (429; one request an hour, spent here). Forged tokens carry the real user's header and
+  // claims: a truncated signature (refused by its shape), and full-length random ones (64 bytes,
+  // the right shape: only the ECDSA check can refuse them), the same one retried or a new one on
+  // every request (the orchestrator appends it to `forgedBase`).
   const [head, payload] = user.accessToken.split('.');
   const limited = await createTestUser({ app, publishableKey, secretKey } as never);
   await admin('PUT', `/admin/v1/limits/overrides/user:${limited.id}`, { llm: [{ limit: 1, windowMs: 3_600_000 }] });
   const refused = {
     unauthorized: { apikey: publishableKey, authorization: `Bearer ${head}.${payload}.AAAA` },
+    retried: { apikey: publishableKey, authorization: `Bearer ${head}.${payload}.${randomBytes(64).toString('base64url')}` },
+    forgedBase: { apikey: publishableKey, authorization: `Bearer ${head}.${payload}.` },
     limited: { apikey: publishableKey, authorization: `Bearer ${limited.accessToken}` },
   };
   await app.inject({ method: 'POST', url: '/llm/openai/v1/chat/completions', headers: { ...refused.limited, 'content-type': 'application/json' }, payload: '{"model":"gpt-fake","messages":[]}' });
@@ -181,7 +187,7 @@ function cpuMs(proc: ChildProcess | null): number | null {
   }
 }
 
-type Refused = { unauthorized: Record<string, string>; limited: Record<string, string> };
+type Refused = { unauthorized: Record<string, string>; retried: Record<string, string>; forgedBase: Record<string, string>; limited: Record<string, string> };
 function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string; refused?: Refused } }> {
   const profile = process.env.BENCH_PROFILE?.split(',').some((r) => args[0] === `--role=${r}`) ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-prof'] : [];
   const pin = pinned() ? ['taskset', '-c', args[0] === '--role=fake' ? `0-${cpus().length - 2}` : String(cpus().length - 1)] : [];
@@ -223,6 +229,10 @@ async function orchestrate(): Promise<void> {
     { name: 'gatehouse, metrics off', url: `${ghOff.info.url}/llm/openai/v1/chat/completions`, headers: ghOff.info.headers ?? {}, proc: ghOff.proc },
     // Refusals (every answer non-2xx, so counted as errors): the cost of saying no, body never read.
     { name: 'gatehouse, refused 401', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.refused?.unauthorized ?? {}, proc: gh.proc },
+    // A full-length forged signature, a new one per request: what the ECDSA check costs, no cache can help.
+    { name: 'gatehouse, 401 forged', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.refused?.forgedBase ?? {}, forge: true, proc: gh.proc },
+    // One full-length forged token sent again and again: a client retrying it (the refusal is remembered).
+    { name: 'gatehouse, 401 retried', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.refused?.retried ?? {}, proc: gh.proc },
     { name: 'gatehouse, refused 429', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.refused?.limited ?? {}, proc: gh.proc },
   ];
   const only = process.env.BENCH_ONLY;
@@ -242,11 +252,20 @@ async function orchestrate(): Promise<void> {
       for (let round = 0; round < rounds; round++) {
         // Every other round runs the targets in reverse: no target always follows the same one.
         for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+          const headers: Record<string, string> = { 'content-type': 'application/json', ...target.headers };
           const run = (seconds: number) => autocannon({
             url: target.url, method: 'POST', connections, duration: seconds, body,
             // BENCH_RATE fixes the offered load (req/s): CPU per request then varies less than at saturation.
             ...(process.env.BENCH_RATE ? { overallRate: Number(process.env.BENCH_RATE) } : {}),
-            headers: { 'content-type': 'application/json', ...target.headers },
+            headers,
+            // A new random signature per request, made here in the load generator, not in the server measured.
+            ...('forge' in target ? {
+              requests: [{
+                setupRequest: (request: autocannon.Request) => ({
+                  ...request, headers: { ...headers, authorization: `${headers.authorization}${randomBytes(64).toString('base64url')}` },
+                }),
+              }],
+            } : {}),
           });
           const warm = round === 0 ? await run(2) : null; // warm-up: JIT, pools, caches
           const cpuBefore = cpuMs(target.proc);
@@ -274,6 +293,7 @@ async function orchestrate(): Promise<void> {
         console.log(`${target.name.padEnd(24)}  ${median(mine.map((r) => r.rps)).toFixed(0).padStart(7)}  ${String(median(mine.map((r) => r.p50))).padStart(6)}  ${String(median(mine.map((r) => r.p99))).padStart(6)}  ${String(errors).padStart(6)}  ${ratio.toFixed(2).padStart(13)}  ${cpu}`);
       }
       printMetricsCost(runs.get('gatehouse'), runs.get('gatehouse, metrics off'));
+      printRefusalCost(runs);
     }
   } finally {
     for (const c of [ghOff, ghq, gh, fastifyIo, fastify, bare, fake]) c.proc.kill('SIGTERM');
@@ -290,4 +310,19 @@ function printMetricsCost(on: Array<{ cpuUs: number | null }> | undefined, off: 
   const offUs = median(off.map((r) => r.cpuUs!));
   const ratio = median(on.map((r, i) => r.cpuUs! / off[i]!.cpuUs!));
   console.log(`metrics cost: ${onUs.toFixed(0)} µs/req on, ${offUs.toFixed(0)} µs/req off: ×${ratio.toFixed(3)} (${((ratio - 1) * 100).toFixed(1)}% CPU per request)`);
+}
+
+/**
+ * What saying no costs next to saying yes: each refusal's CPU per request over the allowed
+ * request's (`gatehouse`, a user token verified once and cached), the median of the per-round
+ * ratios. A refusal must cost less than an allowed request (issue 18).
+ */
+function printRefusalCost(runs: Map<string, Array<{ cpuUs: number | null }>>): void {
+  const allowed = runs.get('gatehouse');
+  if (!allowed || allowed.some((r) => r.cpuUs === null)) return;
+  for (const [name, mine] of runs) {
+    if (!/refused|401/.test(name) || mine.some((r) => r.cpuUs === null)) continue;
+    const ratio = median(mine.map((r, i) => r.cpuUs! / allowed[i]!.cpuUs!));
+    console.log(`refusal cost: ${name.replace('gatehouse, ', '')}: ${median(mine.map((r) => r.cpuUs!)).toFixed(0)} µs/req, ×${ratio.toFixed(2)} an allowed request's`);
+  }
 }

@@ -18,7 +18,12 @@ export interface GatehouseErrorOptions {
   status?: number;
 }
 
-/** The one error type for client-visible failures; its HTTP status comes from the codes table. */
+/**
+ * The one error type for client-visible failures; its HTTP status comes from the codes table.
+ * A client error (4xx) is an answer, not a fault: the error handler never logs its stack, so none
+ * is captured (several µs per refused request: a flood of bad credentials is mostly refusals).
+ * A 5xx keeps its stack for the log.
+ */
 export class GatehouseError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
@@ -27,10 +32,14 @@ export class GatehouseError extends Error {
   readonly headers: Record<string, string> | undefined;
 
   constructor(code: ErrorCode, options: GatehouseErrorOptions = {}) {
+    const status = options.status ?? ERROR_CODES[code].status;
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
     super(options.message ?? ERROR_CODES[code].message, { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'GatehouseError';
     this.code = code;
-    this.status = options.status ?? ERROR_CODES[code].status;
+    this.status = status;
     this.details = options.details;
     this.retryAfterS = options.retryAfterS;
     this.headers = options.headers;

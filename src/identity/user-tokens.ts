@@ -1,5 +1,5 @@
 import type { CallerUser } from '../access/index.js';
-import { decodeUnverified, TokenRejected, type AccessTokenService } from './jwt/index.js';
+import { decodeUnverified, TokenRejected, type AccessTokenService, type UnverifiedToken } from './jwt/index.js';
 import type { ExternalVerifier } from './external/index.js';
 import type { ActiveSession, SessionService } from './sessions/index.js';
 import type { JWTPayload } from 'jose';
@@ -28,9 +28,18 @@ function userOf(session: ActiveSession, claims: JWTPayload): CallerUser {
  * with the precise reason (`wrong_project`) rather than `wrong_issuer`.
  */
 export function createUserTokenVerifier({ tokens, sessions, external }: { tokens: AccessTokenService; sessions: SessionService; external: ExternalVerifier }): UserTokenVerifier {
-  async function isOurs(projectId: string, environment: string, iss: unknown): Promise<boolean> {
-    if (tokens.accepts(projectId, environment, iss)) return true;
+  /** Another issuer of this server that this environment does not trust as external: still ours to refuse. */
+  async function ownButUntrusted(projectId: string, environment: string, iss: unknown): Promise<boolean> {
     return typeof iss === 'string' && tokens.issuerUrls.isOwn(iss) && !(await external.trusts(projectId, environment, iss));
+  }
+
+  async function verifyExternal(projectId: string, environment: string, token: string, decoded: UnverifiedToken): Promise<CallerUser> {
+    try {
+      return await external.verify(projectId, environment, token, decoded);
+    } catch (error) {
+      if (error instanceof TokenRejected) error.external = true;
+      throw error;
+    }
   }
 
   return {
@@ -42,21 +51,22 @@ export function createUserTokenVerifier({ tokens, sessions, external }: { tokens
     },
 
     async verify(projectId, environment, token) {
-      // A token verified here before skips decoding; otherwise the issuer decides who verifies it.
-      const known = tokens.cached(projectId, environment, token);
-      if (known || await isOurs(projectId, environment, decodeUnverified(token).payload.iss)) {
-        const claims = known ?? await tokens.verify(projectId, environment, token);
-        const session = await sessions.active(projectId, environment, claims.session_id as string);
-        if (!session) throw new TokenRejected('session_revoked');
-        if (session.userId !== claims.sub) throw new TokenRejected('session_revoked');
-        return userOf(session, claims);
+      // A token verified here before skips decoding; one refused for its signature lately is refused
+      // again without it; otherwise it is decoded once, and the issuer decides who verifies it.
+      let claims = tokens.cached(projectId, environment, token);
+      if (!claims) {
+        const refused = tokens.refusedBefore(projectId, environment, token);
+        if (refused) throw new TokenRejected(refused);
+        const decoded = decodeUnverified(token);
+        const iss = decoded.payload.iss;
+        const ours = tokens.accepts(projectId, environment, iss) || await ownButUntrusted(projectId, environment, iss);
+        if (!ours) return verifyExternal(projectId, environment, token, decoded);
+        claims = await tokens.verify(projectId, environment, token, decoded);
       }
-      try {
-        return await external.verify(projectId, environment, token);
-      } catch (error) {
-        if (error instanceof TokenRejected) error.external = true;
-        throw error;
-      }
+      const session = await sessions.active(projectId, environment, claims.session_id as string);
+      if (!session) throw new TokenRejected('session_revoked');
+      if (session.userId !== claims.sub) throw new TokenRejected('session_revoked');
+      return userOf(session, claims);
     },
   };
 }

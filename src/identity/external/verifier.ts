@@ -3,13 +3,16 @@ import type { Clock } from '../../shared/clock.js';
 import { isoNow } from '../../shared/clock.js';
 import { newId } from '../../shared/ids.js';
 import { isUniqueViolation, type UserStore } from '../accounts/index.js';
-import { checkHeader, decodeUnverified, TokenRejected, verifySignatureAndClaims } from '../jwt/index.js';
+import { checkHeader, decodeUnverified, TokenRejected, verifySignatureAndClaims, type UnverifiedToken } from '../jwt/index.js';
 import type { IssuerService } from './issuers.js';
 import type { JwksCache } from './jwks-cache.js';
 
 export interface ExternalVerifier {
-  /** Verifies a token of an issuer configured for this environment and maps it to a local user. */
-  verify(projectId: string, environment: string, token: string): Promise<CallerUser>;
+  /**
+   * Verifies a token of an issuer configured for this environment and maps it to a local user.
+   * `decoded`: the token's parts if the caller decoded it already (to route it), not decoded again.
+   */
+  verify(projectId: string, environment: string, token: string, decoded?: UnverifiedToken): Promise<CallerUser>;
   /** Whether `iss` is configured as an issuer of this environment. */
   trusts(projectId: string, environment: string, iss: string): Promise<boolean>;
 }
@@ -42,8 +45,8 @@ export function createExternalVerifier(d: { issuers: IssuerService; jwks: JwksCa
   return {
     trusts: async (projectId, environment, iss) => (await issuers.findByIss(projectId, environment, iss)) !== null,
 
-    async verify(projectId, environment, token) {
-      const { header, payload } = decodeUnverified(token);
+    async verify(projectId, environment, token, decoded) {
+      const { header, payload } = decoded ?? decodeUnverified(token);
       if (typeof payload.iss !== 'string') throw new TokenRejected('missing_claim');
       const issuer = await issuers.findByIss(projectId, environment, payload.iss);
       if (!issuer) throw new TokenRejected('wrong_issuer');
