@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import { fastifyCookie } from '@fastify/cookie';
 import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.js';
 import { adminRoutes } from './admin/index.js';
@@ -80,6 +81,13 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   logAbortedRequests(app);
   app.decorateRequest('caller', null);
   app.decorateRequest('operatorSession', null);
+  // The dashboard operator's session cookie (http/operator-session.ts, dashboard-api/routes.ts) is
+  // read and written with @fastify/cookie's static parse and serialize, which work only once the
+  // plugin has been registered (registering loads the cookie module). Registered in a scope of its
+  // own with no routes: its onSend hook, which every request would otherwise run, runs on none.
+  await app.register(async (cookieModuleOnly) => {
+    await cookieModuleOnly.register(fastifyCookie, { hook: false });
+  });
   // First: every route added after this one is stamped with its surface and the surface's defaults.
   stampSurfaces(app, SURFACES);
   installErrorHandling(app, { events: deps.events, metrics: deps.metrics, surfaces: SURFACES });
