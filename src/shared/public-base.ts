@@ -24,20 +24,27 @@ export function createPublicBase(config: { publicUrl?: string; tls?: unknown; ho
   const fixed = config.publicUrl?.replace(/\/+$/, '');
   const scheme = config.tls ? 'https' : 'http';
   let server: { address(): AddressInfo | string | null } | null = null;
+  // The listen address, once known: server.address() is a system call, and a token's issuer is
+  // asked for on every token verified afresh (a refused forgery included).
+  let listening: string | null = null;
   const origin = (host: string, port: number) => {
     const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
     return `${scheme}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
   };
   const reachableUrl = () => {
     if (fixed) return fixed;
+    if (listening !== null) return listening;
     const address = server?.address();
-    return address && typeof address !== 'string' ? origin(address.address, address.port) : null;
+    if (!address || typeof address === 'string') return null;
+    listening = origin(address.address, address.port);
+    return listening;
   };
   return {
     url: () => reachableUrl() ?? origin(config.host, config.port),
     reachableUrl,
     listenOn(s) {
       server = s;
+      listening = null;
     },
   };
 }
