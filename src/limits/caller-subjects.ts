@@ -4,7 +4,7 @@
 // store's Map lookup hashes a string whose hash V8 has kept. What is kept is derived from the ids
 // alone (never from settings, tiers or overrides), so it cannot go stale; the memos are bounded,
 // and a spray of fresh addresses only churns them.
-import { createKeyMemo, type KeyMemo } from './key-memo.js';
+import { createKeyMemo, type KeyMemo } from '../shared/key-memo.js';
 import type { RouteClass } from './policy.js';
 import { resolveSubject, type Subject } from './subject.js';
 

@@ -1,7 +1,7 @@
 // The limiter the request pipeline calls: policy lookup, one store hit, headers, and the
 // route class's failMode when the store is down.
 import { rateLimitHeaders, retryAfterSeconds, type RateLimitHeaderFamily } from './headers.js';
-import { createKeyMemo } from './key-memo.js';
+import { createKeyMemo } from '../shared/key-memo.js';
 import {
   addressPolicyOf, policyOf, type FailMode, type LimitsConfig, type RouteClass, type RoutePolicy, type Tier,
 } from './policy.js';

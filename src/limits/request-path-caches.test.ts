@@ -12,7 +12,7 @@ import { clockAt, systemClock } from '../shared/clock.js';
 import { createProjectService } from '../tenancy/index.js';
 import { createCallerSubjects } from './caller-subjects.js';
 import { isPending, type LimitResult } from './decide.js';
-import { createKeyMemo } from './key-memo.js';
+import { createKeyMemo } from '../shared/key-memo.js';
 import { MemoryStore } from './memory-store.js';
 import { DEFAULT_LIMITS, policyOf, resolvePolicy, ROUTE_CLASSES, TIERS, validateLimitsConfig, type LimitsConfig, type Window } from './policy.js';
 import { createRateLimitsOver, type CallerLimitInput, type RateLimits } from './service.js';

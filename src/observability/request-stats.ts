@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { WriteBehind } from '../shared/write-behind.js';
+import { createKeyMemo } from '../shared/key-memo.js';
 
 // Per project environment: responses, errors and 429s per minute, and the signed-in users seen
 // per five minutes, for the dashboard's charts (GET /admin/v1/stats/series). A response only
@@ -105,13 +106,8 @@ export function createRequestStats({ db, writer, clock }: { db: Kysely<Database>
   // The buffer keys of the current minute per environment and of the current slot per user, built
   // once per minute (or slot) rather than per response: the lookups then hash strings whose hash
   // V8 has kept. Bounded: past the cap the oldest goes (it is only rebuilt on its next response).
-  const minuteKeys = new Map<string, MinuteKey>();
-  const seenKeys = new Map<string, SeenKey>();
-  const remember = <V>(memo: Map<string, V>, key: string, value: V): V => {
-    if (memo.size >= KEY_MEMO_MAX && !memo.has(key)) memo.delete(memo.keys().next().value as string);
-    memo.set(key, value);
-    return value;
-  };
+  const minuteKeys = createKeyMemo<MinuteKey>(KEY_MEMO_MAX);
+  const seenKeys = createKeyMemo<SeenKey>(KEY_MEMO_MAX);
 
   return {
     record(projectId, environment, status, userId) {
@@ -120,7 +116,7 @@ export function createRequestStats({ db, writer, clock }: { db: Kysely<Database>
       let current = minuteKeys.get(projectId);
       if (current === undefined || current.environment !== environment || current.minute !== minute) {
         // NUL cannot occur in ids or environment names, so the joined key is unambiguous.
-        current = remember(minuteKeys, projectId, { environment, minute, key: `${projectId}\u0000${environment}\u0000${minute}` });
+        current = minuteKeys.set(projectId, { environment, minute, key: `${projectId}\u0000${environment}\u0000${minute}` });
       }
       const key = current.key;
       let entry = counts.get(key);
@@ -139,7 +135,7 @@ export function createRequestStats({ db, writer, clock }: { db: Kysely<Database>
       let seen = seenKeys.get(userId);
       if (seen === undefined || seen.projectId !== projectId || seen.environment !== environment || seen.slot !== slot) {
         // Per slot, not per minute: a user seen in every minute of a slot is one entry, not five.
-        seen = remember(seenKeys, userId, { projectId, environment, slot, key: `${projectId}\u0000${environment}\u0000${slot}\u0000${userId}` });
+        seen = seenKeys.set(userId, { projectId, environment, slot, key: `${projectId}\u0000${environment}\u0000${slot}\u0000${userId}` });
       }
       if (active.get(seen.key) === undefined) active.put(seen.key, { projectId, environment, slot, userId }, 100 + userId.length);
     },
