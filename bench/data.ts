@@ -1,20 +1,30 @@
 // Data API figures (issues #4 and 18): a rules-on point read by id and a 50-row filtered list as
 // a signed-in user, as requests per second, p99 and the server's CPU per request, beside a floor
 // measured in the same run: a bare Fastify route answering the same body. Also a constant-JSON
-// route through the Gatehouse pipeline and on the bare Fastify. On SQLite and, when available,
-// PostgreSQL. Ratios, not absolute numbers, are what compare across machines. The load comes from
+// route through the Gatehouse pipeline and on the bare Fastify. On SQLite, also a ceiling: a bare
+// Fastify route that runs the point read's very SQLite statement and answers with Gatehouse's
+// response headers, to the same request (API key and user token), but checks nothing: what the
+// point read could reach if identity, rate limits, query parsing and bookkeeping were free. And a
+// route with no Gatehouse hook that makes the point read's own calls in one handler (the key, the
+// user token, both rate limits, the read): what the request path costs beyond the work itself. On
+// SQLite and, when available, PostgreSQL. Ratios, not absolute numbers, are what compare across machines. The load comes from
 // autocannon in a child process, so this process's CPU time is the server's alone.
 //   npx tsx bench/data.ts            (BENCH_SECONDS=10, BENCH_CONNECTIONS=32)
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
+import SQLite from 'better-sqlite3';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
-import { createDeps } from '../src/deps.js';
+import { sqliteFilePath } from '../src/db/index.js';
+import { createCaller } from '../src/access/index.js';
+import { createDeps, type Deps } from '../src/deps.js';
+import { isPending } from '../src/limits/decide.js';
 import { createLogger } from '../src/observability/index.js';
 import { createProjectWithDevKeys } from '../src/operations/create-project.js';
 import { createDatabase, startPostgres } from '../test/harness/postgres.js';
@@ -79,6 +89,7 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const bare = Fastify();
   bare.get('/constant', async () => ({ ok: true, items: [1, 2, 3] }));
+  let ceiling: { close(): void } | null = null;
   try {
     const { publishableKey, secretKey } = await createProjectWithDevKeys(deps, 'bench', 'bench');
     const applied = await app.inject({ method: 'PUT', url: '/admin/v1/schema', headers: { apikey: secretKey }, payload: { schema: SCHEMA } });
@@ -114,10 +125,14 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
     if (!Array.isArray(pointBody) || pointBody.length !== 1 || !Array.isArray(listBody) || listBody.length !== 50) throw new Error('unexpected bodies');
     bare.get('/point', async (_request, reply) => reply.type('application/json; charset=utf-8').send(pointBody));
     bare.get('/list', async (_request, reply) => reply.type('application/json; charset=utf-8').send(listBody));
+    addOneHandlerRoute(bare, deps);
+    ceiling = deps.storage.engine === 'sqlite' ? await addCeilingRoute(bare, dataDir, { url: pointPath, headers }, app, tokens[0]!) : null;
     const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
     const bareR = await measure(`${bareUrl}/constant`);
     const constant = await measure(`${url}/bench/constant`);
     const pointFloor = await measure(`${bareUrl}/point`, {}, `${label}-point-floor`);
+    const pointCeiling = ceiling ? await measure(`${bareUrl}/ceiling`, headers) : null;
+    const pointOneHandler = await measure(`${bareUrl}/one-handler${pointPath.slice('/rest/v1'.length)}`, headers);
     const point = await measure(`${url}${pointPath}`, headers, `${label}-point`);
     const listFloor = await measure(`${bareUrl}/list`, {}, `${label}-list-floor`);
     const list = await measure(`${url}${listPath}`, headers, `${label}-list`);
@@ -129,15 +144,77 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
     console.log(line('bare Fastify constant JSON', bareR));
     console.log(line('Gatehouse pipeline constant JSON (public)', constant, bareR));
     console.log(line('floor: bare Fastify, the point read\'s body', pointFloor));
+    if (pointCeiling) console.log(line('ceiling: its SQL + headers, no checks', pointCeiling, pointFloor));
+    console.log(line('one handler: its calls, no hooks', pointOneHandler, pointFloor));
     console.log(line('rules-on point read by id, select=id,title', point, pointFloor));
     console.log(line('floor: bare Fastify, the list\'s body', listFloor));
     console.log(line('rules-on 50-row list (done=false, ordered)', list, listFloor));
   } finally {
+    ceiling?.close();
     await bare.close();
     await app.close();
     await deps.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The point read's own calls in one route handler on the bare Fastify, with none of Gatehouse's
+ * hooks: the API key and the user token (from the caches when they hold them, as the identify
+ * stage does), the per-address and per-caller rate limits, the read and its body. Not the scope,
+ * origin and CORS checks, metrics, request stats and the drain (each under a µs in a loop).
+ * Beside the point read, the difference is what the request path itself costs.
+ */
+function addOneHandlerRoute(bare: FastifyInstance, deps: Deps): void {
+  bare.get('/one-handler/:table', async (request, reply) => {
+    const apikey = String(request.headers.apikey);
+    const token = String(request.headers.authorization).slice('Bearer '.length);
+    const key = deps.apiKeys.known(apikey) ?? await deps.apiKeys.verify(apikey);
+    const { projectId, environment } = key;
+    const user = deps.identity.userTokens.known(projectId, environment, token) ?? await deps.identity.userTokens.verify(projectId, environment, token);
+    const caller = createCaller(key, user);
+    const nowMs = deps.clock.nowMs();
+    const byAddress = deps.rateLimits.checkAddress(request.ip, nowMs);
+    const byCaller = deps.rateLimits.checkCaller({
+      projectId, environment, routeClass: 'data_read', tier: caller.group, userId: user.id, keyId: key.id, keyIsShared: key.kind === 'publishable', ip: request.ip, nowMs,
+    });
+    const limits = isPending(byCaller) ? await byCaller : byCaller;
+    if (!(isPending(byAddress) ? await byAddress : byAddress).allowed || !limits.allowed) throw new Error('one-handler: rate limited');
+    const result = await deps.data.read(caller, (request.params as { table: string }).table, request.query as Record<string, unknown>);
+    return reply.headers(limits.headers).header('x-content-type-options', 'nosniff').header('x-request-id', randomUUID())
+      .header('content-range', `0-${result.rows.length - 1}/*`).type('application/json; charset=utf-8').send(result.json());
+  });
+}
+
+/**
+ * The ceiling route (SQLite): the statement Gatehouse runs for the point read, on a connection of
+ * its own to the same file, prepared once; the answer with the response headers Gatehouse gave
+ * (a request id made per request). The statement is written here, not taken from Gatehouse: its
+ * answer is checked byte for byte against Gatehouse's, so a change of the compiled SQL that this
+ * copy misses stops the bench instead of measuring something else.
+ */
+async function addCeilingRoute(
+  bare: FastifyInstance, dataDir: string, point: { url: string; headers: Record<string, string> },
+  app: FastifyInstance, token: string,
+): Promise<{ close(): void }> {
+  const given = await app.inject({ url: point.url, headers: point.headers });
+  const database = new SQLite(sqliteFilePath(dataDir));
+  const table = database.prepare(String.raw`select name from sqlite_master where type = 'table' and name like 'd\_%' escape '\'`).pluck().all() as string[];
+  if (table.length !== 1) throw new Error(`ceiling: expected one data table, found ${table.length}`);
+  const userId = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string }).sub;
+  const id = new URL(point.url, 'http://x').searchParams.get('id')!.slice('eq.'.length);
+  const statement = database
+    .prepare(`select json_object(?, "id", ?, "title") as "c0" from "${table[0]}" where (("created_by" = ? or "public" = ?) and "id" = ?) limit 1000 offset ?`)
+    .raw(true);
+  const parameters = ['id', 'title', userId, 1, id, 0];
+  const answer = () => `[${(statement.all(parameters) as string[][]).map((row) => row[0]).join(',')}]`;
+  if (answer() !== given.body) throw new Error(`ceiling: its answer ${answer()} is not Gatehouse's ${given.body}`);
+  const skip = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'x-request-id']);
+  const responseHeaders = Object.fromEntries(Object.entries(given.headers).filter(([name]) => !skip.has(name))) as Record<string, string>;
+  bare.get('/ceiling', (_request, reply) => {
+    reply.headers(responseHeaders).header('x-request-id', randomUUID()).send(answer());
+  });
+  return { close: () => database.close() };
 }
 
 await run('SQLite', {});
