@@ -35,6 +35,12 @@ const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 const upstreamArg = process.argv.find((a) => a.startsWith('--upstream='))?.slice(11) ?? '';
 const quotasOn = process.argv.includes('--quotas');
 const metricsOff = process.argv.includes('--metrics-off');
+const freshTokens = process.argv.includes('--fresh-tokens');
+/**
+ * Distinct valid tokens for the `fresh token` target, each seen once: more than the verified-token
+ * cache holds (20,000, dropped oldest first), so cycling through them never finds one verified.
+ */
+const FRESH_TOKENS = 45_000;
 
 if (role === 'fake') {
   const { startFakeLlm } = await import('../test/harness/fake-llm/index.js');
@@ -150,13 +156,29 @@ if (role === 'fake') {
     limited: { apikey: publishableKey, authorization: `Bearer ${limited.accessToken}` },
   };
   await app.inject({ method: 'POST', url: '/llm/openai/v1/chat/completions', headers: { ...refused.limited, 'content-type': 'application/json' }, payload: '{"model":"gpt-fake","messages":[]}' });
+  // The same user's access tokens, freshly signed (a client's first request after a refresh): an
+  // allowed request that pays the signature check, as a forged one does. Written to a file: the
+  // orchestrator hands one to each request.
+  let freshTokensFile: string | undefined;
+  if (freshTokens) {
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, any>;
+    const minted: string[] = [];
+    for (let i = 0; i < FRESH_TOKENS; i++) {
+      minted.push((await deps.identity.tokens.issue(project.id, 'dev', {
+        sub: claims.sub, email: claims.email || null, role: claims.role, sessionId: claims.session_id, appMetadata: claims.app_metadata,
+        userMetadata: claims.user_metadata, authTime: claims.amr[0].timestamp, method: claims.amr[0].method,
+      })).token);
+    }
+    freshTokensFile = join(dataDir, 'fresh-tokens.txt');
+    writeFileSync(freshTokensFile, minted.join('\n'));
+  }
   process.on('SIGTERM', async () => {
     await app.close();
     await deps.close();
     rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   });
-  console.log(`BENCH_READY ${JSON.stringify({ url, secretKey, refused, headers: { apikey: publishableKey, authorization: `Bearer ${user.accessToken}` } })}`);
+  console.log(`BENCH_READY ${JSON.stringify({ url, secretKey, refused, freshTokensFile, headers: { apikey: publishableKey, authorization: `Bearer ${user.accessToken}` } })}`);
 } else {
   await orchestrate();
 }
@@ -188,7 +210,7 @@ function cpuMs(proc: ChildProcess | null): number | null {
 }
 
 type Refused = { unauthorized: Record<string, string>; retried: Record<string, string>; forgedBase: Record<string, string>; limited: Record<string, string> };
-function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string; refused?: Refused } }> {
+function child(args: string[]): Promise<{ proc: ChildProcess; info: { url: string; headers?: Record<string, string>; secretKey?: string; refused?: Refused; freshTokensFile?: string } }> {
   const profile = process.env.BENCH_PROFILE?.split(',').some((r) => args[0] === `--role=${r}`) ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gh-prof'] : [];
   const pin = pinned() ? ['taskset', '-c', args[0] === '--role=fake' ? `0-${cpus().length - 2}` : String(cpus().length - 1)] : [];
   const command = [...pin, process.execPath, ...profile, '--import', 'tsx', fileURLToPath(import.meta.url), ...args];
@@ -213,7 +235,9 @@ async function orchestrate(): Promise<void> {
   const bare = await child(['--role=bare', `--upstream=${fake.info.url}`]);
   const fastify = await child(['--role=fastify', `--upstream=${fake.info.url}`]);
   const fastifyIo = await child(['--role=fastify-io', `--upstream=${fake.info.url}`]);
-  const gh = await child(['--role=gatehouse', `--upstream=${fake.info.url}`]);
+  const gh = await child(['--role=gatehouse', `--upstream=${fake.info.url}`, '--fresh-tokens']);
+  const fresh = gh.info.freshTokensFile ? readFileSync(gh.info.freshTokensFile, 'utf8').split('\n') : [];
+  let nextFresh = 0;
   const ghq = await child(['--role=gatehouse', `--upstream=${fake.info.url}`, '--quotas']);
   const ghOff = await child(['--role=gatehouse', `--upstream=${fake.info.url}`, '--metrics-off']);
   const targets = [
@@ -223,6 +247,8 @@ async function orchestrate(): Promise<void> {
     { name: 'Fastify, Gatehouse I/O', url: `${fastifyIo.info.url}/openai/v1/chat/completions`, headers: {}, proc: fastifyIo.proc },
     { name: 'gatehouse', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.headers ?? {}, proc: gh.proc },
     // Same proxy path without the user JWT (server-side secret key): separates the proxy's cost from token verification.
+    // Allowed, with a token never seen before on each request: the signature check on an allowed request.
+    { name: 'gatehouse, fresh token', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: gh.info.headers ?? {}, fresh: true, proc: gh.proc },
     { name: 'gatehouse, secret key', url: `${gh.info.url}/llm/openai/v1/chat/completions`, headers: { apikey: gh.info.secretKey ?? '' }, proc: gh.proc },
     { name: 'gatehouse + quotas', url: `${ghq.info.url}/llm/openai/v1/chat/completions`, headers: ghq.info.headers ?? {}, proc: ghq.proc },
     // Same as `gatehouse`, recording no metrics: the difference is what the metrics cost.
@@ -263,6 +289,13 @@ async function orchestrate(): Promise<void> {
               requests: [{
                 setupRequest: (request: autocannon.Request) => ({
                   ...request, headers: { ...headers, authorization: `${headers.authorization}${randomBytes(64).toString('base64url')}` },
+                }),
+              }],
+            } : {}),
+            ...('fresh' in target ? {
+              requests: [{
+                setupRequest: (request: autocannon.Request) => ({
+                  ...request, headers: { ...headers, authorization: `Bearer ${fresh[nextFresh++ % fresh.length]}` },
                 }),
               }],
             } : {}),
@@ -315,7 +348,8 @@ function printMetricsCost(on: Array<{ cpuUs: number | null }> | undefined, off: 
 /**
  * What saying no costs next to saying yes: each refusal's CPU per request over the allowed
  * request's (`gatehouse`, a user token verified once and cached), the median of the per-round
- * ratios. A refusal must cost less than an allowed request (issue 18).
+ * ratios. A refusal must cost less than an allowed request (issue 18). A forged signature is also
+ * set beside an allowed request whose token is new (`fresh token`): both pay the one signature check.
  */
 function printRefusalCost(runs: Map<string, Array<{ cpuUs: number | null }>>): void {
   const allowed = runs.get('gatehouse');
@@ -323,6 +357,9 @@ function printRefusalCost(runs: Map<string, Array<{ cpuUs: number | null }>>): v
   for (const [name, mine] of runs) {
     if (!/refused|401/.test(name) || mine.some((r) => r.cpuUs === null)) continue;
     const ratio = median(mine.map((r, i) => r.cpuUs! / allowed[i]!.cpuUs!));
-    console.log(`refusal cost: ${name.replace('gatehouse, ', '')}: ${median(mine.map((r) => r.cpuUs!)).toFixed(0)} µs/req, ×${ratio.toFixed(2)} an allowed request's`);
+    const fresh = name.includes('forged') ? runs.get('gatehouse, fresh token') : undefined;
+    const againstFresh = fresh && fresh.every((r) => r.cpuUs !== null)
+      ? `, ×${median(mine.map((r, i) => r.cpuUs! / fresh[i]!.cpuUs!)).toFixed(2)} an allowed one with a new token's (${median(fresh.map((r) => r.cpuUs!)).toFixed(0)} µs)` : '';
+    console.log(`refusal cost: ${name.replace('gatehouse, ', '')}: ${median(mine.map((r) => r.cpuUs!)).toFixed(0)} µs/req, ×${ratio.toFixed(2)} an allowed request's${againstFresh}`);
   }
 }
