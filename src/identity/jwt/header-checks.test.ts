@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkHeader, decodeUnverified } from './header-checks.js';
-import { TokenRejected } from './token-rejected.js';
-
-const reason = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof TokenRejected ? error.reason : 'other';
-  }
-  return 'accepted';
-};
+import { rejectionReason as reason } from '../../../test/harness/token-rejection.js';
 
 describe('RFC 8725 header checks', () => {
   it('the issuer\'s allowlist decides the algorithm, never the token', () => {
